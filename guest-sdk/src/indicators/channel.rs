@@ -1,0 +1,96 @@
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// Highest value over the last `period` values (a Donchian channel's top),
+/// in amortised O(1) with a monotonic queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Highest {
+    extreme: Extreme,
+}
+
+/// Lowest value over the last `period` values (a Donchian channel's bottom).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lowest {
+    extreme: Extreme,
+}
+
+impl Highest {
+    pub fn new(period: usize) -> Self {
+        Self {
+            extreme: Extreme::new(period),
+        }
+    }
+    pub fn update(&mut self, value: f64) -> Option<f64> {
+        self.extreme.update(value, |kept, new| kept <= new)
+    }
+}
+
+impl Lowest {
+    pub fn new(period: usize) -> Self {
+        Self {
+            extreme: Extreme::new(period),
+        }
+    }
+    pub fn update(&mut self, value: f64) -> Option<f64> {
+        self.extreme.update(value, |kept, new| kept >= new)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Extreme {
+    period: usize,
+    index: u64,
+    /// (index, value), values monotonic so the front is the extreme.
+    queue: VecDeque<(u64, f64)>,
+}
+
+impl Extreme {
+    fn new(period: usize) -> Self {
+        Self {
+            period: period.max(1),
+            index: 0,
+            queue: VecDeque::new(),
+        }
+    }
+
+    fn update(&mut self, value: f64, dominated: impl Fn(f64, f64) -> bool) -> Option<f64> {
+        while self
+            .queue
+            .back()
+            .is_some_and(|&(_, kept)| dominated(kept, value))
+        {
+            self.queue.pop_back();
+        }
+        self.queue.push_back((self.index, value));
+        self.index += 1;
+        let oldest_kept = self.index.saturating_sub(self.period as u64);
+        while self.queue.front().is_some_and(|&(i, _)| i < oldest_kept) {
+            self.queue.pop_front();
+        }
+        (self.index >= self.period as u64)
+            .then(|| self.queue.front().map(|&(_, v)| v))
+            .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracks_the_window_extremes() {
+        let mut hi = Highest::new(3);
+        let mut lo = Lowest::new(3);
+        let xs = [5.0, 1.0, 3.0, 2.0, 0.5, 4.0];
+        let his: Vec<_> = xs.iter().map(|&x| hi.update(x)).collect();
+        let los: Vec<_> = xs.iter().map(|&x| lo.update(x)).collect();
+        assert_eq!(
+            his,
+            [None, None, Some(5.0), Some(3.0), Some(3.0), Some(4.0)]
+        );
+        assert_eq!(
+            los,
+            [None, None, Some(1.0), Some(1.0), Some(0.5), Some(0.5)]
+        );
+    }
+}

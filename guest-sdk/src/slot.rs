@@ -1,0 +1,124 @@
+//! The glue between the contract's exports and a [`Strategy`]. The export
+//! macro (inside Wasm) and the native [`crate::Harness`] both go through it, so
+//! a native test exercises the same parameter parsing and snapshot codec as
+//! the component.
+
+use crate::{Bar, Fill, Order, Param, Params, Position, Strategy, StrategyInfo, snapshot};
+use std::cell::RefCell;
+
+/// Holds the strategy between calls. Empty until `init` succeeds.
+pub struct Slot<S: Strategy> {
+    strategy: RefCell<Option<S>>,
+}
+
+impl<S: Strategy> Default for Slot<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: Strategy> Slot<S> {
+    pub const fn new() -> Self {
+        Self {
+            strategy: RefCell::new(None),
+        }
+    }
+
+    pub fn describe() -> StrategyInfo {
+        StrategyInfo {
+            name: S::NAME.into(),
+            version: S::VERSION.into(),
+            description: S::DESCRIPTION.into(),
+            params: S::Params::specs(),
+            warmup_bars: S::warmup_bars(&S::Params::default()),
+        }
+    }
+
+    pub fn init(&self, symbols: Vec<String>, params: Vec<Param>) -> Result<(), String> {
+        let params = S::Params::from_params(&params).map_err(|e| e.to_string())?;
+        let strategy = S::new(params, &symbols).map_err(|e| e.to_string())?;
+        *self.strategy.borrow_mut() = Some(strategy);
+        Ok(())
+    }
+
+    pub fn on_bar(&self, bar: Bar, position: Position) -> Vec<Order> {
+        let mut guard = self.strategy.borrow_mut();
+        let Some(strategy) = guard.as_mut() else {
+            // The host always calls init first; trapping makes a broken host
+            // visible instead of silently trading nothing.
+            panic!("on-bar called before init");
+        };
+        let mut orders = crate::Orders::new();
+        strategy.on_bar(&bar, &position, &mut orders);
+        orders.into_vec()
+    }
+
+    pub fn on_fill(&self, fill: Fill) {
+        if let Some(strategy) = self.strategy.borrow_mut().as_mut() {
+            strategy.on_fill(&fill);
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<u8> {
+        match self.strategy.borrow().as_ref() {
+            // A state that cannot be encoded is returned empty: the host then
+            // warms the next version up from history instead.
+            Some(strategy) => snapshot::encode(S::NAME, strategy.state()).unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+
+    pub fn restore(&self, bytes: Vec<u8>) -> Result<(), String> {
+        let mut guard = self.strategy.borrow_mut();
+        let strategy = guard.as_mut().ok_or("restore called before init")?;
+        let state = snapshot::decode::<S::State>(S::NAME, &bytes)?;
+        strategy.restore_state(state)
+    }
+}
+
+/// Exports a [`Strategy`] as the component's `strategy` world.
+///
+/// Expands to nothing outside `wasm32`, so the same crate builds natively for
+/// tests.
+#[macro_export]
+macro_rules! export_strategy {
+    ($strategy:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        mod __sandbar_export {
+            use super::*;
+            use $crate::__private::{Guest, Slot};
+
+            struct Exported;
+
+            ::std::thread_local! {
+                static SLOT: Slot<$strategy> = const { Slot::new() };
+            }
+
+            impl Guest for Exported {
+                fn describe() -> $crate::StrategyInfo {
+                    Slot::<$strategy>::describe()
+                }
+                fn init(
+                    symbols: ::std::vec::Vec<::std::string::String>,
+                    params: ::std::vec::Vec<$crate::Param>,
+                ) -> ::core::result::Result<(), ::std::string::String> {
+                    SLOT.with(|slot| slot.init(symbols, params))
+                }
+                fn on_bar(bar: $crate::Bar, position: $crate::Position) -> ::std::vec::Vec<$crate::Order> {
+                    SLOT.with(|slot| slot.on_bar(bar, position))
+                }
+                fn on_fill(fill: $crate::Fill) {
+                    SLOT.with(|slot| slot.on_fill(fill))
+                }
+                fn snapshot() -> ::std::vec::Vec<u8> {
+                    SLOT.with(|slot| slot.snapshot())
+                }
+                fn restore(state: ::std::vec::Vec<u8>) -> ::core::result::Result<(), ::std::string::String> {
+                    SLOT.with(|slot| slot.restore(state))
+                }
+            }
+
+            $crate::__private::bindings::__export_strategy_world!(Exported with_types_in $crate::__private::bindings);
+        }
+    };
+}

@@ -1,0 +1,167 @@
+//! Which compiler builds guests: the rustup target when it is installed, the
+//! Debian `rustc-web` toolchain with `-Zbuild-std` otherwise.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const GUEST_TARGET: &str = "wasm32-unknown-unknown";
+const DEBIAN_CARGO: &str = "/usr/bin/cargo";
+const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
+const DEBIAN_STD_SOURCES: &str = "/usr/lib/rustlib/src/rust/library";
+const DEBIAN_RUST_LLD: &str = "/usr/bin/rust-lld";
+/// Chooses the toolchain by hand: `rustup` or `debian`.
+pub const TOOLCHAIN_ENV: &str = "SANDBAR_GUEST_TOOLCHAIN";
+
+/// A toolchain able to build `wasm32-unknown-unknown`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Toolchain {
+    /// `rustup target add wasm32-unknown-unknown` was done.
+    RustupTarget { sysroot: PathBuf },
+    /// Debian's rustc-web + rust-web-src, building std from source.
+    DebianFallback { linker: Option<PathBuf> },
+}
+
+impl Toolchain {
+    pub fn describe(&self) -> String {
+        match self {
+            Toolchain::RustupTarget { sysroot } => {
+                format!(
+                    "rustup target {GUEST_TARGET} (sysroot {})",
+                    sysroot.display()
+                )
+            }
+            Toolchain::DebianFallback { linker } => format!(
+                "Debian fallback {DEBIAN_CARGO} with -Zbuild-std{}",
+                linker
+                    .as_ref()
+                    .map(|l| format!(", linker {}", l.display()))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+
+    /// Sub-directory of the guest target dir: two compilers never share one.
+    pub fn target_subdir(&self) -> &'static str {
+        match self {
+            Toolchain::RustupTarget { .. } => "rustup",
+            Toolchain::DebianFallback { .. } => "debian",
+        }
+    }
+
+    /// The `cargo build` command for these packages, ready to run in `workspace`.
+    pub fn cargo_build(&self, workspace: &Path, target_dir: &Path, packages: &[String]) -> Command {
+        let mut cmd = match self {
+            Toolchain::RustupTarget { .. } => Command::new("cargo"),
+            Toolchain::DebianFallback { linker } => {
+                let mut cmd = Command::new(DEBIAN_CARGO);
+                cmd.env("RUSTC_BOOTSTRAP", "1")
+                    .env("RUSTC", DEBIAN_RUSTC)
+                    .env_remove("RUSTUP_TOOLCHAIN")
+                    .env_remove("RUSTDOC");
+                if let Some(linker) = linker {
+                    cmd.env(
+                        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER",
+                        linker.as_os_str(),
+                    );
+                }
+                cmd
+            }
+        };
+        // When run from `cargo test` or `cargo run`, the parent's build
+        // settings must not leak into the guest build.
+        for var in [
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_TARGET",
+            "RUSTFLAGS",
+            "CARGO_ENCODED_RUSTFLAGS",
+            "CARGO_MAKEFLAGS",
+        ] {
+            cmd.env_remove(var);
+        }
+        if matches!(self, Toolchain::RustupTarget { .. }) {
+            cmd.env_remove("RUSTC");
+        }
+        cmd.current_dir(workspace).arg("build");
+        if matches!(self, Toolchain::DebianFallback { .. }) {
+            cmd.arg("-Zbuild-std=std,panic_abort");
+        }
+        cmd.args([
+            "--target",
+            GUEST_TARGET,
+            "--profile",
+            "guest",
+            "--target-dir",
+        ])
+        .arg(target_dir);
+        for package in packages {
+            cmd.args(["-p", package]);
+        }
+        cmd
+    }
+}
+
+/// Finds a guest toolchain, or says exactly how to install one.
+pub fn detect() -> Result<Toolchain, String> {
+    let forced = std::env::var(TOOLCHAIN_ENV).ok();
+    if forced.as_deref() != Some("debian") {
+        if let Some(sysroot) = rustup_sysroot_with_target() {
+            return Ok(Toolchain::RustupTarget { sysroot });
+        }
+        if forced.as_deref() == Some("rustup") {
+            return Err(format!(
+                "{TOOLCHAIN_ENV}=rustup but the {GUEST_TARGET} target is not installed; run `rustup target add {GUEST_TARGET}`"
+            ));
+        }
+    }
+    if let Some(fallback) = debian_fallback() {
+        return Ok(fallback);
+    }
+    Err(format!(
+        "no toolchain can build {GUEST_TARGET}: the rustup target is not installed and the Debian fallback is missing.\n  \
+         hint: run `bash scripts/install-guest-toolchain.sh` (as root it installs `rustc-web cargo-web rust-web-src lld-22`), \
+         or `rustup target add {GUEST_TARGET}`"
+    ))
+}
+
+fn rustup_sysroot_with_target() -> Option<PathBuf> {
+    let out = Command::new("rustc")
+        .arg("--print")
+        .arg("sysroot")
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let sysroot = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    sysroot
+        .join("lib/rustlib")
+        .join(GUEST_TARGET)
+        .join("lib")
+        .is_dir()
+        .then_some(sysroot)
+}
+
+fn debian_fallback() -> Option<Toolchain> {
+    let installed = Path::new(DEBIAN_CARGO).is_file()
+        && Path::new(DEBIAN_RUSTC).is_file()
+        && Path::new(DEBIAN_STD_SOURCES).is_dir();
+    if !installed {
+        return None;
+    }
+    // rustc's default wasm linker is rust-lld; without lld-22 that link dangles.
+    let lld_ok = std::fs::canonicalize(DEBIAN_RUST_LLD).is_ok_and(|p| p.is_file());
+    let linker = if lld_ok { None } else { find_wasm_ld() };
+    if !lld_ok && linker.is_none() {
+        return None;
+    }
+    Some(Toolchain::DebianFallback { linker })
+}
+
+fn find_wasm_ld() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| {
+            ["wasm-ld", "wasm-ld-22", "wasm-ld-19", "wasm-ld-16"].map(|name| dir.join(name))
+        })
+        .find(|candidate| candidate.is_file())
+}

@@ -1,0 +1,93 @@
+//! The one place where host bindings for the contract are generated, and the
+//! host side of its imports.
+
+use wasmtime::component::{HasSelf, Linker};
+
+wasmtime::component::bindgen!({
+    path: "../guest-sdk/wit",
+    world: "strategy",
+    imports: { default: tracing },
+    additional_derives: [PartialEq],
+});
+
+// `Bar`, `Fill`, `Order`, `Param`, `Position` and `StrategyInfo` are used by
+// the world and so already aliased here by bindgen.
+pub use sandbar::strategy::types::{LogLevel, OrderKind, ParamKind, ParamSpec, ParamValue, Side};
+pub use {Strategy as StrategyBindings, StrategyPre as StrategyBindingsPre};
+
+/// The contract's package, as it appears in import names.
+pub const PACKAGE: &str = "sandbar:strategy";
+/// The contract's version this runtime speaks.
+pub const VERSION: &str = "0.1.0";
+/// Every function a strategy component must export.
+pub const REQUIRED_EXPORTS: [&str; 6] = [
+    "describe", "init", "on-bar", "on-fill", "snapshot", "restore",
+];
+
+/// Interfaces a strategy may import: the contract's own, nothing else.
+pub fn allowed_imports() -> [String; 2] {
+    [
+        format!("{PACKAGE}/host@{VERSION}"),
+        format!("{PACKAGE}/types@{VERSION}"),
+    ]
+}
+
+/// Per-store data: who the guest is, and what it may still log.
+pub struct HostState {
+    pub(crate) strategy_id: String,
+    pub(crate) limits: wasmtime::StoreLimits,
+    pub(crate) log_budget: u32,
+}
+
+impl HostState {
+    pub fn new(strategy_id: impl Into<String>, limits: wasmtime::StoreLimits) -> Self {
+        Self {
+            strategy_id: strategy_id.into(),
+            limits,
+            log_budget: LOG_LINES_PER_CALL,
+        }
+    }
+}
+
+/// Log lines a guest may write per call; the rest are dropped with one notice.
+pub(crate) const LOG_LINES_PER_CALL: u32 = 32;
+/// Longer log messages are cut, so a guest cannot flood the host's logs.
+const MAX_LOG_MESSAGE_BYTES: usize = 1024;
+
+impl sandbar::strategy::types::Host for HostState {}
+
+impl sandbar::strategy::host::Host for HostState {
+    fn log(&mut self, level: LogLevel, message: String) {
+        if self.log_budget == 0 {
+            return;
+        }
+        self.log_budget -= 1;
+        let mut message = message;
+        if message.len() > MAX_LOG_MESSAGE_BYTES {
+            let mut cut = MAX_LOG_MESSAGE_BYTES;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push_str("… (truncated)");
+        }
+        if self.log_budget == 0 {
+            message.push_str(" (log limit reached for this call; further lines dropped)");
+        }
+        let id = self.strategy_id.as_str();
+        match level {
+            LogLevel::Trace => tracing::trace!(strategy = id, "{message}"),
+            LogLevel::Debug => tracing::debug!(strategy = id, "{message}"),
+            LogLevel::Info => tracing::info!(strategy = id, "{message}"),
+            LogLevel::Warn => tracing::warn!(strategy = id, "{message}"),
+            LogLevel::Error => tracing::error!(strategy = id, "{message}"),
+        }
+    }
+}
+
+/// A linker with the contract's imports, and nothing else (no WASI).
+pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    StrategyBindings::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+    Ok(linker)
+}

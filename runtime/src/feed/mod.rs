@@ -1,0 +1,5 @@
+//! Where bars come from.
+
+mod synthetic;
+
+pub use synthetic::{MarketStyle, SyntheticFeed};

@@ -1,0 +1,181 @@
+//! One live instance of a strategy component: its own store, fuel refilled
+//! before every call, and every failure classified.
+
+use crate::contract::{
+    Bar, Fill, HostState, Order, Param, Position, StrategyBindings, StrategyBindingsPre,
+    StrategyInfo,
+};
+use crate::limits::Limits;
+use std::fmt;
+use wasmtime::{Store, StoreLimitsBuilder, Trap};
+
+/// How a call into the guest failed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrapKind {
+    /// The call used up `fuel_per_call`.
+    OutOfFuel,
+    /// A Wasm trap (panic, unreachable, out-of-bounds access, stack overflow...).
+    Trap,
+    /// Anything else wasmtime reported (for example a store limit).
+    Other,
+}
+
+/// A call into the guest trapped. The instance must not be used again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallError {
+    pub export: &'static str,
+    pub kind: TrapKind,
+    pub message: String,
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            TrapKind::OutOfFuel => {
+                "ran out of fuel (its per-call CPU budget `limits.fuel_per_call`)"
+            }
+            TrapKind::Trap => "trapped",
+            TrapKind::Other => "failed",
+        };
+        write!(f, "`{}` {what}: {}", self.export, self.message)
+    }
+}
+
+impl std::error::Error for CallError {}
+
+fn classify(export: &'static str, error: wasmtime::Error) -> CallError {
+    let kind = match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => TrapKind::OutOfFuel,
+        Some(_) => TrapKind::Trap,
+        None => TrapKind::Other,
+    };
+    CallError {
+        export,
+        kind,
+        message: format!("{error:#}"),
+    }
+}
+
+/// A strategy instance in its own store.
+pub struct StrategyInstance {
+    store: Store<HostState>,
+    bindings: StrategyBindings,
+    fuel_per_call: u64,
+    fuel_used_last_call: u64,
+}
+
+impl StrategyInstance {
+    /// A fresh store and instance. Nothing of the guest runs yet except its
+    /// start function, under the same fuel budget as a call.
+    pub fn instantiate(
+        pre: &StrategyBindingsPre<HostState>,
+        strategy_id: &str,
+        limits: &Limits,
+    ) -> Result<Self, CallError> {
+        let store_limits = StoreLimitsBuilder::new()
+            .memory_size(limits.memory_bytes)
+            .instances(8)
+            .tables(8)
+            .memories(4)
+            .build();
+        let mut store = Store::new(pre.engine(), HostState::new(strategy_id, store_limits));
+        store.limiter(|state| &mut state.limits);
+        store
+            .set_fuel(limits.fuel_per_call)
+            .map_err(|e| classify("instantiate", e))?;
+        let bindings = pre
+            .instantiate(&mut store)
+            .map_err(|e| classify("instantiate", e))?;
+        Ok(Self {
+            store,
+            bindings,
+            fuel_per_call: limits.fuel_per_call,
+            fuel_used_last_call: 0,
+        })
+    }
+
+    /// Refills fuel and the log budget: every call starts with the same budget.
+    fn prepare(&mut self, export: &'static str) -> Result<(), CallError> {
+        self.store.data_mut().log_budget = crate::contract::LOG_LINES_PER_CALL;
+        self.store
+            .set_fuel(self.fuel_per_call)
+            .map_err(|e| classify(export, e))
+    }
+
+    fn finish(&mut self) {
+        let left = self.store.get_fuel().unwrap_or(0);
+        self.fuel_used_last_call = self.fuel_per_call.saturating_sub(left);
+    }
+
+    pub fn describe(&mut self) -> Result<StrategyInfo, CallError> {
+        self.prepare("describe")?;
+        let out = self
+            .bindings
+            .call_describe(&mut self.store)
+            .map_err(|e| classify("describe", e));
+        self.finish();
+        out
+    }
+
+    /// The outer `Err` is a trap; the inner one is the strategy refusing its parameters.
+    pub fn init(
+        &mut self,
+        symbols: &[String],
+        params: &[Param],
+    ) -> Result<Result<(), String>, CallError> {
+        self.prepare("init")?;
+        let out = self
+            .bindings
+            .call_init(&mut self.store, symbols, params)
+            .map_err(|e| classify("init", e));
+        self.finish();
+        out
+    }
+
+    pub fn on_bar(&mut self, bar: Bar, position: Position) -> Result<Vec<Order>, CallError> {
+        self.prepare("on-bar")?;
+        let out = self
+            .bindings
+            .call_on_bar(&mut self.store, bar, position)
+            .map_err(|e| classify("on-bar", e));
+        self.finish();
+        out
+    }
+
+    pub fn on_fill(&mut self, fill: Fill) -> Result<(), CallError> {
+        self.prepare("on-fill")?;
+        let out = self
+            .bindings
+            .call_on_fill(&mut self.store, fill)
+            .map_err(|e| classify("on-fill", e));
+        self.finish();
+        out
+    }
+
+    pub fn snapshot(&mut self) -> Result<Vec<u8>, CallError> {
+        self.prepare("snapshot")?;
+        let out = self
+            .bindings
+            .call_snapshot(&mut self.store)
+            .map_err(|e| classify("snapshot", e));
+        self.finish();
+        out
+    }
+
+    /// The outer `Err` is a trap; the inner one is the strategy refusing the state.
+    pub fn restore(&mut self, state: &[u8]) -> Result<Result<(), String>, CallError> {
+        self.prepare("restore")?;
+        let out = self
+            .bindings
+            .call_restore(&mut self.store, state)
+            .map_err(|e| classify("restore", e));
+        self.finish();
+        out
+    }
+
+    /// Fuel the last call consumed.
+    pub fn fuel_used_last_call(&self) -> u64 {
+        self.fuel_used_last_call
+    }
+}

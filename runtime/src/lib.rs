@@ -1,0 +1,56 @@
+//! # sandbar-runtime — the Sandbar host
+//!
+//! Loads strategy components (the contract in `guest-sdk/wit`), checks them
+//! stage by stage, and runs them in their own wasmtime stores with no ambient
+//! authority.
+//!
+//! ```no_run
+//! use sandbar_runtime::{Limits, LoadSpec, Loader};
+//!
+//! let loader = Loader::new()?;
+//! let symbols = vec!["BTCUSD".to_string()];
+//! let outcome = loader.load_file(
+//!     "strategies/dist/sma_cross.wasm".as_ref(),
+//!     LoadSpec {
+//!         strategy_id: "sma-fast",
+//!         expected_sha256: None,
+//!         symbols: &symbols,
+//!         params: &[],
+//!         limits: &Limits::default(),
+//!         recent_bars: &[],
+//!     },
+//! );
+//! match outcome.result {
+//!     Ok(candidate) => println!("{} {} is good", candidate.info.name, candidate.sha256),
+//!     Err(error) => eprintln!("{error}"),
+//! }
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+
+mod check;
+mod engine;
+mod error;
+mod hash;
+mod instance;
+mod limits;
+mod load;
+mod params;
+mod validate;
+
+pub mod build;
+pub mod contract;
+pub mod feed;
+pub mod logging;
+
+pub use check::{CHECK_SYMBOLS, check_file, render_report};
+pub use engine::new_engine;
+pub use error::{LoadError, Stage};
+pub use hash::sha256_hex;
+pub use instance::{CallError, StrategyInstance, TrapKind};
+pub use limits::Limits;
+pub use load::{
+    Artifact, Candidate, LoadOutcome, LoadSpec, Loader, SMOKE_BARS_PER_SYMBOL, SmokeReport,
+    StageTimings, read_artifact,
+};
+pub use params::{from_toml as param_from_toml, parse_assignment as parse_param};
+pub use validate::validate_orders;

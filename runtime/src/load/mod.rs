@@ -1,0 +1,190 @@
+//! The load pipeline: read → verify → compile → type-check → instantiate in
+//! a throw-away store → describe/init/smoke-test. Each stage is timed; the
+//! first failure stops it with a [`LoadError`] naming the stage.
+
+mod artifact;
+mod compile;
+mod smoke;
+mod typecheck;
+
+pub use artifact::{Artifact, read_artifact};
+pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport};
+
+use crate::contract::{self, Bar, HostState, Param, StrategyBindingsPre, StrategyInfo};
+use crate::error::{LoadError, Stage};
+use crate::instance::StrategyInstance;
+use crate::limits::Limits;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use wasmtime::component::Linker;
+
+/// How long each stage took, in pipeline order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StageTimings {
+    pub stages: Vec<(Stage, Duration)>,
+}
+
+impl StageTimings {
+    fn time<T>(&mut self, stage: Stage, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let out = f();
+        self.stages.push((stage, start.elapsed()));
+        out
+    }
+
+    pub fn get(&self, stage: Stage) -> Option<Duration> {
+        self.stages
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .map(|(_, d)| *d)
+    }
+
+    pub fn total(&self) -> Duration {
+        self.stages.iter().map(|(_, d)| *d).sum()
+    }
+}
+
+/// What to load, and for whom.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadSpec<'a> {
+    /// The strategy id from the config (or the file name for ad-hoc checks).
+    pub strategy_id: &'a str,
+    /// The SHA-256 the config pins; `None` skips verification (dev only).
+    pub expected_sha256: Option<&'a str>,
+    pub symbols: &'a [String],
+    pub params: &'a [Param],
+    pub limits: &'a Limits,
+    /// Recent real bars appended to the smoke burst.
+    pub recent_bars: &'a [Bar],
+}
+
+/// A version that passed every stage and may go live.
+pub struct Candidate {
+    pub sha256: String,
+    pub size_bytes: usize,
+    pub pre: StrategyBindingsPre<HostState>,
+    pub info: StrategyInfo,
+    pub smoke: SmokeReport,
+}
+
+/// The result of one pass through the pipeline, with its timings either way.
+pub struct LoadOutcome {
+    pub result: Result<Candidate, LoadError>,
+    pub timings: StageTimings,
+}
+
+/// Owns the engine and the contract's linker; loads any number of strategies.
+pub struct Loader {
+    engine: wasmtime::Engine,
+    linker: Linker<HostState>,
+}
+
+impl Loader {
+    pub fn new() -> anyhow::Result<Self> {
+        let engine = crate::engine::new_engine()?;
+        let linker = contract::linker(&engine)
+            .map_err(|e| anyhow::anyhow!("cannot link the contract: {e}"))?;
+        Ok(Self { engine, linker })
+    }
+
+    pub fn engine(&self) -> &wasmtime::Engine {
+        &self.engine
+    }
+
+    /// Reads `path` once and runs the pipeline on exactly those bytes.
+    pub fn load_file(&self, path: &Path, spec: LoadSpec<'_>) -> LoadOutcome {
+        let mut timings = StageTimings::default();
+        let read = timings.time(Stage::Read, || {
+            read_artifact(path, spec.limits.max_component_bytes)
+        });
+        let result = read.and_then(|artifact| self.run_stages(&artifact, spec, &mut timings));
+        LoadOutcome {
+            result: result.map_err(|e| e.for_strategy(spec.strategy_id, path)),
+            timings,
+        }
+    }
+
+    /// Runs the pipeline on bytes already in memory.
+    pub fn load_artifact(&self, artifact: &Artifact, spec: LoadSpec<'_>) -> LoadOutcome {
+        let mut timings = StageTimings::default();
+        let result = self.run_stages(artifact, spec, &mut timings);
+        LoadOutcome {
+            result: result.map_err(|e| e.for_strategy(spec.strategy_id, &artifact.path)),
+            timings,
+        }
+    }
+
+    fn run_stages(
+        &self,
+        artifact: &Artifact,
+        spec: LoadSpec<'_>,
+        timings: &mut StageTimings,
+    ) -> Result<Candidate, LoadError> {
+        let _span =
+            tracing::info_span!("load", strategy = spec.strategy_id, sha256 = %artifact.sha256)
+                .entered();
+        timings.time(Stage::Verify, || verify(artifact, spec))?;
+        let component = timings.time(Stage::Compile, || {
+            compile::compile(&self.engine, &artifact.bytes)
+        })?;
+        let pre = timings.time(Stage::TypeCheck, || {
+            typecheck::type_check(&self.engine, &self.linker, &component)
+        })?;
+        let mut instance = timings.time(Stage::Instantiate, || {
+            StrategyInstance::instantiate(&pre, spec.strategy_id, spec.limits).map_err(|e| {
+                LoadError::new(Stage::Instantiate, e.to_string())
+                    .hint("the component's start-up code failed; run its native tests")
+            })
+        })?;
+        let info = timings.time(Stage::Describe, || {
+            let info = instance.describe().map_err(|e| {
+                LoadError::new(Stage::Describe, e.to_string()).hint("describe() must not fail")
+            })?;
+            smoke::check_info(&info)?;
+            Ok::<_, LoadError>(info)
+        })?;
+        let smoke = timings.time(Stage::SmokeTest, || {
+            smoke::smoke_test(
+                &mut instance,
+                spec.symbols,
+                spec.params,
+                spec.recent_bars,
+                spec.limits,
+            )
+        })?;
+        tracing::debug!(
+            bars = smoke.bars,
+            orders = smoke.orders,
+            "smoke test passed"
+        );
+        Ok(Candidate {
+            sha256: artifact.sha256.clone(),
+            size_bytes: artifact.bytes.len(),
+            pre,
+            info,
+            smoke,
+        })
+    }
+}
+
+/// Stage `verify`: the bytes read are the bytes the config pins.
+fn verify(artifact: &Artifact, spec: LoadSpec<'_>) -> Result<(), LoadError> {
+    let Some(expected) = spec.expected_sha256 else {
+        return Ok(());
+    };
+    if expected.eq_ignore_ascii_case(&artifact.sha256) {
+        return Ok(());
+    }
+    Err(LoadError::new(
+        Stage::Verify,
+        format!(
+            "SHA-256 mismatch: expected {expected}, got {}",
+            artifact.sha256
+        ),
+    )
+    .hint(format!(
+        "if this build is the one you want, run `runtime hash {}` and set `sha256` of the [[strategy]] with id = \"{}\" to the printed value",
+        artifact.path.display(),
+        spec.strategy_id
+    )))
+}

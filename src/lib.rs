@@ -1,0 +1,1 @@
+//! End-to-end tests and benches of Sandbar live in tests/ and benches/.

@@ -1,0 +1,262 @@
+//! # rsi-reversion — an RSI mean-reversion strategy for Sandbar
+//!
+//! Buys `size` when the RSI of the close drops below `oversold` and sells back
+//! to flat once it climbs above `exit`. With `allow_short`, it also sells
+//! `size` short when the RSI rises above `overbought` and buys back once it
+//! falls below `exit`. Between the thresholds it keeps what it holds. Each
+//! symbol has its own RSI; orders come only when the wanted position differs
+//! from the one the host reports, so most bars return nothing.
+//!
+//! ```
+//! use rsi_reversion::RsiReversion;
+//! use sandbar_guest::{Harness, Side, value};
+//!
+//! let mut h = Harness::<RsiReversion>::new(&["BTCUSD"]);
+//! h.init(&[("period", value(3u32))]).unwrap();
+//! for close in [10.0, 9.0, 8.0] {
+//!     assert!(h.on_close(0, close).is_empty());
+//! }
+//! let orders = h.on_close(0, 7.0); // three losses in a row: RSI 0
+//! assert_eq!((orders[0].side, orders[0].quantity), (Side::Buy, 1.0));
+//! ```
+
+use sandbar_guest::indicators::Rsi;
+use sandbar_guest::{Bar, Orders, ParamError, PerSymbol, Position, Strategy, log, params};
+use serde::{Deserialize, Serialize};
+
+#[cfg(test)]
+mod tests;
+
+/// Longest accepted RSI period, in bars.
+pub const MAX_PERIOD: u32 = 100_000;
+
+/// The ordering the three thresholds must keep, quoted in error messages.
+const THRESHOLD_RULE: &str = "the thresholds must satisfy 0 < oversold < exit < overbought < 100";
+
+params! {
+    /// Parameters of [`RsiReversion`], set in the `[strategy.params]` table.
+    pub struct RsiReversionParams {
+        /// RSI lookback (Wilder's smoothing), in bars (at least 2).
+        period: u32 = 14,
+        /// Buy when the RSI falls below this level.
+        oversold: f64 = 30.0,
+        /// Sell short when the RSI rises above this level (only with allow_short).
+        overbought: f64 = 70.0,
+        /// Close a long when the RSI rises above this level, a short when it falls below it.
+        exit: f64 = 50.0,
+        /// Quantity held while in a position (greater than 0).
+        size: f64 = 1.0,
+        /// Also sell short when overbought.
+        allow_short: bool = false,
+    }
+}
+
+/// What the strategy wants to hold in one symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Regime {
+    Flat,
+    Long,
+    Short,
+}
+
+/// The state of one symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SymbolState {
+    rsi: Rsi,
+    regime: Regime,
+}
+
+/// Everything that changes while the strategy runs, carried across a hot
+/// swap. It records the symbols and period it was built for, so it is only
+/// restored into an instance that would have built the same RSI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RsiReversionState {
+    symbols: Vec<String>,
+    period: u32,
+    per_symbol: PerSymbol<SymbolState>,
+}
+
+/// The strategy; see the crate docs.
+pub struct RsiReversion {
+    params: RsiReversionParams,
+    state: RsiReversionState,
+}
+
+impl RsiReversion {
+    fn validate(p: &RsiReversionParams) -> Result<(), ParamError> {
+        if p.period < 2 {
+            return Err(ParamError::invalid(
+                "period",
+                format!(
+                    "must be at least 2 (got {}); a 1-bar RSI only says up or down. The default is 14",
+                    p.period
+                ),
+            ));
+        }
+        if p.period > MAX_PERIOD {
+            return Err(ParamError::invalid(
+                "period",
+                format!("must be at most {MAX_PERIOD} bars (got {})", p.period),
+            ));
+        }
+        if p.oversold <= 0.0 {
+            return Err(ParamError::invalid(
+                "oversold",
+                format!("must be above 0 (got {}); {THRESHOLD_RULE}", p.oversold),
+            ));
+        }
+        if p.oversold >= p.exit {
+            return Err(ParamError::invalid(
+                "oversold",
+                format!(
+                    "must be below exit (got oversold={}, exit={}); {THRESHOLD_RULE}",
+                    p.oversold, p.exit
+                ),
+            ));
+        }
+        if p.exit >= p.overbought {
+            return Err(ParamError::invalid(
+                "exit",
+                format!(
+                    "must be below overbought (got exit={}, overbought={}); {THRESHOLD_RULE}",
+                    p.exit, p.overbought
+                ),
+            ));
+        }
+        if p.overbought >= 100.0 {
+            return Err(ParamError::invalid(
+                "overbought",
+                format!("must be below 100 (got {}); {THRESHOLD_RULE}", p.overbought),
+            ));
+        }
+        if p.size <= 0.0 || !p.size.is_finite() {
+            return Err(ParamError::invalid(
+                "size",
+                format!(
+                    "must be a number greater than 0 (got {}); to sell short, set allow_short = true",
+                    p.size
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The regime after a bar whose RSI is `rsi`: exits first, then entries,
+    /// so a long can turn short on one bar that jumps from oversold to
+    /// overbought.
+    fn next_regime(p: &RsiReversionParams, regime: Regime, rsi: f64) -> Regime {
+        let regime = match regime {
+            Regime::Long if rsi > p.exit => Regime::Flat,
+            Regime::Short if rsi < p.exit => Regime::Flat,
+            held => held,
+        };
+        match regime {
+            Regime::Flat if rsi < p.oversold => Regime::Long,
+            Regime::Flat if p.allow_short && rsi > p.overbought => Regime::Short,
+            held => held,
+        }
+    }
+
+    fn target(p: &RsiReversionParams, regime: Regime) -> f64 {
+        match regime {
+            Regime::Long => p.size,
+            Regime::Short if p.allow_short => -p.size,
+            Regime::Short | Regime::Flat => 0.0,
+        }
+    }
+}
+
+impl Strategy for RsiReversion {
+    const NAME: &'static str = "rsi-reversion";
+    const VERSION: &'static str = "0.1.0";
+    const DESCRIPTION: &'static str =
+        "Buys when the RSI is oversold and sells once it recovers past the exit level (optionally the mirror for shorts).";
+    type Params = RsiReversionParams;
+    type State = RsiReversionState;
+
+    fn warmup_bars(p: &RsiReversionParams) -> u32 {
+        // `period` price changes need one more close.
+        p.period.saturating_add(1)
+    }
+
+    fn new(params: RsiReversionParams, symbols: &[String]) -> Result<Self, ParamError> {
+        Self::validate(&params)?;
+        let period = params.period as usize;
+        let per_symbol = PerSymbol::new(symbols.len(), || SymbolState {
+            rsi: Rsi::new(period),
+            regime: Regime::Flat,
+        });
+        let state = RsiReversionState {
+            symbols: symbols.to_vec(),
+            period: params.period,
+            per_symbol,
+        };
+        Ok(Self { params, state })
+    }
+
+    fn on_bar(&mut self, bar: &Bar, position: &Position, orders: &mut Orders) {
+        let Some(st) = self.state.per_symbol.get_mut(bar.symbol) else {
+            return; // not one of our symbols
+        };
+        if !bar.close.is_finite() {
+            log::warn(&format!("bar {} has a non-finite close; ignored", bar.seq));
+            return;
+        }
+        let Some(rsi) = st.rsi.update(bar.close) else {
+            return; // warming up
+        };
+        let old = st.regime;
+        let new = Self::next_regime(&self.params, old, rsi);
+        if new != old {
+            st.regime = new;
+            if let Some(name) = self.state.symbols.get(bar.symbol as usize) {
+                log::debug(&format!(
+                    "{name}: {old:?} -> {new:?} at bar {} (RSI {rsi})",
+                    bar.seq
+                ));
+            }
+        }
+        orders.target(bar.symbol, position.quantity, Self::target(&self.params, new));
+    }
+
+    fn state(&self) -> &RsiReversionState {
+        &self.state
+    }
+
+    fn restore_state(&mut self, mut state: RsiReversionState) -> Result<(), String> {
+        if state.symbols != self.state.symbols {
+            return Err(format!(
+                "snapshot was taken for symbols {:?}, this instance trades {:?}; warm up from history instead",
+                state.symbols, self.state.symbols
+            ));
+        }
+        if state.period != self.params.period {
+            return Err(format!(
+                "snapshot was taken with period={}, this instance runs period={}; \
+                 its RSI does not carry over, warm up from history instead",
+                state.period, self.params.period
+            ));
+        }
+        if state.per_symbol.len() != state.symbols.len() {
+            return Err(format!(
+                "snapshot is inconsistent: {} symbol states for {} symbols",
+                state.per_symbol.len(),
+                state.symbols.len()
+            ));
+        }
+        if !self.params.allow_short {
+            // Shorting was switched off: a short still held is closed.
+            for symbol in 0..state.per_symbol.len() as u32 {
+                if let Some(st) = state.per_symbol.get_mut(symbol)
+                    && st.regime == Regime::Short
+                {
+                    st.regime = Regime::Flat;
+                }
+            }
+        }
+        self.state = state;
+        Ok(())
+    }
+}
+
+sandbar_guest::export_strategy!(RsiReversion);
