@@ -3,29 +3,34 @@
 //! snapshot codec), and keeps a position per symbol that [`Harness::fill`]
 //! updates with the same accounting the runtime uses.
 
+use crate::accounting::Holding;
 use crate::{
     Bar, Fill, LogLevel, Order, Param, ParamType, Position, Side, Strategy, StrategyInfo,
-    accounting, slot::Slot,
+    slot::Slot,
 };
+
+/// Cash the harness's book starts with.
+pub const STARTING_CASH: f64 = 100_000.0;
 
 /// Drives one strategy instance natively.
 pub struct Harness<S: Strategy> {
     slot: Slot<S>,
     symbols: Vec<String>,
-    positions: Vec<Position>,
-    starting_cash: f64,
+    holdings: Vec<Holding>,
+    last_close: Vec<f64>,
+    cash: f64,
     next_seq: u64,
 }
 
 impl<S: Strategy> Harness<S> {
     /// A harness for these symbols, with default parameters until [`Harness::init`].
     pub fn new(symbols: &[&str]) -> Self {
-        let starting_cash = 100_000.0;
         Self {
             slot: Slot::new(),
             symbols: symbols.iter().map(|s| (*s).to_owned()).collect(),
-            positions: vec![accounting::flat(starting_cash); symbols.len()],
-            starting_cash,
+            holdings: vec![Holding::default(); symbols.len()],
+            last_close: vec![0.0; symbols.len()],
+            cash: STARTING_CASH,
             next_seq: 0,
         }
     }
@@ -57,9 +62,23 @@ impl<S: Strategy> Harness<S> {
 
     /// Feeds one bar (with the harness's position for its symbol) and returns the orders.
     pub fn on_bar(&mut self, bar: Bar) -> Vec<Order> {
+        if let Some(close) = self.last_close.get_mut(bar.symbol as usize) {
+            *close = bar.close;
+        }
         let position = self.position(bar.symbol);
+        self.on_bar_at(bar, position)
+    }
+
+    /// Feeds one bar with a position chosen by the caller (for example one
+    /// kept by the runtime's broker), bypassing the harness's own book.
+    pub fn on_bar_at(&mut self, bar: Bar, position: Position) -> Vec<Order> {
         self.next_seq = bar.seq + 1;
         self.slot.on_bar(bar, position)
+    }
+
+    /// Passes a fill to the strategy without touching the harness's book.
+    pub fn on_fill(&mut self, fill: Fill) {
+        self.slot.on_fill(fill);
     }
 
     /// Feeds a bar built from a close price (open = high = low = close).
@@ -84,9 +103,8 @@ impl<S: Strategy> Harness<S> {
             Side::Buy => order.quantity,
             Side::Sell => -order.quantity,
         };
-        if let Some(position) = self.positions.get_mut(index) {
-            accounting::apply_fill(position, signed, price, 0.0);
-            position.equity = position.cash + position.quantity * price;
+        if let Some(holding) = self.holdings.get_mut(index) {
+            self.cash += holding.apply_fill(signed, price, 0.0).cash_delta;
         }
         self.slot.on_fill(Fill {
             seq: self.next_seq.saturating_sub(1),
@@ -101,10 +119,23 @@ impl<S: Strategy> Harness<S> {
 
     /// The position the harness will pass with the next bar of `symbol`.
     pub fn position(&self, symbol: u32) -> Position {
-        self.positions
+        let holding = self
+            .holdings
             .get(symbol as usize)
             .copied()
-            .unwrap_or(accounting::flat(self.starting_cash))
+            .unwrap_or_default();
+        let marked: f64 = self
+            .holdings
+            .iter()
+            .zip(&self.last_close)
+            .map(|(h, close)| h.quantity * close)
+            .sum();
+        Position {
+            quantity: holding.quantity,
+            avg_price: holding.avg_price,
+            cash: self.cash,
+            equity: self.cash + marked,
+        }
     }
 
     pub fn snapshot(&self) -> Vec<u8> {

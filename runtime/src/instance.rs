@@ -27,6 +27,8 @@ pub struct CallError {
     pub export: &'static str,
     pub kind: TrapKind,
     pub message: String,
+    /// The guest's Wasm backtrace, when wasmtime captured one (for logs).
+    pub backtrace: Option<String>,
 }
 
 impl fmt::Display for CallError {
@@ -44,16 +46,44 @@ impl fmt::Display for CallError {
 
 impl std::error::Error for CallError {}
 
+impl CallError {
+    /// What to do about it.
+    pub fn hint(&self) -> &'static str {
+        match self.kind {
+            TrapKind::OutOfFuel => {
+                "an endless loop, or too much work per call: fix the strategy or raise `limits.fuel_per_call`"
+            }
+            TrapKind::Trap => {
+                "the strategy panicked or trapped: run its native tests (`cargo test -p <crate>`) to find out where"
+            }
+            TrapKind::Other => {
+                "a resource limit was hit; check `[limits]` against what the strategy needs"
+            }
+        }
+    }
+}
+
 fn classify(export: &'static str, error: wasmtime::Error) -> CallError {
-    let kind = match error.downcast_ref::<Trap>() {
+    let trap = error.downcast_ref::<Trap>().copied();
+    let kind = match trap {
         Some(Trap::OutOfFuel) => TrapKind::OutOfFuel,
         Some(_) => TrapKind::Trap,
         None => TrapKind::Other,
     };
+    let backtrace = error
+        .downcast_ref::<wasmtime::WasmBacktrace>()
+        .map(|bt| bt.to_string());
+    // The trap itself is the message; the backtrace context is kept apart so
+    // the message stays one line.
+    let message = match trap {
+        Some(trap) => trap.to_string(),
+        None => format!("{error:#}"),
+    };
     CallError {
         export,
         kind,
-        message: format!("{error:#}"),
+        message,
+        backtrace,
     }
 }
 

@@ -37,6 +37,7 @@ mod load;
 mod params;
 mod validate;
 
+pub mod broker;
 pub mod build;
 pub mod contract;
 pub mod feed;

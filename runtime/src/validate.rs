@@ -28,12 +28,12 @@ pub fn validate_orders(
                 order.quantity
             ));
         }
-        if let OrderKind::Limit(price) = order.kind {
-            if !price.is_finite() || price <= 0.0 {
-                return Err(format!(
-                    "order #{i} has limit price {price}; it must be a finite number above 0"
-                ));
-            }
+        if let OrderKind::Limit(price) = order.kind
+            && (!price.is_finite() || price <= 0.0)
+        {
+            return Err(format!(
+                "order #{i} has limit price {price}; it must be a finite number above 0"
+            ));
         }
     }
     Ok(())

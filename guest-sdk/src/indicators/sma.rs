@@ -24,10 +24,10 @@ impl Sma {
     pub fn update(&mut self, value: f64) -> Option<f64> {
         self.window.push_back(value);
         self.sum += value;
-        if self.window.len() > self.period {
-            if let Some(old) = self.window.pop_front() {
-                self.sum -= old;
-            }
+        if self.window.len() > self.period
+            && let Some(old) = self.window.pop_front()
+        {
+            self.sum -= old;
         }
         self.value()
     }

@@ -55,6 +55,16 @@ pub fn all_strategy_dirs(workspace: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(dirs)
 }
 
+/// Builds every strategy crate of `workspace` into `out_dir`.
+pub fn build_all(workspace: &Path, out_dir: &Path, quiet: bool) -> anyhow::Result<Vec<Built>> {
+    build(&BuildOptions {
+        workspace: workspace.to_owned(),
+        strategy_dirs: all_strategy_dirs(workspace)?,
+        out_dir: out_dir.to_owned(),
+        quiet,
+    })
+}
+
 /// The package name in `<dir>/Cargo.toml`.
 pub fn package_name(dir: &Path) -> anyhow::Result<String> {
     let manifest_path = dir.join("Cargo.toml");

@@ -131,15 +131,13 @@ impl Loader {
             typecheck::type_check(&self.engine, &self.linker, &component)
         })?;
         let mut instance = timings.time(Stage::Instantiate, || {
-            StrategyInstance::instantiate(&pre, spec.strategy_id, spec.limits).map_err(|e| {
-                LoadError::new(Stage::Instantiate, e.to_string())
-                    .hint("the component's start-up code failed; run its native tests")
-            })
+            StrategyInstance::instantiate(&pre, spec.strategy_id, spec.limits)
+                .map_err(|e| smoke::trapped(Stage::Instantiate, e))
         })?;
         let info = timings.time(Stage::Describe, || {
-            let info = instance.describe().map_err(|e| {
-                LoadError::new(Stage::Describe, e.to_string()).hint("describe() must not fail")
-            })?;
+            let info = instance
+                .describe()
+                .map_err(|e| smoke::trapped(Stage::Describe, e))?;
             smoke::check_info(&info)?;
             Ok::<_, LoadError>(info)
         })?;

@@ -21,7 +21,7 @@ pub struct SmokeReport {
     pub snapshot_bytes: usize,
 }
 
-fn trapped(stage: Stage, error: CallError) -> LoadError {
+pub(crate) fn trapped(stage: Stage, error: CallError) -> LoadError {
     let hint = match error.kind {
         crate::instance::TrapKind::OutOfFuel => {
             "an endless loop, or too much work per call: fix the strategy or raise `limits.fuel_per_call`"
@@ -118,19 +118,21 @@ pub fn smoke_test(
         .hint("keep less state (bounded windows), or raise `limits.max_snapshot_mb`"));
     }
     report.snapshot_bytes = snapshot.len();
-    if !snapshot.is_empty() {
-        if let Err(reason) = instance
+    let restored = if snapshot.is_empty() {
+        Ok(())
+    } else {
+        instance
             .restore(&snapshot)
             .map_err(|e| trapped(Stage::SmokeTest, e))?
-        {
-            return Err(LoadError::new(
-                Stage::SmokeTest,
-                format!("restore() refused the strategy's own snapshot: {reason}"),
-            )
-            .hint(
-                "snapshot and restore must round-trip; check `Strategy::state` and `restore_state`",
-            ));
-        }
+    };
+    if let Err(reason) = restored {
+        return Err(LoadError::new(
+            Stage::SmokeTest,
+            format!("restore() refused the strategy's own snapshot: {reason}"),
+        )
+        .hint(
+            "snapshot and restore must round-trip; check `Strategy::state` and `restore_state`",
+        ));
     }
     Ok(report)
 }

@@ -1,1 +1,211 @@
+//! # channel-breakout — a Donchian channel breakout strategy for Sandbar
+//!
+//! Buys `size` when the close breaks above the highest high of the previous
+//! `entry_period` bars, and sells back to flat when the close falls below the
+//! lowest low of the previous `exit_period` bars. The channels never include
+//! the current bar, so a breakout is a close beyond every earlier extreme.
+//! Each symbol has its own channels; orders come only when the wanted position
+//! differs from the one the host reports, so most bars return nothing.
+//!
+//! ```
+//! use channel_breakout::ChannelBreakout;
+//! use sandbar_guest::{Harness, Side, value};
+//!
+//! let mut h = Harness::<ChannelBreakout>::new(&["BTCUSD"]);
+//! h.init(&[("entry_period", value(2u32)), ("exit_period", value(2u32))]).unwrap();
+//! for close in [10.0, 11.0, 10.5] {
+//!     assert!(h.on_close(0, close).is_empty());
+//! }
+//! let orders = h.on_close(0, 11.5); // above 11, the high of the two bars before
+//! assert_eq!((orders[0].side, orders[0].quantity), (Side::Buy, 1.0));
+//! ```
 
+use sandbar_guest::indicators::{Highest, Lowest};
+use sandbar_guest::{Bar, Orders, ParamError, PerSymbol, Position, Strategy, log, params};
+use serde::{Deserialize, Serialize};
+
+#[cfg(test)]
+mod tests;
+
+/// Longest accepted channel, in bars.
+pub const MAX_PERIOD: u32 = 100_000;
+
+params! {
+    /// Parameters of [`ChannelBreakout`], set in the `[strategy.params]` table.
+    pub struct ChannelBreakoutParams {
+        /// Buy when the close exceeds the highest high of this many previous bars (at least 1).
+        entry_period: u32 = 20,
+        /// Sell when the close falls below the lowest low of this many previous bars (at least 1).
+        exit_period: u32 = 10,
+        /// Quantity held while long (greater than 0).
+        size: f64 = 1.0,
+    }
+}
+
+/// The state of one symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SymbolState {
+    highest: Highest,
+    lowest: Lowest,
+    /// Highest high of the `entry_period` bars up to the previous one
+    /// (`None` until that many bars were seen).
+    upper: Option<f64>,
+    /// Lowest low of the `exit_period` bars up to the previous one.
+    lower: Option<f64>,
+    long: bool,
+}
+
+/// Everything that changes while the strategy runs, carried across a hot
+/// swap. It records the symbols and periods it was built for, so it is only
+/// restored into an instance that would have built the same channels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelBreakoutState {
+    symbols: Vec<String>,
+    entry_period: u32,
+    exit_period: u32,
+    per_symbol: PerSymbol<SymbolState>,
+}
+
+/// The strategy; see the crate docs.
+pub struct ChannelBreakout {
+    params: ChannelBreakoutParams,
+    state: ChannelBreakoutState,
+}
+
+impl ChannelBreakout {
+    fn validate(p: &ChannelBreakoutParams) -> Result<(), ParamError> {
+        for (name, period, default) in [
+            ("entry_period", p.entry_period, 20),
+            ("exit_period", p.exit_period, 10),
+        ] {
+            if period == 0 {
+                return Err(ParamError::invalid(
+                    name,
+                    format!("must be at least 1 (got 0); the default is {default}"),
+                ));
+            }
+            if period > MAX_PERIOD {
+                return Err(ParamError::invalid(
+                    name,
+                    format!(
+                        "must be at most {MAX_PERIOD} bars (got {period}); use a coarser bar size for longer channels"
+                    ),
+                ));
+            }
+        }
+        if p.size <= 0.0 || !p.size.is_finite() {
+            return Err(ParamError::invalid(
+                "size",
+                format!(
+                    "must be a number greater than 0 (got {}); this strategy only goes long",
+                    p.size
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Strategy for ChannelBreakout {
+    const NAME: &'static str = "channel-breakout";
+    const VERSION: &'static str = "0.1.0";
+    const DESCRIPTION: &'static str = "Donchian breakout: long when the close beats the highest high of the previous entry_period bars, flat when it falls below the lowest low of the previous exit_period bars.";
+    type Params = ChannelBreakoutParams;
+    type State = ChannelBreakoutState;
+
+    fn warmup_bars(p: &ChannelBreakoutParams) -> u32 {
+        // Both channels hold their previous bars, and the bar after them can trade.
+        p.entry_period.max(p.exit_period).saturating_add(1)
+    }
+
+    fn new(params: ChannelBreakoutParams, symbols: &[String]) -> Result<Self, ParamError> {
+        Self::validate(&params)?;
+        let (entry, exit) = (params.entry_period as usize, params.exit_period as usize);
+        let per_symbol = PerSymbol::new(symbols.len(), || SymbolState {
+            highest: Highest::new(entry),
+            lowest: Lowest::new(exit),
+            upper: None,
+            lower: None,
+            long: false,
+        });
+        let state = ChannelBreakoutState {
+            symbols: symbols.to_vec(),
+            entry_period: params.entry_period,
+            exit_period: params.exit_period,
+            per_symbol,
+        };
+        Ok(Self { params, state })
+    }
+
+    fn on_bar(&mut self, bar: &Bar, position: &Position, orders: &mut Orders) {
+        let Some(st) = self.state.per_symbol.get_mut(bar.symbol) else {
+            return; // not one of our symbols
+        };
+        if !(bar.high.is_finite() && bar.low.is_finite() && bar.close.is_finite()) {
+            log::warn(&format!("bar {} has a non-finite price; ignored", bar.seq));
+            return;
+        }
+        // Decide against the channels of the previous bars, then add this one.
+        let (upper, lower) = (st.upper, st.lower);
+        st.upper = st.highest.update(bar.high);
+        st.lower = st.lowest.update(bar.low);
+        let Some(upper) = upper else {
+            return; // warming up
+        };
+        let was_long = st.long;
+        if was_long {
+            // Until the exit channel is full (exit_period > entry_period), hold.
+            st.long = !lower.is_some_and(|lower| bar.close < lower);
+        } else {
+            st.long = bar.close > upper;
+        }
+        if st.long != was_long
+            && let Some(name) = self.state.symbols.get(bar.symbol as usize)
+        {
+            let (side, level) = if st.long {
+                ("above the high", upper)
+            } else {
+                ("below the low", lower.unwrap_or(f64::NAN))
+            };
+            log::debug(&format!(
+                "{name}: close {} broke {side} {level} at bar {}",
+                bar.close, bar.seq
+            ));
+        }
+        let target = if st.long { self.params.size } else { 0.0 };
+        orders.target(bar.symbol, position.quantity, target);
+    }
+
+    fn state(&self) -> &ChannelBreakoutState {
+        &self.state
+    }
+
+    fn restore_state(&mut self, state: ChannelBreakoutState) -> Result<(), String> {
+        if state.symbols != self.state.symbols {
+            return Err(format!(
+                "snapshot was taken for symbols {:?}, this instance trades {:?}; warm up from history instead",
+                state.symbols, self.state.symbols
+            ));
+        }
+        let (entry, exit) = (self.params.entry_period, self.params.exit_period);
+        if (state.entry_period, state.exit_period) != (entry, exit) {
+            return Err(format!(
+                "snapshot was taken with entry_period={}, exit_period={}, this instance runs \
+                 entry_period={entry}, exit_period={exit}; its channels do not carry over, \
+                 warm up from history instead",
+                state.entry_period, state.exit_period
+            ));
+        }
+        if state.per_symbol.len() != state.symbols.len() {
+            return Err(format!(
+                "snapshot is inconsistent: {} symbol states for {} symbols",
+                state.per_symbol.len(),
+                state.symbols.len()
+            ));
+        }
+        self.state = state;
+        Ok(())
+    }
+}
+
+sandbar_guest::export_strategy!(ChannelBreakout);

@@ -161,6 +161,8 @@ impl RsiReversion {
         match regime {
             Regime::Long => p.size,
             Regime::Short if p.allow_short => -p.size,
+            // A short restored into an instance that no longer allows
+            // shorting is closed; it turns flat once the RSI falls below exit.
             Regime::Short | Regime::Flat => 0.0,
         }
     }
@@ -169,8 +171,7 @@ impl RsiReversion {
 impl Strategy for RsiReversion {
     const NAME: &'static str = "rsi-reversion";
     const VERSION: &'static str = "0.1.0";
-    const DESCRIPTION: &'static str =
-        "Buys when the RSI is oversold and sells once it recovers past the exit level (optionally the mirror for shorts).";
+    const DESCRIPTION: &'static str = "Buys when the RSI is oversold and sells once it recovers past the exit level (optionally the mirror for shorts).";
     type Params = RsiReversionParams;
     type State = RsiReversionState;
 
@@ -216,14 +217,18 @@ impl Strategy for RsiReversion {
                 ));
             }
         }
-        orders.target(bar.symbol, position.quantity, Self::target(&self.params, new));
+        orders.target(
+            bar.symbol,
+            position.quantity,
+            Self::target(&self.params, new),
+        );
     }
 
     fn state(&self) -> &RsiReversionState {
         &self.state
     }
 
-    fn restore_state(&mut self, mut state: RsiReversionState) -> Result<(), String> {
+    fn restore_state(&mut self, state: RsiReversionState) -> Result<(), String> {
         if state.symbols != self.state.symbols {
             return Err(format!(
                 "snapshot was taken for symbols {:?}, this instance trades {:?}; warm up from history instead",
@@ -243,16 +248,6 @@ impl Strategy for RsiReversion {
                 state.per_symbol.len(),
                 state.symbols.len()
             ));
-        }
-        if !self.params.allow_short {
-            // Shorting was switched off: a short still held is closed.
-            for symbol in 0..state.per_symbol.len() as u32 {
-                if let Some(st) = state.per_symbol.get_mut(symbol)
-                    && st.regime == Regime::Short
-                {
-                    st.regime = Regime::Flat;
-                }
-            }
         }
         self.state = state;
         Ok(())

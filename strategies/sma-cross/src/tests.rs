@@ -105,15 +105,15 @@ fn rising_prices_buy_size_then_falling_prices_sell_back_to_flat() {
 
 #[test]
 fn allow_short_flips_between_long_and_short() {
-    let mut h = small(&[("allow_short", value(true))]);
-    let up = run_filled(&mut h, 0, &[10.0, 11.0, 12.0, 13.0]);
-    assert_eq!(flatten(&up), [(Side::Buy, 1.0)]);
-    let down = run_filled(&mut h, 0, &[12.0, 11.0, 10.0, 9.0]);
-    assert_eq!(flatten(&down), [(Side::Sell, 2.0)]);
-    assert_eq!(h.position(0).quantity, -1.0);
+    let mut h = small(&[("allow_short", value(true)), ("size", value(2.0))]);
     let up = run_filled(&mut h, 0, &[10.0, 11.0, 12.0, 13.0]);
     assert_eq!(flatten(&up), [(Side::Buy, 2.0)]);
-    assert_eq!(h.position(0).quantity, 1.0);
+    let down = run_filled(&mut h, 0, &[12.0, 11.0, 10.0, 9.0]);
+    assert_eq!(flatten(&down), [(Side::Sell, 4.0)]);
+    assert_eq!(h.position(0).quantity, -2.0);
+    let up = run_filled(&mut h, 0, &[10.0, 11.0, 12.0, 13.0]);
+    assert_eq!(flatten(&up), [(Side::Buy, 4.0)]);
+    assert_eq!(h.position(0).quantity, 2.0);
 }
 
 #[test]
@@ -152,6 +152,16 @@ fn a_tie_between_the_averages_keeps_the_position() {
     assert_eq!(h.position(0).quantity, 1.0);
     let down = run_filled(&mut h, 0, &[12.0]);
     assert_eq!(flatten(&down), [(Side::Sell, 1.0)]);
+}
+
+#[test]
+fn a_tie_on_the_first_warmed_up_bar_counts_as_down() {
+    let flat = [10.0; 6];
+    let mut short = small(&[("allow_short", value(true))]);
+    let orders = run_filled(&mut short, 0, &flat);
+    assert_eq!(flatten(&orders), [(Side::Sell, 1.0)]);
+    assert_eq!(orders[3].len(), 1);
+    assert!(flatten(&run_filled(&mut small(&[]), 0, &flat)).is_empty());
 }
 
 #[test]

@@ -1,0 +1,240 @@
+//! One strategy's paper account: cash, a holding per symbol, and the orders
+//! waiting for their symbol's next bar.
+
+use crate::contract::{Bar, Fill, Order, OrderKind, Position, Side};
+use sandbar_guest::accounting::Holding;
+
+/// How orders become fills.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FillModel {
+    /// Commission as a fraction of notional (0.001 = 10 bp).
+    pub commission: f64,
+    /// Slippage on market orders, in basis points of the open (paid, never earned).
+    pub slippage_bps: f64,
+}
+
+impl Default for FillModel {
+    fn default() -> Self {
+        Self {
+            commission: 0.001,
+            slippage_bps: 0.0,
+        }
+    }
+}
+
+/// A strategy's account. Symbols are the strategy's own indices.
+#[derive(Debug, Clone)]
+pub struct PaperAccount {
+    model: FillModel,
+    cash: f64,
+    holdings: Vec<Holding>,
+    last_price: Vec<f64>,
+    /// Orders waiting for the next bar of their symbol.
+    pending: Vec<Order>,
+    realised_pnl: f64,
+    commission_paid: f64,
+    fills: u64,
+}
+
+impl PaperAccount {
+    pub fn new(symbols: usize, starting_cash: f64, model: FillModel) -> Self {
+        Self {
+            model,
+            cash: starting_cash,
+            holdings: vec![Holding::default(); symbols],
+            last_price: vec![0.0; symbols],
+            pending: Vec::new(),
+            realised_pnl: 0.0,
+            commission_paid: 0.0,
+            fills: 0,
+        }
+    }
+
+    /// Queues validated orders; they fill on the next bar of their symbol.
+    pub fn submit(&mut self, orders: impl IntoIterator<Item = Order>) {
+        self.pending.extend(orders);
+    }
+
+    /// Fills what this bar fills, then marks the symbol at the bar's close.
+    /// Market orders fill at the open (plus slippage); limit orders fill at
+    /// the limit when the range reaches it, at the open when it gaps through,
+    /// and expire unfilled otherwise.
+    pub fn on_bar(&mut self, bar: &Bar) -> Vec<Fill> {
+        let mut fills = Vec::new();
+        if !self.pending.is_empty() {
+            let (due, waiting): (Vec<Order>, Vec<Order>) =
+                self.pending.drain(..).partition(|o| o.symbol == bar.symbol);
+            self.pending = waiting;
+            for order in due {
+                if let Some(price) = self.fill_price(&order, bar) {
+                    fills.push(self.apply(&order, price, bar));
+                }
+            }
+        }
+        if let Some(last) = self.last_price.get_mut(bar.symbol as usize) {
+            *last = bar.close;
+        }
+        fills
+    }
+
+    fn fill_price(&self, order: &Order, bar: &Bar) -> Option<f64> {
+        let slip = self.model.slippage_bps / 10_000.0;
+        match (order.kind, order.side) {
+            (OrderKind::Market, Side::Buy) => Some(bar.open * (1.0 + slip)),
+            (OrderKind::Market, Side::Sell) => Some(bar.open * (1.0 - slip)),
+            (OrderKind::Limit(limit), Side::Buy) if bar.open <= limit => Some(bar.open),
+            (OrderKind::Limit(limit), Side::Buy) => (bar.low <= limit).then_some(limit),
+            (OrderKind::Limit(limit), Side::Sell) if bar.open >= limit => Some(bar.open),
+            (OrderKind::Limit(limit), Side::Sell) => (bar.high >= limit).then_some(limit),
+        }
+    }
+
+    fn apply(&mut self, order: &Order, price: f64, bar: &Bar) -> Fill {
+        let signed = match order.side {
+            Side::Buy => order.quantity,
+            Side::Sell => -order.quantity,
+        };
+        let commission = order.quantity * price * self.model.commission;
+        if let Some(holding) = self.holdings.get_mut(order.symbol as usize) {
+            let effect = holding.apply_fill(signed, price, commission);
+            self.cash += effect.cash_delta;
+            self.realised_pnl += effect.realised_pnl;
+        }
+        self.commission_paid += commission;
+        self.fills += 1;
+        Fill {
+            seq: bar.seq,
+            ts_ms: bar.ts_ms,
+            symbol: order.symbol,
+            side: order.side,
+            quantity: order.quantity,
+            price,
+            commission,
+        }
+    }
+
+    /// The position passed to the strategy with a bar of `symbol`.
+    pub fn position(&self, symbol: u32) -> Position {
+        let holding = self
+            .holdings
+            .get(symbol as usize)
+            .copied()
+            .unwrap_or_default();
+        Position {
+            quantity: holding.quantity,
+            avg_price: holding.avg_price,
+            cash: self.cash,
+            equity: self.equity(),
+        }
+    }
+
+    /// Cash plus every holding marked at its last close.
+    pub fn equity(&self) -> f64 {
+        self.cash
+            + self
+                .holdings
+                .iter()
+                .zip(&self.last_price)
+                .map(|(h, p)| h.quantity * p)
+                .sum::<f64>()
+    }
+
+    pub fn cash(&self) -> f64 {
+        self.cash
+    }
+
+    pub fn realised_pnl(&self) -> f64 {
+        self.realised_pnl
+    }
+
+    pub fn commission_paid(&self) -> f64 {
+        self.commission_paid
+    }
+
+    pub fn fill_count(&self) -> u64 {
+        self.fills
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar(symbol: u32, open: f64, high: f64, low: f64, close: f64) -> Bar {
+        Bar {
+            seq: 1,
+            ts_ms: 0,
+            symbol,
+            open,
+            high,
+            low,
+            close,
+            volume: 1.0,
+        }
+    }
+
+    fn order(side: Side, quantity: f64, kind: OrderKind) -> Order {
+        Order {
+            symbol: 0,
+            side,
+            quantity,
+            kind,
+        }
+    }
+
+    #[test]
+    fn market_orders_fill_at_the_next_open_with_commission_and_slippage() {
+        let model = FillModel {
+            commission: 0.01,
+            slippage_bps: 100.0,
+        };
+        let mut account = PaperAccount::new(1, 1000.0, model);
+        account.submit([order(Side::Buy, 2.0, OrderKind::Market)]);
+        let fills = account.on_bar(&bar(0, 100.0, 110.0, 90.0, 105.0));
+        assert_eq!(fills.len(), 1);
+        assert_eq!(fills[0].price, 101.0);
+        assert_eq!(fills[0].commission, 2.02);
+        assert_eq!(account.cash(), 1000.0 - 202.0 - 2.02);
+        assert_eq!(account.position(0).quantity, 2.0);
+        assert_eq!(account.equity(), account.cash() + 2.0 * 105.0);
+    }
+
+    #[test]
+    fn limit_orders_fill_at_the_limit_or_the_gap_open_or_expire() {
+        let model = FillModel {
+            commission: 0.0,
+            slippage_bps: 0.0,
+        };
+        let mut account = PaperAccount::new(1, 0.0, model);
+        account.submit([order(Side::Buy, 1.0, OrderKind::Limit(95.0))]);
+        assert_eq!(
+            account.on_bar(&bar(0, 100.0, 101.0, 94.0, 96.0))[0].price,
+            95.0
+        );
+        account.submit([order(Side::Sell, 1.0, OrderKind::Limit(98.0))]);
+        assert_eq!(
+            account.on_bar(&bar(0, 99.0, 99.5, 97.0, 98.0))[0].price,
+            99.0
+        );
+        account.submit([order(Side::Buy, 1.0, OrderKind::Limit(50.0))]);
+        assert!(account.on_bar(&bar(0, 99.0, 99.5, 97.0, 98.0)).is_empty());
+        assert!(
+            account.on_bar(&bar(0, 40.0, 41.0, 39.0, 40.0)).is_empty(),
+            "expired after one bar"
+        );
+    }
+
+    #[test]
+    fn orders_wait_for_their_own_symbol() {
+        let mut account = PaperAccount::new(2, 0.0, FillModel::default());
+        account.submit([Order {
+            symbol: 1,
+            side: Side::Sell,
+            quantity: 1.0,
+            kind: OrderKind::Market,
+        }]);
+        assert!(account.on_bar(&bar(0, 10.0, 10.0, 10.0, 10.0)).is_empty());
+        let fills = account.on_bar(&bar(1, 20.0, 20.0, 20.0, 20.0));
+        assert_eq!((fills.len(), account.position(1).quantity), (1, -1.0));
+    }
+}

@@ -1,0 +1,291 @@
+//! The `runtime` binary end to end: `build`, `hash` and `check` against real
+//! built components and hand-written bad inputs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// Builds every example strategy once for this test binary.
+fn components() -> &'static Vec<sandbar_runtime::build::Built> {
+    static BUILT: OnceLock<Vec<sandbar_runtime::build::Built>> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = workspace().join("target/test-components/cli");
+        sandbar_runtime::build::build_all(&workspace(), &out, true)
+            .expect("building the example strategies")
+    })
+}
+
+fn component(package: &str) -> PathBuf {
+    components()
+        .iter()
+        .find(|b| b.package == package)
+        .unwrap_or_else(|| panic!("{package} was not built"))
+        .path
+        .clone()
+}
+
+fn runtime(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_runtime"))
+        .args(args)
+        .current_dir(workspace())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("running the runtime binary")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    workspace().join("tests/fixtures").join(name)
+}
+
+/// Writes `bytes` to a fresh temp file and returns its path (kept alive by the dir).
+fn temp_file(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn build_all_makes_one_component_per_example_strategy() {
+    let built = components();
+    let mut packages: Vec<&str> = built.iter().map(|b| b.package.as_str()).collect();
+    packages.sort();
+    assert_eq!(packages, ["channel-breakout", "rsi-reversion", "sma-cross"]);
+    for b in built {
+        let bytes = std::fs::read(&b.path).unwrap();
+        assert_eq!(bytes.len(), b.size_bytes);
+        assert_eq!(sandbar_runtime::sha256_hex(&bytes), b.sha256);
+        assert_eq!(&bytes[..4], b"\0asm");
+        assert_eq!(
+            bytes[6..8],
+            [1, 0],
+            "{} is a component (layer 1)",
+            b.package
+        );
+    }
+}
+
+#[test]
+fn build_command_prints_path_size_and_sha256() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = runtime(&[
+        "build",
+        "strategies/sma-cross",
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let line = stdout.lines().next().unwrap();
+    let path = out_dir.path().join("sma_cross.wasm");
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(
+        line,
+        format!(
+            "{}  {} bytes  sha256 {}",
+            path.display(),
+            bytes.len(),
+            sandbar_runtime::sha256_hex(&bytes)
+        )
+    );
+    assert!(text(&out.stderr).contains("building 1 strategy crate(s) with"));
+}
+
+#[test]
+fn hash_agrees_with_sha256sum() {
+    let paths: Vec<String> = components()
+        .iter()
+        .map(|b| b.path.display().to_string())
+        .collect();
+    let mut args = vec!["hash"];
+    args.extend(paths.iter().map(String::as_str));
+    let ours = text(&runtime(&args).stdout);
+    let theirs = text(
+        &Command::new("sha256sum")
+            .args(&paths)
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let ours: Vec<(String, String)> = ours
+        .lines()
+        .map(|l| {
+            let digest = l.split('"').nth(1).unwrap().to_owned();
+            let file = l.rsplit("# ").next().unwrap().to_owned();
+            (digest, file)
+        })
+        .collect();
+    let theirs: Vec<(String, String)> = theirs
+        .lines()
+        .map(|l| {
+            let (d, f) = l.split_once("  ").unwrap();
+            (d.to_owned(), f.to_owned())
+        })
+        .collect();
+    assert_eq!(ours.len(), 3);
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn check_passes_on_every_example_with_a_report() {
+    for (package, name) in [
+        ("sma-cross", "sma-cross"),
+        ("rsi-reversion", "rsi-reversion"),
+        ("channel-breakout", "channel-breakout"),
+    ] {
+        let path = component(package);
+        let out = runtime(&["check", path.to_str().unwrap()]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{package}: {}", text(&out.stderr));
+        assert!(stdout.starts_with(&format!("ok: {} passed every stage", path.display())));
+        assert!(
+            stdout.contains(&format!("strategy     {name} 0.1.0")),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("smoke test   400 bars over BTCUSD, ETHUSD"),
+            "{stdout}"
+        );
+        assert!(stdout.lines().count() < 25, "one screen: {stdout}");
+    }
+}
+
+#[test]
+fn check_applies_params_and_reports_a_refusal_at_init() {
+    let path = component("sma-cross");
+    let ok = runtime(&[
+        "check",
+        path.to_str().unwrap(),
+        "--param",
+        "fast=3",
+        "--param",
+        "slow=5",
+    ]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let bad = runtime(&["check", path.to_str().unwrap(), "--param", "fsat=3"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = text(&bad.stderr);
+    assert!(stderr.contains("check failed at stage `init`"), "{stderr}");
+    assert!(
+        stderr.contains("unknown parameter `fsat`; did you mean `fast`?"),
+        "{stderr}"
+    );
+}
+
+/// Each bad input fails at its stage with its own message, and never panics.
+#[test]
+fn check_fails_cleanly_and_distinctly_on_bad_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(component("sma-cross")).unwrap();
+    let wat = |name: &str| wat::parse_file(fixture(name)).unwrap();
+    let mut random = vec![0u8; 4096];
+    let mut x: u32 = 0x1234_5678;
+    for b in &mut random {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        (
+            "missing file",
+            dir.path().join("nope.wasm").display().to_string(),
+            "read",
+            "cannot open",
+        ),
+        (
+            "empty file",
+            temp_file(&dir, "empty.wasm", b""),
+            "compile",
+            "the file is empty (0 bytes)",
+        ),
+        (
+            "random bytes",
+            temp_file(&dir, "random.wasm", &random),
+            "compile",
+            "not a WebAssembly file",
+        ),
+        (
+            "core module",
+            temp_file(&dir, "core.wasm", &wat("core_module.wat")),
+            "compile",
+            "a core WebAssembly module, not a component",
+        ),
+        (
+            "truncated component",
+            temp_file(&dir, "truncated.wasm", &good[..good.len() / 2]),
+            "compile",
+            "invalid component",
+        ),
+        (
+            "empty component",
+            temp_file(&dir, "empty_component.wasm", &wat("empty_component.wat")),
+            "type_check",
+            "the component exports nothing",
+        ),
+        (
+            "other world",
+            temp_file(&dir, "other.wasm", &wat("other_world.wat")),
+            "type_check",
+            "missing exports: describe, init, on-bar, on-fill, snapshot, restore (the component exports: run)",
+        ),
+        (
+            "wasi imports",
+            temp_file(&dir, "wasi.wasm", &wat("wasi_import.wat")),
+            "type_check",
+            "unexpected imports: wasi:cli/environment@0.2.0, wasi:filesystem/preopens@0.2.0",
+        ),
+        (
+            "other contract version",
+            temp_file(&dir, "v2.wasm", &wat("other_contract_version.wat")),
+            "type_check",
+            "built against contract sandbar:strategy@0.2.0",
+        ),
+        (
+            "wrong signatures",
+            temp_file(&dir, "sig.wasm", &wat("wrong_signature.wat")),
+            "type_check",
+            "exports do not match the contract's signatures",
+        ),
+    ];
+    let mut messages = Vec::new();
+    for (what, path, stage, needle) in &cases {
+        let out = runtime(&["check", path]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        assert!(
+            stderr.contains(&format!("check failed at stage `{stage}`")),
+            "{what}: {stderr}"
+        );
+        assert!(
+            stderr.contains(needle),
+            "{what}: expected {needle:?} in {stderr}"
+        );
+        assert!(stderr.contains("hint: "), "{what} has a hint: {stderr}");
+        let first_line = stderr
+            .lines()
+            .next()
+            .unwrap()
+            .replace(path.as_str(), "<file>");
+        messages.push(first_line);
+    }
+    let mut unique = messages.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        messages.len(),
+        "every bad input has its own message: {messages:#?}"
+    );
+}
