@@ -331,6 +331,43 @@ fn buys_every_dip_and_sells_every_recovery_of_a_swinging_market() {
 // --- parameters -----------------------------------------------------------
 
 #[test]
+fn readme_parameter_table_matches_the_code() {
+    let readme = include_str!("../README.md");
+    let rows: Vec<(String, String, String)> = readme
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(|c| c.trim().trim_matches('`')).collect();
+            (
+                cells[1].to_owned(),
+                cells[2].to_owned(),
+                cells[3].to_owned(),
+            )
+        })
+        .collect();
+    let specs: Vec<(String, String, String)> =
+        <RsiReversionParams as sandbar_guest::Params>::specs()
+            .into_iter()
+            .map(|s| {
+                let kind = match s.kind {
+                    ParamKind::Int => "int",
+                    ParamKind::Float => "float",
+                    ParamKind::Boolean => "bool",
+                    ParamKind::Text => "text",
+                };
+                let default = match s.default {
+                    ParamValue::Int(v) => v.to_string(),
+                    ParamValue::Float(v) => format!("{v:?}"),
+                    ParamValue::Boolean(v) => v.to_string(),
+                    ParamValue::Text(v) => v,
+                };
+                (s.name, kind.to_owned(), default)
+            })
+            .collect();
+    assert_eq!(rows, specs);
+}
+
+#[test]
 fn defaults_are_accepted_and_documented() {
     let p = RsiReversionParams::default();
     assert_eq!(

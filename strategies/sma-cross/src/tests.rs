@@ -311,6 +311,42 @@ fn follows_each_swing_of_a_trending_market_once() {
 // --- parameters -----------------------------------------------------------
 
 #[test]
+fn readme_parameter_table_matches_the_code() {
+    let readme = include_str!("../README.md");
+    let rows: Vec<(String, String, String)> = readme
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(|c| c.trim().trim_matches('`')).collect();
+            (
+                cells[1].to_owned(),
+                cells[2].to_owned(),
+                cells[3].to_owned(),
+            )
+        })
+        .collect();
+    let specs: Vec<(String, String, String)> = <SmaCrossParams as sandbar_guest::Params>::specs()
+        .into_iter()
+        .map(|s| {
+            let kind = match s.kind {
+                ParamKind::Int => "int",
+                ParamKind::Float => "float",
+                ParamKind::Boolean => "bool",
+                ParamKind::Text => "text",
+            };
+            let default = match s.default {
+                ParamValue::Int(v) => v.to_string(),
+                ParamValue::Float(v) => format!("{v:?}"),
+                ParamValue::Boolean(v) => v.to_string(),
+                ParamValue::Text(v) => v,
+            };
+            (s.name, kind.to_owned(), default)
+        })
+        .collect();
+    assert_eq!(rows, specs);
+}
+
+#[test]
 fn defaults_are_accepted_and_documented() {
     let p = SmaCrossParams::default();
     assert_eq!(
