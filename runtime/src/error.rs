@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// A stage of the load pipeline (DESIGN.md: reload pipeline).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Read,

@@ -35,12 +35,15 @@ mod instance;
 mod limits;
 mod load;
 mod params;
+mod pin;
 mod validate;
 
 pub mod broker;
 pub mod build;
+pub mod config;
 pub mod contract;
 pub mod feed;
+pub mod live;
 pub mod logging;
 
 pub use check::{CHECK_SYMBOLS, check_file, render_report};
@@ -54,4 +57,5 @@ pub use load::{
     StageTimings, read_artifact,
 };
 pub use params::{from_toml as param_from_toml, parse_assignment as parse_param};
+pub use pin::{Repinned, repin};
 pub use validate::validate_orders;

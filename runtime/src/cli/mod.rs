@@ -3,6 +3,8 @@
 mod build;
 mod check;
 mod hash;
+mod live;
+mod pin;
 
 use clap::{Parser, Subcommand};
 use sandbar_runtime::logging::LogFormat;
@@ -41,6 +43,29 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run strategies on a live feed with hot reload, until Ctrl-C or SIGTERM.
+    Live {
+        /// The config file (watched for edits); without it, the embedded demo defaults.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Write orders, fills and events as JSON lines into this directory.
+        #[arg(long)]
+        journal: Option<PathBuf>,
+        /// Stop after this many bars (all symbols).
+        #[arg(long)]
+        bars: Option<u64>,
+        /// Print the embedded default config and exit.
+        #[arg(long)]
+        print_default_config: bool,
+    },
+    /// Set each strategy's `sha256` in a config to the hash of its file (after a rebuild).
+    Pin {
+        #[arg(long)]
+        config: PathBuf,
+        /// Only this strategy id.
+        #[arg(long)]
+        strategy: Option<String>,
+    },
     /// Validate, type-check, instantiate and smoke-test a component.
     Check {
         file: PathBuf,
@@ -57,6 +82,18 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Build { dirs, all, out } => build::run(dirs, all, out),
         Command::Hash { files } => hash::run(&files),
+        Command::Live {
+            config,
+            journal,
+            bars,
+            print_default_config,
+        } => live::run(live::LiveArgs {
+            config,
+            journal,
+            bars,
+            print_default_config,
+        }),
+        Command::Pin { config, strategy } => pin::run(&config, strategy.as_deref()),
         Command::Check {
             file,
             params,

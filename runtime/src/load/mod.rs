@@ -14,7 +14,10 @@ use crate::contract::{self, Bar, HostState, Param, StrategyBindingsPre, Strategy
 use crate::error::{LoadError, Stage};
 use crate::instance::StrategyInstance;
 use crate::limits::Limits;
+use lru::LruCache;
+use std::num::NonZeroUsize;
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use wasmtime::component::Linker;
 
@@ -65,6 +68,8 @@ pub struct Candidate {
     pub pre: StrategyBindingsPre<HostState>,
     pub info: StrategyInfo,
     pub smoke: SmokeReport,
+    /// The compile and type-check stages were skipped: this hash was known.
+    pub cache_hit: bool,
 }
 
 /// The result of one pass through the pipeline, with its timings either way.
@@ -73,18 +78,80 @@ pub struct LoadOutcome {
     pub timings: StageTimings,
 }
 
-/// Owns the engine and the contract's linker; loads any number of strategies.
+/// Compiled components kept by default, keyed by SHA-256.
+pub const DEFAULT_CACHE_ENTRIES: usize = 64;
+
+type PreCache = LruCache<String, StrategyBindingsPre<HostState>>;
+
+/// Owns the engine, the contract's linker and the compile cache; loads any
+/// number of strategies.
 pub struct Loader {
     engine: wasmtime::Engine,
     linker: Linker<HostState>,
+    /// A known hash never compiles twice: rollbacks and re-deploys skip
+    /// compile and type-check. Bounded, least recently used goes first.
+    cache: Mutex<PreCache>,
 }
 
 impl Loader {
     pub fn new() -> anyhow::Result<Self> {
+        Self::with_cache_entries(DEFAULT_CACHE_ENTRIES)
+    }
+
+    pub fn with_cache_entries(entries: usize) -> anyhow::Result<Self> {
         let engine = crate::engine::new_engine()?;
         let linker = contract::linker(&engine)
             .map_err(|e| anyhow::anyhow!("cannot link the contract: {e}"))?;
-        Ok(Self { engine, linker })
+        let capacity = NonZeroUsize::new(entries).unwrap_or(NonZeroUsize::MIN);
+        Ok(Self {
+            engine,
+            linker,
+            cache: Mutex::new(LruCache::new(capacity)),
+        })
+    }
+
+    /// The pre-linked component of a hash compiled before, if still cached.
+    pub fn cached(&self, sha256: &str) -> Option<StrategyBindingsPre<HostState>> {
+        self.cache_lock().get(sha256).cloned()
+    }
+
+    /// Hashes currently in the compile cache.
+    pub fn cached_entries(&self) -> usize {
+        self.cache_lock().len()
+    }
+
+    fn cache_lock(&self) -> std::sync::MutexGuard<'_, PreCache> {
+        // Every critical section is a single map operation, so a poisoned
+        // lock still guards a consistent map.
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs describe/init/smoke on an already type-checked component (a
+    /// parameter change or a rollback: nothing to read or compile).
+    pub fn load_pre(
+        &self,
+        sha256: &str,
+        pre: StrategyBindingsPre<HostState>,
+        spec: LoadSpec<'_>,
+        path: &Path,
+    ) -> LoadOutcome {
+        let mut timings = StageTimings::default();
+        let result = self
+            .smoke_stages(pre, spec, &mut timings)
+            .map(|(pre, info, smoke)| Candidate {
+                sha256: sha256.to_owned(),
+                size_bytes: 0,
+                pre,
+                info,
+                smoke,
+                cache_hit: true,
+            });
+        LoadOutcome {
+            result: result.map_err(|e| e.for_strategy(spec.strategy_id, path)),
+            timings,
+        }
     }
 
     pub fn engine(&self) -> &wasmtime::Engine {
@@ -124,12 +191,38 @@ impl Loader {
             tracing::info_span!("load", strategy = spec.strategy_id, sha256 = %artifact.sha256)
                 .entered();
         timings.time(Stage::Verify, || verify(artifact, spec))?;
-        let component = timings.time(Stage::Compile, || {
-            compile::compile(&self.engine, &artifact.bytes)
-        })?;
-        let pre = timings.time(Stage::TypeCheck, || {
-            typecheck::type_check(&self.engine, &self.linker, &component)
-        })?;
+        let cached = self.cached(&artifact.sha256);
+        let cache_hit = cached.is_some();
+        let pre = match cached {
+            Some(pre) => pre,
+            None => {
+                let component = timings.time(Stage::Compile, || {
+                    compile::compile(&self.engine, &artifact.bytes)
+                })?;
+                let pre = timings.time(Stage::TypeCheck, || {
+                    typecheck::type_check(&self.engine, &self.linker, &component)
+                })?;
+                self.cache_lock().put(artifact.sha256.clone(), pre.clone());
+                pre
+            }
+        };
+        let (pre, info, smoke) = self.smoke_stages(pre, spec, timings)?;
+        Ok(Candidate {
+            sha256: artifact.sha256.clone(),
+            size_bytes: artifact.bytes.len(),
+            pre,
+            info,
+            smoke,
+            cache_hit,
+        })
+    }
+
+    fn smoke_stages(
+        &self,
+        pre: StrategyBindingsPre<HostState>,
+        spec: LoadSpec<'_>,
+        timings: &mut StageTimings,
+    ) -> Result<(StrategyBindingsPre<HostState>, StrategyInfo, SmokeReport), LoadError> {
         let mut instance = timings.time(Stage::Instantiate, || {
             StrategyInstance::instantiate(&pre, spec.strategy_id, spec.limits)
                 .map_err(|e| smoke::trapped(Stage::Instantiate, e))
@@ -155,13 +248,7 @@ impl Loader {
             orders = smoke.orders,
             "smoke test passed"
         );
-        Ok(Candidate {
-            sha256: artifact.sha256.clone(),
-            size_bytes: artifact.bytes.len(),
-            pre,
-            info,
-            smoke,
-        })
+        Ok((pre, info, smoke))
     }
 }
 

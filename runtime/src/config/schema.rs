@@ -1,0 +1,272 @@
+//! The config's shape: one struct per TOML section, each with documented
+//! defaults (from `defaults.rs`) and no unknown keys.
+
+use super::defaults as d;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The runtime's whole configuration, as read from TOML.
+///
+/// Every section and key may be left out and then takes its default; an
+/// empty file is a valid dev config with no strategies.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `dev` allows `skip_hash_verification`; `prod` never does. Default `dev`.
+    pub profile: Profile,
+    pub runtime: RuntimeSection,
+    pub hot_reload: HotReloadSection,
+    pub limits: LimitsSection,
+    pub feed: FeedSection,
+    pub broker: BrokerSection,
+    /// The `[[strategy]]` tables, in file order.
+    #[serde(rename = "strategy", skip_serializing_if = "Vec::is_empty")]
+    pub strategies: Vec<StrategyConfig>,
+    /// The file this config came from; `None` for the embedded default and
+    /// for configs built in code (relative paths then resolve against the
+    /// current directory).
+    #[serde(skip)]
+    pub(crate) origin: Option<PathBuf>,
+}
+
+/// `profile`: how strict the runtime is about what it loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Development: hash verification may be skipped.
+    #[default]
+    Dev,
+    /// Production: every enabled strategy is pinned by `sha256` and verified.
+    Prod,
+}
+
+impl Profile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Dev => "dev",
+            Profile::Prod => "prod",
+        }
+    }
+}
+
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `[runtime]`: where strategies come from and how much history is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeSection {
+    /// Directory of loadable components, relative to the config file.
+    /// Default `"strategies/dist"`. Only files inside it are loadable.
+    pub strategies_dir: PathBuf,
+    /// Bars kept per symbol for warm-up and smoke tests. Default 512, 1..=1_000_000.
+    pub history_bars: usize,
+    /// Directory for the run journal, relative to the config file. Default: none (no journal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_dir: Option<PathBuf>,
+}
+
+impl Default for RuntimeSection {
+    fn default() -> Self {
+        Self {
+            strategies_dir: PathBuf::from(d::STRATEGIES_DIR),
+            history_bars: d::HISTORY_BARS,
+            journal_dir: None,
+        }
+    }
+}
+
+/// `[hot_reload]`: watching `strategies_dir` and swapping versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HotReloadSection {
+    /// Watch `strategies_dir` and reload changed components. Default true.
+    pub enabled: bool,
+    /// Quiet time after the last file event before reloading, in ms. Default 200, at most 60_000.
+    pub debounce_ms: u64,
+    /// Load components without checking `sha256` (dev profile only). Default false.
+    pub skip_hash_verification: bool,
+    /// Versions kept per strategy for rollback, the running one included. Default 5, at least 1.
+    pub keep_versions: usize,
+    /// Traps of a freshly swapped-in version before it is rolled back. Default 3, at least 1.
+    pub rollback_after_traps: u32,
+}
+
+impl Default for HotReloadSection {
+    fn default() -> Self {
+        Self {
+            enabled: d::HOT_RELOAD_ENABLED,
+            debounce_ms: d::DEBOUNCE_MS,
+            skip_hash_verification: d::SKIP_HASH_VERIFICATION,
+            keep_versions: d::KEEP_VERSIONS,
+            rollback_after_traps: d::ROLLBACK_AFTER_TRAPS,
+        }
+    }
+}
+
+/// `[limits]`: what one strategy instance may use. Maps onto [`crate::Limits`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsSection {
+    /// Fuel (about one per Wasm instruction) per call, refilled before every call. Default 5_000_000.
+    pub fuel_per_bar: u64,
+    /// Linear memory cap per instance, in MiB. Default 64, 1..=4096.
+    pub memory_mb: u64,
+    /// Orders one `on-bar` may return. Default 64.
+    pub max_orders_per_bar: usize,
+    /// Largest snapshot carried across a swap, in KiB. Default 4096.
+    pub max_snapshot_kb: u64,
+    /// Largest component file the runtime reads, in MiB. Default 32.
+    pub max_component_mb: u64,
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        Self {
+            fuel_per_bar: d::FUEL_PER_BAR,
+            memory_mb: d::MEMORY_MB,
+            max_orders_per_bar: d::MAX_ORDERS_PER_BAR,
+            max_snapshot_kb: d::MAX_SNAPSHOT_KB,
+            max_component_mb: d::MAX_COMPONENT_MB,
+        }
+    }
+}
+
+impl LimitsSection {
+    /// The limits in the runtime's units (bytes). Sizes saturate rather than
+    /// overflow; validation keeps them in range anyway.
+    pub fn to_limits(&self) -> crate::Limits {
+        crate::Limits {
+            fuel_per_call: self.fuel_per_bar,
+            memory_bytes: usize::try_from(self.memory_mb.saturating_mul(1 << 20))
+                .unwrap_or(usize::MAX),
+            max_orders_per_bar: self.max_orders_per_bar,
+            max_snapshot_bytes: usize::try_from(self.max_snapshot_kb.saturating_mul(1 << 10))
+                .unwrap_or(usize::MAX),
+            max_component_bytes: self.max_component_mb.saturating_mul(1 << 20),
+        }
+    }
+}
+
+/// `[feed]`: where bars come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeedSection {
+    /// The feed implementation. Default `"synthetic"` (the only one so far).
+    pub kind: FeedKind,
+    /// Symbols the feed produces; strategies trade a subset. Default `["BTCUSD", "ETHUSD"]`.
+    pub symbols: Vec<String>,
+    /// Time between bars, in ms. Default 1000.
+    pub interval_ms: u64,
+    /// Seed of the synthetic price paths; the same seed gives the same bars. Default 42.
+    pub seed: u64,
+}
+
+impl Default for FeedSection {
+    fn default() -> Self {
+        Self {
+            kind: FeedKind::default(),
+            symbols: d::FEED_SYMBOLS.iter().map(|s| s.to_string()).collect(),
+            interval_ms: d::FEED_INTERVAL_MS,
+            seed: d::FEED_SEED,
+        }
+    }
+}
+
+/// `feed.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedKind {
+    /// Seeded random-walk bars (`crate::feed`).
+    #[default]
+    Synthetic,
+}
+
+/// `[broker]`: where orders go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrokerSection {
+    /// The broker implementation. Default `"paper"` (the only one so far).
+    pub kind: BrokerKind,
+    /// Cash at start, in quote currency. Default 100_000.0, greater than 0.
+    pub starting_cash: f64,
+    /// Commission as a fraction of notional (0.001 = 0.1 %). Default 0.001, at least 0.
+    pub commission: f64,
+    /// Slippage against the fill price, in basis points. Default 0.0, at least 0.
+    pub slippage_bps: f64,
+}
+
+impl Default for BrokerSection {
+    fn default() -> Self {
+        Self {
+            kind: BrokerKind::default(),
+            starting_cash: d::STARTING_CASH,
+            commission: d::COMMISSION,
+            slippage_bps: d::SLIPPAGE_BPS,
+        }
+    }
+}
+
+/// `broker.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrokerKind {
+    /// Simulated fills (`crate::broker`).
+    #[default]
+    Paper,
+}
+
+/// One `[[strategy]]` table: a component and how to run it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyConfig {
+    /// Unique name: lowercase letters, digits, `-` and `_`. Required.
+    pub id: String,
+    /// Component file, relative to `runtime.strategies_dir`, ending in `.wasm`. Required.
+    pub wasm: PathBuf,
+    /// Expected SHA-256 of the file (64 hex digits); required for enabled strategies in prod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Symbols this strategy trades, each in `feed.symbols`. Left out: every
+    /// feed symbol (filled in by [`Config::parse`], so it is never empty after parsing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symbols: Vec<String>,
+    /// Run it. Default true; a disabled strategy is checked but not loaded.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// `[strategy.params]`: integers, floats, booleans and strings passed to `init`.
+    #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
+    pub params: toml::Table,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl StrategyConfig {
+    /// A strategy with only the required keys set.
+    pub fn new(id: impl Into<String>, wasm: impl Into<PathBuf>) -> Self {
+        Self {
+            id: id.into(),
+            wasm: wasm.into(),
+            sha256: None,
+            symbols: Vec::new(),
+            enabled: true,
+            params: toml::Table::new(),
+        }
+    }
+
+    /// The parameters as the contract's values, sorted by name.
+    pub fn params(&self) -> Result<Vec<crate::contract::Param>, String> {
+        let mut params = self
+            .params
+            .iter()
+            .map(|(name, value)| crate::param_from_toml(name, value))
+            .collect::<Result<Vec<_>, _>>()?;
+        params.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(params)
+    }
+}

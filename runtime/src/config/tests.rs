@@ -1,0 +1,264 @@
+//! The config front door: defaults, the embedded demo config, parameters,
+//! path resolution and round trips. Error wording is covered by the golden
+//! files (runtime/tests/config_errors.rs) and by parse.rs / validate.rs.
+
+use super::*;
+use crate::contract::ParamValue;
+
+fn parse(text: &str) -> Config {
+    Config::parse(text, Path::new("sandbar.toml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn an_empty_file_is_a_dev_config_with_the_documented_defaults() {
+    let config = parse("");
+    assert_eq!(config.profile, Profile::Dev);
+    assert_eq!(config.runtime.strategies_dir, Path::new("strategies/dist"));
+    assert_eq!(config.runtime.history_bars, 512);
+    assert_eq!(config.runtime.journal_dir, None);
+    assert_eq!(
+        config.hot_reload,
+        HotReloadSection {
+            enabled: true,
+            debounce_ms: 200,
+            skip_hash_verification: false,
+            keep_versions: 5,
+            rollback_after_traps: 3,
+        }
+    );
+    assert_eq!(
+        config.limits,
+        LimitsSection {
+            fuel_per_bar: 5_000_000,
+            memory_mb: 64,
+            max_orders_per_bar: 64,
+            max_snapshot_kb: 4096,
+            max_component_mb: 32,
+        }
+    );
+    assert_eq!(config.feed.kind, FeedKind::Synthetic);
+    assert_eq!(config.feed.symbols, ["BTCUSD", "ETHUSD"]);
+    assert_eq!((config.feed.interval_ms, config.feed.seed), (1000, 42));
+    assert_eq!(config.broker.kind, BrokerKind::Paper);
+    assert_eq!(config.broker.starting_cash, 100_000.0);
+    assert_eq!(config.broker.commission, 0.001);
+    assert_eq!(config.broker.slippage_bps, 0.0);
+    assert!(config.strategies.is_empty());
+    assert!(config.verify_hashes());
+    assert_eq!(config.origin(), Some(Path::new("sandbar.toml")));
+    // The derived defaults and the parsed empty file agree.
+    assert_eq!(
+        Config {
+            origin: None,
+            ..config
+        },
+        Config::default()
+    );
+}
+
+#[test]
+fn default_limits_are_the_runtime_defaults() {
+    assert_eq!(
+        LimitsSection::default().to_limits(),
+        crate::Limits::default()
+    );
+    let limits = LimitsSection {
+        fuel_per_bar: 7,
+        memory_mb: 2,
+        max_orders_per_bar: 3,
+        max_snapshot_kb: 5,
+        max_component_mb: 1,
+    }
+    .to_limits();
+    assert_eq!(
+        limits,
+        crate::Limits {
+            fuel_per_call: 7,
+            memory_bytes: 2 << 20,
+            max_orders_per_bar: 3,
+            max_snapshot_bytes: 5 << 10,
+            max_component_bytes: 1 << 20,
+        }
+    );
+}
+
+#[test]
+fn the_embedded_default_parses_validates_and_runs_the_three_examples() {
+    let config = Config::embedded_default();
+    config.validate().unwrap();
+    assert_eq!(config.profile, Profile::Dev);
+    assert!(!config.verify_hashes());
+    assert_eq!(config.origin(), None);
+    let ids: Vec<_> = config.enabled_strategies().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["sma-cross", "rsi-reversion", "channel-breakout"]);
+    for (s, wasm) in config.strategies.iter().zip([
+        "sma_cross.wasm",
+        "rsi_reversion.wasm",
+        "channel_breakout.wasm",
+    ]) {
+        assert_eq!(s.wasm, Path::new(wasm));
+        assert_eq!(s.symbols, ["BTCUSD", "ETHUSD"]);
+        assert!(s.params.is_empty() && s.sha256.is_none() && s.enabled);
+    }
+    assert_eq!(
+        config.wasm_path(&config.strategies[0]),
+        Path::new("strategies/dist/sma_cross.wasm")
+    );
+    // Apart from skipping verification, every value is the default.
+    let defaults = Config::default();
+    assert_eq!(config.runtime, defaults.runtime);
+    assert_eq!(
+        config.hot_reload,
+        HotReloadSection {
+            skip_hash_verification: true,
+            ..defaults.hot_reload
+        }
+    );
+    assert_eq!(config.limits, defaults.limits);
+    assert_eq!(config.feed, defaults.feed);
+    assert_eq!(config.broker, defaults.broker);
+}
+
+#[test]
+fn params_convert_sorted_by_name() {
+    let config = parse(
+        r#"
+[[strategy]]
+id = "s"
+wasm = "s.wasm"
+[strategy.params]
+slow = 30
+fast = 10
+size = 2.5
+allow_short = true
+mode = "calm"
+"#,
+    );
+    let params = config.strategies[0].params().unwrap();
+    let got: Vec<(&str, &ParamValue)> =
+        params.iter().map(|p| (p.name.as_str(), &p.value)).collect();
+    assert_eq!(
+        got,
+        [
+            ("allow_short", &ParamValue::Boolean(true)),
+            ("fast", &ParamValue::Int(10)),
+            ("mode", &ParamValue::Text("calm".into())),
+            ("size", &ParamValue::Float(2.5)),
+            ("slow", &ParamValue::Int(30)),
+        ]
+    );
+
+    let mut bad = StrategyConfig::new("s", "s.wasm");
+    bad.params.insert("xs".into(), toml::Value::Array(vec![]));
+    assert!(bad.params().unwrap_err().contains("`xs`"));
+    assert!(
+        StrategyConfig::new("s", "s.wasm")
+            .params()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn relative_dirs_resolve_against_the_config_file() {
+    let text = "[runtime]\nstrategies_dir = \"dist\"\njournal_dir = \"journal\"\n[[strategy]]\nid = \"s\"\nwasm = \"sub/s.wasm\"\n";
+    let config = Config::parse(text, Path::new("deploy/sandbar.toml")).unwrap();
+    assert_eq!(config.strategies_dir(), Path::new("deploy/dist"));
+    assert_eq!(config.journal_dir(), Some(PathBuf::from("deploy/journal")));
+    assert_eq!(
+        config.wasm_path(&config.strategies[0]),
+        Path::new("deploy/dist/sub/s.wasm")
+    );
+
+    let absolute = if cfg!(windows) {
+        "C:\\\\srv\\\\dist"
+    } else {
+        "/srv/dist"
+    };
+    let text = format!("[runtime]\nstrategies_dir = \"{absolute}\"\n");
+    let config = Config::parse(&text, Path::new("deploy/sandbar.toml")).unwrap();
+    assert_eq!(
+        config.strategies_dir(),
+        Path::new(&absolute.replace("\\\\", "\\"))
+    );
+
+    // A bare file name has no directory: paths stay relative to the current one.
+    assert_eq!(parse("").strategies_dir(), Path::new("strategies/dist"));
+    assert_eq!(parse("").journal_dir(), None);
+}
+
+#[test]
+fn strategies_without_symbols_trade_every_feed_symbol() {
+    let config = parse(
+        "[feed]\nsymbols = [\"A\", \"B\", \"C\"]\n[[strategy]]\nid = \"all\"\nwasm = \"a.wasm\"\n[[strategy]]\nid = \"one\"\nwasm = \"o.wasm\"\nsymbols = [\"B\"]\n",
+    );
+    assert_eq!(config.strategy("all").unwrap().symbols, ["A", "B", "C"]);
+    assert_eq!(config.strategy("one").unwrap().symbols, ["B"]);
+    assert!(config.strategy("none").is_none());
+
+    let mut in_code = Config::default();
+    in_code.strategies.push(StrategyConfig::new("x", "x.wasm"));
+    assert_eq!(
+        in_code.symbols_of(&in_code.strategies[0]),
+        ["BTCUSD", "ETHUSD"]
+    );
+}
+
+#[test]
+fn a_config_round_trips_through_toml() {
+    let config = parse(
+        r#"
+profile = "prod"
+[runtime]
+journal_dir = "journal"
+[feed]
+symbols = ["X"]
+[[strategy]]
+id = "s"
+wasm = "s.wasm"
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+enabled = false
+[strategy.params]
+fast = 10
+"#,
+    );
+    let text = toml::to_string(&config).unwrap();
+    assert_eq!(parse(&text), config, "{text}");
+}
+
+#[test]
+fn from_file_reads_and_reports_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sandbar.toml");
+    std::fs::write(&path, "[feed]\nseed = 7\n").unwrap();
+    let config = Config::from_file(&path).unwrap();
+    assert_eq!(config.feed.seed, 7);
+    assert_eq!(config.strategies_dir(), dir.path().join("strategies/dist"));
+
+    let missing = dir.path().join("missing.toml");
+    let error = Config::from_file(&missing).unwrap_err();
+    assert_eq!(error.path, missing);
+    assert!(error.message.starts_with("cannot read the config file"));
+    assert!(error.hint.is_some());
+
+    std::fs::write(&path, "[feed]\nseed = \"7\"\n").unwrap();
+    let error = Config::from_file(&path).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("{}:2:8: ", path.display()))
+    );
+}
+
+#[test]
+fn validate_works_on_configs_built_in_code() {
+    let mut config = Config::embedded_default();
+    config.profile = Profile::Prod;
+    let error = config.validate().unwrap_err();
+    assert_eq!(error.line, None);
+    assert_eq!(
+        error.key.as_deref(),
+        Some("hot_reload.skip_hash_verification")
+    );
+    assert!(error.to_string().starts_with("<config>: prod never skips"));
+}

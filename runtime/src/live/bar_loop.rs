@@ -1,0 +1,477 @@
+//! The bar loop: one thread, fed bars through a channel. For every strategy
+//! subscribed to a bar's symbol it loads the slot's generation (wait-free),
+//! hands state over at a bar boundary when a new one was published, fills
+//! orders in the paper account, and calls `on-bar`. It never compiles, never
+//! does I/O, never drops a store and never waits on the control plane.
+
+use super::command::Command;
+use super::events::{HandoffEvent, HandoffMethod, TrapEvent, now_rfc3339};
+use super::generation::{Generation, Roster, Slot};
+use super::history::{LocalHistory, SharedHistory};
+use super::journal::{FillRecord, JournalSender, OrderRecord, Record};
+use super::reaper::Retiree;
+use crate::broker::{FillModel, PaperAccount};
+use crate::contract::{Bar, Fill, Order, OrderKind, Side};
+use crate::instance::{CallError, StrategyInstance};
+use arc_swap::ArcSwap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+
+/// What the bar loop tells the control plane.
+#[derive(Debug, Clone)]
+pub enum LoopEvent {
+    Trapped(TrapEvent),
+    HandedOver(HandoffEvent),
+    /// The new generation trapped while taking over; the old one was put back.
+    HandoffFailed {
+        strategy: String,
+        version: u64,
+        error: String,
+    },
+}
+
+/// Loop-wide counters readable from any thread.
+#[derive(Debug, Default)]
+pub struct LoopStats {
+    pub bars: AtomicU64,
+    pub last_seq: AtomicU64,
+}
+
+/// Final account of one strategy when the loop stops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrategySummary {
+    pub strategy: String,
+    pub version: u64,
+    pub sha256: String,
+    pub bars: u64,
+    pub orders: u64,
+    pub fills: u64,
+    pub equity: f64,
+    pub realised_pnl: f64,
+    pub commission: f64,
+    pub retired: bool,
+}
+
+pub(crate) struct LoopContext {
+    pub roster: Arc<ArcSwap<Roster>>,
+    pub history: Arc<SharedHistory>,
+    pub history_bars: usize,
+    pub journal: JournalSender,
+    pub reaper: Sender<Retiree>,
+    pub events: Sender<Command>,
+    pub fill_model: FillModel,
+    pub starting_cash: f64,
+    pub stats: Arc<LoopStats>,
+}
+
+struct Active {
+    slot: Arc<Slot>,
+    generation: Arc<Generation>,
+    /// `None` once a trap poisoned it, until a new generation arrives.
+    instance: Option<StrategyInstance>,
+    account: PaperAccount,
+    consecutive_traps: u32,
+}
+
+struct BarLoop {
+    ctx: LoopContext,
+    roster: Arc<Roster>,
+    active: Vec<Active>,
+    local_history: LocalHistory,
+    backlog: Vec<Bar>,
+    summaries: Vec<StrategySummary>,
+}
+
+/// Runs until the bar channel closes; returns every strategy's summary.
+pub(crate) fn run(ctx: LoopContext, bars: Receiver<Bar>) -> Vec<StrategySummary> {
+    let roster = Arc::new(Roster::new());
+    let local_history = LocalHistory::new(ctx.history_bars);
+    let mut bar_loop = BarLoop {
+        ctx,
+        roster,
+        active: Vec::new(),
+        local_history,
+        backlog: Vec::new(),
+        summaries: Vec::new(),
+    };
+    for bar in bars {
+        bar_loop.process(bar);
+    }
+    bar_loop.finish()
+}
+
+impl BarLoop {
+    fn process(&mut self, bar: Bar) {
+        self.reconcile_roster(bar.seq);
+        for index in 0..self.active.len() {
+            self.process_for(index, &bar);
+        }
+        self.local_history.push(bar);
+        self.backlog.push(bar);
+        self.ctx.history.try_append(&mut self.backlog);
+        self.ctx.stats.last_seq.store(bar.seq, Ordering::Relaxed);
+        self.ctx.stats.bars.fetch_add(1, Ordering::Release);
+    }
+
+    fn process_for(&mut self, index: usize, bar: &Bar) {
+        let Some(Some(local_symbol)) = self.active[index]
+            .slot
+            .symbol_map
+            .get(bar.symbol as usize)
+            .copied()
+        else {
+            return;
+        };
+        let published = self.active[index].slot.current.load();
+        if !Arc::ptr_eq(&published, &self.active[index].generation) {
+            let next = Arc::clone(&published);
+            drop(published);
+            self.swap(index, next, bar.seq);
+        }
+        let local_bar = Bar {
+            symbol: local_symbol,
+            ..*bar
+        };
+        let active = &mut self.active[index];
+        let counters = &active.slot.counters;
+        let Some(instance) = active.instance.as_mut() else {
+            counters.skipped.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        for fill in active.account.on_bar(&local_bar) {
+            counters.fills.fetch_add(1, Ordering::Relaxed);
+            self.ctx.journal.send(Record::Fill(fill_record(
+                &active.slot,
+                &active.generation,
+                &fill,
+            )));
+            if let Err(error) = instance.on_fill(fill) {
+                self.trapped(index, error, bar.seq);
+                return;
+            }
+        }
+        let position = active.account.position(local_symbol);
+        let result = instance.on_bar(local_bar, position);
+        active.generation.stats.record(bar.seq);
+        counters.bars.fetch_add(1, Ordering::Relaxed);
+        match result {
+            Ok(orders) => {
+                active.consecutive_traps = 0;
+                if !orders.is_empty() {
+                    self.route(index, orders, bar);
+                }
+            }
+            Err(error) => self.trapped(index, error, bar.seq),
+        }
+        let active = &self.active[index];
+        active
+            .slot
+            .counters
+            .equity_bits
+            .store(active.account.equity().to_bits(), Ordering::Relaxed);
+    }
+
+    fn route(&mut self, index: usize, orders: Vec<Order>, bar: &Bar) {
+        let active = &mut self.active[index];
+        let limits = &active.generation.recipe.limits;
+        if let Err(reason) = crate::validate::validate_orders(
+            &orders,
+            active.slot.symbols.len(),
+            limits.max_orders_per_bar,
+        ) {
+            tracing::warn!(strategy = %active.slot.id, seq = bar.seq, "orders refused: {reason}");
+            return;
+        }
+        active
+            .slot
+            .counters
+            .orders
+            .fetch_add(orders.len() as u64, Ordering::Relaxed);
+        for order in &orders {
+            self.ctx.journal.send(Record::Order(order_record(
+                &active.slot,
+                &active.generation,
+                order,
+                bar,
+            )));
+        }
+        active.account.submit(orders);
+    }
+
+    fn trapped(&mut self, index: usize, error: CallError, seq: u64) {
+        let active = &mut self.active[index];
+        active.consecutive_traps += 1;
+        active.slot.counters.traps.fetch_add(1, Ordering::Relaxed);
+        if let Some(poisoned) = active.instance.take() {
+            let _ = self.ctx.reaper.send(Box::new(poisoned));
+        }
+        let event = TrapEvent {
+            ts: now_rfc3339(),
+            strategy: active.slot.id.to_string(),
+            version: active.generation.version,
+            sha256: active.generation.sha256().to_owned(),
+            export: error.export.to_owned(),
+            seq,
+            kind: error.kind.clone(),
+            message: error.message,
+            consecutive: active.consecutive_traps,
+        };
+        let _ = self
+            .ctx
+            .events
+            .send(Command::Loop(LoopEvent::Trapped(event)));
+    }
+
+    /// Takes over a newly published generation at the bar `next_seq`.
+    fn swap(&mut self, index: usize, next: Arc<Generation>, next_seq: u64) {
+        let Some(mut instance) = next.take_instance() else {
+            // Published twice or already used: nothing to run it with.
+            tracing::error!(strategy = %next.strategy_id, version = next.version, "generation without an instance");
+            return;
+        };
+        let active = &mut self.active[index];
+        let mut restore_error = None;
+        let snapshot = match active.instance.as_mut().map(|old| old.snapshot()) {
+            Some(Ok(bytes)) if !bytes.is_empty() => Some(bytes),
+            Some(Err(error)) => {
+                restore_error = Some(format!("the running version could not snapshot: {error}"));
+                None
+            }
+            _ => None,
+        };
+        let handoff = handoff(
+            &mut instance,
+            snapshot.as_deref(),
+            &mut restore_error,
+            || {
+                catch_up_bars(
+                    &self.local_history,
+                    &active.slot,
+                    next.warmed_through,
+                    next_seq,
+                )
+            },
+            &active.account,
+        );
+        match handoff {
+            Ok((method, replayed_bars)) => {
+                let previous = std::mem::replace(&mut active.generation, Arc::clone(&next));
+                let old_instance = std::mem::replace(&mut active.instance, Some(instance));
+                let event = HandoffEvent {
+                    ts: now_rfc3339(),
+                    strategy: active.slot.id.to_string(),
+                    version: next.version,
+                    previous_version: previous.version,
+                    first_seq: next_seq,
+                    method,
+                    replayed_bars,
+                    restore_error,
+                };
+                let _ = self.ctx.reaper.send(Box::new((previous, old_instance)));
+                let _ = self
+                    .ctx
+                    .events
+                    .send(Command::Loop(LoopEvent::HandedOver(event)));
+            }
+            Err(error) => {
+                // The old generation keeps running: put it back in the slot
+                // unless the control plane already published yet another.
+                let old = Arc::clone(&active.generation);
+                let _ = active.slot.current.compare_and_swap(&next, old);
+                let _ = self
+                    .ctx
+                    .reaper
+                    .send(Box::new((next.clone(), Some(instance))));
+                let _ = self
+                    .ctx
+                    .events
+                    .send(Command::Loop(LoopEvent::HandoffFailed {
+                        strategy: active.slot.id.to_string(),
+                        version: next.version,
+                        error: error.to_string(),
+                    }));
+            }
+        }
+    }
+
+    /// Adopts added strategies and retires removed ones, at a bar boundary.
+    fn reconcile_roster(&mut self, next_seq: u64) {
+        let published = self.ctx.roster.load();
+        if Arc::ptr_eq(&published, &self.roster) {
+            return;
+        }
+        let roster = Arc::clone(&published);
+        drop(published);
+        let (kept, retired): (Vec<Active>, Vec<Active>) = std::mem::take(&mut self.active)
+            .into_iter()
+            .partition(|a| roster.iter().any(|s| Arc::ptr_eq(s, &a.slot)));
+        self.active = kept;
+        for active in retired {
+            self.summaries.push(summary(&active, true));
+            let _ = self.ctx.reaper.send(Box::new(active));
+        }
+        for slot in roster.iter() {
+            if self.active.iter().any(|a| Arc::ptr_eq(&a.slot, slot)) {
+                continue;
+            }
+            let generation = slot.current.load_full();
+            let mut instance = generation.take_instance();
+            let account = PaperAccount::new(
+                slot.symbols.len(),
+                self.ctx.starting_cash,
+                self.ctx.fill_model,
+            );
+            if let Some(inst) = instance.as_mut() {
+                let bars = catch_up_bars(
+                    &self.local_history,
+                    slot,
+                    generation.warmed_through,
+                    next_seq,
+                );
+                if let Err(error) = replay(inst, &bars, &account) {
+                    tracing::error!(strategy = %slot.id, "catching up failed: {error}");
+                    instance = None;
+                }
+            }
+            self.active.push(Active {
+                slot: Arc::clone(slot),
+                generation,
+                instance,
+                account,
+                consecutive_traps: 0,
+            });
+        }
+        // The old roster may hold the last reference to a retired slot.
+        let old = std::mem::replace(&mut self.roster, roster);
+        let _ = self.ctx.reaper.send(Box::new(old));
+    }
+
+    fn finish(mut self) -> Vec<StrategySummary> {
+        for active in std::mem::take(&mut self.active) {
+            self.summaries.push(summary(&active, false));
+            let _ = self.ctx.reaper.send(Box::new(active));
+        }
+        self.summaries
+    }
+}
+
+/// Restores the snapshot when there is one and the new version accepts it;
+/// otherwise replays the bars it has not seen. Returns the method used.
+fn handoff(
+    instance: &mut StrategyInstance,
+    snapshot: Option<&[u8]>,
+    restore_error: &mut Option<String>,
+    gap: impl FnOnce() -> Vec<Bar>,
+    account: &PaperAccount,
+) -> Result<(HandoffMethod, u64), CallError> {
+    if let Some(bytes) = snapshot {
+        match instance.restore(bytes)? {
+            Ok(()) => return Ok((HandoffMethod::Snapshot, 0)),
+            Err(reason) => *restore_error = Some(reason),
+        }
+    }
+    let bars = gap();
+    let replayed = replay(instance, &bars, account)?;
+    Ok((HandoffMethod::Replay, replayed))
+}
+
+/// The bars a generation warmed up to `warmed_through` has not seen before
+/// `next_seq`, mapped to the strategy's own symbol indices.
+fn catch_up_bars(
+    history: &LocalHistory,
+    slot: &Slot,
+    warmed_through: Option<u64>,
+    next_seq: u64,
+) -> Vec<Bar> {
+    history
+        .between(warmed_through, next_seq)
+        .filter_map(|bar| {
+            let local = slot
+                .symbol_map
+                .get(bar.symbol as usize)
+                .copied()
+                .flatten()?;
+            Some(Bar {
+                symbol: local,
+                ..*bar
+            })
+        })
+        .collect()
+}
+
+/// Feeds bars with orders discarded: state catches up, nothing trades.
+fn replay(
+    instance: &mut StrategyInstance,
+    bars: &[Bar],
+    account: &PaperAccount,
+) -> Result<u64, CallError> {
+    for bar in bars {
+        instance.on_bar(*bar, account.position(bar.symbol))?;
+    }
+    Ok(bars.len() as u64)
+}
+
+fn summary(active: &Active, retired: bool) -> StrategySummary {
+    let counters = &active.slot.counters;
+    StrategySummary {
+        strategy: active.slot.id.to_string(),
+        version: active.generation.version,
+        sha256: active.generation.sha256().to_owned(),
+        bars: counters.bars.load(Ordering::Relaxed),
+        orders: counters.orders.load(Ordering::Relaxed),
+        fills: counters.fills.load(Ordering::Relaxed),
+        equity: active.account.equity(),
+        realised_pnl: active.account.realised_pnl(),
+        commission: active.account.commission_paid(),
+        retired,
+    }
+}
+
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "buy",
+        Side::Sell => "sell",
+    }
+}
+
+fn order_record(slot: &Slot, generation: &Generation, order: &Order, bar: &Bar) -> OrderRecord {
+    let (kind, limit_price) = match order.kind {
+        OrderKind::Market => ("market", None),
+        OrderKind::Limit(price) => ("limit", Some(price)),
+    };
+    OrderRecord {
+        ts_ms: bar.ts_ms,
+        seq: bar.seq,
+        strategy: Arc::clone(&slot.id),
+        version: generation.version,
+        sha256: Arc::from(generation.sha256()),
+        symbol: symbol_name(slot, order.symbol),
+        side: side_name(order.side),
+        quantity: order.quantity,
+        kind,
+        limit_price,
+    }
+}
+
+fn fill_record(slot: &Slot, generation: &Generation, fill: &Fill) -> FillRecord {
+    FillRecord {
+        ts_ms: fill.ts_ms,
+        seq: fill.seq,
+        strategy: Arc::clone(&slot.id),
+        version: generation.version,
+        sha256: Arc::from(generation.sha256()),
+        symbol: symbol_name(slot, fill.symbol),
+        side: side_name(fill.side),
+        quantity: fill.quantity,
+        price: fill.price,
+        commission: fill.commission,
+    }
+}
+
+fn symbol_name(slot: &Slot, index: u32) -> Arc<str> {
+    slot.symbols
+        .get(index as usize)
+        .cloned()
+        .unwrap_or_else(|| Arc::from("?"))
+}

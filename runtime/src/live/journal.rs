@@ -1,0 +1,138 @@
+//! The journal: orders, fills and events as JSON lines, written by its own
+//! thread so the bar loop never touches a file.
+
+use super::events::Event;
+use serde::Serialize;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderRecord {
+    pub ts_ms: i64,
+    pub seq: u64,
+    pub strategy: Arc<str>,
+    pub version: u64,
+    pub sha256: Arc<str>,
+    pub symbol: Arc<str>,
+    pub side: &'static str,
+    pub quantity: f64,
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_price: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FillRecord {
+    pub ts_ms: i64,
+    pub seq: u64,
+    pub strategy: Arc<str>,
+    pub version: u64,
+    pub sha256: Arc<str>,
+    pub symbol: Arc<str>,
+    pub side: &'static str,
+    pub quantity: f64,
+    pub price: f64,
+    pub commission: f64,
+}
+
+pub enum Record {
+    Order(OrderRecord),
+    Fill(FillRecord),
+    Event(Event),
+}
+
+/// Files in the journal directory.
+pub const ORDERS_FILE: &str = "orders.jsonl";
+pub const FILLS_FILE: &str = "fills.jsonl";
+pub const EVENTS_FILE: &str = "events.jsonl";
+
+struct Files {
+    orders: BufWriter<File>,
+    fills: BufWriter<File>,
+    events: BufWriter<File>,
+}
+
+fn open_append(dir: &Path, name: &str) -> anyhow::Result<BufWriter<File>> {
+    let path = dir.join(name);
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open journal file {}: {e}", path.display()))?;
+    Ok(BufWriter::new(file))
+}
+
+/// Starts the journal thread. Without a directory records are dropped.
+pub fn start(dir: Option<PathBuf>, records: Receiver<Record>) -> anyhow::Result<JoinHandle<()>> {
+    let files = match &dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                anyhow::anyhow!("cannot create journal directory {}: {e}", dir.display())
+            })?;
+            Some(Files {
+                orders: open_append(dir, ORDERS_FILE)?,
+                fills: open_append(dir, FILLS_FILE)?,
+                events: open_append(dir, EVENTS_FILE)?,
+            })
+        }
+        None => None,
+    };
+    std::thread::Builder::new()
+        .name("sandbar-journal".into())
+        .spawn(move || run(files, records))
+        .map_err(|e| anyhow::anyhow!("cannot start the journal thread: {e}"))
+}
+
+fn run(mut files: Option<Files>, records: Receiver<Record>) {
+    loop {
+        match records.recv_timeout(Duration::from_millis(200)) {
+            Ok(record) => {
+                if let Some(files) = files.as_mut() {
+                    write(files, &record);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => flush(&mut files),
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    flush(&mut files);
+}
+
+fn write(files: &mut Files, record: &Record) {
+    let (writer, line) = match record {
+        Record::Order(r) => (&mut files.orders, serde_json::to_string(r)),
+        Record::Fill(r) => (&mut files.fills, serde_json::to_string(r)),
+        Record::Event(r) => (&mut files.events, serde_json::to_string(r)),
+    };
+    let result = line
+        .map_err(std::io::Error::other)
+        .and_then(|line| writeln!(writer, "{line}"));
+    if let Err(e) = result {
+        tracing::error!(error = %e, "cannot write to the journal");
+    }
+}
+
+fn flush(files: &mut Option<Files>) {
+    if let Some(files) = files.as_mut() {
+        for writer in [&mut files.orders, &mut files.fills, &mut files.events] {
+            if let Err(e) = writer.flush() {
+                tracing::error!(error = %e, "cannot flush the journal");
+            }
+        }
+    }
+}
+
+/// A sender that never fails the caller: a closed journal only loses records.
+#[derive(Clone)]
+pub struct JournalSender(pub(crate) Sender<Record>);
+
+impl JournalSender {
+    pub fn send(&self, record: Record) {
+        let _ = self.0.send(record);
+    }
+}

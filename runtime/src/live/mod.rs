@@ -1,0 +1,414 @@
+//! `runtime live`: the bar loop on its own thread, the control plane that
+//! hot-reloads strategies, the feed, the journal and the reaper, behind one
+//! [`Runtime`] handle.
+
+mod bar_loop;
+mod command;
+mod events;
+mod feed_thread;
+mod generation;
+mod history;
+mod journal;
+mod metrics;
+mod reaper;
+mod supervisor;
+mod watcher;
+
+pub use bar_loop::{LoopStats, StrategySummary};
+pub use events::{Event, HandoffEvent, HandoffMethod, Outcome, ReloadEvent, TrapEvent, Trigger};
+pub use generation::{Generation, GenerationStats, Recipe};
+pub use journal::{EVENTS_FILE, FILLS_FILE, ORDERS_FILE};
+pub use metrics::ReloadMetrics;
+pub use supervisor::VersionEntry;
+
+use crate::broker::FillModel;
+use crate::config::Config;
+use crate::contract::Bar;
+use crate::load::Loader;
+use arc_swap::ArcSwap;
+use command::Command;
+use generation::Roster;
+use history::SharedHistory;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use supervisor::{Shared, Supervisor, SupervisorParts, ask, lock};
+
+/// Where bars come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedMode {
+    /// The feed the config describes (synthetic), optionally stopping after
+    /// `max_bars` bars.
+    Config { max_bars: Option<u64> },
+    /// Bars are pushed with [`Runtime::push_bar`] (tests, embedding).
+    Manual,
+}
+
+/// How to run, besides the config.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    /// The config file, watched for edits; `None` for a config built in code.
+    pub config_path: Option<PathBuf>,
+    /// Overrides `runtime.journal_dir`.
+    pub journal_dir: Option<PathBuf>,
+    pub feed: FeedMode,
+    /// Watch files for changes (when `hot_reload.enabled`).
+    pub watch: bool,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        Self {
+            config_path: None,
+            journal_dir: None,
+            feed: FeedMode::Config { max_bars: None },
+            watch: true,
+        }
+    }
+}
+
+/// One strategy as seen from outside.
+#[derive(Debug, Clone, Serialize)]
+pub struct StrategyStatus {
+    pub id: String,
+    /// `running`, or `quarantined` after repeated traps with nothing to roll back to.
+    pub state: &'static str,
+    pub version: u64,
+    pub sha256: String,
+    pub params_hash: String,
+    pub loaded_at: String,
+    pub symbols: Vec<String>,
+    pub bars: u64,
+    pub orders: u64,
+    pub fills: u64,
+    pub traps: u64,
+    pub skipped_bars: u64,
+    pub equity: f64,
+    /// Versions available for rollback, oldest first; the last one is live.
+    pub versions: Vec<VersionEntry>,
+    pub reload: ReloadMetrics,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuntimeStatus {
+    pub profile: String,
+    pub uptime_ms: u64,
+    pub hot_reload: bool,
+    pub bars: u64,
+    pub last_seq: u64,
+    pub strategies: Vec<StrategyStatus>,
+    pub reload_total: ReloadMetrics,
+}
+
+/// A running runtime. Dropping it without [`Runtime::stop`] stops it too.
+pub struct Runtime {
+    commands: Sender<Command>,
+    roster: Arc<ArcSwap<Roster>>,
+    shared: Arc<Shared>,
+    loop_stats: Arc<LoopStats>,
+    stop: Arc<AtomicBool>,
+    manual_feed: Mutex<Option<SyncSender<Bar>>>,
+    feed_thread: Option<JoinHandle<()>>,
+    loop_thread: Option<JoinHandle<Vec<StrategySummary>>>,
+    supervisor_thread: Option<JoinHandle<()>>,
+    journal_thread: Option<JoinHandle<()>>,
+    reaper_thread: Option<JoinHandle<u64>>,
+    profile: String,
+    hot_reload: bool,
+    started: Instant,
+    loader: Arc<Loader>,
+}
+
+impl Runtime {
+    /// Loads every enabled strategy, then starts the loop, the feed and (if
+    /// enabled) the watcher. In prod, any strategy that fails to load — a
+    /// pinned hash that does not match, say — refuses the start.
+    pub fn start(config: Config, options: LiveOptions) -> anyhow::Result<Runtime> {
+        let loader = Arc::new(Loader::new()?);
+        Self::start_with_loader(config, options, loader)
+    }
+
+    /// Like [`Runtime::start`], sharing a loader (and its compile cache).
+    pub fn start_with_loader(
+        config: Config,
+        options: LiveOptions,
+        loader: Arc<Loader>,
+    ) -> anyhow::Result<Runtime> {
+        let journal_dir = options.journal_dir.clone().or_else(|| config.journal_dir());
+        let (journal_tx, journal_rx) = std::sync::mpsc::channel();
+        let journal_thread = journal::start(journal_dir, journal_rx)?;
+        let journal = journal::JournalSender(journal_tx);
+        let (reaper_tx, reaper_thread) = reaper::start()?;
+        let roster = Arc::new(ArcSwap::from_pointee(Roster::new()));
+        let symbols = config.feed.symbols.len().max(1);
+        let history_capacity = config.runtime.history_bars.saturating_mul(symbols);
+        let history = Arc::new(SharedHistory::new(history_capacity));
+        let shared = Arc::new(Shared::default());
+        let hot_reload = config.hot_reload.enabled && options.watch;
+        let profile = config.profile.to_string();
+
+        let mut supervisor = Supervisor::new(SupervisorParts {
+            loader: Arc::clone(&loader),
+            config: config.clone(),
+            config_path: options.config_path.clone(),
+            roster: Arc::clone(&roster),
+            history: Arc::clone(&history),
+            journal: journal.clone(),
+            shared: Arc::clone(&shared),
+        });
+        supervisor.start_all().map_err(anyhow::Error::msg)?;
+
+        let (commands_tx, commands_rx) = std::sync::mpsc::channel();
+        if hot_reload {
+            let debounce = Duration::from_millis(config.hot_reload.debounce_ms);
+            let watcher = watcher::Watcher::start(
+                &config.strategies_dir(),
+                options.config_path.as_deref(),
+                debounce,
+                commands_tx.clone(),
+            )?;
+            supervisor.attach_watcher(watcher);
+        }
+
+        let loop_stats = Arc::new(LoopStats::default());
+        let (bars_tx, bars_rx) = std::sync::mpsc::sync_channel(feed_thread::FEED_QUEUE);
+        let context = bar_loop::LoopContext {
+            roster: Arc::clone(&roster),
+            history,
+            history_bars: history_capacity,
+            journal,
+            reaper: reaper_tx,
+            events: commands_tx.clone(),
+            fill_model: FillModel {
+                commission: config.broker.commission,
+                slippage_bps: config.broker.slippage_bps,
+            },
+            starting_cash: config.broker.starting_cash,
+            stats: Arc::clone(&loop_stats),
+        };
+        let loop_thread = std::thread::Builder::new()
+            .name("sandbar-bar-loop".into())
+            .spawn(move || bar_loop::run(context, bars_rx))
+            .map_err(|e| anyhow::anyhow!("cannot start the bar loop: {e}"))?;
+        let supervisor_thread = std::thread::Builder::new()
+            .name("sandbar-control".into())
+            .spawn(move || supervisor.run(commands_rx))
+            .map_err(|e| anyhow::anyhow!("cannot start the control plane: {e}"))?;
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let (manual_feed, feed_thread) = match options.feed {
+            FeedMode::Manual => (Some(bars_tx), None),
+            FeedMode::Config { max_bars } => {
+                let pacing = feed_thread::SyntheticPacing {
+                    symbols: config.feed.symbols.len(),
+                    seed: config.feed.seed,
+                    interval_ms: config.feed.interval_ms,
+                    max_bars,
+                };
+                (
+                    None,
+                    Some(feed_thread::start_synthetic(
+                        pacing,
+                        bars_tx,
+                        Arc::clone(&stop),
+                    )?),
+                )
+            }
+        };
+        Ok(Runtime {
+            commands: commands_tx,
+            roster,
+            shared,
+            loop_stats,
+            stop,
+            manual_feed: Mutex::new(manual_feed),
+            feed_thread,
+            loop_thread: Some(loop_thread),
+            supervisor_thread: Some(supervisor_thread),
+            journal_thread: Some(journal_thread),
+            reaper_thread: Some(reaper_thread),
+            profile,
+            hot_reload,
+            started: Instant::now(),
+            loader,
+        })
+    }
+
+    /// Feeds one bar (with [`FeedMode::Manual`]). Blocks when the loop is
+    /// [`feed_thread::FEED_QUEUE`] bars behind.
+    pub fn push_bar(&self, bar: Bar) -> Result<(), String> {
+        let feed = lock(&self.manual_feed);
+        let sender = feed.as_ref().ok_or("this runtime's feed is not manual")?;
+        sender
+            .send(bar)
+            .map_err(|_| "the bar loop has stopped".to_owned())
+    }
+
+    /// Bars the loop has processed so far.
+    pub fn bars_processed(&self) -> u64 {
+        self.loop_stats.bars.load(Ordering::Acquire)
+    }
+
+    /// Waits until the loop has processed `bars` bars; false on timeout.
+    pub fn wait_for_bars(&self, bars: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.bars_processed() < bars {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        true
+    }
+
+    /// The generation currently published for `id`.
+    pub fn generation(&self, id: &str) -> Option<Arc<Generation>> {
+        self.roster
+            .load()
+            .iter()
+            .find(|s| &*s.id == id)
+            .map(|s| s.current.load_full())
+    }
+
+    /// Runs the pipeline for `id` now, from its file.
+    pub fn reload(&self, id: &str) -> Result<ReloadEvent, String> {
+        ask(&self.commands, |reply| {
+            Command::Reload(id.to_owned(), reply)
+        })
+    }
+
+    /// Goes back `steps` versions in `id`'s history (1 = the previous one).
+    pub fn rollback(&self, id: &str, steps: usize) -> Result<ReloadEvent, String> {
+        ask(&self.commands, |reply| {
+            Command::Rollback(id.to_owned(), steps, reply)
+        })
+    }
+
+    /// Applies `config` as a diff against the running one.
+    pub fn apply_config(&self, config: Config) -> Result<Vec<ReloadEvent>, String> {
+        ask(&self.commands, |reply| {
+            Command::ApplyConfig(Box::new(config), reply)
+        })
+    }
+
+    /// Every event from now on.
+    pub fn subscribe(&self) -> Receiver<Event> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        lock(&self.shared.subscribers).push(tx);
+        rx
+    }
+
+    /// The last events (up to 1000), oldest first.
+    pub fn recent_events(&self) -> Vec<Event> {
+        lock(&self.shared.recent).iter().cloned().collect()
+    }
+
+    pub fn reload_metrics(&self) -> BTreeMap<String, ReloadMetrics> {
+        lock(&self.shared.metrics).clone()
+    }
+
+    /// Compiled components in the cache.
+    pub fn compile_cache_entries(&self) -> usize {
+        self.loader.cached_entries()
+    }
+
+    pub fn status(&self) -> RuntimeStatus {
+        let metrics = self.reload_metrics();
+        let versions = lock(&self.shared.versions).clone();
+        let quarantined = lock(&self.shared.quarantined).clone();
+        let strategies = self
+            .roster
+            .load()
+            .iter()
+            .map(|slot| {
+                let generation = slot.current.load_full();
+                let counters = &slot.counters;
+                StrategyStatus {
+                    id: slot.id.to_string(),
+                    state: if quarantined.contains_key(&*slot.id) {
+                        "quarantined"
+                    } else {
+                        "running"
+                    },
+                    version: generation.version,
+                    sha256: generation.sha256().to_owned(),
+                    params_hash: generation.recipe.params_hash.clone(),
+                    loaded_at: humantime::format_rfc3339_seconds(generation.loaded_at).to_string(),
+                    symbols: slot.symbols.iter().map(|s| s.to_string()).collect(),
+                    bars: counters.bars.load(Ordering::Relaxed),
+                    orders: counters.orders.load(Ordering::Relaxed),
+                    fills: counters.fills.load(Ordering::Relaxed),
+                    traps: counters.traps.load(Ordering::Relaxed),
+                    skipped_bars: counters.skipped.load(Ordering::Relaxed),
+                    equity: counters.equity(),
+                    versions: versions.get(&*slot.id).cloned().unwrap_or_default(),
+                    reload: metrics.get(&*slot.id).cloned().unwrap_or_default(),
+                }
+            })
+            .collect();
+        RuntimeStatus {
+            profile: self.profile.clone(),
+            uptime_ms: self.started.elapsed().as_millis() as u64,
+            hot_reload: self.hot_reload,
+            bars: self.bars_processed(),
+            last_seq: self.loop_stats.last_seq.load(Ordering::Relaxed),
+            strategies,
+            reload_total: ReloadMetrics::total(metrics.values()),
+        }
+    }
+
+    /// A flag that stops the feed when set (for signal handlers).
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.stop)
+    }
+
+    /// True once a feed with `max_bars` has delivered all of them.
+    pub fn feed_finished(&self) -> bool {
+        self.feed_thread.as_ref().is_some_and(|t| t.is_finished())
+    }
+
+    /// Stops the feed, lets the loop finish the bars it was given, stops the
+    /// control plane and the watcher, flushes the journal; returns the final
+    /// per-strategy summary.
+    pub fn stop(mut self) -> Vec<StrategySummary> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Vec<StrategySummary> {
+        self.stop.store(true, Ordering::Relaxed);
+        lock(&self.manual_feed).take();
+        if let Some(feed) = self.feed_thread.take() {
+            let _ = feed.join();
+        }
+        let summaries = self
+            .loop_thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default();
+        let _ = self.commands.send(Command::Shutdown);
+        if let Some(supervisor) = self.supervisor_thread.take() {
+            let _ = supervisor.join();
+        }
+        // Every sender to the journal and the reaper is gone now.
+        if let Some(journal) = self.journal_thread.take() {
+            let _ = journal.join();
+        }
+        if let Some(reaper) = self.reaper_thread.take() {
+            let _ = reaper.join();
+        }
+        summaries
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if self.loop_thread.is_some() {
+            self.shutdown();
+        }
+    }
+}

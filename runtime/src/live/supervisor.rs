@@ -1,0 +1,899 @@
+//! The control plane: one thread that runs the reload pipeline for whatever
+//! the watcher, the API or the bar loop asks, and publishes new generations.
+//! Nothing here ever blocks the bar loop: publishing is an `ArcSwap::store`.
+
+use super::bar_loop::LoopEvent;
+use super::command::{Command, Reply};
+use super::events::{Event, Outcome, ReloadEvent, Trigger, durations};
+use super::generation::{Generation, Recipe, Roster, Slot};
+use super::history::SharedHistory;
+use super::journal::{JournalSender, Record};
+use super::metrics::ReloadMetrics;
+use super::watcher::Watcher;
+use crate::config::{self, Config, StrategyConfig};
+use crate::contract::{Bar, Param, ParamValue};
+use crate::error::{LoadError, Stage};
+use crate::instance::StrategyInstance;
+use crate::limits::Limits;
+use crate::load::{LoadSpec, Loader, StageTimings};
+use arc_swap::ArcSwap;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+/// How often files are re-checked, in case an event was missed.
+const RESCAN_INTERVAL: Duration = Duration::from_secs(1);
+/// Events kept in memory for `Runtime::recent_events`.
+const RECENT_EVENTS: usize = 1000;
+
+/// One entry of a strategy's rollback history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionEntry {
+    pub version: u64,
+    pub sha256: String,
+    pub params_hash: String,
+}
+
+/// State shared between the control plane and the `Runtime` handle. Locks
+/// here are never taken by the bar loop.
+#[derive(Default)]
+pub(crate) struct Shared {
+    pub metrics: Mutex<BTreeMap<String, ReloadMetrics>>,
+    pub subscribers: Mutex<Vec<Sender<Event>>>,
+    pub recent: Mutex<VecDeque<Event>>,
+    pub versions: Mutex<BTreeMap<String, Vec<VersionEntry>>>,
+    pub quarantined: Mutex<BTreeMap<String, String>>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+struct SlotState {
+    slot: Arc<Slot>,
+    config: StrategyConfig,
+    /// Good versions, oldest first; the last one is live.
+    history: Vec<(u64, Recipe)>,
+    next_version: u64,
+}
+
+impl SlotState {
+    fn current(&self) -> Option<&(u64, Recipe)> {
+        self.history.last()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    modified: Option<SystemTime>,
+    len: u64,
+}
+
+fn stamp(path: &Path) -> Option<FileStamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some(FileStamp {
+        modified: meta.modified().ok(),
+        len: meta.len(),
+    })
+}
+
+pub(crate) struct Supervisor {
+    loader: Arc<Loader>,
+    config: Config,
+    config_path: Option<PathBuf>,
+    slots: BTreeMap<String, SlotState>,
+    roster: Arc<ArcSwap<Roster>>,
+    history: Arc<SharedHistory>,
+    journal: JournalSender,
+    shared: Arc<Shared>,
+    watcher: Option<Watcher>,
+    stamps: HashMap<PathBuf, Option<FileStamp>>,
+}
+
+pub(crate) struct SupervisorParts {
+    pub loader: Arc<Loader>,
+    pub config: Config,
+    pub config_path: Option<PathBuf>,
+    pub roster: Arc<ArcSwap<Roster>>,
+    pub history: Arc<SharedHistory>,
+    pub journal: JournalSender,
+    pub shared: Arc<Shared>,
+}
+
+impl Supervisor {
+    pub(crate) fn new(parts: SupervisorParts) -> Self {
+        Self {
+            loader: parts.loader,
+            config: parts.config,
+            config_path: parts.config_path,
+            slots: BTreeMap::new(),
+            roster: parts.roster,
+            history: parts.history,
+            journal: parts.journal,
+            shared: parts.shared,
+            watcher: None,
+            stamps: HashMap::new(),
+        }
+    }
+
+    /// Loads every enabled strategy. In prod any failure refuses the start;
+    /// in dev a failed strategy is reported and retried when its file changes.
+    pub(crate) fn start_all(&mut self) -> Result<(), String> {
+        let ids: Vec<String> = self.enabled().map(|s| s.id.clone()).collect();
+        let mut failures = Vec::new();
+        for id in ids {
+            let event = self.load_from_file(&id, Trigger::Startup, true);
+            if event.outcome == Outcome::Rejected {
+                failures.push(render_rejection(&event, &self.config, &id));
+            }
+        }
+        self.remember_stamps();
+        if !failures.is_empty() && self.config.profile == config::Profile::Prod {
+            return Err(format!(
+                "refusing to start in prod: {} strategy(ies) failed to load\n{}",
+                failures.len(),
+                failures.join("\n")
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn attach_watcher(&mut self, watcher: Watcher) {
+        self.watcher = Some(watcher);
+    }
+
+    pub(crate) fn run(mut self, commands: Receiver<Command>) {
+        let mut last_rescan = Instant::now();
+        loop {
+            match commands.recv_timeout(RESCAN_INTERVAL) {
+                Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(command) => self.handle(command),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if last_rescan.elapsed() >= RESCAN_INTERVAL {
+                self.rescan();
+                last_rescan = Instant::now();
+            }
+        }
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::FilesChanged(paths) => self.files_changed(&paths),
+            Command::ConfigFileChanged => self.config_file_changed(),
+            Command::ApplyConfig(config, reply) => {
+                let result = Ok(self.apply_config(*config, Trigger::Api));
+                let _ = reply.send(result);
+            }
+            Command::Reload(id, reply) => {
+                let result = if self.config.strategy(&id).is_some() {
+                    Ok(self.load_from_file(&id, Trigger::Api, true))
+                } else {
+                    Err(format!("no strategy `{id}` in the config"))
+                };
+                let _ = reply.send(result);
+            }
+            Command::Rollback(id, steps, reply) => {
+                let _ = reply.send(self.rollback(&id, steps, Trigger::Api));
+            }
+            Command::Loop(event) => self.loop_event(event),
+            Command::Shutdown => {}
+        }
+    }
+
+    fn enabled(&self) -> impl Iterator<Item = &StrategyConfig> {
+        self.config.strategies.iter().filter(|s| s.enabled)
+    }
+
+    fn symbols_of(&self, strategy: &StrategyConfig) -> Vec<String> {
+        if strategy.symbols.is_empty() {
+            self.config.feed.symbols.clone()
+        } else {
+            strategy.symbols.clone()
+        }
+    }
+
+    /// Recent bars of the strategy's symbols, mapped to its own indices.
+    fn recent_bars(&self, symbols: &[String]) -> (Vec<Bar>, Option<u64>) {
+        let recent = self.history.recent();
+        let last_seq = recent.last().map(|b| b.seq);
+        let feed = &self.config.feed.symbols;
+        let bars = recent
+            .into_iter()
+            .filter_map(|bar| {
+                let name = feed.get(bar.symbol as usize)?;
+                let local = symbols.iter().position(|s| s == name)? as u32;
+                Some(Bar {
+                    symbol: local,
+                    ..bar
+                })
+            })
+            .collect();
+        (bars, last_seq)
+    }
+
+    // ---- the pipeline ------------------------------------------------------
+
+    /// Reads the strategy's file and runs the whole pipeline. With `force`
+    /// unset, an unchanged file of a healthy strategy is left alone.
+    fn load_from_file(&mut self, id: &str, trigger: Trigger, force: bool) -> ReloadEvent {
+        let Some(strategy) = self.config.strategy(id).cloned() else {
+            let error = LoadError::new(Stage::Read, format!("no strategy `{id}` in the config"));
+            return self.emit_reload(ReloadEvent::rejected(id, trigger, &error));
+        };
+        let path = self.config.wasm_path(&strategy);
+        let symbols = self.symbols_of(&strategy);
+        let params = match strategy.params() {
+            Ok(p) => p,
+            Err(message) => {
+                let error = LoadError::new(Stage::Init, message)
+                    .hint("fix `[strategy.params]` in the config");
+                return self.emit_reload(ReloadEvent::rejected(id, trigger, &error));
+            }
+        };
+        let limits = self.config.limits.to_limits();
+        let expected = if self.config.verify_hashes() {
+            strategy.sha256.clone()
+        } else {
+            None
+        };
+        if !force && self.unchanged(id, &path, &params) {
+            tracing::debug!(strategy = id, "file unchanged; nothing to reload");
+            return ReloadEvent::base(id, Outcome::Swapped, trigger);
+        }
+        let (recent, warmed_through) = self.recent_bars(&symbols);
+        let outcome = self.loader.load_file(
+            &path,
+            LoadSpec {
+                strategy_id: id,
+                expected_sha256: expected.as_deref(),
+                symbols: &symbols,
+                params: &params,
+                limits: &limits,
+                recent_bars: &recent,
+            },
+        );
+        let mut timings = outcome.timings;
+        let candidate = match outcome.result {
+            Ok(c) => c,
+            Err(error) => {
+                let mut event = ReloadEvent::rejected(id, trigger, &error);
+                event.duration_us = durations(&timings);
+                event.previous_sha256 = self.current_sha(id);
+                return self.emit_reload(event);
+            }
+        };
+        let recipe = Recipe {
+            sha256: candidate.sha256,
+            pre: candidate.pre,
+            params_hash: params_hash(&params),
+            params,
+            limits,
+            info: candidate.info,
+        };
+        self.publish(
+            id,
+            &strategy,
+            recipe,
+            trigger,
+            Outcome::Swapped,
+            candidate.cache_hit,
+            &mut timings,
+            &recent,
+            warmed_through,
+        )
+    }
+
+    /// True when the file's hash and the params are what is live already.
+    fn unchanged(&self, id: &str, path: &Path, params: &[Param]) -> bool {
+        let Some((_, current)) = self.slots.get(id).and_then(|s| s.current()) else {
+            return false;
+        };
+        if lock(&self.shared.quarantined).contains_key(id) {
+            return false;
+        }
+        let Ok(bytes) = std::fs::read(path) else {
+            return false;
+        };
+        crate::hash::sha256_hex(&bytes) == current.sha256
+            && current.params_hash == params_hash(params)
+    }
+
+    /// A new generation from an already type-checked recipe with new params
+    /// or limits: nothing is read or compiled.
+    fn rebuild(
+        &mut self,
+        id: &str,
+        params: Vec<Param>,
+        limits: Limits,
+        trigger: Trigger,
+    ) -> ReloadEvent {
+        let Some(state) = self.slots.get(id) else {
+            return self.load_from_file(id, trigger, true);
+        };
+        let Some((_, current)) = state.current().cloned() else {
+            return self.load_from_file(id, trigger, true);
+        };
+        let strategy = state.config.clone();
+        let symbols = self.symbols_of(&strategy);
+        let (recent, warmed_through) = self.recent_bars(&symbols);
+        let path = self.config.wasm_path(&strategy);
+        let outcome = self.loader.load_pre(
+            &current.sha256,
+            current.pre.clone(),
+            LoadSpec {
+                strategy_id: id,
+                expected_sha256: None,
+                symbols: &symbols,
+                params: &params,
+                limits: &limits,
+                recent_bars: &recent,
+            },
+            &path,
+        );
+        let mut timings = outcome.timings;
+        let candidate = match outcome.result {
+            Ok(c) => c,
+            Err(error) => {
+                let mut event = ReloadEvent::rejected(id, trigger, &error);
+                event.duration_us = durations(&timings);
+                event.previous_sha256 = Some(current.sha256.clone());
+                event.sha256 = Some(current.sha256.clone());
+                return self.emit_reload(event);
+            }
+        };
+        let recipe = Recipe {
+            sha256: candidate.sha256,
+            pre: candidate.pre,
+            params_hash: params_hash(&params),
+            params,
+            limits,
+            info: candidate.info,
+        };
+        self.publish(
+            id,
+            &strategy,
+            recipe,
+            trigger,
+            Outcome::Swapped,
+            true,
+            &mut timings,
+            &recent,
+            warmed_through,
+        )
+    }
+
+    /// Builds the live instance (fresh store, init, warm-up replay) and
+    /// publishes it: the bar loop picks it up at its next bar of the strategy.
+    #[allow(clippy::too_many_arguments)]
+    fn publish(
+        &mut self,
+        id: &str,
+        strategy: &StrategyConfig,
+        recipe: Recipe,
+        trigger: Trigger,
+        outcome: Outcome,
+        cache_hit: bool,
+        timings: &mut StageTimings,
+        recent: &[Bar],
+        warmed_through: Option<u64>,
+    ) -> ReloadEvent {
+        let symbols = self.symbols_of(strategy);
+        let started = Instant::now();
+        let instance = warm_instance(id, &recipe, &symbols, recent);
+        timings
+            .stages
+            .push((Stage::StateHandoff, started.elapsed()));
+        let previous_sha256 = self.current_sha(id);
+        let instance = match instance {
+            Ok(instance) => instance,
+            Err(error) => {
+                let mut event = ReloadEvent::rejected(
+                    id,
+                    trigger,
+                    &error.for_strategy(id, &self.config.wasm_path(strategy)),
+                );
+                event.duration_us = durations(timings);
+                event.sha256 = Some(recipe.sha256.clone());
+                event.previous_sha256 = previous_sha256;
+                return self.emit_reload(event);
+            }
+        };
+        let keep = self.config.hot_reload.keep_versions.max(1);
+        let feed_symbols = self.config.feed.symbols.clone();
+        let strategy_id: Arc<str> = Arc::from(id);
+        let (version, published_new_slot) = match self.slots.get_mut(id) {
+            Some(state) => {
+                let version = state.next_version;
+                state.next_version += 1;
+                let generation = Generation::new(
+                    strategy_id,
+                    version,
+                    recipe.clone(),
+                    instance,
+                    warmed_through,
+                );
+                state.slot.current.store(Arc::new(generation));
+                state.history.push((version, recipe.clone()));
+                if state.history.len() > keep {
+                    state.history.remove(0);
+                }
+                state.config = strategy.clone();
+                (version, false)
+            }
+            None => {
+                let version = 1;
+                let generation = Generation::new(
+                    strategy_id,
+                    version,
+                    recipe.clone(),
+                    instance,
+                    warmed_through,
+                );
+                let slot = Arc::new(Slot::new(id, &symbols, &feed_symbols, Arc::new(generation)));
+                self.slots.insert(
+                    id.to_owned(),
+                    SlotState {
+                        slot,
+                        config: strategy.clone(),
+                        history: vec![(version, recipe.clone())],
+                        next_version: version + 1,
+                    },
+                );
+                (version, true)
+            }
+        };
+        if published_new_slot {
+            self.publish_roster();
+        }
+        lock(&self.shared.quarantined).remove(id);
+        self.sync_versions(id);
+        let mut event = ReloadEvent::base(id, outcome, trigger);
+        event.sha256 = Some(recipe.sha256.clone());
+        event.previous_sha256 = previous_sha256;
+        event.version = Some(version);
+        event.duration_us = durations(timings);
+        event.cache_hit = cache_hit;
+        self.emit_reload(event)
+    }
+
+    fn publish_roster(&self) {
+        let roster: Roster = self.slots.values().map(|s| Arc::clone(&s.slot)).collect();
+        self.roster.store(Arc::new(roster));
+    }
+
+    fn current_sha(&self, id: &str) -> Option<String> {
+        self.slots
+            .get(id)
+            .and_then(|s| s.current())
+            .map(|(_, r)| r.sha256.clone())
+    }
+
+    fn sync_versions(&self, id: &str) {
+        let entries = self
+            .slots
+            .get(id)
+            .map(|s| {
+                s.history
+                    .iter()
+                    .map(|(version, r)| VersionEntry {
+                        version: *version,
+                        sha256: r.sha256.clone(),
+                        params_hash: r.params_hash.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut versions = lock(&self.shared.versions);
+        if self.slots.contains_key(id) {
+            versions.insert(id.to_owned(), entries);
+        } else {
+            versions.remove(id);
+        }
+    }
+
+    // ---- rollback, retire, traps ------------------------------------------
+
+    fn rollback(
+        &mut self,
+        id: &str,
+        steps: usize,
+        trigger: Trigger,
+    ) -> Result<ReloadEvent, String> {
+        let state = self
+            .slots
+            .get(id)
+            .ok_or_else(|| format!("no running strategy `{id}`"))?;
+        let kept = state.history.len().saturating_sub(1);
+        if steps == 0 || steps > kept {
+            return Err(format!(
+                "cannot roll `{id}` back {steps} step(s): {kept} earlier version(s) kept (`hot_reload.keep_versions` = {})",
+                self.config.hot_reload.keep_versions
+            ));
+        }
+        let target_index = state.history.len() - 1 - steps;
+        let (_, target) = state.history[target_index].clone();
+        let strategy = state.config.clone();
+        let symbols = self.symbols_of(&strategy);
+        let (recent, warmed_through) = self.recent_bars(&symbols);
+        if let Some(state) = self.slots.get_mut(id) {
+            // The versions after the target leave the history; their
+            // components stay in the compile cache, so redeploying is instant.
+            state.history.truncate(target_index);
+        }
+        let mut timings = StageTimings::default();
+        let event = self.publish(
+            id,
+            &strategy,
+            target,
+            trigger,
+            Outcome::RolledBack,
+            true,
+            &mut timings,
+            &recent,
+            warmed_through,
+        );
+        if event.outcome == Outcome::Rejected {
+            return Err(event.error.unwrap_or_else(|| "rollback failed".into()));
+        }
+        Ok(event)
+    }
+
+    fn retire(&mut self, id: &str, trigger: Trigger) -> ReloadEvent {
+        let state = self.slots.remove(id);
+        self.publish_roster();
+        self.sync_versions(id);
+        lock(&self.shared.quarantined).remove(id);
+        let mut event = ReloadEvent::base(id, Outcome::Retired, trigger);
+        if let Some((version, recipe)) = state.as_ref().and_then(|s| s.current()) {
+            event.version = Some(*version);
+            event.previous_sha256 = Some(recipe.sha256.clone());
+        }
+        self.emit_reload(event)
+    }
+
+    fn loop_event(&mut self, event: LoopEvent) {
+        match event {
+            LoopEvent::Trapped(trap) => {
+                let id = trap.strategy.clone();
+                let version = trap.version;
+                let consecutive = trap.consecutive;
+                tracing::warn!(
+                    strategy = %id, version, seq = trap.seq, export = %trap.export, kind = ?trap.kind,
+                    "strategy trapped: {}", trap.message
+                );
+                self.emit(Event::Trap(trap));
+                let live_version = self
+                    .slots
+                    .get(&id)
+                    .and_then(|s| s.current())
+                    .map(|(v, _)| *v);
+                if live_version != Some(version) {
+                    return; // a newer generation is already on its way
+                }
+                let limit = self.config.hot_reload.rollback_after_traps.max(1);
+                if consecutive >= limit {
+                    if self.rollback(&id, 1, Trigger::Trap).is_err() {
+                        let reason = format!(
+                            "trapped {consecutive} times in a row with no earlier version to roll back to; a fixed file or config edit brings it back"
+                        );
+                        tracing::error!(strategy = %id, "quarantined: {reason}");
+                        lock(&self.shared.quarantined).insert(id, reason);
+                    }
+                } else if let Some((_, recipe)) =
+                    self.slots.get(&id).and_then(|s| s.current()).cloned()
+                {
+                    self.rebuild(&id, recipe.params, recipe.limits, Trigger::Trap);
+                }
+            }
+            LoopEvent::HandedOver(handoff) => self.emit(Event::Handoff(handoff)),
+            LoopEvent::HandoffFailed {
+                strategy,
+                version,
+                error,
+            } => {
+                if let Some(state) = self.slots.get_mut(&strategy)
+                    && state.current().map(|(v, _)| *v) == Some(version)
+                {
+                    state.history.pop();
+                }
+                self.sync_versions(&strategy);
+                let load_error = LoadError::new(Stage::StateHandoff, error)
+                    .hint("the new version trapped while taking over the running state; the old version keeps running");
+                let mut event = ReloadEvent::rejected(&strategy, Trigger::File, &load_error);
+                event.version = Some(version);
+                self.emit_reload(event);
+            }
+        }
+    }
+
+    // ---- files and config ---------------------------------------------------
+
+    fn files_changed(&mut self, paths: &[PathBuf]) {
+        for path in paths {
+            self.stamps.insert(path.clone(), stamp(path));
+            let ids: Vec<String> = self
+                .enabled()
+                .filter(|s| {
+                    super::watcher::absolute(&self.config.wasm_path(s))
+                        == super::watcher::absolute(path)
+                })
+                .map(|s| s.id.clone())
+                .collect();
+            for id in ids {
+                if !path.exists() {
+                    // Deleted: the running version keeps running.
+                    tracing::warn!(strategy = %id, path = %path.display(), "strategy file removed; the running version keeps running");
+                    continue;
+                }
+                self.load_from_file(&id, Trigger::File, false);
+            }
+        }
+    }
+
+    fn config_file_changed(&mut self) {
+        let Some(path) = self.config_path.clone() else {
+            return;
+        };
+        self.stamps.insert(path.clone(), stamp(&path));
+        if !path.exists() {
+            tracing::warn!(path = %path.display(), "config file removed; the running config stays");
+            return;
+        }
+        match Config::from_file(&path) {
+            Ok(new) if new == self.config => tracing::debug!("config unchanged"),
+            Ok(new) => {
+                self.apply_config(new, Trigger::Config);
+            }
+            Err(error) => {
+                tracing::error!("config edit rejected; the running config stays:\n{error}");
+                let mut event = ReloadEvent::base("config", Outcome::Rejected, Trigger::Config);
+                event.error = Some(error.to_string());
+                event.hint = error.hint.clone();
+                self.emit(Event::Reload(event));
+            }
+        }
+    }
+
+    /// Applies a new config as a diff: retire removed strategies, load added
+    /// ones, reload changed artifacts, rebuild for changed params or limits.
+    fn apply_config(&mut self, new: Config, trigger: Trigger) -> Vec<ReloadEvent> {
+        let diff = config::diff(&self.config, &new);
+        for note in &diff.restart_required {
+            tracing::warn!("{note}");
+        }
+        let old = std::mem::replace(&mut self.config, new);
+        let mut events = Vec::new();
+        for id in &diff.removed {
+            events.push(self.retire(id, trigger));
+        }
+        for change in &diff.changed {
+            let id = &change.id;
+            if change.symbols {
+                events.push(self.retire(id, trigger));
+                events.push(self.load_from_file(id, trigger, true));
+            } else if change.artifact || !self.slots.contains_key(id) {
+                events.push(self.load_from_file(id, trigger, true));
+            } else if change.params || diff.limits_changed {
+                events.push(self.rebuild_from_config(id, trigger));
+            }
+        }
+        for id in &diff.added {
+            events.push(self.load_from_file(id, trigger, true));
+        }
+        if diff.limits_changed {
+            let untouched: Vec<String> = self
+                .slots
+                .keys()
+                .filter(|id| !diff.changed.iter().any(|c| &c.id == *id) && !diff.added.contains(id))
+                .cloned()
+                .collect();
+            for id in untouched {
+                events.push(self.rebuild_from_config(&id, trigger));
+            }
+        }
+        if let Some(watcher) = self.watcher.as_mut()
+            && old.strategies_dir() != self.config.strategies_dir()
+        {
+            tracing::warn!("`runtime.strategies_dir` changed; restart to watch the new directory");
+            watcher.ensure_watching();
+        }
+        self.remember_stamps();
+        events
+    }
+
+    fn rebuild_from_config(&mut self, id: &str, trigger: Trigger) -> ReloadEvent {
+        let Some(strategy) = self.config.strategy(id).cloned() else {
+            return self.retire(id, trigger);
+        };
+        match strategy.params() {
+            Ok(params) => self.rebuild(id, params, self.config.limits.to_limits(), trigger),
+            Err(message) => {
+                let error = LoadError::new(Stage::Init, message)
+                    .hint("fix `[strategy.params]` in the config");
+                self.emit_reload(ReloadEvent::rejected(id, trigger, &error))
+            }
+        }
+    }
+
+    fn watched_files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = self.enabled().map(|s| self.config.wasm_path(s)).collect();
+        files.extend(self.config_path.clone());
+        files
+    }
+
+    fn remember_stamps(&mut self) {
+        for path in self.watched_files() {
+            let now = stamp(&path);
+            self.stamps.insert(path, now);
+        }
+    }
+
+    /// Catches what events missed: a changed stamp means a change.
+    fn rescan(&mut self) {
+        if let Some(watcher) = self.watcher.as_mut() {
+            if self.config.strategies_dir().is_dir() {
+                watcher.ensure_watching();
+            } else {
+                watcher.directory_gone();
+            }
+        }
+        let mut changed_files = Vec::new();
+        let mut config_changed = false;
+        for path in self.watched_files() {
+            let now = stamp(&path);
+            if self.stamps.get(&path) == Some(&now) {
+                continue;
+            }
+            if Some(&path) == self.config_path.as_ref() {
+                config_changed = true;
+            } else if now.is_some() {
+                changed_files.push(path.clone());
+            }
+            self.stamps.insert(path, now);
+        }
+        if config_changed {
+            self.config_file_changed();
+        }
+        if !changed_files.is_empty() {
+            self.files_changed(&changed_files);
+        }
+        // Strategies that never loaded (dev start with a missing file) are
+        // retried when their file shows up.
+        let missing: Vec<String> = self
+            .enabled()
+            .filter(|s| !self.slots.contains_key(&s.id) && self.config.wasm_path(s).exists())
+            .filter(|s| changed_files.contains(&self.config.wasm_path(s)))
+            .map(|s| s.id.clone())
+            .collect();
+        for id in missing {
+            if !self.slots.contains_key(&id) {
+                self.load_from_file(&id, Trigger::File, true);
+            }
+        }
+    }
+
+    // ---- events ------------------------------------------------------------
+
+    fn emit_reload(&self, event: ReloadEvent) -> ReloadEvent {
+        match event.outcome {
+            Outcome::Rejected => tracing::error!(
+                strategy = %event.strategy, stage = ?event.stage, trigger = ?event.trigger,
+                "reload rejected; the running version keeps running: {}{}",
+                event.error.as_deref().unwrap_or(""),
+                event.hint.as_deref().map(|h| format!(" (hint: {h})")).unwrap_or_default()
+            ),
+            outcome => tracing::info!(
+                strategy = %event.strategy, ?outcome, version = ?event.version, trigger = ?event.trigger,
+                sha256 = event.sha256.as_deref().unwrap_or(""), cache_hit = event.cache_hit,
+                total_us = event.duration_us.values().sum::<u64>(),
+                "reload"
+            ),
+        }
+        lock(&self.shared.metrics)
+            .entry(event.strategy.clone())
+            .or_default()
+            .record(&event);
+        self.emit(Event::Reload(event.clone()));
+        event
+    }
+
+    fn emit(&self, event: Event) {
+        self.journal.send(Record::Event(event.clone()));
+        {
+            let mut recent = lock(&self.shared.recent);
+            if recent.len() == RECENT_EVENTS {
+                recent.pop_front();
+            }
+            recent.push_back(event.clone());
+        }
+        lock(&self.shared.subscribers).retain(|s| s.send(event.clone()).is_ok());
+    }
+}
+
+/// A fresh store for the live generation: instantiate, init, then replay
+/// recent bars (orders discarded) so it is warm before the loop sees it.
+fn warm_instance(
+    id: &str,
+    recipe: &Recipe,
+    symbols: &[String],
+    recent: &[Bar],
+) -> Result<StrategyInstance, LoadError> {
+    let trapped = |stage: Stage, e: crate::instance::CallError| {
+        LoadError::new(stage, e.to_string()).hint(e.hint())
+    };
+    let mut instance = StrategyInstance::instantiate(&recipe.pre, id, &recipe.limits)
+        .map_err(|e| trapped(Stage::Instantiate, e))?;
+    instance
+        .init(symbols, &recipe.params)
+        .map_err(|e| trapped(Stage::Init, e))?
+        .map_err(|reason| {
+            LoadError::new(
+                Stage::Init,
+                format!("the strategy refused its parameters: {reason}"),
+            )
+            .hint("fix `[strategy.params]` in the config")
+        })?;
+    let flat = crate::contract::Position {
+        quantity: 0.0,
+        avg_price: 0.0,
+        cash: 0.0,
+        equity: 0.0,
+    };
+    for bar in recent {
+        instance
+            .on_bar(*bar, flat)
+            .map_err(|e| trapped(Stage::StateHandoff, e))?;
+    }
+    Ok(instance)
+}
+
+/// A short stable digest of a parameter set, to tell generations apart.
+pub(crate) fn params_hash(params: &[Param]) -> String {
+    let mut sorted: Vec<String> = params
+        .iter()
+        .map(|p| {
+            let value = match &p.value {
+                ParamValue::Int(v) => format!("i:{v}"),
+                ParamValue::Float(v) => format!("f:{:016x}", v.to_bits()),
+                ParamValue::Boolean(v) => format!("b:{v}"),
+                ParamValue::Text(v) => format!("t:{v:?}"),
+            };
+            format!("{}={value}", p.name)
+        })
+        .collect();
+    sorted.sort();
+    crate::hash::sha256_hex(sorted.join("\n").as_bytes())[..16].to_owned()
+}
+
+fn render_rejection(event: &ReloadEvent, config: &Config, id: &str) -> String {
+    let path = config
+        .strategy(id)
+        .map(|s| config.wasm_path(s).display().to_string())
+        .unwrap_or_default();
+    let mut text = format!(
+        "  strategy `{id}` ({path}) failed at stage `{}`: {}",
+        event.stage.map(|s| s.as_str()).unwrap_or("?"),
+        event.error.as_deref().unwrap_or("")
+    );
+    if let Some(hint) = &event.hint {
+        text.push_str(&format!("\n    hint: {hint}"));
+    }
+    text
+}
+
+/// Sends a command and waits for its reply.
+pub(crate) fn ask<T>(
+    commands: &Sender<Command>,
+    make: impl FnOnce(Reply<T>) -> Command,
+) -> Result<T, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    commands
+        .send(make(tx))
+        .map_err(|_| "the runtime is shutting down".to_owned())?;
+    rx.recv()
+        .map_err(|_| "the runtime is shutting down".to_owned())?
+}
