@@ -1,6 +1,9 @@
 //! End-to-end tests of Sandbar against real built strategy components.
 //! Each module says what it covers.
 
+mod config_reload;
 mod equivalence;
+mod hot_reload;
 mod loader;
 mod support;
+mod swaps;

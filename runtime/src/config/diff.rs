@@ -20,7 +20,8 @@ pub struct ConfigDiff {
     pub changed: Vec<StrategyChange>,
     /// `[limits]` differs (applies to instances loaded from now on).
     pub limits_changed: bool,
-    /// `[hot_reload]` differs.
+    /// `[hot_reload]` differs (`enabled` and `debounce_ms` also get a
+    /// restart note; the other keys are read when used).
     pub hot_reload_changed: bool,
     /// Changes that only take effect when the runtime restarts, one note
     /// each, e.g. "feed.symbols changed from [...] to [...]".
@@ -103,7 +104,9 @@ pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
     }
 }
 
-/// One note per changed key the runtime reads only at start-up.
+/// One note per changed key the runtime reads only at start-up: `profile`,
+/// `[runtime]`, the watcher's `hot_reload.enabled` and `debounce_ms`,
+/// `[feed]` and `[broker]`.
 fn restart_notes(old: &Config, new: &Config) -> Vec<String> {
     let mut notes = Vec::new();
     if old.profile != new.profile {
@@ -133,6 +136,19 @@ fn restart_notes(old: &Config, new: &Config) -> Vec<String> {
         notes.push(format!(
             "runtime.history_bars changed from {} to {}; restart to apply",
             old.runtime.history_bars, new.runtime.history_bars
+        ));
+    }
+    let (was, is) = (&old.hot_reload, &new.hot_reload);
+    if was.enabled != is.enabled {
+        notes.push(format!(
+            "hot_reload.enabled changed from {} to {}; restart to start or stop watching",
+            was.enabled, is.enabled
+        ));
+    }
+    if was.debounce_ms != is.debounce_ms {
+        notes.push(format!(
+            "hot_reload.debounce_ms changed from {} to {}; restart to apply",
+            was.debounce_ms, is.debounce_ms
         ));
     }
     section_notes("feed", &old.feed, &new.feed, &mut notes);
@@ -274,8 +290,16 @@ enabled = false
         let d = diff_to(&format!("[limits]\nmemory_mb = 128\n{BASE}"));
         assert!(d.limits_changed && !d.hot_reload_changed);
         assert!(d.restart_required.is_empty() && d.changed.is_empty());
-        let d = diff_to(&format!("[hot_reload]\ndebounce_ms = 50\n{BASE}"));
+        let d = diff_to(&format!("[hot_reload]\nkeep_versions = 2\n{BASE}"));
         assert!(d.hot_reload_changed && !d.limits_changed);
+        assert!(d.restart_required.is_empty());
+        // The watcher's settings are read when it starts.
+        let d = diff_to(&format!("[hot_reload]\ndebounce_ms = 50\n{BASE}"));
+        assert!(d.hot_reload_changed);
+        assert_eq!(
+            d.restart_required,
+            ["hot_reload.debounce_ms changed from 200 to 50; restart to apply"]
+        );
     }
 
     #[test]

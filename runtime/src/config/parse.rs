@@ -207,7 +207,9 @@ fn unknown_key_hint(key: &str, table_name: String, known: &[&str]) -> String {
 fn serde_error(error: &toml::de::Error, map: &SourceMap, origin: &Path) -> ConfigError {
     let raw = error.message();
     let span = error.span();
-    let entry = span.as_ref().and_then(|s| map.find_span(s));
+    let entry = span
+        .as_ref()
+        .and_then(|s| map.find_span(s, found_kind(raw)));
     let position = span.as_ref().and_then(|s| map.position(s.start));
     let Some(entry) = entry else {
         return ConfigError::new(origin, raw)
@@ -244,7 +246,9 @@ fn serde_error(error: &toml::de::Error, map: &SourceMap, origin: &Path) -> Confi
                 "\"{}\" is the only {key} this runtime has so far",
                 choices[0]
             )),
-            None => None,
+            None => choices
+                .first()
+                .map(|first| format!("for example: {key} = \"{first}\"")),
         };
         return ConfigError {
             message: format!(
@@ -389,8 +393,29 @@ fn table_hint(path: &KeyPath, expected: &str) -> Option<String> {
         [Seg::Key(s), Seg::Index(_)] if s == "strategy" => {
             "each strategy is a table of its own: start it with [[strategy]]".to_owned()
         }
-        _ => format!("write it as a [{path}] table"),
+        segs if segs.iter().all(|s| matches!(s, Seg::Key(_))) => {
+            format!("write it as a [{path}] table")
+        }
+        _ => return None,
     })
+}
+
+/// The TOML kind of what serde found, from "invalid type: sequence, …".
+fn found_kind(raw: &str) -> Option<&'static str> {
+    let found = raw
+        .strip_prefix("invalid type: ")
+        .or_else(|| raw.strip_prefix("invalid value: "))?;
+    [
+        ("sequence", "array"),
+        ("map", "table"),
+        ("string", "string"),
+        ("integer", "integer"),
+        ("floating point", "float"),
+        ("boolean", "boolean"),
+    ]
+    .into_iter()
+    .find(|(serde, _)| found.starts_with(serde))
+    .map(|(_, toml)| toml)
 }
 
 /// The allowed values of an enum-valued key.

@@ -144,17 +144,19 @@ impl SourceMap {
         }
     }
 
-    /// The deepest entry whose value (else whose key) has exactly this span:
-    /// how a serde error's span becomes a key.
-    pub fn find_span(&self, span: &Range<usize>) -> Option<&Entry> {
-        let deepest = |matches: &dyn Fn(&Entry) -> bool| {
-            self.entries
-                .iter()
-                .filter(|e| matches(e))
+    /// The entry a serde error's span is about: among entries whose value
+    /// (else whose key) has exactly this span, the deepest one of `kind`
+    /// when one is (an array of tables and its first element share a span),
+    /// else the deepest.
+    pub fn find_span(&self, span: &Range<usize>, kind: Option<&str>) -> Option<&Entry> {
+        let pick = |matches: &dyn Fn(&Entry) -> bool| {
+            let candidates = || self.entries.iter().filter(|e| matches(e));
+            candidates()
+                .filter(|e| Some(e.kind) == kind)
                 .max_by_key(|e| e.path.0.len())
+                .or_else(|| candidates().max_by_key(|e| e.path.0.len()))
         };
-        deepest(&|e: &Entry| &e.value_span == span)
-            .or_else(|| deepest(&|e: &Entry| &e.key_span == span))
+        pick(&|e: &Entry| &e.value_span == span).or_else(|| pick(&|e: &Entry| &e.key_span == span))
     }
 
     /// The text of a span (empty when out of range).

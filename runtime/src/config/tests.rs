@@ -262,3 +262,74 @@ fn validate_works_on_configs_built_in_code() {
     );
     assert!(error.to_string().starts_with("<config>: prod never skips"));
 }
+
+const README: &str = include_str!("../../../config/README.md");
+
+#[test]
+fn the_reference_example_is_a_valid_config() {
+    let start = README.find("```toml\n").expect("README has a toml example") + 8;
+    let example = &README[start..];
+    let example = &example[..example.find("```").unwrap()];
+    let pinned = example.replace("\"…\"", &format!("\"{}\"", "0".repeat(64)));
+    let config = parse(&pinned);
+    assert_eq!(config.profile, Profile::Prod);
+    assert_eq!(
+        config.strategy("sma-fast").unwrap().params().unwrap().len(),
+        2
+    );
+}
+
+#[test]
+fn the_reference_documents_every_key() {
+    use introspect::fields_of;
+    let keys = [
+        fields_of::<Config>(),
+        fields_of::<RuntimeSection>(),
+        fields_of::<HotReloadSection>(),
+        fields_of::<LimitsSection>(),
+        fields_of::<FeedSection>(),
+        fields_of::<BrokerSection>(),
+        fields_of::<StrategyConfig>(),
+    ];
+    for key in keys.iter().flat_map(|k| k.iter()) {
+        let documented = README.contains(&format!("| `{key}` |"))
+            || README.contains(&format!("## `[{key}]`"))
+            || README.contains(&format!("## `[[{key}]]`"));
+        assert!(documented, "config/README.md does not document `{key}`");
+    }
+}
+
+#[test]
+fn odd_inputs_get_located_errors_with_hints() {
+    let cases = [
+        "[strategy.params]\nfast = 1\n",
+        "strategy = 5\n",
+        "[[strategy]]\nid = 5\nwasm = \"a.wasm\"\n",
+        "profile = 3\n",
+        "[feed]\nsymbols = \"BTCUSD\"\n",
+        "[limits]\nmemory_mb = 1e3\n",
+        "[runtime.extra]\nx = 1\n",
+        "[[strategy]]\nid = \"a\"\nwasm = \"a.wasm\"\n[strategy.params.deep]\nx = 1\n",
+        "[[strategy.params]]\nx = 1\n",
+        "[[strategy]]\nid = \"a\"\nwasm = \"a.wasm\"\n[[strategy.params]]\nx = 1\n",
+        "strategy = [{ id = \"a\" }]\n",
+        "strategy = [\"a\"]\n",
+        "[hot_reload]\nrollback_after_traps = 5_000_000_000\n",
+        "[hot_reload]\ndebounce_ms = 1_000_000_000_000_000_000_000\n",
+        "[broker]\nstarting_cash = nan\n",
+        "[broker]\ncommission = inf\n",
+        "hot_reload = { enabled = true, debounce_msec = 1 }\n",
+        "[runtime]\nstrategies_dir = 1979-05-27\n",
+        "é = 1\n",
+        "= 1\n",
+        "[[strategy]]\nid = \"a\"\nwasm = \"a.wasm\"\nsymbols = [1]\n",
+    ];
+    for text in cases {
+        let error = Config::parse(text, Path::new("odd.toml"))
+            .err()
+            .unwrap_or_else(|| panic!("{text:?} parsed"));
+        assert!(error.line.is_some(), "{text:?}: no line in {error}");
+        assert!(error.hint.is_some(), "{text:?}: no hint in {error}");
+        assert!(!error.message.is_empty());
+    }
+}

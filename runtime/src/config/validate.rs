@@ -342,11 +342,19 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
 
         for (param, value) in &s.params {
             if let Err(message) = crate::param_from_toml(param, value) {
+                let example = match value {
+                    toml::Value::Array(items) => items
+                        .first()
+                        .filter(|v| !v.is_array() && !v.is_table())
+                        .cloned(),
+                    _ => None,
+                }
+                .unwrap_or(toml::Value::Integer(10));
                 return fail(
                     at.key("params").key(param),
                     format!("{name}: {message}"),
                     Some(format!(
-                        "give each value a key of its own under [strategy.params], for example {param} = 10"
+                        "a parameter holds one value, for example {param} = {example}; give each further value a key of its own"
                     )),
                 );
             }

@@ -274,6 +274,14 @@ impl BarLoop {
                     .events
                     .send(Command::Loop(LoopEvent::HandedOver(event)));
             }
+            Err(error) if active.instance.is_none() => {
+                // Nothing healthy to go back to: the new generation takes the
+                // slot and its failure counts as one more consecutive trap, so
+                // the control plane rebuilds or rolls back.
+                let previous = std::mem::replace(&mut active.generation, next);
+                let _ = self.ctx.reaper.send(Box::new((previous, instance)));
+                self.trapped(index, error, next_seq);
+            }
             Err(error) => {
                 // The old generation keeps running: put it back in the slot
                 // unless the control plane already published yet another.

@@ -91,6 +91,8 @@ pub(crate) struct Supervisor {
     shared: Arc<Shared>,
     watcher: Option<Watcher>,
     stamps: HashMap<PathBuf, Option<FileStamp>>,
+    /// First trapped bar of each strategy's current run of traps.
+    trap_streaks: HashMap<String, u64>,
 }
 
 pub(crate) struct SupervisorParts {
@@ -116,6 +118,7 @@ impl Supervisor {
             shared: parts.shared,
             watcher: None,
             stamps: HashMap::new(),
+            trap_streaks: HashMap::new(),
         }
     }
 
@@ -303,13 +306,16 @@ impl Supervisor {
     }
 
     /// A new generation from an already type-checked recipe with new params
-    /// or limits: nothing is read or compiled.
+    /// or limits: nothing is read or compiled. With `after_traps` (the first
+    /// and last bar of a run of traps), no bar that trapped is fed again and
+    /// the new generation starts after the last one.
     fn rebuild(
         &mut self,
         id: &str,
         params: Vec<Param>,
         limits: Limits,
         trigger: Trigger,
+        after_traps: Option<(u64, u64)>,
     ) -> ReloadEvent {
         let Some(state) = self.slots.get(id) else {
             return self.load_from_file(id, trigger, true);
@@ -319,7 +325,11 @@ impl Supervisor {
         };
         let strategy = state.config.clone();
         let symbols = self.symbols_of(&strategy);
-        let (recent, warmed_through) = self.recent_bars(&symbols);
+        let (mut recent, mut warmed_through) = self.recent_bars(&symbols);
+        if let Some((first_trap, last_trap)) = after_traps {
+            recent.retain(|bar| bar.seq < first_trap);
+            warmed_through = Some(last_trap);
+        }
         let path = self.config.wasm_path(&strategy);
         let outcome = self.loader.load_pre(
             &current.sha256,
@@ -387,7 +397,10 @@ impl Supervisor {
         timings
             .stages
             .push((Stage::StateHandoff, started.elapsed()));
-        let previous_sha256 = self.current_sha(id);
+        let previous_sha256 = self
+            .slots
+            .get(id)
+            .map(|s| s.slot.current.load().sha256().to_owned());
         let instance = match instance {
             Ok(instance) => instance,
             Err(error) => {
@@ -417,6 +430,16 @@ impl Supervisor {
                     warmed_through,
                 );
                 state.slot.current.store(Arc::new(generation));
+                // A rebuild of the live recipe replaces its entry: the
+                // history lists distinct versions to roll back to.
+                let same_recipe = state.current().is_some_and(|(_, live)| {
+                    live.sha256 == recipe.sha256
+                        && live.params_hash == recipe.params_hash
+                        && live.limits == recipe.limits
+                });
+                if same_recipe {
+                    state.history.pop();
+                }
                 state.history.push((version, recipe.clone()));
                 if state.history.len() > keep {
                     state.history.remove(0);
@@ -561,6 +584,10 @@ impl Supervisor {
                 let id = trap.strategy.clone();
                 let version = trap.version;
                 let consecutive = trap.consecutive;
+                let seq = trap.seq;
+                if consecutive == 1 {
+                    self.trap_streaks.insert(id.clone(), seq);
+                }
                 tracing::warn!(
                     strategy = %id, version, seq = trap.seq, export = %trap.export, kind = ?trap.kind,
                     "strategy trapped: {}", trap.message
@@ -575,18 +602,29 @@ impl Supervisor {
                     return; // a newer generation is already on its way
                 }
                 let limit = self.config.hot_reload.rollback_after_traps.max(1);
-                if consecutive >= limit {
-                    if self.rollback(&id, 1, Trigger::Trap).is_err() {
-                        let reason = format!(
-                            "trapped {consecutive} times in a row with no earlier version to roll back to; a fixed file or config edit brings it back"
-                        );
-                        tracing::error!(strategy = %id, "quarantined: {reason}");
-                        lock(&self.shared.quarantined).insert(id, reason);
-                    }
-                } else if let Some((_, recipe)) =
-                    self.slots.get(&id).and_then(|s| s.current()).cloned()
-                {
-                    self.rebuild(&id, recipe.params, recipe.limits, Trigger::Trap);
+                let rebuilt = consecutive < limit
+                    && self
+                        .slots
+                        .get(&id)
+                        .and_then(|s| s.current())
+                        .cloned()
+                        .is_some_and(|(_, recipe)| {
+                            let first = *self.trap_streaks.entry(id.clone()).or_insert(seq);
+                            let event = self.rebuild(
+                                &id,
+                                recipe.params,
+                                recipe.limits,
+                                Trigger::Trap,
+                                Some((first, seq)),
+                            );
+                            event.outcome == Outcome::Swapped
+                        });
+                if !rebuilt && self.rollback(&id, 1, Trigger::Trap).is_err() {
+                    let reason = format!(
+                        "trapped {consecutive} time(s) in a row and cannot be rebuilt, with no earlier version to roll back to; a fixed file or config edit brings it back"
+                    );
+                    tracing::error!(strategy = %id, "quarantined: {reason}");
+                    lock(&self.shared.quarantined).insert(id, reason);
                 }
             }
             LoopEvent::HandedOver(handoff) => self.emit(Event::Handoff(handoff)),
@@ -612,9 +650,16 @@ impl Supervisor {
 
     // ---- files and config ---------------------------------------------------
 
+    /// Reloads the strategies whose file changed. A path whose size and
+    /// modification time were already handled is skipped, so the watcher and
+    /// the rescan never process one change twice.
     fn files_changed(&mut self, paths: &[PathBuf]) {
         for path in paths {
-            self.stamps.insert(path.clone(), stamp(path));
+            let now = stamp(path);
+            if self.stamps.get(path) == Some(&now) {
+                continue;
+            }
+            self.stamps.insert(path.clone(), now);
             let ids: Vec<String> = self
                 .enabled()
                 .filter(|s| {
@@ -624,8 +669,7 @@ impl Supervisor {
                 .map(|s| s.id.clone())
                 .collect();
             for id in ids {
-                if !path.exists() {
-                    // Deleted: the running version keeps running.
+                if now.is_none() {
                     tracing::warn!(strategy = %id, path = %path.display(), "strategy file removed; the running version keeps running");
                     continue;
                 }
@@ -638,8 +682,12 @@ impl Supervisor {
         let Some(path) = self.config_path.clone() else {
             return;
         };
-        self.stamps.insert(path.clone(), stamp(&path));
-        if !path.exists() {
+        let now = stamp(&path);
+        if self.stamps.get(&path) == Some(&now) {
+            return;
+        }
+        self.stamps.insert(path.clone(), now);
+        if now.is_none() {
             tracing::warn!(path = %path.display(), "config file removed; the running config stays");
             return;
         }
@@ -710,7 +758,7 @@ impl Supervisor {
             return self.retire(id, trigger);
         };
         match strategy.params() {
-            Ok(params) => self.rebuild(id, params, self.config.limits.to_limits(), trigger),
+            Ok(params) => self.rebuild(id, params, self.config.limits.to_limits(), trigger, None),
             Err(message) => {
                 let error = LoadError::new(Stage::Init, message)
                     .hint("fix `[strategy.params]` in the config");
@@ -732,7 +780,8 @@ impl Supervisor {
         }
     }
 
-    /// Catches what events missed: a changed stamp means a change.
+    /// Catches what events missed (a watched directory removed and
+    /// recreated, a dropped event): any changed stamp is handled as an event.
     fn rescan(&mut self) {
         if let Some(watcher) = self.watcher.as_mut() {
             if self.config.strategies_dir().is_dir() {
@@ -741,39 +790,9 @@ impl Supervisor {
                 watcher.directory_gone();
             }
         }
-        let mut changed_files = Vec::new();
-        let mut config_changed = false;
-        for path in self.watched_files() {
-            let now = stamp(&path);
-            if self.stamps.get(&path) == Some(&now) {
-                continue;
-            }
-            if Some(&path) == self.config_path.as_ref() {
-                config_changed = true;
-            } else if now.is_some() {
-                changed_files.push(path.clone());
-            }
-            self.stamps.insert(path, now);
-        }
-        if config_changed {
-            self.config_file_changed();
-        }
-        if !changed_files.is_empty() {
-            self.files_changed(&changed_files);
-        }
-        // Strategies that never loaded (dev start with a missing file) are
-        // retried when their file shows up.
-        let missing: Vec<String> = self
-            .enabled()
-            .filter(|s| !self.slots.contains_key(&s.id) && self.config.wasm_path(s).exists())
-            .filter(|s| changed_files.contains(&self.config.wasm_path(s)))
-            .map(|s| s.id.clone())
-            .collect();
-        for id in missing {
-            if !self.slots.contains_key(&id) {
-                self.load_from_file(&id, Trigger::File, true);
-            }
-        }
+        self.config_file_changed();
+        let files: Vec<PathBuf> = self.enabled().map(|s| self.config.wasm_path(s)).collect();
+        self.files_changed(&files);
     }
 
     // ---- events ------------------------------------------------------------

@@ -17,13 +17,15 @@ params! {
         report_every: i64 = 100,
         /// Panic on every bar whose sequence number is at least this (-1: never).
         trap_from_seq: i64 = -1,
-        /// Refuse every snapshot in `restore`, forcing a warm-up by replay.
-        reject_restore: bool = false,
+        /// Refuse snapshots made under another `label` (a new version whose
+        /// state layout changed, say), forcing a warm-up by replay.
+        reject_foreign_state: bool = false,
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuditState {
+    pub label: String,
     pub bars: u64,
     pub last_seq: Option<u64>,
     pub anomalies: u64,
@@ -52,10 +54,11 @@ impl Strategy for SeqAudit {
         if params.report_every < 1 {
             return Err(ParamError::invalid("report_every", "must be at least 1"));
         }
-        Ok(Self {
-            params,
-            state: AuditState::default(),
-        })
+        let state = AuditState {
+            label: params.label.clone(),
+            ..AuditState::default()
+        };
+        Ok(Self { params, state })
     }
 
     fn on_bar(&mut self, bar: &Bar, _position: &Position, orders: &mut Orders) {
@@ -83,10 +86,13 @@ impl Strategy for SeqAudit {
     }
 
     fn restore_state(&mut self, state: AuditState) -> Result<(), String> {
-        if self.params.reject_restore {
-            return Err("reject_restore is set".into());
+        if self.params.reject_foreign_state && state.label != self.params.label {
+            return Err(format!("state of label {:?} refused", state.label));
         }
-        self.state = state;
+        self.state = AuditState {
+            label: self.params.label.clone(),
+            ..state
+        };
         Ok(())
     }
 }
