@@ -11,9 +11,14 @@ pub fn from_toml(name: &str, value: &toml::Value) -> Result<Param, String> {
         toml::Value::Boolean(v) => ParamValue::Boolean(*v),
         toml::Value::String(v) => ParamValue::Text(v.clone()),
         other => {
+            let kind = other.type_str();
+            let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
             return Err(format!(
-                "parameter `{name}` is a {}; parameters are integers, floats, booleans or strings",
-                other.type_str()
+                "parameter `{name}` is {article} {kind}; parameters are integers, floats, booleans or strings"
             ));
         }
     };
@@ -76,7 +81,7 @@ mod tests {
         assert!(
             parse_assignment("xs=[1,2]")
                 .unwrap_err()
-                .contains("is a array")
+                .contains("is an array")
         );
     }
 }

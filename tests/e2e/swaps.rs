@@ -169,8 +169,7 @@ fn prod_refuses_to_start_on_a_wrong_pin_and_rejects_unpinned_builds() {
     });
     let error = sandbox
         .start()
-        .err()
-        .expect("prod refuses a wrong pin")
+        .expect_err("prod refuses a wrong pin")
         .to_string();
     assert!(error.contains("refusing to start in prod"), "{error}");
     assert!(

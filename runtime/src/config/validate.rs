@@ -498,7 +498,7 @@ mod tests {
                 .insert("fast".into(), toml::Value::Array(vec![]));
         })
         .unwrap_err();
-        assert!(e.message.contains("parameter `fast` is a array"), "{e}");
+        assert!(e.message.contains("parameter `fast` is an array"), "{e}");
         assert_eq!(e.key.as_deref(), Some("strategy[0].params.fast"));
     }
 }

@@ -257,7 +257,7 @@ impl BarLoop {
         match handoff {
             Ok((method, replayed_bars)) => {
                 let previous = std::mem::replace(&mut active.generation, Arc::clone(&next));
-                let old_instance = std::mem::replace(&mut active.instance, Some(instance));
+                let old_instance = active.instance.replace(instance);
                 let event = HandoffEvent {
                     ts: now_rfc3339(),
                     strategy: active.slot.id.to_string(),

@@ -43,7 +43,7 @@ pub fn start_synthetic(
                 if stop.load(Ordering::Relaxed) || pacing.max_bars.is_some_and(|max| n >= max) {
                     break;
                 }
-                if !interval.is_zero() && n % symbols == 0 {
+                if !interval.is_zero() && n.is_multiple_of(symbols) {
                     let due = started + interval * (n / symbols) as u32;
                     while let Some(wait) = due.checked_duration_since(Instant::now()) {
                         if stop.load(Ordering::Relaxed) {

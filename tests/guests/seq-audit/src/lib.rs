@@ -76,7 +76,11 @@ impl Strategy for SeqAudit {
         }
         self.state.last_seq = Some(bar.seq);
         self.state.bars += 1;
-        if self.state.bars % self.params.report_every as u64 == 0 {
+        if self
+            .state
+            .bars
+            .is_multiple_of(self.params.report_every as u64)
+        {
             orders.limit(bar.symbol, Side::Buy, self.state.bars as f64, NEVER_FILLS);
         }
     }
@@ -137,10 +141,17 @@ mod tests {
         b.restore(a.snapshot()).unwrap();
         assert_eq!(b.snapshot(), a.snapshot());
         let mut refusing = Harness::<SeqAudit>::new(&["X"]);
-        refusing.init(&[("reject_restore", value(true))]).unwrap();
+        refusing
+            .init(&[
+                ("reject_foreign_state", value(true)),
+                ("label", value(String::from("b"))),
+            ])
+            .unwrap();
         assert_eq!(
             refusing.restore(a.snapshot()).unwrap_err(),
-            "reject_restore is set"
+            "state of label \"a\" refused"
         );
+        let own = refusing.snapshot();
+        assert!(refusing.restore(own).is_ok());
     }
 }
