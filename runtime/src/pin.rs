@@ -16,9 +16,13 @@ pub struct Repinned {
 /// Rewrites `config_path` in place (atomically) with fresh pins for
 /// `only` (or every strategy); returns what changed.
 pub fn repin(config_path: &Path, only: Option<&str>) -> anyhow::Result<Vec<Repinned>> {
-    let config = Config::from_file(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let text = std::fs::read_to_string(config_path)
         .with_context(|| format!("cannot read {}", config_path.display()))?;
+    // Not validated: a prod config whose pins are missing or stale is
+    // exactly what this fixes. Syntax and unknown keys are still errors.
+    let mut config: Config = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", config_path.display(), e.message()))?;
+    config.origin = Some(config_path.to_owned());
     let mut doc: toml_edit::DocumentMut = text
         .parse()
         .with_context(|| format!("cannot parse {}", config_path.display()))?;

@@ -289,3 +289,100 @@ fn check_fails_cleanly_and_distinctly_on_bad_inputs() {
         "every bad input has its own message: {messages:#?}"
     );
 }
+
+#[test]
+fn shipped_configs_are_valid() {
+    for name in ["config/dev.toml", "config/prod.toml"] {
+        let config = sandbar_runtime::config::Config::from_file(&workspace().join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!config.strategies.is_empty(), "{name} runs strategies");
+    }
+}
+
+/// A copy of `config/<name>` in a temp tree laid out like the checkout, with
+/// the built components in `strategies/dist/`.
+fn temp_checkout(name: &str, edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("config")).unwrap();
+    std::fs::create_dir_all(dir.path().join("strategies/dist")).unwrap();
+    for b in components() {
+        std::fs::copy(
+            &b.path,
+            dir.path()
+                .join("strategies/dist")
+                .join(b.path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    let text = std::fs::read_to_string(workspace().join("config").join(name)).unwrap();
+    let path = dir.path().join("config").join(name);
+    std::fs::write(&path, edit(text)).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn pin_rewrites_stale_pins_and_keeps_the_layout() {
+    let stale = "0".repeat(64);
+    let (_dir, path) = temp_checkout("prod.toml", |text| {
+        text.lines()
+            .map(|l| {
+                if l.starts_with("sha256 = ") {
+                    format!("sha256 = \"{stale}\"")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    let refused = runtime(&["live", "--config", path.to_str().unwrap(), "--bars", "10"]);
+    assert!(!refused.status.success());
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("refusing to start in prod"), "{stderr}");
+    assert!(stderr.contains(&format!("expected {stale}")), "{stderr}");
+
+    let out = runtime(&["pin", "--config", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let sma = sandbar_runtime::sha256_hex(&std::fs::read(component("sma-cross")).unwrap());
+    assert!(text(&out.stdout).contains(&format!("strategy `sma-slow` sha256 {stale} -> {sma}")));
+    let pinned = std::fs::read_to_string(&path).unwrap();
+    assert!(pinned.contains(&format!("sha256 = \"{sma}\"")));
+    assert!(pinned.starts_with("# Production profile"), "comments kept");
+    let again = runtime(&["pin", "--config", path.to_str().unwrap()]);
+    assert!(text(&again.stdout).contains("every pin already matches its file"));
+    let ran = runtime(&["live", "--config", path.to_str().unwrap(), "--bars", "10"]);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+}
+
+#[test]
+fn live_runs_the_dev_config_and_prints_a_summary() {
+    let (dir, path) = temp_checkout("dev.toml", |text| {
+        text.replace("interval_ms = 250", "interval_ms = 0")
+    });
+    let journal = dir.path().join("journal");
+    let out = runtime(&[
+        "live",
+        "--config",
+        path.to_str().unwrap(),
+        "--bars",
+        "4000",
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let rows: Vec<&str> = stdout.lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
+    for (id, bars) in [("breakout", "2000"), ("rsi", "4000"), ("sma-fast", "2000")] {
+        let row = rows
+            .iter()
+            .find(|r| r.starts_with(id))
+            .unwrap_or_else(|| panic!("{id}: {stdout}"));
+        let fields: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(fields[2], bars, "{row}");
+        assert!(fields[4].parse::<u64>().unwrap() > 0, "{id} traded: {row}");
+    }
+    for file in ["orders.jsonl", "fills.jsonl", "events.jsonl"] {
+        assert!(journal.join(file).is_file(), "{file} written");
+    }
+}

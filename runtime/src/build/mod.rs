@@ -90,7 +90,7 @@ pub fn build(options: &BuildOptions) -> anyhow::Result<Vec<Built>> {
         bail!("nothing to build: name strategy directories or pass --all");
     }
     let toolchain = toolchain::detect().map_err(anyhow::Error::msg)?;
-    tracing::info!(toolchain = %toolchain.describe(), "building guests");
+    tracing::debug!(toolchain = %toolchain.describe(), "building guests");
     let packages = options
         .strategy_dirs
         .iter()

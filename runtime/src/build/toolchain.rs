@@ -81,6 +81,16 @@ impl Toolchain {
         if matches!(self, Toolchain::RustupTarget { .. }) {
             cmd.env_remove("RUSTC");
         }
+        // Builds are reproducible wherever the checkout and cargo's home
+        // live, so a hash pinned on one machine matches another's build.
+        let mut flags = vec![format!(
+            "--remap-path-prefix={}=/sandbar",
+            workspace.display()
+        )];
+        if let Some(home) = cargo_home() {
+            flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+        }
+        cmd.env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
         cmd.current_dir(workspace).arg("build");
         if matches!(self, Toolchain::DebianFallback { .. }) {
             cmd.arg("-Zbuild-std=std,panic_abort");
@@ -155,6 +165,12 @@ fn debian_fallback() -> Option<Toolchain> {
         return None;
     }
     Some(Toolchain::DebianFallback { linker })
+}
+
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
 }
 
 fn find_wasm_ld() -> Option<PathBuf> {

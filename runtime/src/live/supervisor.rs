@@ -806,7 +806,7 @@ impl Supervisor {
                 event.hint.as_deref().map(|h| format!(" (hint: {h})")).unwrap_or_default()
             ),
             outcome => tracing::info!(
-                strategy = %event.strategy, ?outcome, version = ?event.version, trigger = ?event.trigger,
+                strategy = %event.strategy, ?outcome, version = event.version.unwrap_or(0), trigger = ?event.trigger,
                 sha256 = event.sha256.as_deref().unwrap_or(""), cache_hit = event.cache_hit,
                 total_us = event.duration_us.values().sum::<u64>(),
                 "reload"

@@ -31,7 +31,7 @@ max_component_mb = 32
 [feed]
 kind = "synthetic"
 symbols = ["BTCUSD", "ETHUSD"]
-interval_ms = 1000
+interval_ms = 250                    # a bar per symbol every 250 ms: trades show within seconds
 seed = 42
 
 [broker]

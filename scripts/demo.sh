@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The live demo on embedded defaults: builds the runtime and the example
+# strategies, then runs `runtime live` on a synthetic feed with the paper
+# broker until Ctrl-C. Set DEMO_BARS=N to stop after N bars.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-guest-toolchain.sh
+cargo build -p sandbar-runtime --bin runtime
+runtime=target/debug/runtime
+"$runtime" build --all
+args=(live --journal journal/demo)
+if [ -n "${DEMO_BARS:-}" ]; then
+    args+=(--bars "$DEMO_BARS")
+fi
+echo "== runtime ${args[*]}   (Ctrl-C stops; journal in journal/demo/)"
+exec "$runtime" "${args[@]}"
