@@ -1,5 +1,8 @@
-//! `--log-format pretty|json` for every command, via `tracing`.
+//! `--log-format pretty|json` for every command, via `tracing`. Lines are
+//! handed to a writer thread, so a log call on the bar loop (a guest's `log`
+//! import, a refused order) never waits on stderr.
 
+use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -9,13 +12,22 @@ pub enum LogFormat {
 }
 
 /// Logs go to stderr; the level comes from `RUST_LOG` (default `info`).
-pub fn init(format: LogFormat) {
+/// Keep the guard alive until exit: dropping it flushes what is buffered.
+pub fn init(format: LogFormat) -> WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        // Past this many buffered lines, new ones are dropped rather than
+        // blocking the caller.
+        .buffered_lines_limit(64 * 1024)
+        .lossy(true)
+        .finish(std::io::stderr());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = match format {
         LogFormat::Pretty => builder.compact().try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+    guard
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    sandbar_runtime::logging::init(args.log_format);
+    let _log_guard = sandbar_runtime::logging::init(args.log_format);
     match cli::run(args.command) {
         Ok(code) => code,
         Err(error) => {

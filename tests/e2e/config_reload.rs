@@ -49,6 +49,29 @@ fn params_change_rebuilds_without_compiling() {
 }
 
 #[test]
+fn a_limits_change_applies_without_compiling() {
+    let mut sandbox = Sandbox::new();
+    sandbox.write_config(&SandboxConfig::default());
+    sandbox.start().unwrap();
+    sandbox.feed(10);
+    let text = crate::support::config_text(&SandboxConfig::default()).replace(
+        "[feed]",
+        "[limits]\nfuel_per_bar = 1_000_000\nmemory_mb = 16\n[feed]",
+    );
+    crate::support::deploy(&sandbox.config_path(), text.as_bytes());
+    let event = sandbox.wait_reload("limits change", |e| e.outcome == Outcome::Swapped);
+    assert!(
+        event.cache_hit && !event.duration_us.contains_key(&Stage::Compile),
+        "{event:?}"
+    );
+    let generation = sandbox.runtime().generation("audit").unwrap();
+    assert_eq!(generation.recipe.limits.fuel_per_call, 1_000_000);
+    assert_eq!(generation.recipe.limits.memory_bytes, 16 << 20);
+    sandbox.feed(10);
+    sandbox.stop();
+}
+
+#[test]
 fn strategies_are_added_and_retired_by_config_edits_only() {
     let mut sandbox = Sandbox::new();
     std::fs::copy(

@@ -41,6 +41,13 @@ fn a_new_build_swaps_in_and_carries_state_across() {
         );
     }
     sandbox.feed(250);
+    std::thread::sleep(Duration::from_millis(300));
+    let metrics = &sandbox.runtime().status().strategies[0].reload;
+    assert_eq!(
+        (metrics.attempts, metrics.swapped, metrics.rejected),
+        (2, 2, 0),
+        "start + one swap; the journal's own writes never trigger a reload"
+    );
     let orders = sandbox.stop();
     let (counts, anomalies) = audit_reports(&orders);
     assert_eq!(

@@ -55,6 +55,11 @@ impl PaperAccount {
         self.pending.extend(orders);
     }
 
+    /// Drops every order still waiting for a bar.
+    pub fn cancel_pending(&mut self) {
+        self.pending.clear();
+    }
+
     /// Fills what this bar fills, then marks the symbol at the bar's close.
     /// Market orders fill at the open (plus slippage); limit orders fill at
     /// the limit when the range reaches it, at the open when it gaps through,

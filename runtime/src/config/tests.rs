@@ -104,7 +104,8 @@ fn the_embedded_default_parses_validates_and_runs_the_three_examples() {
         config.wasm_path(&config.strategies[0]),
         Path::new("strategies/dist/sma_cross.wasm")
     );
-    // Apart from skipping verification, every value is the default.
+    // Apart from skipping verification and a faster feed (so the demo
+    // trades within seconds), every value is the default.
     let defaults = Config::default();
     assert_eq!(config.runtime, defaults.runtime);
     assert_eq!(
@@ -115,7 +116,13 @@ fn the_embedded_default_parses_validates_and_runs_the_three_examples() {
         }
     );
     assert_eq!(config.limits, defaults.limits);
-    assert_eq!(config.feed, defaults.feed);
+    assert_eq!(
+        config.feed,
+        FeedSection {
+            interval_ms: 250,
+            ..defaults.feed
+        }
+    );
     assert_eq!(config.broker, defaults.broker);
 }
 

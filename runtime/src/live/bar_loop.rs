@@ -135,17 +135,25 @@ impl BarLoop {
         };
         let active = &mut self.active[index];
         let counters = &active.slot.counters;
-        let Some(instance) = active.instance.as_mut() else {
-            counters.skipped.fetch_add(1, Ordering::Relaxed);
-            return;
-        };
-        for fill in active.account.on_bar(&local_bar) {
+        let fills = active.account.on_bar(&local_bar);
+        // Every fill changed the account: journal and count them all before
+        // the guest hears of any (its `on-fill` may trap).
+        for fill in &fills {
             counters.fills.fetch_add(1, Ordering::Relaxed);
             self.ctx.journal.send(Record::Fill(fill_record(
                 &active.slot,
                 &active.generation,
-                &fill,
+                fill,
             )));
+        }
+        counters
+            .equity_bits
+            .store(active.account.equity().to_bits(), Ordering::Relaxed);
+        let Some(instance) = active.instance.as_mut() else {
+            counters.skipped.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        for fill in fills {
             if let Err(error) = instance.on_fill(fill) {
                 self.trapped(index, error, bar.seq);
                 return;
@@ -203,6 +211,9 @@ impl BarLoop {
         let active = &mut self.active[index];
         active.consecutive_traps += 1;
         active.slot.counters.traps.fetch_add(1, Ordering::Relaxed);
+        // Orders of a poisoned instance must not fill later at whatever
+        // price the market has when a fixed version arrives.
+        active.account.cancel_pending();
         if let Some(poisoned) = active.instance.take() {
             let _ = self.ctx.reaper.send(Box::new(poisoned));
         }
@@ -232,7 +243,15 @@ impl BarLoop {
         };
         let active = &mut self.active[index];
         let mut restore_error = None;
+        let max_snapshot = next.recipe.limits.max_snapshot_bytes;
         let snapshot = match active.instance.as_mut().map(|old| old.snapshot()) {
+            Some(Ok(bytes)) if bytes.len() > max_snapshot => {
+                restore_error = Some(format!(
+                    "snapshot of {} bytes is over the {max_snapshot}-byte limit",
+                    bytes.len()
+                ));
+                None
+            }
             Some(Ok(bytes)) if !bytes.is_empty() => Some(bytes),
             Some(Err(error)) => {
                 restore_error = Some(format!("the running version could not snapshot: {error}"));
@@ -286,17 +305,16 @@ impl BarLoop {
                 // The old generation keeps running: put it back in the slot
                 // unless the control plane already published yet another.
                 let old = Arc::clone(&active.generation);
-                let _ = active.slot.current.compare_and_swap(&next, old);
-                let _ = self
-                    .ctx
-                    .reaper
-                    .send(Box::new((next.clone(), Some(instance))));
+                drop(active.slot.current.compare_and_swap(&next, old));
+                let version = next.version;
+                // Moved, not cloned: the loop must not hold the last reference.
+                let _ = self.ctx.reaper.send(Box::new((next, Some(instance))));
                 let _ = self
                     .ctx
                     .events
                     .send(Command::Loop(LoopEvent::HandoffFailed {
                         strategy: active.slot.id.to_string(),
-                        version: next.version,
+                        version,
                         error: error.to_string(),
                     }));
             }
@@ -330,6 +348,7 @@ impl BarLoop {
                 self.ctx.starting_cash,
                 self.ctx.fill_model,
             );
+            let mut failed = None;
             if let Some(inst) = instance.as_mut() {
                 let bars = catch_up_bars(
                     &self.local_history,
@@ -338,9 +357,13 @@ impl BarLoop {
                     next_seq,
                 );
                 if let Err(error) = replay(inst, &bars, &account) {
-                    tracing::error!(strategy = %slot.id, "catching up failed: {error}");
-                    instance = None;
+                    failed = Some(error);
                 }
+            }
+            if failed.is_some()
+                && let Some(poisoned) = instance.take()
+            {
+                let _ = self.ctx.reaper.send(Box::new(poisoned));
             }
             self.active.push(Active {
                 slot: Arc::clone(slot),
@@ -349,6 +372,10 @@ impl BarLoop {
                 account,
                 consecutive_traps: 0,
             });
+            if let Some(error) = failed {
+                let index = self.active.len() - 1;
+                self.trapped(index, error, next_seq);
+            }
         }
         // The old roster may hold the last reference to a retired slot.
         let old = std::mem::replace(&mut self.roster, roster);
@@ -360,6 +387,8 @@ impl BarLoop {
             self.summaries.push(summary(&active, false));
             let _ = self.ctx.reaper.send(Box::new(active));
         }
+        let roster = std::mem::take(&mut self.roster);
+        let _ = self.ctx.reaper.send(Box::new(roster));
         self.summaries
     }
 }

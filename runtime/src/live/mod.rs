@@ -160,6 +160,7 @@ impl Runtime {
             history: Arc::clone(&history),
             journal: journal.clone(),
             shared: Arc::clone(&shared),
+            hot_reload,
         });
         supervisor.start_all().map_err(anyhow::Error::msg)?;
 

@@ -93,6 +93,12 @@ pub(crate) struct Supervisor {
     stamps: HashMap<PathBuf, Option<FileStamp>>,
     /// First trapped bar of each strategy's current run of traps.
     trap_streaks: HashMap<String, u64>,
+    /// The running feed's symbols: `[feed]` changes need a restart, so bar
+    /// symbol indices keep meaning these.
+    feed_symbols: Vec<String>,
+    /// Hot reload on: the periodic rescan runs (the watcher is attached
+    /// separately). Off: only explicit API calls reload.
+    rescan: bool,
 }
 
 pub(crate) struct SupervisorParts {
@@ -103,10 +109,12 @@ pub(crate) struct SupervisorParts {
     pub history: Arc<SharedHistory>,
     pub journal: JournalSender,
     pub shared: Arc<Shared>,
+    pub hot_reload: bool,
 }
 
 impl Supervisor {
     pub(crate) fn new(parts: SupervisorParts) -> Self {
+        let feed_symbols = parts.config.feed.symbols.clone();
         Self {
             loader: parts.loader,
             config: parts.config,
@@ -119,6 +127,8 @@ impl Supervisor {
             watcher: None,
             stamps: HashMap::new(),
             trap_streaks: HashMap::new(),
+            feed_symbols,
+            rescan: parts.hot_reload,
         }
     }
 
@@ -156,7 +166,7 @@ impl Supervisor {
                 Ok(command) => self.handle(command),
                 Err(RecvTimeoutError::Timeout) => {}
             }
-            if last_rescan.elapsed() >= RESCAN_INTERVAL {
+            if self.rescan && last_rescan.elapsed() >= RESCAN_INTERVAL {
                 self.rescan();
                 last_rescan = Instant::now();
             }
@@ -172,10 +182,10 @@ impl Supervisor {
                 let _ = reply.send(result);
             }
             Command::Reload(id, reply) => {
-                let result = if self.config.strategy(&id).is_some() {
+                let result = if self.config.strategy(&id).is_some_and(|s| s.enabled) {
                     Ok(self.load_from_file(&id, Trigger::Api, true))
                 } else {
-                    Err(format!("no strategy `{id}` in the config"))
+                    Err(format!("no enabled strategy `{id}` in the config"))
                 };
                 let _ = reply.send(result);
             }
@@ -193,7 +203,7 @@ impl Supervisor {
 
     fn symbols_of(&self, strategy: &StrategyConfig) -> Vec<String> {
         if strategy.symbols.is_empty() {
-            self.config.feed.symbols.clone()
+            self.feed_symbols.clone()
         } else {
             strategy.symbols.clone()
         }
@@ -203,7 +213,7 @@ impl Supervisor {
     fn recent_bars(&self, symbols: &[String]) -> (Vec<Bar>, Option<u64>) {
         let recent = self.history.recent();
         let last_seq = recent.last().map(|b| b.seq);
-        let feed = &self.config.feed.symbols;
+        let feed = &self.feed_symbols;
         let bars = recent
             .into_iter()
             .filter_map(|bar| {
@@ -265,6 +275,7 @@ impl Supervisor {
             Err(error) => {
                 let mut event = ReloadEvent::rejected(id, trigger, &error);
                 event.duration_us = durations(&timings);
+                event.sha256 = outcome.sha256;
                 event.previous_sha256 = self.current_sha(id);
                 return self.emit_reload(event);
             }
@@ -297,6 +308,12 @@ impl Supervisor {
         };
         if lock(&self.shared.quarantined).contains_key(id) {
             return false;
+        }
+        let too_big = std::fs::metadata(path)
+            .map(|m| m.len() > current.limits.max_component_bytes)
+            .unwrap_or(true);
+        if too_big {
+            return false; // the pipeline's read stage reports it
         }
         let Ok(bytes) = std::fs::read(path) else {
             return false;
@@ -416,8 +433,9 @@ impl Supervisor {
             }
         };
         let keep = self.config.hot_reload.keep_versions.max(1);
-        let feed_symbols = self.config.feed.symbols.clone();
+        let feed_symbols = self.feed_symbols.clone();
         let strategy_id: Arc<str> = Arc::from(id);
+        let mut replaced_slot = false;
         let (version, published_new_slot) = match self.slots.get_mut(id) {
             Some(state) => {
                 let version = state.next_version;
@@ -429,19 +447,29 @@ impl Supervisor {
                     instance,
                     warmed_through,
                 );
-                state.slot.current.store(Arc::new(generation));
+                let same_symbols = state
+                    .slot
+                    .symbols
+                    .iter()
+                    .map(|s| &**s)
+                    .eq(symbols.iter().map(String::as_str));
+                if same_symbols {
+                    state.slot.current.store(Arc::new(generation));
+                } else {
+                    // New symbols mean a new slot (and a fresh paper account);
+                    // the roster swaps old for new in one store, so the loop
+                    // never runs a bar without the strategy.
+                    state.slot =
+                        Arc::new(Slot::new(id, &symbols, &feed_symbols, Arc::new(generation)));
+                    replaced_slot = true;
+                }
                 // A rebuild of the live recipe replaces its entry: the
                 // history lists distinct versions to roll back to.
-                let same_recipe = state.current().is_some_and(|(_, live)| {
-                    live.sha256 == recipe.sha256
-                        && live.params_hash == recipe.params_hash
-                        && live.limits == recipe.limits
-                });
-                if same_recipe {
-                    state.history.pop();
+                match state.history.last_mut() {
+                    Some(live) if same_recipe(&live.1, &recipe) => live.0 = version,
+                    _ => state.history.push((version, recipe.clone())),
                 }
-                state.history.push((version, recipe.clone()));
-                if state.history.len() > keep {
+                while state.history.len() > keep {
                     state.history.remove(0);
                 }
                 state.config = strategy.clone();
@@ -469,7 +497,7 @@ impl Supervisor {
                 (version, true)
             }
         };
-        if published_new_slot {
+        if published_new_slot || replaced_slot {
             self.publish_roster();
         }
         lock(&self.shared.quarantined).remove(id);
@@ -542,11 +570,6 @@ impl Supervisor {
         let strategy = state.config.clone();
         let symbols = self.symbols_of(&strategy);
         let (recent, warmed_through) = self.recent_bars(&symbols);
-        if let Some(state) = self.slots.get_mut(id) {
-            // The versions after the target leave the history; their
-            // components stay in the compile cache, so redeploying is instant.
-            state.history.truncate(target_index);
-        }
         let mut timings = StageTimings::default();
         let event = self.publish(
             id,
@@ -562,6 +585,16 @@ impl Supervisor {
         if event.outcome == Outcome::Rejected {
             return Err(event.error.unwrap_or_else(|| "rollback failed".into()));
         }
+        if let Some(state) = self.slots.get_mut(id) {
+            // The target and the versions after it leave the history (the
+            // target is back as the newest entry); their components stay in
+            // the compile cache, so redeploying any of them is instant.
+            let newest = state.history.len().saturating_sub(1);
+            if target_index < newest {
+                state.history.drain(target_index..newest);
+            }
+        }
+        self.sync_versions(id);
         Ok(event)
     }
 
@@ -633,16 +666,31 @@ impl Supervisor {
                 version,
                 error,
             } => {
-                if let Some(state) = self.slots.get_mut(&strategy)
-                    && state.current().map(|(v, _)| *v) == Some(version)
-                {
-                    state.history.pop();
+                // The loop put the old generation back; make the history's
+                // newest entry describe it again.
+                let mut previous_sha256 = None;
+                let mut failed_sha256 = None;
+                if let Some(state) = self.slots.get_mut(&strategy) {
+                    let live = state.slot.current.load_full();
+                    previous_sha256 = Some(live.sha256().to_owned());
+                    if let Some(newest) = state.history.last_mut()
+                        && newest.0 == version
+                    {
+                        failed_sha256 = Some(newest.1.sha256.clone());
+                        if same_recipe(&newest.1, &live.recipe) {
+                            newest.0 = live.version;
+                        } else {
+                            state.history.pop();
+                        }
+                    }
                 }
                 self.sync_versions(&strategy);
                 let load_error = LoadError::new(Stage::StateHandoff, error)
                     .hint("the new version trapped while taking over the running state; the old version keeps running");
                 let mut event = ReloadEvent::rejected(&strategy, Trigger::File, &load_error);
                 event.version = Some(version);
+                event.sha256 = failed_sha256;
+                event.previous_sha256 = previous_sha256;
                 self.emit_reload(event);
             }
         }
@@ -656,10 +704,11 @@ impl Supervisor {
     fn files_changed(&mut self, paths: &[PathBuf]) {
         for path in paths {
             let now = stamp(path);
-            if self.stamps.get(path) == Some(&now) {
+            let key = super::watcher::absolute(path);
+            if self.stamps.get(&key) == Some(&now) {
                 continue;
             }
-            self.stamps.insert(path.clone(), now);
+            self.stamps.insert(key, now);
             let ids: Vec<String> = self
                 .enabled()
                 .filter(|s| {
@@ -683,10 +732,11 @@ impl Supervisor {
             return;
         };
         let now = stamp(&path);
-        if self.stamps.get(&path) == Some(&now) {
+        let key = super::watcher::absolute(&path);
+        if self.stamps.get(&key) == Some(&now) {
             return;
         }
-        self.stamps.insert(path.clone(), now);
+        self.stamps.insert(key, now);
         if now.is_none() {
             tracing::warn!(path = %path.display(), "config file removed; the running config stays");
             return;
@@ -701,7 +751,7 @@ impl Supervisor {
                 let mut event = ReloadEvent::base("config", Outcome::Rejected, Trigger::Config);
                 event.error = Some(error.to_string());
                 event.hint = error.hint.clone();
-                self.emit(Event::Reload(event));
+                self.emit_reload(event);
             }
         }
     }
@@ -720,10 +770,7 @@ impl Supervisor {
         }
         for change in &diff.changed {
             let id = &change.id;
-            if change.symbols {
-                events.push(self.retire(id, trigger));
-                events.push(self.load_from_file(id, trigger, true));
-            } else if change.artifact || !self.slots.contains_key(id) {
+            if change.symbols || change.artifact || !self.slots.contains_key(id) {
                 events.push(self.load_from_file(id, trigger, true));
             } else if change.params || diff.limits_changed {
                 events.push(self.rebuild_from_config(id, trigger));
@@ -773,10 +820,12 @@ impl Supervisor {
         files
     }
 
+    /// Records the stamp of files seen for the first time. Known files keep
+    /// theirs, so a change that lands during a long reload is still handled.
     fn remember_stamps(&mut self) {
         for path in self.watched_files() {
-            let now = stamp(&path);
-            self.stamps.insert(path, now);
+            let key = super::watcher::absolute(&path);
+            self.stamps.entry(key).or_insert_with(|| stamp(&path));
         }
     }
 
@@ -868,6 +917,11 @@ fn warm_instance(
             .map_err(|e| trapped(Stage::StateHandoff, e))?;
     }
     Ok(instance)
+}
+
+/// Same build, parameters and limits: a rebuild, not a new version.
+fn same_recipe(a: &Recipe, b: &Recipe) -> bool {
+    a.sha256 == b.sha256 && a.params_hash == b.params_hash && a.limits == b.limits
 }
 
 /// A short stable digest of a parameter set, to tell generations apart.

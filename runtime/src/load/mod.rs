@@ -76,6 +76,8 @@ pub struct Candidate {
 pub struct LoadOutcome {
     pub result: Result<Candidate, LoadError>,
     pub timings: StageTimings,
+    /// SHA-256 of the bytes read, even when a later stage refused them.
+    pub sha256: Option<String>,
 }
 
 /// Compiled components kept by default, keyed by SHA-256.
@@ -151,6 +153,7 @@ impl Loader {
         LoadOutcome {
             result: result.map_err(|e| e.for_strategy(spec.strategy_id, path)),
             timings,
+            sha256: Some(sha256.to_owned()),
         }
     }
 
@@ -164,10 +167,12 @@ impl Loader {
         let read = timings.time(Stage::Read, || {
             read_artifact(path, spec.limits.max_component_bytes)
         });
+        let sha256 = read.as_ref().ok().map(|a| a.sha256.clone());
         let result = read.and_then(|artifact| self.run_stages(&artifact, spec, &mut timings));
         LoadOutcome {
             result: result.map_err(|e| e.for_strategy(spec.strategy_id, path)),
             timings,
+            sha256,
         }
     }
 
@@ -178,6 +183,7 @@ impl Loader {
         LoadOutcome {
             result: result.map_err(|e| e.for_strategy(spec.strategy_id, &artifact.path)),
             timings,
+            sha256: Some(artifact.sha256.clone()),
         }
     }
 
