@@ -61,6 +61,16 @@ impl Holding {
     }
 }
 
+/// Cash plus every holding marked at its price (`holdings` and `prices`
+/// are indexed by symbol).
+pub fn equity(cash: f64, holdings: &[Holding], prices: &[f64]) -> f64 {
+    cash + holdings
+        .iter()
+        .zip(prices)
+        .map(|(h, price)| h.quantity * price)
+        .sum::<f64>()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +107,22 @@ mod tests {
         assert_eq!(effect.realised_pnl, 2.0);
         assert_eq!((h.quantity, h.avg_price), (2.0, 8.0));
         assert_eq!(h.unrealised_pnl(9.0), 2.0);
+    }
+
+    #[test]
+    fn equity_marks_every_holding() {
+        let long = Holding {
+            quantity: 2.0,
+            avg_price: 5.0,
+        };
+        let short = Holding {
+            quantity: -1.0,
+            avg_price: 9.0,
+        };
+        assert_eq!(
+            equity(100.0, &[long, short], &[6.0, 8.0]),
+            100.0 + 12.0 - 8.0
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod config_reload;
 mod equivalence;
+mod hostile;
 mod hot_reload;
 mod loader;
 mod support;

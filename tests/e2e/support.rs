@@ -21,6 +21,7 @@ pub fn components() -> &'static [Built] {
     BUILT.get_or_init(|| {
         let mut dirs = sandbar_runtime::build::all_strategy_dirs(workspace()).unwrap();
         dirs.push(workspace().join("tests/guests/seq-audit"));
+        dirs.push(workspace().join("tests/guests/hostile"));
         sandbar_runtime::build::build(&BuildOptions {
             workspace: workspace().to_owned(),
             strategy_dirs: dirs,
@@ -86,6 +87,8 @@ pub struct SandboxConfig<'a> {
     pub pin: Option<String>,
     pub params: &'a str,
     pub extra_strategies: &'a str,
+    /// Lines for a `[limits]` table.
+    pub limits: &'a str,
 }
 
 impl Default for SandboxConfig<'_> {
@@ -95,6 +98,7 @@ impl Default for SandboxConfig<'_> {
             pin: None,
             params: "report_every = 100",
             extra_strategies: "",
+            limits: "",
         }
     }
 }
@@ -116,6 +120,8 @@ debounce_ms = 50
 skip_hash_verification = {skip}
 keep_versions = 5
 rollback_after_traps = 3
+[limits]
+{limits}
 [feed]
 symbols = ["TEST"]
 interval_ms = 0
@@ -130,6 +136,7 @@ wasm = "audit.wasm"
         profile = c.profile,
         params = c.params,
         extra = c.extra_strategies,
+        limits = c.limits,
     )
 }
 

@@ -135,13 +135,7 @@ impl PaperAccount {
 
     /// Cash plus every holding marked at its last close.
     pub fn equity(&self) -> f64 {
-        self.cash
-            + self
-                .holdings
-                .iter()
-                .zip(&self.last_price)
-                .map(|(h, p)| h.quantity * p)
-                .sum::<f64>()
+        sandbar_guest::accounting::equity(self.cash, &self.holdings, &self.last_price)
     }
 
     pub fn cash(&self) -> f64 {

@@ -52,6 +52,16 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// What one pass of the pipeline was for, to conclude it.
+struct Attempt<'a> {
+    strategy: &'a StrategyConfig,
+    trigger: Trigger,
+    params: Vec<Param>,
+    limits: Limits,
+    recent: &'a [Bar],
+    warmed_through: Option<u64>,
+}
+
 struct SlotState {
     slot: Arc<Slot>,
     config: StrategyConfig,
@@ -254,7 +264,10 @@ impl Supervisor {
             None
         };
         if !force && self.unchanged(id, &path, &params) {
-            tracing::debug!(strategy = id, "file unchanged; nothing to reload");
+            tracing::info!(
+                strategy = id,
+                "the file matches the running version; nothing to reload"
+            );
             return ReloadEvent::base(id, Outcome::Swapped, trigger);
         }
         let (recent, warmed_through) = self.recent_bars(&symbols);
@@ -269,11 +282,29 @@ impl Supervisor {
                 recent_bars: &recent,
             },
         );
+        let attempt = Attempt {
+            strategy: &strategy,
+            trigger,
+            params,
+            limits,
+            recent: &recent,
+            warmed_through,
+        };
+        self.conclude(id, attempt, outcome)
+    }
+
+    /// Publishes a candidate that passed the pipeline, or reports why not.
+    fn conclude(
+        &mut self,
+        id: &str,
+        attempt: Attempt<'_>,
+        outcome: crate::load::LoadOutcome,
+    ) -> ReloadEvent {
         let mut timings = outcome.timings;
         let candidate = match outcome.result {
             Ok(c) => c,
             Err(error) => {
-                let mut event = ReloadEvent::rejected(id, trigger, &error);
+                let mut event = ReloadEvent::rejected(id, attempt.trigger, &error);
                 event.duration_us = durations(&timings);
                 event.sha256 = outcome.sha256;
                 event.previous_sha256 = self.current_sha(id);
@@ -283,21 +314,21 @@ impl Supervisor {
         let recipe = Recipe {
             sha256: candidate.sha256,
             pre: candidate.pre,
-            params_hash: params_hash(&params),
-            params,
-            limits,
+            params_hash: params_hash(&attempt.params),
+            params: attempt.params,
+            limits: attempt.limits,
             info: candidate.info,
         };
         self.publish(
             id,
-            &strategy,
+            attempt.strategy,
             recipe,
-            trigger,
+            attempt.trigger,
             Outcome::Swapped,
             candidate.cache_hit,
             &mut timings,
-            &recent,
-            warmed_through,
+            attempt.recent,
+            attempt.warmed_through,
         )
     }
 
@@ -361,36 +392,15 @@ impl Supervisor {
             },
             &path,
         );
-        let mut timings = outcome.timings;
-        let candidate = match outcome.result {
-            Ok(c) => c,
-            Err(error) => {
-                let mut event = ReloadEvent::rejected(id, trigger, &error);
-                event.duration_us = durations(&timings);
-                event.previous_sha256 = Some(current.sha256.clone());
-                event.sha256 = Some(current.sha256.clone());
-                return self.emit_reload(event);
-            }
-        };
-        let recipe = Recipe {
-            sha256: candidate.sha256,
-            pre: candidate.pre,
-            params_hash: params_hash(&params),
+        let attempt = Attempt {
+            strategy: &strategy,
+            trigger,
             params,
             limits,
-            info: candidate.info,
-        };
-        self.publish(
-            id,
-            &strategy,
-            recipe,
-            trigger,
-            Outcome::Swapped,
-            true,
-            &mut timings,
-            &recent,
+            recent: &recent,
             warmed_through,
-        )
+        };
+        self.conclude(id, attempt, outcome)
     }
 
     /// Builds the live instance (fresh store, init, warm-up replay) and

@@ -1,0 +1,242 @@
+//! Hostile guests next to a healthy one in the same process: whatever the
+//! hostile one does, it is rejected, rebuilt or quarantined with a precise
+//! reason, and the healthy strategy processes every bar.
+
+use crate::support::{Sandbox, SandboxConfig, audit_reports, component};
+use sandbar_runtime::Stage;
+use sandbar_runtime::TrapKind;
+use sandbar_runtime::live::{Event, Outcome};
+
+fn hostile_block(mode: &str, from_seq: u64) -> String {
+    format!(
+        "[[strategy]]\nid = \"hostile\"\nwasm = \"hostile.wasm\"\n[strategy.params]\nmode = \"{mode}\"\nfrom_seq = {from_seq}\n"
+    )
+}
+
+/// Starts `audit` (healthy) and `hostile` in `mode`, misbehaving from bar 300.
+fn start(mode: &str) -> Sandbox {
+    start_with_limits(mode, "")
+}
+
+fn start_with_limits(mode: &str, limits: &str) -> Sandbox {
+    let mut sandbox = Sandbox::new();
+    std::fs::copy(component("hostile"), sandbox.path("dist/hostile.wasm")).unwrap();
+    let block = hostile_block(mode, 300);
+    sandbox.write_config(&SandboxConfig {
+        extra_strategies: &block,
+        limits,
+        ..SandboxConfig::default()
+    });
+    sandbox.start().unwrap();
+    sandbox
+}
+
+fn startup_rejection(sandbox: &Sandbox) -> sandbar_runtime::live::ReloadEvent {
+    sandbox
+        .runtime()
+        .recent_events()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Reload(r) if r.strategy == "hostile" => Some(r),
+            _ => None,
+        })
+        .expect("a startup event for the hostile strategy")
+}
+
+/// The healthy strategy saw every bar, in order, with its state intact.
+fn assert_healthy_kept_trading(sandbox: &mut Sandbox) {
+    let fed = sandbox.fed;
+    let status = sandbox.runtime().status();
+    let audit = status.strategies.iter().find(|s| s.id == "audit").unwrap();
+    assert_eq!(audit.bars, fed, "the healthy strategy processed every bar");
+    assert_eq!(audit.traps, 0);
+    let (counts, anomalies) = audit_reports(&sandbox.stop());
+    assert_eq!(anomalies, 0);
+    assert_eq!(counts, (1..=fed / 100).map(|k| k * 100).collect::<Vec<_>>());
+}
+
+/// Feeds until the hostile strategy is quarantined; returns its trap events.
+fn run_until_quarantined(sandbox: &mut Sandbox) -> Vec<sandbar_runtime::live::TrapEvent> {
+    sandbox.feed(290);
+    for _ in 0..200 {
+        sandbox.feed(1);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let status = sandbox.runtime().status();
+        if status
+            .strategies
+            .iter()
+            .any(|s| s.id == "hostile" && s.state == "quarantined")
+        {
+            sandbox.feed(100);
+            return sandbox
+                .runtime()
+                .recent_events()
+                .into_iter()
+                .filter_map(|e| match e {
+                    Event::Trap(t) => Some(t),
+                    _ => None,
+                })
+                .collect();
+        }
+    }
+    panic!("the hostile strategy was never quarantined");
+}
+
+fn assert_trapped_three_times(
+    traps: &[sandbar_runtime::live::TrapEvent],
+    kind: sandbar_runtime::TrapKind,
+    needle: &str,
+) {
+    assert_eq!(traps.len(), 3, "{traps:#?}");
+    assert_eq!(traps[0].seq, 300);
+    for t in traps {
+        assert_eq!(t.strategy, "hostile");
+        assert_eq!(t.export, "on-bar");
+        assert_eq!(t.kind, kind);
+        assert!(t.message.contains(needle), "{t:?}");
+    }
+}
+
+#[test]
+fn an_endless_loop_in_init_is_rejected_at_init() {
+    let mut sandbox = start("loop-init");
+    let event = startup_rejection(&sandbox);
+    assert_eq!(event.outcome, Outcome::Rejected);
+    assert_eq!(event.stage, Some(Stage::Init));
+    assert!(
+        event
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("`init` ran out of fuel"),
+        "{event:?}"
+    );
+    assert!(
+        event
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("limits.fuel_per_bar")
+            || event.hint.as_deref().unwrap().contains("fuel_per_call")
+    );
+    sandbox.feed(200);
+    assert_healthy_kept_trading(&mut sandbox);
+}
+
+#[test]
+fn an_endless_loop_in_on_bar_runs_out_of_fuel_and_is_quarantined() {
+    let mut sandbox = start("loop");
+    let traps = run_until_quarantined(&mut sandbox);
+    assert_trapped_three_times(&traps, TrapKind::OutOfFuel, "all fuel consumed");
+    assert_healthy_kept_trading(&mut sandbox);
+}
+
+#[test]
+fn growing_memory_until_the_cap_traps_and_is_quarantined() {
+    // A small cap and a large fuel budget: the cap is what stops it.
+    let mut sandbox = start_with_limits("grow", "memory_mb = 4\nfuel_per_bar = 200_000_000");
+    let traps = run_until_quarantined(&mut sandbox);
+    assert_trapped_three_times(&traps, TrapKind::Trap, "unreachable");
+    assert_healthy_kept_trading(&mut sandbox);
+}
+
+#[test]
+fn deep_recursion_overflows_the_stack_and_is_quarantined() {
+    let mut sandbox = start("recurse");
+    let traps = run_until_quarantined(&mut sandbox);
+    assert_trapped_three_times(&traps, TrapKind::Trap, "call stack exhausted");
+    assert_healthy_kept_trading(&mut sandbox);
+}
+
+#[test]
+fn a_panic_traps_and_is_quarantined() {
+    let mut sandbox = start("panic");
+    let traps = run_until_quarantined(&mut sandbox);
+    assert_trapped_three_times(&traps, TrapKind::Trap, "unreachable");
+    assert_healthy_kept_trading(&mut sandbox);
+}
+
+#[test]
+fn huge_order_lists_and_nan_orders_are_refused_and_never_reach_the_broker() {
+    for mode in ["huge-orders", "nan"] {
+        let mut sandbox = start(mode);
+        sandbox.feed(400);
+        let status = sandbox.runtime().status();
+        let hostile = status
+            .strategies
+            .iter()
+            .find(|s| s.id == "hostile")
+            .unwrap();
+        assert_eq!(hostile.bars, 400, "{mode}: still runs");
+        assert_eq!(
+            (hostile.orders, hostile.fills),
+            (0, 0),
+            "{mode}: nothing routed"
+        );
+        assert_healthy_kept_trading(&mut sandbox);
+    }
+}
+
+#[test]
+fn log_spam_is_capped_and_the_loop_keeps_going() {
+    let mut sandbox = start("log-spam");
+    sandbox.feed(320);
+    let status = sandbox.runtime().status();
+    let hostile = status
+        .strategies
+        .iter()
+        .find(|s| s.id == "hostile")
+        .unwrap();
+    assert_eq!((hostile.bars, hostile.traps), (320, 0));
+    assert_healthy_kept_trading(&mut sandbox);
+}
+
+#[test]
+fn a_snapshot_over_the_limit_is_rejected_at_the_smoke_test() {
+    let mut sandbox = start_with_limits("big-snapshot", "max_snapshot_kb = 64");
+    let event = startup_rejection(&sandbox);
+    assert_eq!(event.stage, Some(Stage::SmokeTest));
+    assert!(
+        event
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("over the 65536-byte limit"),
+        "{event:?}"
+    );
+    sandbox.feed(150);
+    assert_healthy_kept_trading(&mut sandbox);
+}
+
+#[test]
+fn fifty_megabytes_of_random_bytes_are_refused_at_read() {
+    let mut sandbox = Sandbox::new();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let noise: Vec<u8> = (0..50 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(sandbox.path("dist/hostile.wasm"), noise).unwrap();
+    let block = hostile_block("none", 0);
+    sandbox.write_config(&SandboxConfig {
+        extra_strategies: &block,
+        ..SandboxConfig::default()
+    });
+    sandbox.start().unwrap();
+    let event = startup_rejection(&sandbox);
+    assert_eq!(event.stage, Some(Stage::Read));
+    assert!(
+        event
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("larger than the 33554432-byte cap"),
+        "{event:?}"
+    );
+    sandbox.feed(100);
+    assert_healthy_kept_trading(&mut sandbox);
+}

@@ -1,0 +1,143 @@
+//! A hostile test guest. It behaves until bar `from_seq`, then does what
+//! `mode` says, so one component covers many attacks:
+//!
+//! | mode | what it does |
+//! |---|---|
+//! | `loop-init` | loops forever in `init` |
+//! | `loop` | loops forever in `on-bar` |
+//! | `grow` | allocates until memory runs out |
+//! | `recurse` | recurses until the stack overflows |
+//! | `panic` | panics |
+//! | `huge-orders` | returns 10,000 orders |
+//! | `nan` | returns an order with a NaN quantity |
+//! | `log-spam` | logs 1,000 lines per bar |
+//! | `big-snapshot` | keeps 100 KB of state |
+
+use sandbar_guest::{Bar, Orders, ParamError, Position, Side, Strategy, log, params};
+use serde::{Deserialize, Serialize};
+
+params! {
+    pub struct HostileParams {
+        /// What to do wrong (see the crate docs); "none" behaves.
+        mode: String = String::from("none"),
+        /// First bar sequence number on which to misbehave.
+        from_seq: i64 = 0,
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HostileState {
+    ballast: Vec<u8>,
+}
+
+pub struct Hostile {
+    params: HostileParams,
+    state: HostileState,
+}
+
+#[inline(never)]
+fn recurse(depth: u64) -> u64 {
+    let local = [depth; 16];
+    std::hint::black_box(&local);
+    recurse(depth + 1) + std::hint::black_box(local[3])
+}
+
+fn spin() -> ! {
+    let mut x = 0u64;
+    loop {
+        x = std::hint::black_box(x.wrapping_add(1));
+    }
+}
+
+impl Strategy for Hostile {
+    const NAME: &'static str = "hostile";
+    const VERSION: &'static str = "0.1.0";
+    const DESCRIPTION: &'static str = "Test guest: misbehaves on purpose.";
+    type Params = HostileParams;
+    type State = HostileState;
+
+    fn warmup_bars(_: &HostileParams) -> u32 {
+        0
+    }
+
+    fn new(params: HostileParams, _symbols: &[String]) -> Result<Self, ParamError> {
+        let ballast = if params.mode == "big-snapshot" {
+            vec![0u8; 100 << 10]
+        } else {
+            Vec::new()
+        };
+        if params.mode == "loop-init" {
+            spin();
+        }
+        Ok(Self {
+            params,
+            state: HostileState { ballast },
+        })
+    }
+
+    fn on_bar(&mut self, bar: &Bar, _position: &Position, orders: &mut Orders) {
+        if (bar.seq as i64) < self.params.from_seq {
+            return;
+        }
+        match self.params.mode.as_str() {
+            "loop" => spin(),
+            "grow" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    // Zeroed pages come straight from memory.grow: cheap in
+                    // fuel, so the memory cap is what stops it.
+                    let mut block = vec![0u8; 1 << 20];
+                    block[0] = 1;
+                    hoard.push(block);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "recurse" => {
+                std::hint::black_box(recurse(0));
+            }
+            "panic" => panic!("hostile guest panics on purpose at bar {}", bar.seq),
+            "huge-orders" => {
+                for _ in 0..10_000 {
+                    orders.market(bar.symbol, Side::Buy, 1.0);
+                }
+            }
+            "nan" => orders.market(bar.symbol, Side::Buy, f64::NAN),
+            "log-spam" => {
+                for i in 0..1_000 {
+                    log::info(&format!("spam line {i} of bar {}", bar.seq));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn state(&self) -> &HostileState {
+        &self.state
+    }
+
+    fn restore_state(&mut self, state: HostileState) -> Result<(), String> {
+        self.state = state;
+        Ok(())
+    }
+}
+
+sandbar_guest::export_strategy!(Hostile);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sandbar_guest::{Harness, value};
+
+    #[test]
+    fn behaves_before_from_seq_and_misbehaves_after() {
+        let mut h = Harness::<Hostile>::new(&["X"]);
+        h.init(&[
+            ("mode", value(String::from("nan"))),
+            ("from_seq", value(2i64)),
+        ])
+        .unwrap();
+        assert!(h.on_close(0, 1.0).is_empty());
+        assert!(h.on_close(0, 1.0).is_empty());
+        assert!(h.on_close(0, 1.0)[0].quantity.is_nan());
+    }
+}
