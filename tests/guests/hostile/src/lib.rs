@@ -35,7 +35,9 @@ pub struct Hostile {
     state: HostileState,
 }
 
+/// Recurses until the stack overflows; that is the point.
 #[inline(never)]
+#[allow(unconditional_recursion)]
 fn recurse(depth: u64) -> u64 {
     let local = [depth; 16];
     std::hint::black_box(&local);
