@@ -15,6 +15,8 @@ use wasmtime::{Store, StoreLimitsBuilder, Trap};
 pub enum TrapKind {
     /// The call used up `fuel_per_call`.
     OutOfFuel,
+    /// The call ran past its wall-clock deadline.
+    Deadline,
     /// A Wasm trap (panic, unreachable, out-of-bounds access, stack overflow...).
     Trap,
     /// Anything else wasmtime reported (for example a store limit).
@@ -35,8 +37,9 @@ impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.kind {
             TrapKind::OutOfFuel => {
-                "ran out of fuel (its per-call CPU budget `limits.fuel_per_call`)"
+                "ran out of fuel (its per-call CPU budget, `limits.fuel_per_bar`)"
             }
+            TrapKind::Deadline => "overran its deadline (`limits.deadline_us`)",
             TrapKind::Trap => "trapped",
             TrapKind::Other => "failed",
         };
@@ -51,7 +54,10 @@ impl CallError {
     pub fn hint(&self) -> &'static str {
         match self.kind {
             TrapKind::OutOfFuel => {
-                "an endless loop, or too much work per call: fix the strategy or raise `limits.fuel_per_call`"
+                "an endless loop, or too much work per call: fix the strategy or raise `limits.fuel_per_bar`"
+            }
+            TrapKind::Deadline => {
+                "the call took too long in wall-clock time: fix the strategy or raise `limits.deadline_us`"
             }
             TrapKind::Trap => {
                 "the strategy panicked or trapped: run its native tests (`cargo test -p <crate>`) to find out where"
@@ -67,6 +73,7 @@ fn classify(export: &'static str, error: wasmtime::Error) -> CallError {
     let trap = error.downcast_ref::<Trap>().copied();
     let kind = match trap {
         Some(Trap::OutOfFuel) => TrapKind::OutOfFuel,
+        Some(Trap::Interrupt) => TrapKind::Deadline,
         Some(_) => TrapKind::Trap,
         None => TrapKind::Other,
     };
@@ -92,6 +99,7 @@ pub struct StrategyInstance {
     store: Store<HostState>,
     bindings: StrategyBindings,
     fuel_per_call: u64,
+    deadline_ticks: u64,
     fuel_used_last_call: u64,
 }
 
@@ -111,6 +119,9 @@ impl StrategyInstance {
             .build();
         let mut store = Store::new(pre.engine(), HostState::new(strategy_id, store_limits));
         store.limiter(|state| &mut state.limits);
+        let deadline_ticks = crate::engine::deadline_ticks(limits.deadline);
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(deadline_ticks);
         store
             .set_fuel(limits.fuel_per_call)
             .map_err(|e| classify("instantiate", e))?;
@@ -121,6 +132,7 @@ impl StrategyInstance {
             store,
             bindings,
             fuel_per_call: limits.fuel_per_call,
+            deadline_ticks,
             fuel_used_last_call: 0,
         })
     }
@@ -128,6 +140,7 @@ impl StrategyInstance {
     /// Refills fuel and the log budget: every call starts with the same budget.
     fn prepare(&mut self, export: &'static str) -> Result<(), CallError> {
         self.store.data_mut().log_budget = crate::contract::LOG_LINES_PER_CALL;
+        self.store.set_epoch_deadline(self.deadline_ticks);
         self.store
             .set_fuel(self.fuel_per_call)
             .map_err(|e| classify(export, e))

@@ -7,6 +7,9 @@ pub struct Limits {
     /// Fuel (roughly: Wasm instructions) per call, refilled before every call,
     /// so CPU use is deterministic and the same in backtest and live.
     pub fuel_per_call: u64,
+    /// Wall-clock time one call may take (a watchdog for what fuel does not
+    /// count); enforced by epoch interruption.
+    pub deadline: std::time::Duration,
     /// Linear memory cap of the instance, in bytes.
     pub memory_bytes: usize,
     /// Orders one `on-bar` may return; more is a misbehaving guest.
@@ -21,6 +24,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             fuel_per_call: 5_000_000,
+            deadline: std::time::Duration::from_millis(50),
             memory_bytes: 64 << 20,
             max_orders_per_bar: 64,
             max_snapshot_bytes: 4 << 20,

@@ -54,11 +54,10 @@ fn a_limits_change_applies_without_compiling() {
     sandbox.write_config(&SandboxConfig::default());
     sandbox.start().unwrap();
     sandbox.feed(10);
-    let text = crate::support::config_text(&SandboxConfig::default()).replace(
-        "[feed]",
-        "[limits]\nfuel_per_bar = 1_000_000\nmemory_mb = 16\n[feed]",
-    );
-    crate::support::deploy(&sandbox.config_path(), text.as_bytes());
+    sandbox.write_config(&SandboxConfig {
+        limits: "fuel_per_bar = 1_000_000\nmemory_mb = 16",
+        ..SandboxConfig::default()
+    });
     let event = sandbox.wait_reload("limits change", |e| e.outcome == Outcome::Swapped);
     assert!(
         event.cache_hit && !event.duration_us.contains_key(&Stage::Compile),

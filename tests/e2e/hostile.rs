@@ -82,6 +82,32 @@ fn run_until_quarantined(sandbox: &mut Sandbox) -> Vec<sandbar_runtime::live::Tr
     panic!("the hostile strategy was never quarantined");
 }
 
+/// The quarantine is an event that says why and what to do.
+fn assert_quarantine_reported(sandbox: &Sandbox, hint_needle: &str) {
+    let event = sandbox
+        .runtime()
+        .recent_events()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Reload(r) if r.outcome == Outcome::Quarantined => Some(r),
+            _ => None,
+        })
+        .expect("a quarantine event");
+    assert_eq!(event.strategy, "hostile");
+    assert!(
+        event
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("trapped 3 time(s) in a row"),
+        "{event:?}"
+    );
+    assert!(
+        event.hint.as_deref().unwrap().contains(hint_needle),
+        "{event:?}"
+    );
+}
+
 fn assert_trapped_three_times(
     traps: &[sandbar_runtime::live::TrapEvent],
     kind: sandbar_runtime::TrapKind,
@@ -116,8 +142,8 @@ fn an_endless_loop_in_init_is_rejected_at_init() {
             .hint
             .as_deref()
             .unwrap()
-            .contains("limits.fuel_per_bar")
-            || event.hint.as_deref().unwrap().contains("fuel_per_call")
+            .contains("limits.fuel_per_bar"),
+        "{event:?}"
     );
     sandbox.feed(200);
     assert_healthy_kept_trading(&mut sandbox);
@@ -128,6 +154,20 @@ fn an_endless_loop_in_on_bar_runs_out_of_fuel_and_is_quarantined() {
     let mut sandbox = start("loop");
     let traps = run_until_quarantined(&mut sandbox);
     assert_trapped_three_times(&traps, TrapKind::OutOfFuel, "all fuel consumed");
+    assert_quarantine_reported(&sandbox, "limits.fuel_per_bar");
+    assert_healthy_kept_trading(&mut sandbox);
+}
+
+#[test]
+fn a_loop_that_fuel_does_not_stop_overruns_its_deadline() {
+    // Fuel enough for hours: the wall-clock deadline is what stops it.
+    let mut sandbox = start_with_limits(
+        "loop",
+        "fuel_per_bar = 1_000_000_000_000\ndeadline_us = 100_000",
+    );
+    let traps = run_until_quarantined(&mut sandbox);
+    assert_trapped_three_times(&traps, TrapKind::Deadline, "interrupt");
+    assert_quarantine_reported(&sandbox, "limits.deadline_us");
     assert_healthy_kept_trading(&mut sandbox);
 }
 

@@ -121,11 +121,7 @@ fn a_tiny_fuel_budget_is_reported_as_out_of_fuel() {
         .unwrap();
     assert!(error.message.contains("ran out of fuel"), "{error}");
     assert!(
-        error
-            .hint
-            .as_ref()
-            .unwrap()
-            .contains("limits.fuel_per_call"),
+        error.hint.as_ref().unwrap().contains("limits.fuel_per_bar"),
         "{error}"
     );
 }

@@ -22,6 +22,11 @@ pub const KEEP_VERSIONS: usize = 5;
 pub const ROLLBACK_AFTER_TRAPS: u32 = 3;
 
 pub const FUEL_PER_BAR: u64 = 5_000_000;
+/// Generous on purpose: fuel is the deterministic CPU bound; the deadline
+/// is a watchdog, and a busy machine can pause any thread for milliseconds.
+pub const DEADLINE_US: u64 = 50_000;
+/// The most `limits.deadline_us` may be (one minute).
+pub const MAX_DEADLINE_US: u64 = 60_000_000;
 pub const MEMORY_MB: u64 = 64;
 /// wasm32 linear memory cannot grow past 4 GiB.
 pub const MAX_MEMORY_MB: u64 = 4096;

@@ -113,6 +113,8 @@ impl Default for HotReloadSection {
 pub struct LimitsSection {
     /// Fuel (about one per Wasm instruction) per call, refilled before every call. Default 5_000_000.
     pub fuel_per_bar: u64,
+    /// Wall-clock deadline per call, in microseconds (epoch interruption). Default 50_000.
+    pub deadline_us: u64,
     /// Linear memory cap per instance, in MiB. Default 64, 1..=4096.
     pub memory_mb: u64,
     /// Orders one `on-bar` may return. Default 64.
@@ -127,6 +129,7 @@ impl Default for LimitsSection {
     fn default() -> Self {
         Self {
             fuel_per_bar: d::FUEL_PER_BAR,
+            deadline_us: d::DEADLINE_US,
             memory_mb: d::MEMORY_MB,
             max_orders_per_bar: d::MAX_ORDERS_PER_BAR,
             max_snapshot_kb: d::MAX_SNAPSHOT_KB,
@@ -141,6 +144,7 @@ impl LimitsSection {
     pub fn to_limits(&self) -> crate::Limits {
         crate::Limits {
             fuel_per_call: self.fuel_per_bar,
+            deadline: std::time::Duration::from_micros(self.deadline_us),
             memory_bytes: usize::try_from(self.memory_mb.saturating_mul(1 << 20))
                 .unwrap_or(usize::MAX),
             max_orders_per_bar: self.max_orders_per_bar,

@@ -30,6 +30,7 @@ fn an_empty_file_is_a_dev_config_with_the_documented_defaults() {
         config.limits,
         LimitsSection {
             fuel_per_bar: 5_000_000,
+            deadline_us: 50_000,
             memory_mb: 64,
             max_orders_per_bar: 64,
             max_snapshot_kb: 4096,

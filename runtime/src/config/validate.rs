@@ -93,6 +93,17 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
             )),
         );
     }
+    if !(1..=d::MAX_DEADLINE_US).contains(&limits.deadline_us) {
+        return fail(
+            key("limits", "deadline_us"),
+            format!(
+                "`deadline_us` in [limits] must be between 1 and {} (one minute), not {}",
+                d::MAX_DEADLINE_US,
+                limits.deadline_us
+            ),
+            Some(format!("the default is {}", d::DEADLINE_US)),
+        );
+    }
     if !(1..=d::MAX_MEMORY_MB).contains(&limits.memory_mb) {
         return fail(
             key("limits", "memory_mb"),

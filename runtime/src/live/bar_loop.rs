@@ -5,7 +5,7 @@
 //! does I/O, never drops a store and never waits on the control plane.
 
 use super::command::Command;
-use super::events::{HandoffEvent, HandoffMethod, TrapEvent, now_rfc3339};
+use super::events::{HandoffEvent, HandoffMethod, RefusalEvent, TrapEvent, now_rfc3339};
 use super::generation::{Generation, Roster, Slot};
 use super::history::{LocalHistory, SharedHistory};
 use super::journal::{FillRecord, JournalSender, OrderRecord, Record};
@@ -23,6 +23,8 @@ use std::sync::mpsc::{Receiver, Sender};
 pub enum LoopEvent {
     Trapped(TrapEvent),
     HandedOver(HandoffEvent),
+    /// Orders that failed validation and never reached the broker.
+    Refused(RefusalEvent),
     /// The new generation trapped while taking over; the old one was put back.
     HandoffFailed {
         strategy: String,
@@ -188,7 +190,23 @@ impl BarLoop {
             active.slot.symbols.len(),
             limits.max_orders_per_bar,
         ) {
-            tracing::warn!(strategy = %active.slot.id, seq = bar.seq, "orders refused: {reason}");
+            let refused = active.slot.counters.refused.fetch_add(1, Ordering::Relaxed) + 1;
+            // Every refusal is counted; the first ten and then every
+            // thousandth become events, so a guest cannot flood the journal.
+            if refused <= 10 || refused.is_multiple_of(1000) {
+                let event = RefusalEvent {
+                    ts: now_rfc3339(),
+                    strategy: active.slot.id.to_string(),
+                    version: active.generation.version,
+                    seq: bar.seq,
+                    reason,
+                    refused_total: refused,
+                };
+                let _ = self
+                    .ctx
+                    .events
+                    .send(Command::Loop(LoopEvent::Refused(event)));
+            }
             return;
         }
         active

@@ -19,6 +19,9 @@ pub enum Outcome {
     RolledBack,
     /// The strategy was removed from the config and stopped.
     Retired,
+    /// It keeps trapping and can be neither rebuilt nor rolled back: it gets
+    /// no bars until a fixed file or config edit loads a new version.
+    Quarantined,
 }
 
 /// What started a reload attempt.
@@ -86,12 +89,25 @@ pub struct HandoffEvent {
     pub restore_error: Option<String>,
 }
 
+/// Orders a strategy returned that failed validation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RefusalEvent {
+    pub ts: String,
+    pub strategy: String,
+    pub version: u64,
+    pub seq: u64,
+    pub reason: String,
+    /// Refusals of this strategy so far (events are sampled past ten).
+    pub refused_total: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     Reload(ReloadEvent),
     Trap(TrapEvent),
     Handoff(HandoffEvent),
+    Refusal(RefusalEvent),
 }
 
 impl Event {
@@ -100,6 +116,7 @@ impl Event {
             Event::Reload(e) => &e.strategy,
             Event::Trap(e) => &e.strategy,
             Event::Handoff(e) => &e.strategy,
+            Event::Refusal(e) => &e.strategy,
         }
     }
 }

@@ -123,6 +123,8 @@ pub struct SlotCounters {
     pub traps: AtomicU64,
     /// Bars not processed because the instance was poisoned by a trap.
     pub skipped: AtomicU64,
+    /// `on-bar` results refused by validation (never sent to the broker).
+    pub refused: AtomicU64,
     /// Equity in the paper account, as f64 bits.
     pub(crate) equity_bits: AtomicU64,
 }

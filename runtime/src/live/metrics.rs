@@ -13,6 +13,7 @@ pub struct ReloadMetrics {
     pub rejected_by_stage: BTreeMap<Stage, u64>,
     pub rolled_back: u64,
     pub retired: u64,
+    pub quarantined: u64,
     pub last_reload_at: Option<String>,
     pub last_error: Option<String>,
     pub last_durations_us: BTreeMap<Stage, u64>,
@@ -29,6 +30,10 @@ impl ReloadMetrics {
             Outcome::Swapped => self.swapped += 1,
             Outcome::RolledBack => self.rolled_back += 1,
             Outcome::Retired => self.retired += 1,
+            Outcome::Quarantined => {
+                self.quarantined += 1;
+                self.last_error = event.error.clone();
+            }
             Outcome::Rejected => {
                 self.rejected += 1;
                 if let Some(stage) = event.stage {
@@ -48,6 +53,7 @@ impl ReloadMetrics {
             total.rejected += m.rejected;
             total.rolled_back += m.rolled_back;
             total.retired += m.retired;
+            total.quarantined += m.quarantined;
             for (stage, n) in &m.rejected_by_stage {
                 *total.rejected_by_stage.entry(*stage).or_default() += n;
             }

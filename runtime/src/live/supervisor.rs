@@ -628,6 +628,13 @@ impl Supervisor {
                 let version = trap.version;
                 let consecutive = trap.consecutive;
                 let seq = trap.seq;
+                let kind_hint = crate::instance::CallError {
+                    export: "on-bar",
+                    kind: trap.kind.clone(),
+                    message: String::new(),
+                    backtrace: None,
+                }
+                .hint();
                 if consecutive == 1 {
                     self.trap_streaks.insert(id.clone(), seq);
                 }
@@ -666,11 +673,23 @@ impl Supervisor {
                     let reason = format!(
                         "trapped {consecutive} time(s) in a row and cannot be rebuilt, with no earlier version to roll back to; a fixed file or config edit brings it back"
                     );
-                    tracing::error!(strategy = %id, "quarantined: {reason}");
-                    lock(&self.shared.quarantined).insert(id, reason);
+                    lock(&self.shared.quarantined).insert(id.clone(), reason.clone());
+                    let mut event = ReloadEvent::base(&id, Outcome::Quarantined, Trigger::Trap);
+                    event.version = Some(version);
+                    event.sha256 = self.current_sha(&id);
+                    event.error = Some(reason);
+                    event.hint = Some(kind_hint.to_owned());
+                    self.emit_reload(event);
                 }
             }
             LoopEvent::HandedOver(handoff) => self.emit(Event::Handoff(handoff)),
+            LoopEvent::Refused(refusal) => {
+                tracing::warn!(
+                    strategy = %refusal.strategy, seq = refusal.seq, total = refusal.refused_total,
+                    "orders refused, not sent to the broker: {}", refusal.reason
+                );
+                self.emit(Event::Refusal(refusal));
+            }
             LoopEvent::HandoffFailed {
                 strategy,
                 version,
@@ -858,6 +877,12 @@ impl Supervisor {
 
     fn emit_reload(&self, event: ReloadEvent) -> ReloadEvent {
         match event.outcome {
+            Outcome::Quarantined => tracing::error!(
+                strategy = %event.strategy, version = event.version.unwrap_or(0),
+                "quarantined: {} (hint: {})",
+                event.error.as_deref().unwrap_or(""),
+                event.hint.as_deref().unwrap_or("")
+            ),
             Outcome::Rejected => tracing::error!(
                 strategy = %event.strategy, stage = ?event.stage, trigger = ?event.trigger,
                 "reload rejected; the running version keeps running: {}{}",

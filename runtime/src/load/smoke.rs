@@ -22,15 +22,7 @@ pub struct SmokeReport {
 }
 
 pub(crate) fn trapped(stage: Stage, error: CallError) -> LoadError {
-    let hint = match error.kind {
-        crate::instance::TrapKind::OutOfFuel => {
-            "an endless loop, or too much work per call: fix the strategy or raise `limits.fuel_per_call`"
-        }
-        _ => {
-            "the strategy panicked or trapped: run its native tests (`cargo test -p <crate>`) to find out where"
-        }
-    };
-    LoadError::new(stage, error.to_string()).hint(hint)
+    LoadError::new(stage, error.to_string()).hint(error.hint())
 }
 
 /// Checks what `describe` returned.

@@ -23,6 +23,7 @@ rollback_after_traps = 3
 
 [limits]                             # per strategy instance
 fuel_per_bar = 5_000_000             # deterministic CPU budget per call
+deadline_us = 50_000                 # wall-clock watchdog per call
 memory_mb = 64
 max_orders_per_bar = 64
 max_snapshot_kb = 4096
