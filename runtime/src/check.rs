@@ -82,9 +82,11 @@ pub fn render_report(
     );
     let _ = writeln!(
         out,
-        "  limits       fuel/call {}, memory {} MiB, orders/bar {}, snapshot {} KiB",
+        "  limits       fuel/call {}, deadline {} µs, memory {} MiB, wasm stack {} KiB, orders/bar {}, snapshot {} KiB",
         limits.fuel_per_call,
+        limits.deadline.as_micros(),
         limits.memory_bytes >> 20,
+        crate::engine::MAX_WASM_STACK_BYTES >> 10,
         limits.max_orders_per_bar,
         limits.max_snapshot_bytes >> 10
     );
