@@ -2,8 +2,13 @@
 //! It goes through the same glue as the component (parameter parsing,
 //! snapshot codec), and keeps a position per symbol that [`Harness::fill`]
 //! updates with the same accounting the runtime uses.
+//!
+//! Besides the single calls it has runners for whole price series
+//! ([`Harness::run_filled`], [`Harness::run_filled_mirrored`],
+//! [`Harness::activity`]); [`crate::testing`] has the series to feed them.
 
 use crate::accounting::Holding;
+use crate::testing::Activity;
 use crate::{
     Bar, Fill, LogLevel, Order, Param, ParamType, Position, Side, Strategy, StrategyInfo,
     slot::Slot,
@@ -60,6 +65,25 @@ impl<S: Strategy> Harness<S> {
         harness
     }
 
+    /// A harness for `symbols` whose `init` accepted `params`; panics with
+    /// the strategy's message if they are refused.
+    pub fn with_params(symbols: &[&str], params: &[(&str, crate::ParamValue)]) -> Self {
+        let mut harness = Self::new(symbols);
+        if let Err(e) = harness.init(params) {
+            panic!("{} refused the parameters {params:?}: {e}", S::NAME);
+        }
+        harness
+    }
+
+    /// The message `init` refuses `params` with (for `symbols`), to assert
+    /// on; panics if they are accepted.
+    pub fn init_error(symbols: &[&str], params: &[(&str, crate::ParamValue)]) -> String {
+        match Self::new(symbols).init(params) {
+            Ok(()) => panic!("{} accepted the parameters {params:?}", S::NAME),
+            Err(e) => e,
+        }
+    }
+
     /// Feeds one bar (with the harness's position for its symbol) and returns the orders.
     pub fn on_bar(&mut self, bar: Bar) -> Vec<Order> {
         if let Some(close) = self.last_close.get_mut(bar.symbol as usize) {
@@ -94,6 +118,56 @@ impl<S: Strategy> Harness<S> {
             close,
             volume: 1.0,
         })
+    }
+
+    /// Feeds bars of `symbol` built from `closes` (see [`Harness::on_close`])
+    /// and fills every order at its bar's close before the next bar, as a
+    /// host whose orders always fill would. Returns the orders of each bar,
+    /// one entry per close; [`crate::testing::flatten`] lists them.
+    pub fn run_filled(&mut self, symbol: u32, closes: &[f64]) -> Vec<Vec<Order>> {
+        self.run_filled_mirrored(symbol, closes, &mut [])
+    }
+
+    /// [`Harness::run_filled`] that also fills every order in each of
+    /// `mirrors` (without feeding them the bars), so their positions match
+    /// this harness's: a second instance that a snapshot will be restored
+    /// into sees the position the host would pass it after a swap.
+    pub fn run_filled_mirrored(
+        &mut self,
+        symbol: u32,
+        closes: &[f64],
+        mirrors: &mut [&mut Harness<S>],
+    ) -> Vec<Vec<Order>> {
+        closes
+            .iter()
+            .map(|&close| {
+                let orders = self.on_close(symbol, close);
+                self.fill_all(&orders, close);
+                for mirror in mirrors.iter_mut() {
+                    mirror.fill_all(&orders, close);
+                }
+                orders
+            })
+            .collect()
+    }
+
+    /// [`Harness::run_filled`] on `symbol`, tallying entries, busy bars and
+    /// orders (see [`Activity`]).
+    pub fn activity(&mut self, symbol: u32, closes: &[f64]) -> Activity {
+        let mut activity = Activity::default();
+        for &close in closes {
+            let before = self.position(symbol).quantity;
+            let orders = self.run_filled(symbol, &[close]).remove(0);
+            activity.record(before, self.position(symbol).quantity, &orders);
+        }
+        activity
+    }
+
+    /// Fills each of `orders` at `price`, in order (see [`Harness::fill`]).
+    pub fn fill_all(&mut self, orders: &[Order], price: f64) {
+        for order in orders {
+            self.fill(order, price);
+        }
     }
 
     /// Fills `order` at `price`, updates the position and calls `on_fill`.
@@ -150,9 +224,161 @@ impl<S: Strategy> Harness<S> {
     pub fn logs(&self) -> Vec<(LogLevel, String)> {
         crate::log::native::take()
     }
+
+    /// The messages of the log lines at `level` written since the last call
+    /// to this or [`Harness::logs`]; lines at other levels are dropped.
+    pub fn logs_at(&self, level: LogLevel) -> Vec<String> {
+        self.logs()
+            .into_iter()
+            .filter(|(l, _)| *l == level)
+            .map(|(_, message)| message)
+            .collect()
+    }
 }
 
 /// Shorthand for building a parameter value in harness calls.
 pub fn value<T: ParamType>(v: T) -> crate::ParamValue {
     v.to_value()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::flatten;
+    use crate::{Orders, ParamError};
+
+    crate::params! {
+        struct AboveParams {
+            /// Long while the close is above this.
+            level: f64 = 10.0,
+            /// Quantity held (greater than 0).
+            size: f64 = 1.0,
+        }
+    }
+
+    /// Holds `size` while the close is above `level`; warns on negative closes.
+    struct Above(AboveParams);
+
+    impl Strategy for Above {
+        const NAME: &'static str = "above";
+        const VERSION: &'static str = "0.1.0";
+        const DESCRIPTION: &'static str = "Long above a level.";
+        type Params = AboveParams;
+        type State = ();
+
+        fn warmup_bars(_: &AboveParams) -> u32 {
+            0
+        }
+
+        fn new(params: AboveParams, _: &[String]) -> Result<Self, ParamError> {
+            crate::checks::positive("size", params.size, "")?;
+            Ok(Self(params))
+        }
+
+        fn on_bar(&mut self, bar: &Bar, position: &Position, orders: &mut Orders) {
+            if bar.close < 0.0 {
+                crate::log::warn("negative close");
+            }
+            crate::log::debug("bar");
+            let target = if bar.close > self.0.level {
+                self.0.size
+            } else {
+                0.0
+            };
+            orders.target(bar.symbol, position.quantity, target);
+        }
+
+        fn state(&self) -> &() {
+            &()
+        }
+
+        fn restore_state(&mut self, _: ()) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn with_params_and_init_error_go_through_init() {
+        let h = Harness::<Above>::with_params(&["A"], &[("size", value(2.0))]);
+        assert_eq!(h.describe().name, "above");
+        assert_eq!(
+            Harness::<Above>::init_error(&["A"], &[("size", value(0.0))]),
+            "parameter `size`: must be a number greater than 0 (got 0)"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "above refused the parameters")]
+    fn with_params_panics_on_refused_params() {
+        Harness::<Above>::with_params(&["A"], &[("size", value(-1.0))]);
+    }
+
+    #[test]
+    #[should_panic(expected = "above accepted the parameters")]
+    fn init_error_panics_on_accepted_params() {
+        Harness::<Above>::init_error(&["A"], &[]);
+    }
+
+    #[test]
+    fn run_filled_fills_each_order_at_its_close_before_the_next_bar() {
+        let mut h = Harness::<Above>::with_defaults(&["A", "B"]);
+        let per_bar = h.run_filled(1, &[9.0, 11.0, 12.0, 8.0, 7.0]);
+        assert_eq!(per_bar.len(), 5);
+        // Filled at once, so the buy is not repeated on the 3rd bar.
+        assert!(per_bar[0].is_empty() && per_bar[2].is_empty() && per_bar[4].is_empty());
+        assert_eq!(flatten(&per_bar), [(Side::Buy, 1.0), (Side::Sell, 1.0)]);
+        assert_eq!(per_bar[1][0].symbol, 1);
+        assert_eq!(h.position(1).quantity, 0.0);
+        assert_eq!(h.position(1).cash, STARTING_CASH - 11.0 + 8.0);
+        assert_eq!(h.position(0).quantity, 0.0, "symbol 0 was not traded");
+    }
+
+    #[test]
+    fn run_filled_mirrored_gives_the_mirrors_the_same_position() {
+        let mut a = Harness::<Above>::with_defaults(&["A"]);
+        let mut b = Harness::<Above>::with_defaults(&["A"]);
+        let mut c = Harness::<Above>::with_defaults(&["A"]);
+        let per_bar = a.run_filled_mirrored(0, &[11.0, 12.0], &mut [&mut b, &mut c]);
+        assert_eq!(flatten(&per_bar), [(Side::Buy, 1.0)]);
+        for mirror in [&b, &c] {
+            assert_eq!(mirror.position(0).quantity, 1.0);
+            assert_eq!(mirror.position(0).avg_price, 11.0);
+        }
+        // The mirrors were not fed the bars: with the position they were
+        // given, their next bar asks for nothing.
+        assert!(b.on_close(0, 13.0).is_empty());
+    }
+
+    #[test]
+    fn fill_all_fills_in_order() {
+        let mut h = Harness::<Above>::with_defaults(&["A"]);
+        let buy = h.on_close(0, 11.0);
+        h.fill_all(&[buy[0], buy[0]], 11.0);
+        assert_eq!(h.position(0).quantity, 2.0);
+        h.fill_all(&[], 11.0);
+        assert_eq!(h.position(0).quantity, 2.0);
+    }
+
+    #[test]
+    fn activity_tallies_a_run() {
+        let mut h = Harness::<Above>::with_params(&["A"], &[("size", value(2.0))]);
+        let activity = h.activity(0, &[9.0, 11.0, 12.0, 9.0, 11.0, 11.0]);
+        assert_eq!((activity.entries, activity.busy_bars), (2, 3));
+        assert_eq!(
+            flatten(&[activity.orders]),
+            [(Side::Buy, 2.0), (Side::Sell, 2.0), (Side::Buy, 2.0)]
+        );
+    }
+
+    #[test]
+    fn logs_at_keeps_one_level_and_drains_the_rest() {
+        let mut h = Harness::<Above>::with_defaults(&["A"]);
+        h.logs();
+        h.run_filled(0, &[-1.0, 5.0, -2.0]);
+        assert_eq!(
+            h.logs_at(LogLevel::Warn),
+            ["negative close", "negative close"]
+        );
+        assert!(h.logs().is_empty());
+    }
 }

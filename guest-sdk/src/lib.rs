@@ -78,8 +78,11 @@ mod snapshot;
 mod strategy;
 
 pub mod accounting;
+pub mod checks;
 pub mod indicators;
 pub mod log;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
 
 pub use bindings::sandbar::strategy::types::{
     Bar, Fill, LogLevel, Order, OrderKind, Param, ParamKind, ParamSpec, ParamValue, Position, Side,

@@ -501,7 +501,7 @@ mod tests {
         assert!(
             e.hint
                 .unwrap()
-                .starts_with("known keys: fuel_per_bar, memory_mb")
+                .starts_with("known keys: fuel_per_bar, deadline_us, memory_mb")
         );
 
         let e = error("seed = 1\n");

@@ -65,6 +65,7 @@ fn default_limits_are_the_runtime_defaults() {
     );
     let limits = LimitsSection {
         fuel_per_bar: 7,
+        deadline_us: 9,
         memory_mb: 2,
         max_orders_per_bar: 3,
         max_snapshot_kb: 5,
@@ -75,6 +76,7 @@ fn default_limits_are_the_runtime_defaults() {
         limits,
         crate::Limits {
             fuel_per_call: 7,
+            deadline: std::time::Duration::from_micros(9),
             memory_bytes: 2 << 20,
             max_orders_per_bar: 3,
             max_snapshot_bytes: 5 << 10,

@@ -21,7 +21,7 @@
 //! ```
 
 use sandbar_guest::indicators::{Highest, Lowest};
-use sandbar_guest::{Bar, Orders, ParamError, PerSymbol, Position, Strategy, log, params};
+use sandbar_guest::{Bar, Orders, ParamError, PerSymbol, Position, Strategy, checks, log, params};
 use serde::{Deserialize, Serialize};
 
 #[cfg(test)]
@@ -78,31 +78,15 @@ impl ChannelBreakout {
             ("entry_period", p.entry_period, 20),
             ("exit_period", p.exit_period, 10),
         ] {
-            if period == 0 {
-                return Err(ParamError::invalid(
-                    name,
-                    format!("must be at least 1 (got 0); the default is {default}"),
-                ));
-            }
-            if period > MAX_PERIOD {
-                return Err(ParamError::invalid(
-                    name,
-                    format!(
-                        "must be at most {MAX_PERIOD} bars (got {period}); use a coarser bar size for longer channels"
-                    ),
-                ));
-            }
+            checks::min_period(name, period, 1, &format!("the default is {default}"))?;
+            checks::max_period(
+                name,
+                period,
+                MAX_PERIOD,
+                "use a coarser bar size for longer channels",
+            )?;
         }
-        if p.size <= 0.0 || !p.size.is_finite() {
-            return Err(ParamError::invalid(
-                "size",
-                format!(
-                    "must be a number greater than 0 (got {}); this strategy only goes long",
-                    p.size
-                ),
-            ));
-        }
-        Ok(())
+        checks::positive("size", p.size, "this strategy only goes long")
     }
 }
 
@@ -141,8 +125,7 @@ impl Strategy for ChannelBreakout {
         let Some(st) = self.state.per_symbol.get_mut(bar.symbol) else {
             return; // not one of our symbols
         };
-        if !(bar.high.is_finite() && bar.low.is_finite() && bar.close.is_finite()) {
-            log::warn(&format!("bar {} has a non-finite price; ignored", bar.seq));
+        if !checks::finite_prices(bar, "price", &[bar.high, bar.low, bar.close]) {
             return;
         }
         // Decide against the channels of the previous bars, then add this one.
@@ -181,28 +164,15 @@ impl Strategy for ChannelBreakout {
     }
 
     fn restore_state(&mut self, state: ChannelBreakoutState) -> Result<(), String> {
-        if state.symbols != self.state.symbols {
-            return Err(format!(
-                "snapshot was taken for symbols {:?}, this instance trades {:?}; warm up from history instead",
-                state.symbols, self.state.symbols
-            ));
-        }
-        let (entry, exit) = (self.params.entry_period, self.params.exit_period);
-        if (state.entry_period, state.exit_period) != (entry, exit) {
-            return Err(format!(
-                "snapshot was taken with entry_period={}, exit_period={}, this instance runs \
-                 entry_period={entry}, exit_period={exit}; its channels do not carry over, \
-                 warm up from history instead",
-                state.entry_period, state.exit_period
-            ));
-        }
-        if state.per_symbol.len() != state.symbols.len() {
-            return Err(format!(
-                "snapshot is inconsistent: {} symbol states for {} symbols",
-                state.per_symbol.len(),
-                state.symbols.len()
-            ));
-        }
+        checks::snapshot_symbols(&state.symbols, &self.state.symbols)?;
+        checks::snapshot_params(
+            &[
+                ("entry_period", state.entry_period, self.params.entry_period),
+                ("exit_period", state.exit_period, self.params.exit_period),
+            ],
+            "its channels do not carry over",
+        )?;
+        checks::snapshot_per_symbol(&state.per_symbol, &state.symbols)?;
         self.state = state;
         Ok(())
     }

@@ -1,4 +1,7 @@
 use super::*;
+use sandbar_guest::testing::{
+    Activity, Lcg, assert_readme_params, described_params, flatten, triangle,
+};
 use sandbar_guest::{Harness, LogLevel, Order, OrderKind, ParamKind, ParamValue, Side, value};
 
 /// A harness plus the bar sequence number, for feeding full OHLC bars.
@@ -9,9 +12,10 @@ struct Driver {
 
 impl Driver {
     fn new(symbols: &[&str], params: &[(&str, ParamValue)]) -> Self {
-        let mut h = Harness::<ChannelBreakout>::new(symbols);
-        h.init(params).expect("params accepted");
-        Self { h, seq: 0 }
+        Self {
+            h: Harness::with_params(symbols, params),
+            seq: 0,
+        }
     }
 
     fn with(params: &[(&str, ParamValue)]) -> Self {
@@ -42,9 +46,7 @@ impl Driver {
     /// Feeds one bar of symbol 0 and fills its orders at the close.
     fn filled(&mut self, high: f64, low: f64, close: f64) -> Vec<Order> {
         let orders = self.bar(0, high, low, close);
-        for order in &orders {
-            self.h.fill(order, close);
-        }
+        self.h.fill_all(&orders, close);
         orders
     }
 
@@ -63,36 +65,13 @@ impl Driver {
 }
 
 fn init_err(params: &[(&str, ParamValue)]) -> String {
-    let mut h = Harness::<ChannelBreakout>::new(&["BTCUSD"]);
-    h.init(params).expect_err("params refused")
-}
-
-fn flatten(per_bar: &[Vec<Order>]) -> Vec<(Side, f64)> {
-    per_bar
-        .iter()
-        .flatten()
-        .map(|o| (o.side, o.quantity))
-        .collect()
-}
-
-/// A tiny deterministic generator: no dependency, same numbers everywhere.
-struct Lcg(u64);
-
-impl Lcg {
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
+    Harness::<ChannelBreakout>::init_error(&["BTCUSD"], params)
 }
 
 /// (high, low, close) bars of a random walk; each bar's range reaches a
 /// little beyond its open and close.
 fn random_walk(seed: u64, bars: usize) -> Vec<(f64, f64, f64)> {
-    let mut lcg = Lcg(seed);
+    let mut lcg = Lcg::new(seed);
     let mut close = 100.0;
     (0..bars)
         .map(|_| {
@@ -103,23 +82,6 @@ fn random_walk(seed: u64, bars: usize) -> Vec<(f64, f64, f64)> {
             (high, low, close)
         })
         .collect()
-}
-
-/// Up `leg` bars by 1, then down `leg` bars by 1, `cycles` times.
-fn triangle(cycles: usize, leg: usize) -> Vec<f64> {
-    let mut out = Vec::new();
-    let mut price = 100.0;
-    for _ in 0..cycles {
-        for _ in 0..leg {
-            price += 1.0;
-            out.push(price);
-        }
-        for _ in 0..leg {
-            price -= 1.0;
-            out.push(price);
-        }
-    }
-    out
 }
 
 // --- signal logic ---------------------------------------------------------
@@ -271,12 +233,7 @@ fn non_finite_prices_are_skipped_without_poisoning_the_channels() {
     assert!(d.filled(f64::NAN, 1.0, 1.0).is_empty());
     assert!(d.filled(1.0, f64::NEG_INFINITY, 1.0).is_empty());
     assert!(d.filled(1.0, 1.0, f64::INFINITY).is_empty());
-    let warnings =
-        d.h.logs()
-            .into_iter()
-            .filter(|(l, _)| *l == LogLevel::Warn)
-            .count();
-    assert_eq!(warnings, 3);
+    assert_eq!(d.h.logs_at(LogLevel::Warn).len(), 3);
     got.extend(d.ohlc(&bars[100..]));
     assert_eq!(flatten(&got), flatten(&expected));
 }
@@ -287,16 +244,16 @@ fn non_finite_prices_are_skipped_without_poisoning_the_channels() {
 fn trades_a_random_walk_but_stays_silent_on_most_bars() {
     let bars = random_walk(42, 10_000);
     let mut d = Driver::with(&[]);
-    let (mut entries, mut busy) = (0, 0);
+    let mut activity = Activity::default();
     for &(h, l, c) in &bars {
         let before = d.quantity();
         let orders = d.filled(h, l, c);
-        entries += usize::from(before == 0.0 && d.quantity() != 0.0);
-        busy += usize::from(!orders.is_empty());
-        assert!(orders.iter().all(|o| o.quantity == 1.0), "{orders:?}");
+        activity.record(before, d.quantity(), &orders);
     }
+    let (entries, busy) = (activity.entries, activity.busy_bars);
     assert!(entries >= 10, "only {entries} entries");
     assert!(busy * 10 < bars.len(), "{busy} busy bars");
+    assert_eq!(activity.orders.iter().find(|o| o.quantity != 1.0), None);
 }
 
 #[test]
@@ -313,47 +270,14 @@ fn rides_each_leg_of_a_trending_market_once() {
 
 #[test]
 fn readme_parameter_table_matches_the_code() {
-    let readme = include_str!("../README.md");
-    let rows: Vec<(String, String, String)> = readme
-        .lines()
-        .filter(|l| l.starts_with("| `"))
-        .map(|l| {
-            let cells: Vec<&str> = l.split('|').map(|c| c.trim().trim_matches('`')).collect();
-            (
-                cells[1].to_owned(),
-                cells[2].to_owned(),
-                cells[3].to_owned(),
-            )
-        })
-        .collect();
-    let specs: Vec<(String, String, String)> =
-        <ChannelBreakoutParams as sandbar_guest::Params>::specs()
-            .into_iter()
-            .map(|s| {
-                let kind = match s.kind {
-                    ParamKind::Int => "int",
-                    ParamKind::Float => "float",
-                    ParamKind::Boolean => "bool",
-                    ParamKind::Text => "text",
-                };
-                let default = match s.default {
-                    ParamValue::Int(v) => v.to_string(),
-                    ParamValue::Float(v) => format!("{v:?}"),
-                    ParamValue::Boolean(v) => v.to_string(),
-                    ParamValue::Text(v) => v,
-                };
-                (s.name, kind.to_owned(), default)
-            })
-            .collect();
-    assert_eq!(rows, specs);
+    assert_readme_params::<ChannelBreakoutParams>(include_str!("../README.md"));
 }
 
 #[test]
 fn defaults_are_accepted_and_documented() {
     let p = ChannelBreakoutParams::default();
     assert_eq!((p.entry_period, p.exit_period, p.size), (20, 10, 1.0));
-    let mut h = Harness::<ChannelBreakout>::new(&["BTCUSD"]);
-    assert_eq!(h.init(&[]), Ok(()));
+    Harness::<ChannelBreakout>::with_defaults(&["BTCUSD"]);
 }
 
 #[test]
@@ -367,20 +291,14 @@ fn describe_reports_name_params_defaults_and_warmup() {
         info.description
     );
     assert_eq!(info.warmup_bars, 21);
-    let specs: Vec<_> = info
-        .params
-        .iter()
-        .map(|s| (s.name.as_str(), s.kind, s.default.clone()))
-        .collect();
     assert_eq!(
-        specs,
+        described_params(&info),
         [
             ("entry_period", ParamKind::Int, ParamValue::Int(20)),
             ("exit_period", ParamKind::Int, ParamValue::Int(10)),
             ("size", ParamKind::Float, ParamValue::Float(1.0)),
         ]
     );
-    assert!(info.params.iter().all(|s| !s.description.is_empty()));
 }
 
 #[test]
@@ -445,10 +363,9 @@ fn snapshot_restored_into_a_fresh_instance_continues_identically() {
     let mut split = 0;
     while split < 400 || a.quantity() == 0.0 {
         let (h, l, c) = bars[split];
-        for order in a.filled(h, l, c) {
-            b.h.fill(&order, c);
-            cold.h.fill(&order, c);
-        }
+        let orders = a.filled(h, l, c);
+        b.h.fill_all(&orders, c);
+        cold.h.fill_all(&orders, c);
         split += 1;
     }
     let after = &bars[split..];

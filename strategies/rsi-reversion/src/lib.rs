@@ -21,7 +21,7 @@
 //! ```
 
 use sandbar_guest::indicators::Rsi;
-use sandbar_guest::{Bar, Orders, ParamError, PerSymbol, Position, Strategy, log, params};
+use sandbar_guest::{Bar, Orders, ParamError, PerSymbol, Position, Strategy, checks, log, params};
 use serde::{Deserialize, Serialize};
 
 #[cfg(test)]
@@ -84,21 +84,13 @@ pub struct RsiReversion {
 
 impl RsiReversion {
     fn validate(p: &RsiReversionParams) -> Result<(), ParamError> {
-        if p.period < 2 {
-            return Err(ParamError::invalid(
-                "period",
-                format!(
-                    "must be at least 2 (got {}); a 1-bar RSI only says up or down. The default is 14",
-                    p.period
-                ),
-            ));
-        }
-        if p.period > MAX_PERIOD {
-            return Err(ParamError::invalid(
-                "period",
-                format!("must be at most {MAX_PERIOD} bars (got {})", p.period),
-            ));
-        }
+        checks::min_period(
+            "period",
+            p.period,
+            2,
+            "a 1-bar RSI only says up or down. The default is 14",
+        )?;
+        checks::max_period("period", p.period, MAX_PERIOD, "")?;
         if p.oversold <= 0.0 {
             return Err(ParamError::invalid(
                 "oversold",
@@ -129,16 +121,7 @@ impl RsiReversion {
                 format!("must be below 100 (got {}); {THRESHOLD_RULE}", p.overbought),
             ));
         }
-        if p.size <= 0.0 || !p.size.is_finite() {
-            return Err(ParamError::invalid(
-                "size",
-                format!(
-                    "must be a number greater than 0 (got {}); to sell short, set allow_short = true",
-                    p.size
-                ),
-            ));
-        }
-        Ok(())
+        checks::positive("size", p.size, "to sell short, set allow_short = true")
     }
 
     /// The regime after a bar whose RSI is `rsi`: exits first, then entries,
@@ -199,8 +182,7 @@ impl Strategy for RsiReversion {
         let Some(st) = self.state.per_symbol.get_mut(bar.symbol) else {
             return; // not one of our symbols
         };
-        if !bar.close.is_finite() {
-            log::warn(&format!("bar {} has a non-finite close; ignored", bar.seq));
+        if !checks::finite_prices(bar, "close", &[bar.close]) {
             return;
         }
         let Some(rsi) = st.rsi.update(bar.close) else {
@@ -229,26 +211,12 @@ impl Strategy for RsiReversion {
     }
 
     fn restore_state(&mut self, state: RsiReversionState) -> Result<(), String> {
-        if state.symbols != self.state.symbols {
-            return Err(format!(
-                "snapshot was taken for symbols {:?}, this instance trades {:?}; warm up from history instead",
-                state.symbols, self.state.symbols
-            ));
-        }
-        if state.period != self.params.period {
-            return Err(format!(
-                "snapshot was taken with period={}, this instance runs period={}; \
-                 its RSI does not carry over, warm up from history instead",
-                state.period, self.params.period
-            ));
-        }
-        if state.per_symbol.len() != state.symbols.len() {
-            return Err(format!(
-                "snapshot is inconsistent: {} symbol states for {} symbols",
-                state.per_symbol.len(),
-                state.symbols.len()
-            ));
-        }
+        checks::snapshot_symbols(&state.symbols, &self.state.symbols)?;
+        checks::snapshot_params(
+            &[("period", state.period, self.params.period)],
+            "its RSI does not carry over",
+        )?;
+        checks::snapshot_per_symbol(&state.per_symbol, &state.symbols)?;
         self.state = state;
         Ok(())
     }

@@ -1,10 +1,11 @@
 use super::*;
-use sandbar_guest::{Harness, LogLevel, Order, OrderKind, ParamKind, ParamValue, Side, value};
+use sandbar_guest::testing::{
+    Lcg, assert_readme_params, described_params, flatten, random_walk, triangle,
+};
+use sandbar_guest::{Harness, LogLevel, OrderKind, ParamKind, ParamValue, Side, value};
 
 fn harness(params: &[(&str, ParamValue)]) -> Harness<RsiReversion> {
-    let mut h = Harness::<RsiReversion>::new(&["BTCUSD"]);
-    h.init(params).expect("params accepted");
-    h
+    Harness::with_params(&["BTCUSD"], params)
 }
 
 /// period=3: the RSI is ready on the 4th close.
@@ -15,61 +16,12 @@ fn small(extra: &[(&str, ParamValue)]) -> Harness<RsiReversion> {
 }
 
 fn init_err(params: &[(&str, ParamValue)]) -> String {
-    let mut h = Harness::<RsiReversion>::new(&["BTCUSD"]);
-    h.init(params).expect_err("params refused")
-}
-
-/// Feeds closes of `symbol`, filling every order at the bar's close.
-/// Returns the orders of each bar.
-fn run_filled(h: &mut Harness<RsiReversion>, symbol: u32, closes: &[f64]) -> Vec<Vec<Order>> {
-    closes
-        .iter()
-        .map(|&close| {
-            let orders = h.on_close(symbol, close);
-            for order in &orders {
-                h.fill(order, close);
-            }
-            orders
-        })
-        .collect()
-}
-
-fn flatten(per_bar: &[Vec<Order>]) -> Vec<(Side, f64)> {
-    per_bar
-        .iter()
-        .flatten()
-        .map(|o| (o.side, o.quantity))
-        .collect()
-}
-
-/// A tiny deterministic generator: no dependency, same numbers everywhere.
-struct Lcg(u64);
-
-impl Lcg {
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn random_walk(seed: u64, bars: usize) -> Vec<f64> {
-    let mut lcg = Lcg(seed);
-    let mut close = 100.0;
-    (0..bars)
-        .map(|_| {
-            close *= 1.0 + 0.01 * (lcg.unit() - 0.5);
-            close
-        })
-        .collect()
+    Harness::<RsiReversion>::init_error(&["BTCUSD"], params)
 }
 
 /// A market that swings around 100: 30-bar legs of 0.3 per bar, plus noise.
 fn swinging(seed: u64, bars: usize) -> Vec<f64> {
-    let mut lcg = Lcg(seed);
+    let mut lcg = Lcg::new(seed);
     let mut trend = 100.0;
     let mut step = 0.3;
     (0..bars)
@@ -83,23 +35,6 @@ fn swinging(seed: u64, bars: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Up `leg` bars by 1, then down `leg` bars by 1, `cycles` times.
-fn triangle(cycles: usize, leg: usize) -> Vec<f64> {
-    let mut out = Vec::new();
-    let mut price = 100.0;
-    for _ in 0..cycles {
-        for _ in 0..leg {
-            price += 1.0;
-            out.push(price);
-        }
-        for _ in 0..leg {
-            price -= 1.0;
-            out.push(price);
-        }
-    }
-    out
-}
-
 // --- signal logic ---------------------------------------------------------
 // With period=3 and closes 10, 9, 8, 7 the RSI is 0; a following 8 gives
 // 33.3, a 9 after that 55.6, then a 10 gives 70.4 (Wilder's smoothing).
@@ -107,7 +42,7 @@ fn triangle(cycles: usize, leg: usize) -> Vec<f64> {
 #[test]
 fn oversold_buys_size_and_recovery_past_exit_sells_back_to_flat() {
     let mut h = small(&[("size", value(2.5))]);
-    let down = run_filled(&mut h, 0, &[10.0, 9.0, 8.0, 7.0]);
+    let down = h.run_filled(0, &[10.0, 9.0, 8.0, 7.0]);
     assert!(
         down[..3].iter().all(Vec::is_empty),
         "no order while warming up"
@@ -116,16 +51,16 @@ fn oversold_buys_size_and_recovery_past_exit_sells_back_to_flat() {
     assert_eq!(h.position(0).quantity, 2.5);
 
     // RSI 33.3: above oversold but below exit, so the long is kept.
-    assert!(run_filled(&mut h, 0, &[8.0])[0].is_empty());
+    assert!(h.run_filled(0, &[8.0])[0].is_empty());
     // RSI 55.6 > 50: back to flat.
-    assert_eq!(flatten(&run_filled(&mut h, 0, &[9.0])), [(Side::Sell, 2.5)]);
+    assert_eq!(flatten(&h.run_filled(0, &[9.0])), [(Side::Sell, 2.5)]);
     assert_eq!(h.position(0).quantity, 0.0);
 }
 
 #[test]
 fn a_higher_exit_holds_the_long_longer() {
     let mut h = small(&[("exit", value(60.0))]);
-    let orders = run_filled(&mut h, 0, &[10.0, 9.0, 8.0, 7.0, 8.0, 9.0, 10.0]);
+    let orders = h.run_filled(0, &[10.0, 9.0, 8.0, 7.0, 8.0, 9.0, 10.0]);
     // Bought at RSI 0; kept at 33.3 and 55.6; sold at 70.4 > 60.
     assert_eq!(flatten(&orders), [(Side::Buy, 1.0), (Side::Sell, 1.0)]);
     assert_eq!(orders[3].len(), 1);
@@ -136,20 +71,20 @@ fn a_higher_exit_holds_the_long_longer() {
 fn a_lower_oversold_waits_for_a_deeper_dip() {
     // Two losses of 1 and a gain of 0.5: average gain 1/6, loss 2/3, RSI 20.
     let closes = [10.0, 9.0, 8.0, 8.5];
-    assert_eq!(flatten(&run_filled(&mut small(&[]), 0, &closes)).len(), 1);
+    assert_eq!(flatten(&small(&[]).run_filled(0, &closes)).len(), 1);
     let strict = &mut small(&[("oversold", value(15.0))]);
-    assert!(flatten(&run_filled(strict, 0, &closes)).is_empty());
+    assert!(flatten(&strict.run_filled(0, &closes)).is_empty());
 }
 
 #[test]
 fn allow_short_sells_overbought_and_covers_below_exit() {
     let mut h = small(&[("allow_short", value(true))]);
     // Three gains: RSI 100 > 70.
-    let up = run_filled(&mut h, 0, &[10.0, 11.0, 12.0, 13.0]);
+    let up = h.run_filled(0, &[10.0, 11.0, 12.0, 13.0]);
     assert_eq!(flatten(&up), [(Side::Sell, 1.0)]);
     assert_eq!(h.position(0).quantity, -1.0);
     // RSI 66.7: still above exit, the short is kept; then 44.4 < 50: covered.
-    let down = run_filled(&mut h, 0, &[12.0, 11.0]);
+    let down = h.run_filled(0, &[12.0, 11.0]);
     assert!(down[0].is_empty());
     assert_eq!(flatten(&down), [(Side::Buy, 1.0)]);
     assert_eq!(h.position(0).quantity, 0.0);
@@ -158,7 +93,7 @@ fn allow_short_sells_overbought_and_covers_below_exit() {
 #[test]
 fn long_only_ignores_overbought() {
     let rising: Vec<f64> = (0..50).map(|i| 100.0 + i as f64).collect();
-    assert!(flatten(&run_filled(&mut small(&[]), 0, &rising)).is_empty());
+    assert!(flatten(&small(&[]).run_filled(0, &rising)).is_empty());
 }
 
 #[test]
@@ -166,14 +101,14 @@ fn a_jump_from_oversold_to_overbought_flips_long_to_short_in_one_order() {
     let closes = [10.0, 9.0, 8.0, 7.0, 20.0]; // RSI 0, then 86.7
     let mut short = small(&[("allow_short", value(true)), ("size", value(1.5))]);
     assert_eq!(
-        flatten(&run_filled(&mut short, 0, &closes)),
+        flatten(&short.run_filled(0, &closes)),
         [(Side::Buy, 1.5), (Side::Sell, 3.0)]
     );
     assert_eq!(short.position(0).quantity, -1.5);
 
     let mut long_only = small(&[]);
     assert_eq!(
-        flatten(&run_filled(&mut long_only, 0, &closes)),
+        flatten(&long_only.run_filled(0, &closes)),
         [(Side::Buy, 1.0), (Side::Sell, 1.0)]
     );
 }
@@ -184,7 +119,7 @@ fn first_order_comes_exactly_after_the_reported_warmup() {
     let warmup = h.describe().warmup_bars as usize;
     assert_eq!(warmup, 15);
     let falling: Vec<f64> = (0..30).map(|i| 100.0 - i as f64).collect();
-    let orders = run_filled(&mut h, 0, &falling);
+    let orders = h.run_filled(0, &falling);
     assert!(orders[..warmup - 1].iter().all(Vec::is_empty));
     assert_eq!(orders[warmup - 1].len(), 1);
     assert_eq!(flatten(&orders).len(), 1, "held while the RSI stays low");
@@ -229,14 +164,14 @@ fn symbols_keep_separate_rsis() {
 fn bars_of_unknown_symbols_are_ignored() {
     let closes = swinging(7, 300);
     let mut clean = harness(&[]);
-    let expected = run_filled(&mut clean, 0, &closes);
+    let expected = clean.run_filled(0, &closes);
     assert!(!flatten(&expected).is_empty());
 
     let mut noisy = harness(&[]);
     let mut got = Vec::new();
     for (i, &close) in closes.iter().enumerate() {
         assert!(noisy.on_close(3, 1000.0 - i as f64).is_empty());
-        got.extend(run_filled(&mut noisy, 0, &[close]));
+        got.extend(noisy.run_filled(0, &[close]));
     }
     assert_eq!(got, expected);
 }
@@ -244,49 +179,25 @@ fn bars_of_unknown_symbols_are_ignored() {
 #[test]
 fn non_finite_closes_are_skipped_without_poisoning_the_rsi() {
     let closes = swinging(11, 300);
-    let expected = run_filled(&mut harness(&[]), 0, &closes);
+    let expected = harness(&[]).run_filled(0, &closes);
 
     let mut h = harness(&[]);
-    let mut got = run_filled(&mut h, 0, &closes[..100]);
+    let mut got = h.run_filled(0, &closes[..100]);
     assert!(h.on_close(0, f64::NAN).is_empty());
     assert!(h.on_close(0, f64::NEG_INFINITY).is_empty());
-    let warnings = h
-        .logs()
-        .into_iter()
-        .filter(|(l, _)| *l == LogLevel::Warn)
-        .count();
-    assert_eq!(warnings, 2);
-    got.extend(run_filled(&mut h, 0, &closes[100..]));
+    assert_eq!(h.logs_at(LogLevel::Warn).len(), 2);
+    got.extend(h.run_filled(0, &closes[100..]));
     assert_eq!(flatten(&got), flatten(&expected));
 }
 
 // --- activity on synthetic markets ----------------------------------------
 
-/// Feeds `closes` (filling at the close) and counts (entries, busy bars):
-/// an entry is a bar after which the position is open on a side it was not
-/// on before (flat to long, long to short, ...).
-fn activity(h: &mut Harness<RsiReversion>, closes: &[f64]) -> (usize, usize) {
-    let (mut entries, mut busy) = (0, 0);
-    for &close in closes {
-        let before = h.position(0).quantity;
-        let orders = run_filled(h, 0, &[close]).remove(0);
-        let after = h.position(0).quantity;
-        if after != 0.0 && (before == 0.0 || (before > 0.0) != (after > 0.0)) {
-            entries += 1;
-        }
-        busy += usize::from(!orders.is_empty());
-    }
-    (entries, busy)
-}
-
 #[test]
 fn trades_a_random_walk_but_stays_silent_on_most_bars() {
     for allow_short in [false, true] {
         let closes = random_walk(42, 10_000);
-        let (entries, busy) = activity(
-            &mut harness(&[("allow_short", value(allow_short))]),
-            &closes,
-        );
+        let activity = harness(&[("allow_short", value(allow_short))]).activity(0, &closes);
+        let (entries, busy) = (activity.entries, activity.busy_bars);
         assert!(
             entries >= 10,
             "allow_short={allow_short}: only {entries} entries"
@@ -302,10 +213,8 @@ fn trades_a_random_walk_but_stays_silent_on_most_bars() {
 fn trades_a_mean_reverting_market_often_but_not_on_most_bars() {
     let closes = swinging(5, 10_000);
     for allow_short in [false, true] {
-        let (entries, busy) = activity(
-            &mut harness(&[("allow_short", value(allow_short))]),
-            &closes,
-        );
+        let activity = harness(&[("allow_short", value(allow_short))]).activity(0, &closes);
+        let (entries, busy) = (activity.entries, activity.busy_bars);
         assert!(
             entries >= 100,
             "allow_short={allow_short}: only {entries} entries"
@@ -321,7 +230,7 @@ fn trades_a_mean_reverting_market_often_but_not_on_most_bars() {
 fn buys_every_dip_and_sells_every_recovery_of_a_swinging_market() {
     let mut closes = triangle(10, 20);
     closes.extend((1..=20).map(|i| 100.0 + i as f64)); // a last recovery
-    let orders = flatten(&run_filled(&mut harness(&[]), 0, &closes));
+    let orders = flatten(&harness(&[]).run_filled(0, &closes));
     let expected: Vec<_> = (0..10)
         .flat_map(|_| [(Side::Buy, 1.0), (Side::Sell, 1.0)])
         .collect();
@@ -332,39 +241,7 @@ fn buys_every_dip_and_sells_every_recovery_of_a_swinging_market() {
 
 #[test]
 fn readme_parameter_table_matches_the_code() {
-    let readme = include_str!("../README.md");
-    let rows: Vec<(String, String, String)> = readme
-        .lines()
-        .filter(|l| l.starts_with("| `"))
-        .map(|l| {
-            let cells: Vec<&str> = l.split('|').map(|c| c.trim().trim_matches('`')).collect();
-            (
-                cells[1].to_owned(),
-                cells[2].to_owned(),
-                cells[3].to_owned(),
-            )
-        })
-        .collect();
-    let specs: Vec<(String, String, String)> =
-        <RsiReversionParams as sandbar_guest::Params>::specs()
-            .into_iter()
-            .map(|s| {
-                let kind = match s.kind {
-                    ParamKind::Int => "int",
-                    ParamKind::Float => "float",
-                    ParamKind::Boolean => "bool",
-                    ParamKind::Text => "text",
-                };
-                let default = match s.default {
-                    ParamValue::Int(v) => v.to_string(),
-                    ParamValue::Float(v) => format!("{v:?}"),
-                    ParamValue::Boolean(v) => v.to_string(),
-                    ParamValue::Text(v) => v,
-                };
-                (s.name, kind.to_owned(), default)
-            })
-            .collect();
-    assert_eq!(rows, specs);
+    assert_readme_params::<RsiReversionParams>(include_str!("../README.md"));
 }
 
 #[test]
@@ -381,8 +258,7 @@ fn defaults_are_accepted_and_documented() {
         ),
         (14, 30.0, 70.0, 50.0, 1.0, false)
     );
-    let mut h = Harness::<RsiReversion>::new(&["BTCUSD"]);
-    assert_eq!(h.init(&[]), Ok(()));
+    Harness::<RsiReversion>::with_defaults(&["BTCUSD"]);
 }
 
 #[test]
@@ -392,13 +268,8 @@ fn describe_reports_name_params_defaults_and_warmup() {
     assert_eq!(info.version, "0.1.0");
     assert!(info.description.contains("RSI"), "{}", info.description);
     assert_eq!(info.warmup_bars, 15);
-    let specs: Vec<_> = info
-        .params
-        .iter()
-        .map(|s| (s.name.as_str(), s.kind, s.default.clone()))
-        .collect();
     assert_eq!(
-        specs,
+        described_params(&info),
         [
             ("period", ParamKind::Int, ParamValue::Int(14)),
             ("oversold", ParamKind::Float, ParamValue::Float(30.0)),
@@ -412,7 +283,6 @@ fn describe_reports_name_params_defaults_and_warmup() {
             ),
         ]
     );
-    assert!(info.params.iter().all(|s| !s.description.is_empty()));
 }
 
 #[test]
@@ -495,23 +365,6 @@ fn misspelled_and_mistyped_params_are_refused_by_the_sdk() {
 
 // --- hot swap -------------------------------------------------------------
 
-/// Feeds `closes` to `h`, filling at the close, and mirrors the fills into
-/// `mirror` so their host-side positions match.
-fn feed_and_mirror(
-    h: &mut Harness<RsiReversion>,
-    mirror: &mut [&mut Harness<RsiReversion>],
-    closes: &[f64],
-) {
-    for &close in closes {
-        for order in h.on_close(0, close) {
-            h.fill(&order, close);
-            for m in mirror.iter_mut() {
-                m.fill(&order, close);
-            }
-        }
-    }
-}
-
 #[test]
 fn snapshot_restored_into_a_fresh_instance_continues_identically() {
     let params = [("period", value(10u32)), ("allow_short", value(true))];
@@ -524,7 +377,7 @@ fn snapshot_restored_into_a_fresh_instance_continues_identically() {
     let (mut split, mut held) = (0, 0);
     while split < 400 || held <= 12 {
         let before = a.position(0).quantity;
-        feed_and_mirror(&mut a, &mut [&mut b, &mut cold], &closes[split..=split]);
+        a.run_filled_mirrored(0, &closes[split..=split], &mut [&mut b, &mut cold]);
         let after = a.position(0).quantity;
         held = if after != 0.0 && after == before {
             held + 1
@@ -543,37 +396,37 @@ fn snapshot_restored_into_a_fresh_instance_continues_identically() {
         "the snapshot carries all the state"
     );
 
-    let next_a = run_filled(&mut a, 0, after);
-    let next_b = run_filled(&mut b, 0, after);
+    let next_a = a.run_filled(0, after);
+    let next_b = b.run_filled(0, after);
     assert!(!flatten(&next_a).is_empty());
     assert_eq!(next_a, next_b);
 
     // Without the snapshot the RSI starts cold, misses the open trade and
     // closes it early.
-    assert_ne!(run_filled(&mut cold, 0, after), next_a);
+    assert_ne!(cold.run_filled(0, after), next_a);
 }
 
 #[test]
 fn restore_with_shorting_switched_off_covers_the_short() {
     let closes = [10.0, 11.0, 12.0, 13.0];
     let mut a = small(&[("allow_short", value(true))]);
-    let orders = run_filled(&mut a, 0, &closes);
+    let orders = a.run_filled(0, &closes);
     assert_eq!(a.position(0).quantity, -1.0);
 
     let mut b = small(&[]);
     b.fill(&orders[3][0], 13.0);
     b.restore(a.snapshot()).unwrap();
     // RSI still 100: the new parameters no longer allow the short.
-    assert_eq!(flatten(&run_filled(&mut b, 0, &[14.0])), [(Side::Buy, 1.0)]);
+    assert_eq!(flatten(&b.run_filled(0, &[14.0])), [(Side::Buy, 1.0)]);
     // And it is then really flat: an oversold dip buys again.
-    let dip = run_filled(&mut b, 0, &[5.0, 4.0]);
+    let dip = b.run_filled(0, &[5.0, 4.0]);
     assert_eq!(flatten(&dip), [(Side::Buy, 1.0)]);
 }
 
 #[test]
 fn restore_refuses_another_period_and_other_symbols() {
     let mut a = small(&[]);
-    run_filled(&mut a, 0, &[1.0, 2.0, 3.0]);
+    a.run_filled(0, &[1.0, 2.0, 3.0]);
     let snapshot = a.snapshot();
 
     assert_eq!(

@@ -19,7 +19,7 @@
 //! ```
 
 use sandbar_guest::indicators::{Cross, CrossDetector, Sma};
-use sandbar_guest::{Bar, Orders, ParamError, PerSymbol, Position, Strategy, log, params};
+use sandbar_guest::{Bar, Orders, ParamError, PerSymbol, Position, Strategy, checks, log, params};
 use serde::{Deserialize, Serialize};
 
 #[cfg(test)]
@@ -82,12 +82,7 @@ pub struct SmaCross {
 
 impl SmaCross {
     fn validate(p: &SmaCrossParams) -> Result<(), ParamError> {
-        if p.fast == 0 {
-            return Err(ParamError::invalid(
-                "fast",
-                "must be at least 1 (got 0); the default is 10",
-            ));
-        }
+        checks::min_period("fast", p.fast, 1, "the default is 10")?;
         if p.fast >= p.slow {
             return Err(ParamError::invalid(
                 "fast",
@@ -97,25 +92,13 @@ impl SmaCross {
                 ),
             ));
         }
-        if p.slow > MAX_PERIOD {
-            return Err(ParamError::invalid(
-                "slow",
-                format!(
-                    "must be at most {MAX_PERIOD} bars (got {}); use a coarser bar size for longer lookbacks",
-                    p.slow
-                ),
-            ));
-        }
-        if p.size <= 0.0 || !p.size.is_finite() {
-            return Err(ParamError::invalid(
-                "size",
-                format!(
-                    "must be a number greater than 0 (got {}); to sell short, set allow_short = true",
-                    p.size
-                ),
-            ));
-        }
-        Ok(())
+        checks::max_period(
+            "slow",
+            p.slow,
+            MAX_PERIOD,
+            "use a coarser bar size for longer lookbacks",
+        )?;
+        checks::positive("size", p.size, "to sell short, set allow_short = true")
     }
 
     fn target(&self, trend: Trend) -> f64 {
@@ -162,8 +145,7 @@ impl Strategy for SmaCross {
         let Some(st) = self.state.per_symbol.get_mut(bar.symbol) else {
             return; // not one of our symbols
         };
-        if !bar.close.is_finite() {
-            log::warn(&format!("bar {} has a non-finite close; ignored", bar.seq));
+        if !checks::finite_prices(bar, "close", &[bar.close]) {
             return;
         }
         let fast = st.fast.update(bar.close);
@@ -195,26 +177,15 @@ impl Strategy for SmaCross {
     }
 
     fn restore_state(&mut self, state: SmaCrossState) -> Result<(), String> {
-        if state.symbols != self.state.symbols {
-            return Err(format!(
-                "snapshot was taken for symbols {:?}, this instance trades {:?}; warm up from history instead",
-                state.symbols, self.state.symbols
-            ));
-        }
-        if (state.fast, state.slow) != (self.params.fast, self.params.slow) {
-            return Err(format!(
-                "snapshot was taken with fast={}, slow={}, this instance runs fast={}, slow={}; \
-                 its averages do not carry over, warm up from history instead",
-                state.fast, state.slow, self.params.fast, self.params.slow
-            ));
-        }
-        if state.per_symbol.len() != state.symbols.len() {
-            return Err(format!(
-                "snapshot is inconsistent: {} symbol states for {} symbols",
-                state.per_symbol.len(),
-                state.symbols.len()
-            ));
-        }
+        checks::snapshot_symbols(&state.symbols, &self.state.symbols)?;
+        checks::snapshot_params(
+            &[
+                ("fast", state.fast, self.params.fast),
+                ("slow", state.slow, self.params.slow),
+            ],
+            "its averages do not carry over",
+        )?;
+        checks::snapshot_per_symbol(&state.per_symbol, &state.symbols)?;
         self.state = state;
         Ok(())
     }

@@ -1,10 +1,11 @@
 use super::*;
-use sandbar_guest::{Harness, LogLevel, Order, ParamKind, ParamValue, Side, value};
+use sandbar_guest::testing::{
+    assert_readme_params, described_params, flatten, random_walk, triangle,
+};
+use sandbar_guest::{Harness, LogLevel, ParamKind, ParamValue, Side, value};
 
 fn harness(params: &[(&str, ParamValue)]) -> Harness<SmaCross> {
-    let mut h = Harness::<SmaCross>::new(&["BTCUSD"]);
-    h.init(params).expect("params accepted");
-    h
+    Harness::with_params(&["BTCUSD"], params)
 }
 
 /// fast=2, slow=4: warmed up on the 4th bar.
@@ -15,73 +16,7 @@ fn small(extra: &[(&str, ParamValue)]) -> Harness<SmaCross> {
 }
 
 fn init_err(params: &[(&str, ParamValue)]) -> String {
-    let mut h = Harness::<SmaCross>::new(&["BTCUSD"]);
-    h.init(params).expect_err("params refused")
-}
-
-/// Feeds closes of `symbol`, filling every order at the bar's close.
-/// Returns the orders of each bar.
-fn run_filled(h: &mut Harness<SmaCross>, symbol: u32, closes: &[f64]) -> Vec<Vec<Order>> {
-    closes
-        .iter()
-        .map(|&close| {
-            let orders = h.on_close(symbol, close);
-            for order in &orders {
-                h.fill(order, close);
-            }
-            orders
-        })
-        .collect()
-}
-
-fn flatten(per_bar: &[Vec<Order>]) -> Vec<(Side, f64)> {
-    per_bar
-        .iter()
-        .flatten()
-        .map(|o| (o.side, o.quantity))
-        .collect()
-}
-
-/// A tiny deterministic generator: no dependency, same numbers everywhere.
-struct Lcg(u64);
-
-impl Lcg {
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn random_walk(seed: u64, bars: usize) -> Vec<f64> {
-    let mut lcg = Lcg(seed);
-    let mut close = 100.0;
-    (0..bars)
-        .map(|_| {
-            close *= 1.0 + 0.01 * (lcg.unit() - 0.5);
-            close
-        })
-        .collect()
-}
-
-/// Up `leg` bars by 1, then down `leg` bars by 1, `cycles` times.
-fn triangle(cycles: usize, leg: usize) -> Vec<f64> {
-    let mut out = Vec::new();
-    let mut price = 100.0;
-    for _ in 0..cycles {
-        for _ in 0..leg {
-            price += 1.0;
-            out.push(price);
-        }
-        for _ in 0..leg {
-            price -= 1.0;
-            out.push(price);
-        }
-    }
-    out
+    Harness::<SmaCross>::init_error(&["BTCUSD"], params)
 }
 
 // --- signal logic ---------------------------------------------------------
@@ -89,7 +24,7 @@ fn triangle(cycles: usize, leg: usize) -> Vec<f64> {
 #[test]
 fn rising_prices_buy_size_then_falling_prices_sell_back_to_flat() {
     let mut h = small(&[("size", value(2.5))]);
-    let up = run_filled(&mut h, 0, &[10.0, 11.0, 12.0, 13.0, 14.0, 15.0]);
+    let up = h.run_filled(0, &[10.0, 11.0, 12.0, 13.0, 14.0, 15.0]);
     assert!(
         up[..3].iter().all(Vec::is_empty),
         "no order while warming up"
@@ -98,7 +33,7 @@ fn rising_prices_buy_size_then_falling_prices_sell_back_to_flat() {
     assert_eq!(up[3].len(), 1, "the buy comes on the 4th bar");
     assert_eq!(h.position(0).quantity, 2.5);
 
-    let down = run_filled(&mut h, 0, &[14.0, 13.0, 12.0, 11.0, 10.0, 9.0]);
+    let down = h.run_filled(0, &[14.0, 13.0, 12.0, 11.0, 10.0, 9.0]);
     assert_eq!(flatten(&down), [(Side::Sell, 2.5)]);
     assert_eq!(h.position(0).quantity, 0.0);
 }
@@ -106,12 +41,12 @@ fn rising_prices_buy_size_then_falling_prices_sell_back_to_flat() {
 #[test]
 fn allow_short_flips_between_long_and_short() {
     let mut h = small(&[("allow_short", value(true)), ("size", value(2.0))]);
-    let up = run_filled(&mut h, 0, &[10.0, 11.0, 12.0, 13.0]);
+    let up = h.run_filled(0, &[10.0, 11.0, 12.0, 13.0]);
     assert_eq!(flatten(&up), [(Side::Buy, 2.0)]);
-    let down = run_filled(&mut h, 0, &[12.0, 11.0, 10.0, 9.0]);
+    let down = h.run_filled(0, &[12.0, 11.0, 10.0, 9.0]);
     assert_eq!(flatten(&down), [(Side::Sell, 4.0)]);
     assert_eq!(h.position(0).quantity, -2.0);
-    let up = run_filled(&mut h, 0, &[10.0, 11.0, 12.0, 13.0]);
+    let up = h.run_filled(0, &[10.0, 11.0, 12.0, 13.0]);
     assert_eq!(flatten(&up), [(Side::Buy, 4.0)]);
     assert_eq!(h.position(0).quantity, 2.0);
 }
@@ -120,10 +55,10 @@ fn allow_short_flips_between_long_and_short() {
 fn long_only_stays_flat_in_a_downtrend_but_short_sells_it() {
     let falling: Vec<f64> = (0..40).map(|i| 100.0 - i as f64).collect();
     let mut long_only = Harness::<SmaCross>::with_defaults(&["BTCUSD"]);
-    assert!(flatten(&run_filled(&mut long_only, 0, &falling)).is_empty());
+    assert!(flatten(&long_only.run_filled(0, &falling)).is_empty());
 
     let mut short = harness(&[("allow_short", value(true))]);
-    let orders = run_filled(&mut short, 0, &falling);
+    let orders = short.run_filled(0, &falling);
     assert_eq!(flatten(&orders), [(Side::Sell, 1.0)]);
     assert_eq!(orders[29].len(), 1, "sells on the 30th bar, once warmed up");
 }
@@ -134,7 +69,7 @@ fn first_order_comes_exactly_after_the_reported_warmup() {
     let warmup = h.describe().warmup_bars as usize;
     assert_eq!(warmup, 30);
     let rising: Vec<f64> = (0..40).map(|i| 100.0 + i as f64).collect();
-    let orders = run_filled(&mut h, 0, &rising);
+    let orders = h.run_filled(0, &rising);
     assert!(orders[..warmup - 1].iter().all(Vec::is_empty));
     assert_eq!(orders[warmup - 1].len(), 1);
 }
@@ -143,14 +78,14 @@ fn first_order_comes_exactly_after_the_reported_warmup() {
 fn a_tie_between_the_averages_keeps_the_position() {
     let mut h = small(&[]);
     assert_eq!(
-        flatten(&run_filled(&mut h, 0, &[10.0, 11.0, 12.0, 13.0])).len(),
+        flatten(&h.run_filled(0, &[10.0, 11.0, 12.0, 13.0])).len(),
         1
     );
     // Flat prices: the averages converge to a tie, which is not a cross.
-    let flat = run_filled(&mut h, 0, &[13.0; 10]);
+    let flat = h.run_filled(0, &[13.0; 10]);
     assert!(flatten(&flat).is_empty(), "{flat:?}");
     assert_eq!(h.position(0).quantity, 1.0);
-    let down = run_filled(&mut h, 0, &[12.0]);
+    let down = h.run_filled(0, &[12.0]);
     assert_eq!(flatten(&down), [(Side::Sell, 1.0)]);
 }
 
@@ -158,10 +93,10 @@ fn a_tie_between_the_averages_keeps_the_position() {
 fn a_tie_on_the_first_warmed_up_bar_counts_as_down() {
     let flat = [10.0; 6];
     let mut short = small(&[("allow_short", value(true))]);
-    let orders = run_filled(&mut short, 0, &flat);
+    let orders = short.run_filled(0, &flat);
     assert_eq!(flatten(&orders), [(Side::Sell, 1.0)]);
     assert_eq!(orders[3].len(), 1);
-    assert!(flatten(&run_filled(&mut small(&[]), 0, &flat)).is_empty());
+    assert!(flatten(&small(&[]).run_filled(0, &flat)).is_empty());
 }
 
 #[test]
@@ -187,7 +122,7 @@ fn orders_are_market_orders_for_the_bars_symbol() {
     let mut h = Harness::<SmaCross>::new(&["BTCUSD", "ETHUSD"]);
     h.init(&[("fast", value(2u32)), ("slow", value(4u32))])
         .unwrap();
-    let orders = run_filled(&mut h, 1, &[10.0, 11.0, 12.0, 13.0]);
+    let orders = h.run_filled(1, &[10.0, 11.0, 12.0, 13.0]);
     let order = &orders[3][0];
     assert_eq!(order.symbol, 1);
     assert_eq!(order.kind, sandbar_guest::OrderKind::Market);
@@ -216,7 +151,7 @@ fn symbols_keep_separate_averages() {
 fn bars_of_unknown_symbols_are_ignored() {
     let closes = random_walk(7, 300);
     let mut clean = small(&[]);
-    let expected = run_filled(&mut clean, 0, &closes);
+    let expected = clean.run_filled(0, &closes);
     assert!(!flatten(&expected).is_empty());
 
     let mut noisy = small(&[]);
@@ -224,11 +159,7 @@ fn bars_of_unknown_symbols_are_ignored() {
     for (i, &close) in closes.iter().enumerate() {
         // A symbol index the strategy was not given, with wild prices.
         assert!(noisy.on_close(5, 1000.0 - i as f64).is_empty());
-        let orders = noisy.on_close(0, close);
-        for order in &orders {
-            noisy.fill(order, close);
-        }
-        got.push(orders);
+        got.extend(noisy.run_filled(0, &[close]));
     }
     assert_eq!(got, expected);
 }
@@ -237,49 +168,26 @@ fn bars_of_unknown_symbols_are_ignored() {
 fn non_finite_closes_are_skipped_without_poisoning_the_averages() {
     let closes = random_walk(11, 200);
     let mut clean = small(&[]);
-    let expected = run_filled(&mut clean, 0, &closes);
+    let expected = clean.run_filled(0, &closes);
 
     let mut h = small(&[]);
-    let mut got = run_filled(&mut h, 0, &closes[..50]);
+    let mut got = h.run_filled(0, &closes[..50]);
     assert!(h.on_close(0, f64::NAN).is_empty());
     assert!(h.on_close(0, f64::INFINITY).is_empty());
-    let logs = h.logs();
-    assert_eq!(
-        logs.iter()
-            .filter(|(level, _)| *level == LogLevel::Warn)
-            .count(),
-        2
-    );
-    got.extend(run_filled(&mut h, 0, &closes[50..]));
+    assert_eq!(h.logs_at(LogLevel::Warn).len(), 2);
+    got.extend(h.run_filled(0, &closes[50..]));
     assert_eq!(flatten(&got), flatten(&expected));
 }
 
 // --- activity on synthetic markets ----------------------------------------
-
-/// Feeds `closes` (filling at the close) and counts (entries, busy bars):
-/// an entry is a bar after which the position is open on a side it was not
-/// on before (flat to long, long to short, ...).
-fn activity(h: &mut Harness<SmaCross>, closes: &[f64]) -> (usize, usize, Vec<Order>) {
-    let (mut entries, mut busy, mut all) = (0, 0, Vec::new());
-    for &close in closes {
-        let before = h.position(0).quantity;
-        let orders = run_filled(h, 0, &[close]).remove(0);
-        let after = h.position(0).quantity;
-        if after != 0.0 && (before == 0.0 || (before > 0.0) != (after > 0.0)) {
-            entries += 1;
-        }
-        busy += usize::from(!orders.is_empty());
-        all.extend(orders);
-    }
-    (entries, busy, all)
-}
 
 #[test]
 fn trades_a_random_walk_but_stays_silent_on_most_bars() {
     for allow_short in [false, true] {
         let closes = random_walk(42, 10_000);
         let mut h = harness(&[("allow_short", value(allow_short))]);
-        let (entries, busy, orders) = activity(&mut h, &closes);
+        let activity = h.activity(0, &closes);
+        let (entries, busy) = (activity.entries, activity.busy_bars);
         assert!(
             entries >= 10,
             "allow_short={allow_short}: only {entries} entries"
@@ -289,7 +197,7 @@ fn trades_a_random_walk_but_stays_silent_on_most_bars() {
             "allow_short={allow_short}: {busy} busy bars"
         );
         // Every order is a move between -size, 0 and size.
-        for o in &orders {
+        for o in &activity.orders {
             assert!(
                 o.quantity == 1.0 || (allow_short && o.quantity == 2.0),
                 "{o:?}"
@@ -302,7 +210,7 @@ fn trades_a_random_walk_but_stays_silent_on_most_bars() {
 fn follows_each_swing_of_a_trending_market_once() {
     let closes = triangle(10, 60);
     let mut h = Harness::<SmaCross>::with_defaults(&["BTCUSD"]);
-    let orders = flatten(&run_filled(&mut h, 0, &closes));
+    let orders = flatten(&h.run_filled(0, &closes));
     let buys = orders.iter().filter(|(s, _)| *s == Side::Buy).count();
     let sells = orders.iter().filter(|(s, _)| *s == Side::Sell).count();
     assert_eq!((buys, sells), (10, 10), "{orders:?}");
@@ -312,38 +220,7 @@ fn follows_each_swing_of_a_trending_market_once() {
 
 #[test]
 fn readme_parameter_table_matches_the_code() {
-    let readme = include_str!("../README.md");
-    let rows: Vec<(String, String, String)> = readme
-        .lines()
-        .filter(|l| l.starts_with("| `"))
-        .map(|l| {
-            let cells: Vec<&str> = l.split('|').map(|c| c.trim().trim_matches('`')).collect();
-            (
-                cells[1].to_owned(),
-                cells[2].to_owned(),
-                cells[3].to_owned(),
-            )
-        })
-        .collect();
-    let specs: Vec<(String, String, String)> = <SmaCrossParams as sandbar_guest::Params>::specs()
-        .into_iter()
-        .map(|s| {
-            let kind = match s.kind {
-                ParamKind::Int => "int",
-                ParamKind::Float => "float",
-                ParamKind::Boolean => "bool",
-                ParamKind::Text => "text",
-            };
-            let default = match s.default {
-                ParamValue::Int(v) => v.to_string(),
-                ParamValue::Float(v) => format!("{v:?}"),
-                ParamValue::Boolean(v) => v.to_string(),
-                ParamValue::Text(v) => v,
-            };
-            (s.name, kind.to_owned(), default)
-        })
-        .collect();
-    assert_eq!(rows, specs);
+    assert_readme_params::<SmaCrossParams>(include_str!("../README.md"));
 }
 
 #[test]
@@ -353,8 +230,7 @@ fn defaults_are_accepted_and_documented() {
         (p.fast, p.slow, p.size, p.allow_short),
         (10, 30, 1.0, false)
     );
-    let mut h = Harness::<SmaCross>::new(&["BTCUSD"]);
-    assert_eq!(h.init(&[]), Ok(()));
+    Harness::<SmaCross>::with_defaults(&["BTCUSD"]);
 }
 
 #[test]
@@ -364,13 +240,8 @@ fn describe_reports_name_params_defaults_and_warmup() {
     assert_eq!(info.version, "0.1.0");
     assert!(info.description.contains("SMA"), "{}", info.description);
     assert_eq!(info.warmup_bars, 30);
-    let specs: Vec<_> = info
-        .params
-        .iter()
-        .map(|s| (s.name.as_str(), s.kind, s.default.clone()))
-        .collect();
     assert_eq!(
-        specs,
+        described_params(&info),
         [
             ("fast", ParamKind::Int, ParamValue::Int(10)),
             ("slow", ParamKind::Int, ParamValue::Int(30)),
@@ -382,7 +253,6 @@ fn describe_reports_name_params_defaults_and_warmup() {
             ),
         ]
     );
-    assert!(info.params.iter().all(|s| !s.description.is_empty()));
 }
 
 #[test]
@@ -461,23 +331,6 @@ fn swap_params() -> Vec<(&'static str, ParamValue)> {
     ]
 }
 
-/// Feeds `closes` to `h`, filling at the close, and mirrors the fills into
-/// `mirror` so its host-side position matches.
-fn feed_and_mirror(
-    h: &mut Harness<SmaCross>,
-    mirror: &mut [&mut Harness<SmaCross>],
-    closes: &[f64],
-) {
-    for &close in closes {
-        for order in h.on_close(0, close) {
-            h.fill(&order, close);
-            for m in mirror.iter_mut() {
-                m.fill(&order, close);
-            }
-        }
-    }
-}
-
 #[test]
 fn snapshot_restored_into_a_fresh_instance_continues_identically() {
     let closes = random_walk(3, 800);
@@ -486,7 +339,7 @@ fn snapshot_restored_into_a_fresh_instance_continues_identically() {
     let mut a = harness(&swap_params());
     let mut b = harness(&swap_params());
     let mut cold = harness(&swap_params());
-    feed_and_mirror(&mut a, &mut [&mut b, &mut cold], before);
+    a.run_filled_mirrored(0, before, &mut [&mut b, &mut cold]);
     assert_ne!(
         a.position(0).quantity,
         0.0,
@@ -500,13 +353,13 @@ fn snapshot_restored_into_a_fresh_instance_continues_identically() {
         "the snapshot carries all the state"
     );
 
-    let next_a = run_filled(&mut a, 0, after);
-    let next_b = run_filled(&mut b, 0, after);
+    let next_a = a.run_filled(0, after);
+    let next_b = b.run_filled(0, after);
     assert!(!flatten(&next_a).is_empty());
     assert_eq!(next_a, next_b);
 
     // Without the snapshot the averages start cold and the orders differ.
-    let next_cold = run_filled(&mut cold, 0, after);
+    let next_cold = cold.run_filled(0, after);
     assert_ne!(next_cold, next_a);
 }
 
@@ -514,10 +367,10 @@ fn snapshot_restored_into_a_fresh_instance_continues_identically() {
 fn restore_applies_the_new_size_but_keeps_the_trend() {
     let mut a = small(&[]);
     let closes = [10.0, 11.0, 12.0, 13.0];
-    assert_eq!(flatten(&run_filled(&mut a, 0, &closes)).len(), 1);
+    assert_eq!(flatten(&a.run_filled(0, &closes)).len(), 1);
 
     let mut b = small(&[("size", value(3.0))]);
-    b.fill(&run_filled(&mut small(&[]), 0, &closes)[3][0], 13.0);
+    b.fill(&small(&[]).run_filled(0, &closes)[3][0], 13.0);
     b.restore(a.snapshot()).unwrap();
     let orders = b.on_close(0, 14.0);
     assert_eq!(orders.len(), 1);
@@ -527,7 +380,7 @@ fn restore_applies_the_new_size_but_keeps_the_trend() {
 #[test]
 fn restore_refuses_other_lookbacks_and_other_symbols() {
     let mut a = small(&[]);
-    run_filled(&mut a, 0, &[1.0, 2.0, 3.0]);
+    a.run_filled(0, &[1.0, 2.0, 3.0]);
     let snapshot = a.snapshot();
 
     let mut other_periods = harness(&[("fast", value(2u32)), ("slow", value(5u32))]);
