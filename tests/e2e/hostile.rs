@@ -160,10 +160,25 @@ fn an_endless_loop_in_on_bar_runs_out_of_fuel_and_is_quarantined() {
 
 #[test]
 fn a_loop_that_fuel_does_not_stop_overruns_its_deadline() {
-    // Fuel enough for hours: the wall-clock deadline is what stops it.
-    let mut sandbox = start_with_limits(
-        "loop",
-        "fuel_per_bar = 1_000_000_000_000\ndeadline_us = 100_000",
+    // Its own [strategy.limits]: fuel enough for hours, so the wall-clock
+    // deadline is what stops it. The healthy strategy keeps the defaults.
+    let mut sandbox = Sandbox::new();
+    std::fs::copy(component("hostile"), sandbox.path("dist/hostile.wasm")).unwrap();
+    let block = format!(
+        "{}[strategy.limits]\nfuel_per_bar = 1_000_000_000_000\ndeadline_us = 100_000\n",
+        hostile_block("loop", 300)
+    );
+    sandbox.write_config(&SandboxConfig {
+        extra_strategies: &block,
+        ..SandboxConfig::default()
+    });
+    sandbox.start().unwrap();
+    let hostile = sandbox.runtime().generation("hostile").unwrap();
+    let audit = sandbox.runtime().generation("audit").unwrap();
+    assert_eq!(hostile.recipe.limits.fuel_per_call, 1_000_000_000_000);
+    assert_eq!(
+        audit.recipe.limits.fuel_per_call, 5_000_000,
+        "overrides stay with their strategy"
     );
     let traps = run_until_quarantined(&mut sandbox);
     assert_trapped_three_times(&traps, TrapKind::Deadline, "interrupt");

@@ -38,6 +38,8 @@ pub struct StrategyChange {
     pub params: bool,
     /// The effective symbols differ.
     pub symbols: bool,
+    /// `[strategy.limits]` differs.
+    pub limits: bool,
     /// `enabled` flipped. Always false in [`diff`]'s output, where a flip is
     /// reported through `added`/`removed` instead, so that `changed` only
     /// holds strategies that keep running.
@@ -86,10 +88,11 @@ pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
             id: s.id.clone(),
             artifact: o.wasm != s.wasm || o.sha256 != s.sha256,
             params: o.params != s.params,
+            limits: o.limits != s.limits,
             symbols: old.symbols_of(o) != new.symbols_of(s),
             enabled: false,
         };
-        if change.artifact || change.params || change.symbols {
+        if change.artifact || change.params || change.symbols || change.limits {
             changed.push(change);
         }
     }
@@ -240,6 +243,17 @@ enabled = false
     }
 
     #[test]
+    fn a_strategy_limits_change_is_its_own_change() {
+        let d = diff_to(&BASE.replace(
+            "fast = 10\n",
+            "fast = 10\n[strategy.limits]\nfuel_per_bar = 9\n",
+        ));
+        assert_eq!(d.changed.len(), 1);
+        assert!(d.changed[0].limits && !d.changed[0].params && !d.changed[0].artifact);
+        assert!(!d.limits_changed, "the global [limits] did not change");
+    }
+
+    #[test]
     fn params_only_change() {
         let d = diff_to(&BASE.replace("fast = 10", "fast = 12"));
         assert_eq!(
@@ -249,6 +263,7 @@ enabled = false
                 artifact: false,
                 params: true,
                 symbols: false,
+                limits: false,
                 enabled: false
             }]
         );

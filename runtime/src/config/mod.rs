@@ -55,8 +55,8 @@ pub use defaults::EMBEDDED_DEFAULT_TOML;
 pub use diff::{ConfigDiff, StrategyChange, diff};
 pub use error::ConfigError;
 pub use schema::{
-    BrokerKind, BrokerSection, Config, FeedKind, FeedSection, HotReloadSection, LimitsSection,
-    Profile, RuntimeSection, StrategyConfig,
+    BrokerKind, BrokerSection, Config, FeedKind, FeedSection, HotReloadSection, LimitsOverride,
+    LimitsSection, Profile, RuntimeSection, StrategyConfig,
 };
 
 use source::SourceMap;
@@ -133,6 +133,11 @@ impl Config {
 
     /// Whether loads check `sha256` (`!hot_reload.skip_hash_verification`;
     /// always true in prod, which validation enforces).
+    /// The limits `strategy` runs under: its `[strategy.limits]` over `[limits]`.
+    pub fn limits_of(&self, strategy: &StrategyConfig) -> crate::Limits {
+        strategy.limits.over(&self.limits).to_limits()
+    }
+
     pub fn verify_hashes(&self) -> bool {
         !self.hot_reload.skip_hash_verification
     }

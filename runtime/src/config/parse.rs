@@ -105,6 +105,9 @@ fn known_keys(table: &KeyPath) -> Option<&'static [&'static str]> {
         [] => Some(fields_of::<Config>()),
         [Seg::Key(name)] => section_keys(name),
         [Seg::Key(s), Seg::Index(_)] if s == "strategy" => Some(fields_of::<StrategyConfig>()),
+        [Seg::Key(s), Seg::Index(_), Seg::Key(l)] if s == "strategy" && l == "limits" => {
+            Some(fields_of::<super::schema::LimitsOverride>())
+        }
         _ => None,
     }
 }

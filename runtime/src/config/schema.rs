@@ -244,6 +244,44 @@ pub struct StrategyConfig {
     /// `[strategy.params]`: integers, floats, booleans and strings passed to `init`.
     #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
     pub params: toml::Table,
+    /// `[strategy.limits]`: this strategy's own values for any `[limits]` key
+    /// except `max_component_mb`; the rest come from `[limits]`.
+    #[serde(default, skip_serializing_if = "LimitsOverride::is_empty")]
+    pub limits: LimitsOverride,
+}
+
+/// `[strategy.limits]`: per-strategy overrides of `[limits]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsOverride {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuel_per_bar: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_us: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_orders_per_bar: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_snapshot_kb: Option<u64>,
+}
+
+impl LimitsOverride {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// These overrides applied over `global`.
+    pub fn over(&self, global: &LimitsSection) -> LimitsSection {
+        LimitsSection {
+            fuel_per_bar: self.fuel_per_bar.unwrap_or(global.fuel_per_bar),
+            deadline_us: self.deadline_us.unwrap_or(global.deadline_us),
+            memory_mb: self.memory_mb.unwrap_or(global.memory_mb),
+            max_orders_per_bar: self.max_orders_per_bar.unwrap_or(global.max_orders_per_bar),
+            max_snapshot_kb: self.max_snapshot_kb.unwrap_or(global.max_snapshot_kb),
+            max_component_mb: global.max_component_mb,
+        }
+    }
 }
 
 fn default_true() -> bool {
@@ -260,6 +298,7 @@ impl StrategyConfig {
             symbols: Vec::new(),
             enabled: true,
             params: toml::Table::new(),
+            limits: LimitsOverride::default(),
         }
     }
 

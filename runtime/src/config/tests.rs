@@ -343,3 +343,40 @@ fn odd_inputs_get_located_errors_with_hints() {
         assert!(!error.message.is_empty());
     }
 }
+
+#[test]
+fn strategy_limits_override_the_global_ones_for_that_strategy_only() {
+    let config = parse(
+        "[limits]\nfuel_per_bar = 1000\nmemory_mb = 8\n\
+         [[strategy]]\nid = \"a\"\nwasm = \"a.wasm\"\n[strategy.limits]\ndeadline_us = 7\nmemory_mb = 2\n\
+         [[strategy]]\nid = \"b\"\nwasm = \"b.wasm\"\n",
+    );
+    let a = config.limits_of(config.strategy("a").unwrap());
+    let b = config.limits_of(config.strategy("b").unwrap());
+    assert_eq!(
+        (a.fuel_per_call, a.deadline.as_micros(), a.memory_bytes),
+        (1000, 7, 2 << 20)
+    );
+    assert_eq!((b.fuel_per_call, b.memory_bytes), (1000, 8 << 20));
+    assert_eq!(b.deadline.as_micros(), 50_000);
+}
+
+#[test]
+fn strategy_limits_are_checked_like_global_ones() {
+    let text = "[[strategy]]\nid = \"a\"\nwasm = \"a.wasm\"\n[strategy.limits]\nmemory_mb = 0\n";
+    let error = Config::parse(text, Path::new("s.toml")).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "s.toml:5:1: `memory_mb` in [strategy.limits] of strategy `a` must be between 1 and 4096 (the most a wasm32 memory can hold), not 0\n  hint: the default is 64"
+    );
+    let typo =
+        "[[strategy]]\nid = \"a\"\nwasm = \"a.wasm\"\n[strategy.limits]\nfuel_per_barr = 5\n";
+    let error = Config::parse(typo, Path::new("s.toml")).unwrap_err();
+    assert!(
+        error.to_string().contains("did you mean `fuel_per_bar`?"),
+        "{error}"
+    );
+    let global_only =
+        "[[strategy]]\nid = \"a\"\nwasm = \"a.wasm\"\n[strategy.limits]\nmax_component_mb = 5\n";
+    assert!(Config::parse(global_only, Path::new("s.toml")).is_err());
+}

@@ -82,49 +82,7 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
     }
 
     // [limits]
-    let limits = &config.limits;
-    if limits.fuel_per_bar == 0 {
-        return fail(
-            key("limits", "fuel_per_bar"),
-            "`fuel_per_bar` in [limits] must be at least 1, not 0".into(),
-            Some(format!(
-                "without fuel every call traps at once; the default is {}",
-                d::FUEL_PER_BAR
-            )),
-        );
-    }
-    if !(1..=d::MAX_DEADLINE_US).contains(&limits.deadline_us) {
-        return fail(
-            key("limits", "deadline_us"),
-            format!(
-                "`deadline_us` in [limits] must be between 1 and {} (one minute), not {}",
-                d::MAX_DEADLINE_US,
-                limits.deadline_us
-            ),
-            Some(format!("the default is {}", d::DEADLINE_US)),
-        );
-    }
-    if !(1..=d::MAX_MEMORY_MB).contains(&limits.memory_mb) {
-        return fail(
-            key("limits", "memory_mb"),
-            format!(
-                "`memory_mb` in [limits] must be between 1 and {} (the most a wasm32 memory can hold), not {}",
-                d::MAX_MEMORY_MB,
-                limits.memory_mb
-            ),
-            Some(format!("the default is {}", d::MEMORY_MB)),
-        );
-    }
-    if limits.max_component_mb == 0 {
-        return fail(
-            key("limits", "max_component_mb"),
-            "`max_component_mb` in [limits] must be at least 1, not 0".into(),
-            Some(format!(
-                "with 0 no component is loadable; the default is {}",
-                d::MAX_COMPONENT_MB
-            )),
-        );
-    }
+    check_limits(&config.limits, &KeyPath::of(&["limits"]), "[limits]", &fail)?;
 
     // [feed]
     let feed = &config.feed.symbols;
@@ -199,6 +157,16 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
             format!("strategy `{}`", s.id)
         };
 
+        if !s.limits.is_empty() {
+            let merged = s.limits.over(&config.limits);
+            let table = at.key("limits");
+            check_limits(
+                &merged,
+                &table,
+                &format!("[strategy.limits] of {name}"),
+                &fail,
+            )?;
+        }
         if s.id.is_empty() {
             return fail(
                 at.key("id"),
@@ -391,6 +359,60 @@ fn suggested_id(id: &str) -> Option<String> {
     }
     let out = out.trim_matches('-').to_owned();
     (!out.is_empty()).then_some(out)
+}
+
+/// The `[limits]` rules, for the global table and for each
+/// `[strategy.limits]` (checked merged over the global one).
+fn check_limits(
+    limits: &super::schema::LimitsSection,
+    table: &KeyPath,
+    where_: &str,
+    fail_at: &dyn Fn(KeyPath, String, Option<String>) -> Result<(), ConfigError>,
+) -> Result<(), ConfigError> {
+    if limits.fuel_per_bar == 0 {
+        return fail_at(
+            table.key("fuel_per_bar"),
+            format!("`fuel_per_bar` in {where_} must be at least 1, not 0"),
+            Some(format!(
+                "without fuel every call traps at once; the default is {}",
+                d::FUEL_PER_BAR
+            )),
+        );
+    }
+    if !(1..=d::MAX_DEADLINE_US).contains(&limits.deadline_us) {
+        return fail_at(
+            table.key("deadline_us"),
+            format!(
+                "`deadline_us` in {where_} must be between 1 and {} (one minute), not {}",
+                d::MAX_DEADLINE_US,
+                limits.deadline_us
+            ),
+            Some(format!("the default is {}", d::DEADLINE_US)),
+        );
+    }
+    if !(1..=d::MAX_MEMORY_MB).contains(&limits.memory_mb) {
+        return fail_at(
+            table.key("memory_mb"),
+            format!(
+                "`memory_mb` in {where_} must be between 1 and {} (the most a wasm32 memory can hold), not {}",
+                d::MAX_MEMORY_MB,
+                limits.memory_mb
+            ),
+            Some(format!("the default is {}", d::MEMORY_MB)),
+        );
+    }
+    if limits.max_component_mb == 0 {
+        return fail_at(
+            table.key("max_component_mb"),
+            format!("`max_component_mb` in {where_} must be at least 1, not 0"),
+            Some(format!(
+                "with 0 no component is loadable; the default is {}",
+                d::MAX_COMPONENT_MB
+            )),
+        );
+    }
+
+    Ok(())
 }
 
 #[cfg(test)]

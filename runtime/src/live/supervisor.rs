@@ -257,7 +257,7 @@ impl Supervisor {
                 return self.emit_reload(ReloadEvent::rejected(id, trigger, &error));
             }
         };
-        let limits = self.config.limits.to_limits();
+        let limits = self.config.limits_of(&strategy);
         let expected = if self.config.verify_hashes() {
             strategy.sha256.clone()
         } else {
@@ -801,7 +801,7 @@ impl Supervisor {
             let id = &change.id;
             if change.symbols || change.artifact || !self.slots.contains_key(id) {
                 events.push(self.load_from_file(id, trigger, true));
-            } else if change.params || diff.limits_changed {
+            } else if change.params || change.limits || diff.limits_changed {
                 events.push(self.rebuild_from_config(id, trigger));
             }
         }
@@ -834,7 +834,10 @@ impl Supervisor {
             return self.retire(id, trigger);
         };
         match strategy.params() {
-            Ok(params) => self.rebuild(id, params, self.config.limits.to_limits(), trigger, None),
+            Ok(params) => {
+                let limits = self.config.limits_of(&strategy);
+                self.rebuild(id, params, limits, trigger, None)
+            }
             Err(message) => {
                 let error = LoadError::new(Stage::Init, message)
                     .hint("fix `[strategy.params]` in the config");
