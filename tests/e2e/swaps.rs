@@ -116,6 +116,35 @@ fn traps_rebuild_then_roll_back_to_the_last_good_version() {
 }
 
 #[test]
+fn a_single_trap_rebuilds_from_the_last_good_snapshot() {
+    let mut sandbox = Sandbox::new();
+    sandbox.write_config(&SandboxConfig {
+        params: "trap_at_seq = 250",
+        ..SandboxConfig::default()
+    });
+    sandbox.start().unwrap();
+    sandbox.feed(251); // seq 0..=250: the last one traps
+    let rebuilt = sandbox.wait_reload("rebuild after the trap", |e| {
+        e.trigger == Trigger::Trap && e.outcome == Outcome::Swapped
+    });
+    assert!(
+        rebuilt.cache_hit,
+        "rebuilt from the cached component: {rebuilt:?}"
+    );
+    sandbox.feed(150);
+    let status = sandbox.runtime().status();
+    assert_eq!(
+        (status.strategies[0].traps, status.strategies[0].state),
+        (1, "running")
+    );
+    let (counts, anomalies) = audit_reports(&sandbox.stop());
+    // The state came back from the snapshot taken at bar 191 plus a replay of
+    // 192..=249, so the count carries on; only the trapped bar 250 is missing.
+    assert_eq!(counts, [100, 200, 300, 400]);
+    assert_eq!(anomalies, 1, "exactly one gap: the bar that trapped");
+}
+
+#[test]
 fn rollback_by_api_restores_an_earlier_build_instantly() {
     let mut sandbox = Sandbox::new();
     sandbox.write_config(&SandboxConfig::default());

@@ -18,10 +18,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 
+/// The last snapshot a healthy instance produced, kept so a rebuild after a
+/// trap can restore it instead of starting cold.
+#[derive(Debug, Clone)]
+pub struct GoodSnapshot {
+    /// The last bar the state includes.
+    pub seq: u64,
+    pub bytes: Arc<[u8]>,
+}
+
+/// A healthy instance is snapshotted every this many of its bars.
+pub const SNAPSHOT_EVERY_BARS: u32 = 64;
+
 /// What the bar loop tells the control plane.
 #[derive(Debug, Clone)]
 pub enum LoopEvent {
-    Trapped(TrapEvent),
+    Trapped(TrapEvent, Option<GoodSnapshot>),
     HandedOver(HandoffEvent),
     /// Orders that failed validation and never reached the broker.
     Refused(RefusalEvent),
@@ -74,6 +86,8 @@ struct Active {
     instance: Option<StrategyInstance>,
     account: PaperAccount,
     consecutive_traps: u32,
+    last_good: Option<GoodSnapshot>,
+    bars_since_snapshot: u32,
 }
 
 struct BarLoop {
@@ -168,8 +182,12 @@ impl BarLoop {
         match result {
             Ok(orders) => {
                 active.consecutive_traps = 0;
+                active.bars_since_snapshot += 1;
                 if !orders.is_empty() {
                     self.route(index, orders, bar);
+                }
+                if self.active[index].bars_since_snapshot >= SNAPSHOT_EVERY_BARS {
+                    self.keep_snapshot(index, bar.seq);
                 }
             }
             Err(error) => self.trapped(index, error, bar.seq),
@@ -225,6 +243,29 @@ impl BarLoop {
         active.account.submit(orders);
     }
 
+    /// Remembers the instance's state as of bar `seq` (cheap for bounded
+    /// state; an oversized one is simply not kept).
+    fn keep_snapshot(&mut self, index: usize, seq: u64) {
+        let active = &mut self.active[index];
+        active.bars_since_snapshot = 0;
+        let Some(instance) = active.instance.as_mut() else {
+            return;
+        };
+        let max = active.generation.recipe.limits.max_snapshot_bytes;
+        match instance.snapshot() {
+            Ok(bytes) if !bytes.is_empty() && bytes.len() <= max => {
+                let old = active.last_good.replace(GoodSnapshot {
+                    seq,
+                    bytes: Arc::from(bytes),
+                });
+                // The control plane may still hold it; the loop only drops its reference.
+                drop(old);
+            }
+            Ok(_) => active.last_good = None,
+            Err(error) => self.trapped(index, error, seq),
+        }
+    }
+
     fn trapped(&mut self, index: usize, error: CallError, seq: u64) {
         let active = &mut self.active[index];
         active.consecutive_traps += 1;
@@ -246,10 +287,11 @@ impl BarLoop {
             message: error.message,
             consecutive: active.consecutive_traps,
         };
+        let last_good = active.last_good.take();
         let _ = self
             .ctx
             .events
-            .send(Command::Loop(LoopEvent::Trapped(event)));
+            .send(Command::Loop(LoopEvent::Trapped(event, last_good)));
     }
 
     /// Takes over a newly published generation at the bar `next_seq`.
@@ -293,6 +335,9 @@ impl BarLoop {
         );
         match handoff {
             Ok((method, replayed_bars)) => {
+                // A new generation starts with no snapshot of its own.
+                active.last_good = None;
+                active.bars_since_snapshot = 0;
                 let previous = std::mem::replace(&mut active.generation, Arc::clone(&next));
                 let old_instance = active.instance.replace(instance);
                 let event = HandoffEvent {
@@ -389,6 +434,8 @@ impl BarLoop {
                 instance,
                 account,
                 consecutive_traps: 0,
+                last_good: None,
+                bars_since_snapshot: 0,
             });
             if let Some(error) = failed {
                 let index = self.active.len() - 1;

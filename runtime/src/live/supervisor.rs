@@ -2,7 +2,7 @@
 //! the watcher, the API or the bar loop asks, and publishes new generations.
 //! Nothing here ever blocks the bar loop: publishing is an `ArcSwap::store`.
 
-use super::bar_loop::LoopEvent;
+use super::bar_loop::{GoodSnapshot, LoopEvent};
 use super::command::{Command, Reply};
 use super::events::{Event, Outcome, ReloadEvent, Trigger, durations};
 use super::generation::{Generation, Recipe, Roster, Slot};
@@ -52,14 +52,41 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// A run of consecutive traps of one strategy.
+#[derive(Clone)]
+struct TrapStreak {
+    first_seq: u64,
+    /// The last snapshot the strategy made while healthy.
+    snapshot: Option<GoodSnapshot>,
+}
+
+/// How to bring a rebuild after traps up to date.
+struct AfterTraps {
+    /// No bar from this one on is fed again...
+    first_seq: u64,
+    /// ...and the new instance starts after this one.
+    last_seq: u64,
+    /// Restored first when there is one; then only later bars are replayed.
+    snapshot: Option<GoodSnapshot>,
+}
+
 /// What one pass of the pipeline was for, to conclude it.
 struct Attempt<'a> {
     strategy: &'a StrategyConfig,
     trigger: Trigger,
     params: Vec<Param>,
     limits: Limits,
+    warmup: Warmup<'a>,
+}
+
+/// How a new live instance is brought up to date before it is published.
+struct Warmup<'a> {
+    /// Recent bars in the strategy's own symbol indices, oldest first.
     recent: &'a [Bar],
+    /// The last bar the instance will have seen; the loop replays later ones.
     warmed_through: Option<u64>,
+    /// A snapshot to restore first; then only bars after it are replayed.
+    restore_from: Option<GoodSnapshot>,
 }
 
 struct SlotState {
@@ -101,8 +128,8 @@ pub(crate) struct Supervisor {
     shared: Arc<Shared>,
     watcher: Option<Watcher>,
     stamps: HashMap<PathBuf, Option<FileStamp>>,
-    /// First trapped bar of each strategy's current run of traps.
-    trap_streaks: HashMap<String, u64>,
+    /// Each strategy's current run of traps.
+    trap_streaks: HashMap<String, TrapStreak>,
     /// The running feed's symbols: `[feed]` changes need a restart, so bar
     /// symbol indices keep meaning these.
     feed_symbols: Vec<String>,
@@ -287,8 +314,11 @@ impl Supervisor {
             trigger,
             params,
             limits,
-            recent: &recent,
-            warmed_through,
+            warmup: Warmup {
+                recent: &recent,
+                warmed_through,
+                restore_from: None,
+            },
         };
         self.conclude(id, attempt, outcome)
     }
@@ -327,8 +357,7 @@ impl Supervisor {
             Outcome::Swapped,
             candidate.cache_hit,
             &mut timings,
-            attempt.recent,
-            attempt.warmed_through,
+            attempt.warmup,
         )
     }
 
@@ -363,7 +392,7 @@ impl Supervisor {
         params: Vec<Param>,
         limits: Limits,
         trigger: Trigger,
-        after_traps: Option<(u64, u64)>,
+        after_traps: Option<AfterTraps>,
     ) -> ReloadEvent {
         let Some(state) = self.slots.get(id) else {
             return self.load_from_file(id, trigger, true);
@@ -374,9 +403,11 @@ impl Supervisor {
         let strategy = state.config.clone();
         let symbols = self.symbols_of(&strategy);
         let (mut recent, mut warmed_through) = self.recent_bars(&symbols);
-        if let Some((first_trap, last_trap)) = after_traps {
-            recent.retain(|bar| bar.seq < first_trap);
-            warmed_through = Some(last_trap);
+        let mut restore_from = None;
+        if let Some(after) = after_traps {
+            recent.retain(|bar| bar.seq < after.first_seq);
+            warmed_through = Some(after.last_seq);
+            restore_from = after.snapshot;
         }
         let path = self.config.wasm_path(&strategy);
         let outcome = self.loader.load_pre(
@@ -397,8 +428,11 @@ impl Supervisor {
             trigger,
             params,
             limits,
-            recent: &recent,
-            warmed_through,
+            warmup: Warmup {
+                recent: &recent,
+                warmed_through,
+                restore_from,
+            },
         };
         self.conclude(id, attempt, outcome)
     }
@@ -415,12 +449,12 @@ impl Supervisor {
         outcome: Outcome,
         cache_hit: bool,
         timings: &mut StageTimings,
-        recent: &[Bar],
-        warmed_through: Option<u64>,
+        warmup: Warmup<'_>,
     ) -> ReloadEvent {
         let symbols = self.symbols_of(strategy);
         let started = Instant::now();
-        let instance = warm_instance(id, &recipe, &symbols, recent);
+        let instance = warm_instance(id, &recipe, &symbols, &warmup);
+        let warmed_through = warmup.warmed_through;
         timings
             .stages
             .push((Stage::StateHandoff, started.elapsed()));
@@ -589,8 +623,11 @@ impl Supervisor {
             Outcome::RolledBack,
             true,
             &mut timings,
-            &recent,
-            warmed_through,
+            Warmup {
+                recent: &recent,
+                warmed_through,
+                restore_from: None,
+            },
         );
         if event.outcome == Outcome::Rejected {
             return Err(event.error.unwrap_or_else(|| "rollback failed".into()));
@@ -623,7 +660,7 @@ impl Supervisor {
 
     fn loop_event(&mut self, event: LoopEvent) {
         match event {
-            LoopEvent::Trapped(trap) => {
+            LoopEvent::Trapped(trap, last_good) => {
                 let id = trap.strategy.clone();
                 let version = trap.version;
                 let consecutive = trap.consecutive;
@@ -635,8 +672,20 @@ impl Supervisor {
                     backtrace: None,
                 }
                 .hint();
+                let streak = self.trap_streaks.entry(id.clone()).or_insert(TrapStreak {
+                    first_seq: seq,
+                    snapshot: None,
+                });
                 if consecutive == 1 {
-                    self.trap_streaks.insert(id.clone(), seq);
+                    *streak = TrapStreak {
+                        first_seq: seq,
+                        snapshot: None,
+                    };
+                }
+                // A rebuilt instance that traps before its first snapshot
+                // leaves the streak's earlier one in place.
+                if last_good.is_some() {
+                    streak.snapshot = last_good;
                 }
                 tracing::warn!(
                     strategy = %id, version, seq = trap.seq, export = %trap.export, kind = ?trap.kind,
@@ -659,13 +708,18 @@ impl Supervisor {
                         .and_then(|s| s.current())
                         .cloned()
                         .is_some_and(|(_, recipe)| {
-                            let first = *self.trap_streaks.entry(id.clone()).or_insert(seq);
+                            let streak = self.trap_streaks.get(&id).cloned();
+                            let after = streak.map(|s| AfterTraps {
+                                first_seq: s.first_seq,
+                                last_seq: seq,
+                                snapshot: s.snapshot,
+                            });
                             let event = self.rebuild(
                                 &id,
                                 recipe.params,
                                 recipe.limits,
                                 Trigger::Trap,
-                                Some((first, seq)),
+                                after,
                             );
                             event.outcome == Outcome::Swapped
                         });
@@ -926,7 +980,7 @@ fn warm_instance(
     id: &str,
     recipe: &Recipe,
     symbols: &[String],
-    recent: &[Bar],
+    warmup: &Warmup<'_>,
 ) -> Result<StrategyInstance, LoadError> {
     let trapped = |stage: Stage, e: crate::instance::CallError| {
         LoadError::new(stage, e.to_string()).hint(e.hint())
@@ -949,7 +1003,26 @@ fn warm_instance(
         cash: 0.0,
         equity: 0.0,
     };
-    for bar in recent {
+    // With a snapshot the strategy accepts, only the bars after it are
+    // replayed; otherwise all recent bars are.
+    let mut replay_after = None;
+    if let Some(snapshot) = &warmup.restore_from {
+        let restored = instance
+            .restore(&snapshot.bytes)
+            .map_err(|e| trapped(Stage::StateHandoff, e))?;
+        match restored {
+            Ok(()) => replay_after = Some(snapshot.seq),
+            Err(reason) => tracing::warn!(
+                strategy = id,
+                "last good snapshot refused, replaying instead: {reason}"
+            ),
+        }
+    }
+    for bar in warmup
+        .recent
+        .iter()
+        .filter(|b| replay_after.is_none_or(|after| b.seq > after))
+    {
         instance
             .on_bar(*bar, flat)
             .map_err(|e| trapped(Stage::StateHandoff, e))?;

@@ -17,6 +17,8 @@ params! {
         report_every: i64 = 100,
         /// Panic on every bar whose sequence number is at least this (-1: never).
         trap_from_seq: i64 = -1,
+        /// Panic on the bar with exactly this sequence number (-1: never).
+        trap_at_seq: i64 = -1,
         /// Refuse snapshots made under another `label` (a new version whose
         /// state layout changed, say), forcing a warm-up by replay.
         reject_foreign_state: bool = false,
@@ -62,6 +64,9 @@ impl Strategy for SeqAudit {
     }
 
     fn on_bar(&mut self, bar: &Bar, _position: &Position, orders: &mut Orders) {
+        if self.params.trap_at_seq >= 0 && bar.seq == self.params.trap_at_seq as u64 {
+            panic!("seq-audit: asked to trap at seq {}", bar.seq);
+        }
         if self.params.trap_from_seq >= 0 && bar.seq >= self.params.trap_from_seq as u64 {
             panic!(
                 "seq-audit: asked to trap from seq {}",
