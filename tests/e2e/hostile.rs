@@ -5,7 +5,7 @@
 use crate::support::{Sandbox, SandboxConfig, audit_reports, component};
 use sandbar_runtime::Stage;
 use sandbar_runtime::TrapKind;
-use sandbar_runtime::live::{Event, Outcome};
+use sandbar_runtime::live::{Event, Outcome, Trigger};
 
 fn hostile_block(mode: &str, from_seq: u64) -> String {
     format!(
@@ -213,7 +213,7 @@ fn a_panic_traps_and_is_quarantined() {
 
 #[test]
 fn huge_order_lists_and_nan_orders_are_refused_and_never_reach_the_broker() {
-    for mode in ["huge-orders", "nan"] {
+    for mode in ["huge-orders", "nan", "inf-price"] {
         let mut sandbox = start(mode);
         sandbox.feed(400);
         let status = sandbox.runtime().status();
@@ -227,6 +227,32 @@ fn huge_order_lists_and_nan_orders_are_refused_and_never_reach_the_broker() {
             (hostile.orders, hostile.fills),
             (0, 0),
             "{mode}: nothing routed"
+        );
+        // The refusals are events: the first ten, then sampled.
+        let refusals: Vec<_> = sandbox
+            .runtime()
+            .recent_events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Refusal(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(refusals.len(), 10, "{mode}");
+        assert_eq!(
+            (refusals[0].seq, refusals[9].refused_total),
+            (300, 10),
+            "{mode}"
+        );
+        let expected = match mode {
+            "nan" => "quantity NaN",
+            "inf-price" => "limit price inf",
+            _ => "10000 orders for one bar, over the limit of 64",
+        };
+        assert!(
+            refusals[0].reason.contains(expected),
+            "{mode}: {:?}",
+            refusals[0]
         );
         assert_healthy_kept_trading(&mut sandbox);
     }
@@ -293,5 +319,77 @@ fn fifty_megabytes_of_random_bytes_are_refused_at_read() {
         "{event:?}"
     );
     sandbox.feed(100);
+    assert_healthy_kept_trading(&mut sandbox);
+}
+
+#[test]
+fn components_outside_the_contract_are_rejected_at_type_check_while_trading_goes_on() {
+    let mut sandbox = start("none");
+    sandbox.feed(20);
+    let hostile_path = sandbox.path("dist/hostile.wasm");
+    let fixtures = crate::support::workspace().join("tests/fixtures");
+    let cases = [
+        (
+            "wasi_import.wat",
+            "unexpected imports: wasi:cli/environment@0.2.0",
+        ),
+        ("other_world.wat", "missing exports: describe, init, on-bar"),
+        (
+            "other_contract_version.wat",
+            "built against contract sandbar:strategy@0.2.0",
+        ),
+        (
+            "wrong_signature.wat",
+            "exports do not match the contract's signatures",
+        ),
+        ("empty_component.wat", "the component exports nothing"),
+    ];
+    for (fixture, needle) in cases {
+        let bytes = wat::parse_file(fixtures.join(fixture)).unwrap();
+        crate::support::deploy(&hostile_path, &bytes);
+        let event = sandbox.wait_reload(fixture, |e| {
+            e.strategy == "hostile" && e.outcome == Outcome::Rejected
+        });
+        assert_eq!(event.stage, Some(Stage::TypeCheck), "{fixture}");
+        assert!(
+            event.error.as_deref().unwrap().contains(needle),
+            "{fixture}: {event:?}"
+        );
+        sandbox.feed(20);
+    }
+    let hostile = sandbox.runtime().generation("hostile").unwrap();
+    assert_eq!(hostile.version, 1, "the well-behaved version kept running");
+    assert_healthy_kept_trading(&mut sandbox);
+}
+
+#[test]
+fn a_quarantined_strategy_comes_back_with_a_fixed_config() {
+    let mut sandbox = start("panic");
+    run_until_quarantined(&mut sandbox);
+    // The fix: same component, parameters that behave.
+    let block = hostile_block("none", 0);
+    sandbox.write_config(&SandboxConfig {
+        extra_strategies: &block,
+        ..SandboxConfig::default()
+    });
+    sandbox.wait_reload("the fix", |e| {
+        e.strategy == "hostile" && e.outcome == Outcome::Swapped && e.trigger == Trigger::Config
+    });
+    let before = sandbox.runtime().status();
+    let skipped = before
+        .strategies
+        .iter()
+        .find(|s| s.id == "hostile")
+        .unwrap()
+        .skipped_bars;
+    sandbox.feed(50);
+    let status = sandbox.runtime().status();
+    let hostile = status
+        .strategies
+        .iter()
+        .find(|s| s.id == "hostile")
+        .unwrap();
+    assert_eq!(hostile.state, "running");
+    assert_eq!(hostile.skipped_bars, skipped, "it receives bars again");
     assert_healthy_kept_trading(&mut sandbox);
 }

@@ -10,6 +10,7 @@
 //! | `panic` | panics |
 //! | `huge-orders` | returns 10,000 orders |
 //! | `nan` | returns an order with a NaN quantity |
+//! | `inf-price` | returns a limit order at an infinite price |
 //! | `log-spam` | logs 1,000 lines per bar |
 //! | `big-snapshot` | keeps 100 KB of state |
 
@@ -104,6 +105,7 @@ impl Strategy for Hostile {
                 }
             }
             "nan" => orders.market(bar.symbol, Side::Buy, f64::NAN),
+            "inf-price" => orders.limit(bar.symbol, Side::Sell, 1.0, f64::INFINITY),
             "log-spam" => {
                 for i in 0..1_000 {
                     log::info(&format!("spam line {i} of bar {}", bar.seq));
