@@ -97,25 +97,8 @@ fn per_bar(c: &mut Criterion) {
     // The same SMA crossover compiled natively.
     let mut native = sandbar_guest::Harness::<sma_cross::SmaCross>::new(&["BTCUSD"]);
     native.init(&[]).unwrap();
-    let guest_series: Vec<sandbar_guest::Bar> = series
-        .iter()
-        .map(|b| sandbar_guest::Bar {
-            seq: b.seq,
-            ts_ms: b.ts_ms,
-            symbol: b.symbol,
-            open: b.open,
-            high: b.high,
-            low: b.low,
-            close: b.close,
-            volume: b.volume,
-        })
-        .collect();
-    let flat = sandbar_guest::Position {
-        quantity: 0.0,
-        avg_price: 0.0,
-        cash: 100_000.0,
-        equity: 100_000.0,
-    };
+    let guest_series: Vec<sandbar_guest::Bar> = series.iter().map(|&b| b.into()).collect();
+    let flat: sandbar_guest::Position = FLAT.into();
     let mut i = 0;
     group.bench_function(BenchmarkId::new("native", "sma_cross"), |b| {
         b.iter(|| {

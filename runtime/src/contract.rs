@@ -91,3 +91,67 @@ pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> 
     StrategyBindings::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
     Ok(linker)
 }
+
+// The guest SDK generates the same records from the same WIT; these let a
+// strategy compiled natively be driven with exactly the host's values (the
+// sandbox-versus-native tests and benches).
+
+impl From<Bar> for sandbar_guest::Bar {
+    fn from(b: Bar) -> Self {
+        Self {
+            seq: b.seq,
+            ts_ms: b.ts_ms,
+            symbol: b.symbol,
+            open: b.open,
+            high: b.high,
+            low: b.low,
+            close: b.close,
+            volume: b.volume,
+        }
+    }
+}
+
+impl From<Position> for sandbar_guest::Position {
+    fn from(p: Position) -> Self {
+        Self {
+            quantity: p.quantity,
+            avg_price: p.avg_price,
+            cash: p.cash,
+            equity: p.equity,
+        }
+    }
+}
+
+impl From<Side> for sandbar_guest::Side {
+    fn from(side: Side) -> Self {
+        match side {
+            Side::Buy => sandbar_guest::Side::Buy,
+            Side::Sell => sandbar_guest::Side::Sell,
+        }
+    }
+}
+
+impl From<Fill> for sandbar_guest::Fill {
+    fn from(f: Fill) -> Self {
+        Self {
+            seq: f.seq,
+            ts_ms: f.ts_ms,
+            symbol: f.symbol,
+            side: f.side.into(),
+            quantity: f.quantity,
+            price: f.price,
+            commission: f.commission,
+        }
+    }
+}
+
+impl From<&ParamValue> for sandbar_guest::ParamValue {
+    fn from(v: &ParamValue) -> Self {
+        match v {
+            ParamValue::Int(x) => Self::Int(*x),
+            ParamValue::Float(x) => Self::Float(*x),
+            ParamValue::Boolean(x) => Self::Boolean(*x),
+            ParamValue::Text(x) => Self::Text(x.clone()),
+        }
+    }
+}

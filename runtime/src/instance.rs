@@ -99,9 +99,17 @@ pub struct StrategyInstance {
     store: Store<HostState>,
     bindings: StrategyBindings,
     fuel_per_call: u64,
+    /// For `on-bar` and `on-fill`, the calls on the bar loop.
     deadline_ticks: u64,
+    /// For `describe`, `init`, `snapshot` and `restore`: never tighter than
+    /// [`LIFECYCLE_DEADLINE`], since a first call into a fresh instance also
+    /// pays for its memory being touched.
+    lifecycle_ticks: u64,
     fuel_used_last_call: u64,
 }
+
+/// The shortest wall-clock deadline of a lifecycle call.
+pub const LIFECYCLE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl StrategyInstance {
     /// A fresh store and instance. Nothing of the guest runs yet except its
@@ -120,8 +128,10 @@ impl StrategyInstance {
         let mut store = Store::new(pre.engine(), HostState::new(strategy_id, store_limits));
         store.limiter(|state| &mut state.limits);
         let deadline_ticks = crate::engine::deadline_ticks(limits.deadline);
+        let lifecycle_ticks =
+            crate::engine::deadline_ticks(limits.deadline.max(LIFECYCLE_DEADLINE));
         store.epoch_deadline_trap();
-        store.set_epoch_deadline(deadline_ticks);
+        store.set_epoch_deadline(lifecycle_ticks);
         store
             .set_fuel(limits.fuel_per_call)
             .map_err(|e| classify("instantiate", e))?;
@@ -133,6 +143,7 @@ impl StrategyInstance {
             bindings,
             fuel_per_call: limits.fuel_per_call,
             deadline_ticks,
+            lifecycle_ticks,
             fuel_used_last_call: 0,
         })
     }
@@ -140,7 +151,11 @@ impl StrategyInstance {
     /// Refills fuel and the log budget: every call starts with the same budget.
     fn prepare(&mut self, export: &'static str) -> Result<(), CallError> {
         self.store.data_mut().log_budget = crate::contract::LOG_LINES_PER_CALL;
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        let ticks = match export {
+            "on-bar" | "on-fill" => self.deadline_ticks,
+            _ => self.lifecycle_ticks,
+        };
+        self.store.set_epoch_deadline(ticks);
         self.store
             .set_fuel(self.fuel_per_call)
             .map_err(|e| classify(export, e))

@@ -102,25 +102,29 @@ proptest! {
     }
 }
 
+/// The whole pipeline on `bytes`, as the runtime would load a file.
+fn load(bytes: Vec<u8>) -> sandbar_runtime::LoadOutcome {
+    let symbols = vec!["X".to_owned()];
+    let limits = Limits::default();
+    loader().load_artifact(
+        &Artifact::from_bytes("fuzz.wasm", bytes),
+        LoadSpec {
+            strategy_id: "fuzz",
+            expected_sha256: None,
+            symbols: &symbols,
+            params: &[],
+            limits: &limits,
+            recent_bars: &[],
+        },
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
     fn the_loader_never_panics_on_mutated_components(edits in proptest::collection::vec(edit(), 1..6)) {
-        let bytes = apply(seed_component().to_vec(), &edits);
-        let symbols = vec!["X".to_owned()];
-        let limits = Limits::default();
-        let outcome = loader().load_artifact(
-            &Artifact::from_bytes("fuzz.wasm", bytes),
-            LoadSpec {
-                strategy_id: "fuzz",
-                expected_sha256: None,
-                symbols: &symbols,
-                params: &[],
-                limits: &limits,
-                recent_bars: &[],
-            },
-        );
+        let outcome = load(apply(seed_component().to_vec(), &edits));
         // The seed is not a working strategy, so every mutation is refused:
         // with a stage, a message and a hint.
         let error = outcome.result.err().expect("refused");
@@ -130,19 +134,7 @@ proptest! {
 
     #[test]
     fn the_loader_never_panics_on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
-        let symbols = vec!["X".to_owned()];
-        let limits = Limits::default();
-        let outcome = loader().load_artifact(
-            &Artifact::from_bytes("fuzz.wasm", bytes),
-            LoadSpec {
-                strategy_id: "fuzz",
-                expected_sha256: None,
-                symbols: &symbols,
-                params: &[],
-                limits: &limits,
-                recent_bars: &[],
-            },
-        );
+        let outcome = load(bytes);
         prop_assert!(outcome.result.is_err());
     }
 }

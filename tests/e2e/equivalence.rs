@@ -41,52 +41,6 @@ fn guest_key(o: &sandbar_guest::Order) -> OrderKey {
     )
 }
 
-fn to_guest_bar(b: &host::Bar) -> sandbar_guest::Bar {
-    sandbar_guest::Bar {
-        seq: b.seq,
-        ts_ms: b.ts_ms,
-        symbol: b.symbol,
-        open: b.open,
-        high: b.high,
-        low: b.low,
-        close: b.close,
-        volume: b.volume,
-    }
-}
-
-fn to_guest_position(p: &host::Position) -> sandbar_guest::Position {
-    sandbar_guest::Position {
-        quantity: p.quantity,
-        avg_price: p.avg_price,
-        cash: p.cash,
-        equity: p.equity,
-    }
-}
-
-fn to_guest_fill(f: &host::Fill) -> sandbar_guest::Fill {
-    sandbar_guest::Fill {
-        seq: f.seq,
-        ts_ms: f.ts_ms,
-        symbol: f.symbol,
-        side: match f.side {
-            host::Side::Buy => sandbar_guest::Side::Buy,
-            host::Side::Sell => sandbar_guest::Side::Sell,
-        },
-        quantity: f.quantity,
-        price: f.price,
-        commission: f.commission,
-    }
-}
-
-fn to_guest_value(v: &ParamValue) -> sandbar_guest::ParamValue {
-    match v {
-        ParamValue::Int(x) => sandbar_guest::ParamValue::Int(*x),
-        ParamValue::Float(x) => sandbar_guest::ParamValue::Float(*x),
-        ParamValue::Boolean(x) => sandbar_guest::ParamValue::Boolean(*x),
-        ParamValue::Text(x) => sandbar_guest::ParamValue::Text(x.clone()),
-    }
-}
-
 struct Run {
     bars_with_orders: usize,
     orders: usize,
@@ -130,10 +84,8 @@ fn run_both<S: Strategy>(
 
     let names: Vec<&str> = syms.iter().map(String::as_str).collect();
     let mut native = Harness::<S>::new(&names);
-    let guest_params: Vec<(&str, sandbar_guest::ParamValue)> = params
-        .iter()
-        .map(|(n, v)| (*n, to_guest_value(v)))
-        .collect();
+    let guest_params: Vec<(&str, sandbar_guest::ParamValue)> =
+        params.iter().map(|(n, v)| (*n, v.into())).collect();
     native.init(&guest_params).unwrap();
 
     let model = FillModel {
@@ -149,11 +101,11 @@ fn run_both<S: Strategy>(
     for bar in SyntheticFeed::new(syms.len(), seed, style, 3_600_000).take(BARS) {
         for fill in account.on_bar(&bar) {
             wasm.on_fill(fill).unwrap();
-            native.on_fill(to_guest_fill(&fill));
+            native.on_fill(fill.into());
         }
         let position = account.position(bar.symbol);
         let from_wasm = wasm.on_bar(bar, position).unwrap();
-        let from_native = native.on_bar_at(to_guest_bar(&bar), to_guest_position(&position));
+        let from_native = native.on_bar_at(bar.into(), position.into());
         let wasm_keys: Vec<OrderKey> = from_wasm.iter().map(host_key).collect();
         let native_keys: Vec<OrderKey> = from_native.iter().map(guest_key).collect();
         assert_eq!(

@@ -43,6 +43,21 @@ fn startup_rejection(sandbox: &Sandbox) -> sandbar_runtime::live::ReloadEvent {
         .expect("a startup event for the hostile strategy")
 }
 
+/// Polls `probe` until it yields, for up to ten seconds.
+fn wait_for<T>(probe: impl Fn() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for events"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// The healthy strategy saw every bar, in order, with its state intact.
 fn assert_healthy_kept_trading(sandbox: &mut Sandbox) {
     let fed = sandbox.fed;
@@ -186,29 +201,30 @@ fn a_loop_that_fuel_does_not_stop_overruns_its_deadline() {
     assert_healthy_kept_trading(&mut sandbox);
 }
 
+/// An attack that traps on every bar from 300: three traps, quarantine, and
+/// the healthy strategy never notices.
+fn quarantined_after_three(mode: &str, limits: &str, kind: TrapKind, needle: &str) {
+    let mut sandbox = start_with_limits(mode, limits);
+    let traps = run_until_quarantined(&mut sandbox);
+    assert_trapped_three_times(&traps, kind, needle);
+    assert_healthy_kept_trading(&mut sandbox);
+}
+
 #[test]
 fn growing_memory_until_the_cap_traps_and_is_quarantined() {
     // A small cap and a large fuel budget: the cap is what stops it.
-    let mut sandbox = start_with_limits("grow", "memory_mb = 4\nfuel_per_bar = 200_000_000");
-    let traps = run_until_quarantined(&mut sandbox);
-    assert_trapped_three_times(&traps, TrapKind::Trap, "unreachable");
-    assert_healthy_kept_trading(&mut sandbox);
+    let limits = "memory_mb = 4\nfuel_per_bar = 200_000_000";
+    quarantined_after_three("grow", limits, TrapKind::Trap, "unreachable");
 }
 
 #[test]
 fn deep_recursion_overflows_the_stack_and_is_quarantined() {
-    let mut sandbox = start("recurse");
-    let traps = run_until_quarantined(&mut sandbox);
-    assert_trapped_three_times(&traps, TrapKind::Trap, "call stack exhausted");
-    assert_healthy_kept_trading(&mut sandbox);
+    quarantined_after_three("recurse", "", TrapKind::Trap, "call stack exhausted");
 }
 
 #[test]
 fn a_panic_traps_and_is_quarantined() {
-    let mut sandbox = start("panic");
-    let traps = run_until_quarantined(&mut sandbox);
-    assert_trapped_three_times(&traps, TrapKind::Trap, "unreachable");
-    assert_healthy_kept_trading(&mut sandbox);
+    quarantined_after_three("panic", "", TrapKind::Trap, "unreachable");
 }
 
 #[test]
@@ -228,16 +244,20 @@ fn huge_order_lists_and_nan_orders_are_refused_and_never_reach_the_broker() {
             (0, 0),
             "{mode}: nothing routed"
         );
-        // The refusals are events: the first ten, then sampled.
-        let refusals: Vec<_> = sandbox
-            .runtime()
-            .recent_events()
-            .into_iter()
-            .filter_map(|e| match e {
-                Event::Refusal(r) => Some(r),
-                _ => None,
-            })
-            .collect();
+        // The refusals are events (the first ten, then sampled); they reach
+        // the control plane asynchronously, so wait for them.
+        let refusals = wait_for(|| {
+            let found: Vec<_> = sandbox
+                .runtime()
+                .recent_events()
+                .into_iter()
+                .filter_map(|e| match e {
+                    Event::Refusal(r) => Some(r),
+                    _ => None,
+                })
+                .collect();
+            (found.len() >= 10).then_some(found)
+        });
         assert_eq!(refusals.len(), 10, "{mode}");
         assert_eq!(
             (refusals[0].seq, refusals[9].refused_total),

@@ -727,13 +727,14 @@ impl Supervisor {
                     let reason = format!(
                         "trapped {consecutive} time(s) in a row and cannot be rebuilt, with no earlier version to roll back to; a fixed file or config edit brings it back"
                     );
-                    lock(&self.shared.quarantined).insert(id.clone(), reason.clone());
                     let mut event = ReloadEvent::base(&id, Outcome::Quarantined, Trigger::Trap);
                     event.version = Some(version);
                     event.sha256 = self.current_sha(&id);
-                    event.error = Some(reason);
+                    event.error = Some(reason.clone());
                     event.hint = Some(kind_hint.to_owned());
                     self.emit_reload(event);
+                    // After the event, so whoever sees the state can find why.
+                    lock(&self.shared.quarantined).insert(id.clone(), reason);
                 }
             }
             LoopEvent::HandedOver(handoff) => self.emit(Event::Handoff(handoff)),
