@@ -61,8 +61,7 @@ fn wait_for<T>(probe: impl Fn() -> Option<T>) -> T {
 /// The healthy strategy saw every bar, in order, with its state intact.
 fn assert_healthy_kept_trading(sandbox: &mut Sandbox) {
     let fed = sandbox.fed;
-    let status = sandbox.runtime().status();
-    let audit = status.strategies.iter().find(|s| s.id == "audit").unwrap();
+    let audit = sandbox.status_of("audit");
     assert_eq!(audit.bars, fed, "the healthy strategy processed every bar");
     assert_eq!(audit.traps, 0);
     let (counts, anomalies) = audit_reports(&sandbox.stop());
@@ -232,12 +231,7 @@ fn huge_order_lists_and_nan_orders_are_refused_and_never_reach_the_broker() {
     for mode in ["huge-orders", "nan", "inf-price"] {
         let mut sandbox = start(mode);
         sandbox.feed(400);
-        let status = sandbox.runtime().status();
-        let hostile = status
-            .strategies
-            .iter()
-            .find(|s| s.id == "hostile")
-            .unwrap();
+        let hostile = sandbox.status_of("hostile");
         assert_eq!(hostile.bars, 400, "{mode}: still runs");
         assert_eq!(
             (hostile.orders, hostile.fills),
@@ -282,12 +276,7 @@ fn huge_order_lists_and_nan_orders_are_refused_and_never_reach_the_broker() {
 fn log_spam_is_capped_and_the_loop_keeps_going() {
     let mut sandbox = start("log-spam");
     sandbox.feed(320);
-    let status = sandbox.runtime().status();
-    let hostile = status
-        .strategies
-        .iter()
-        .find(|s| s.id == "hostile")
-        .unwrap();
+    let hostile = sandbox.status_of("hostile");
     assert_eq!((hostile.bars, hostile.traps), (320, 0));
     assert_healthy_kept_trading(&mut sandbox);
 }
@@ -395,20 +384,9 @@ fn a_quarantined_strategy_comes_back_with_a_fixed_config() {
     sandbox.wait_reload("the fix", |e| {
         e.strategy == "hostile" && e.outcome == Outcome::Swapped && e.trigger == Trigger::Config
     });
-    let before = sandbox.runtime().status();
-    let skipped = before
-        .strategies
-        .iter()
-        .find(|s| s.id == "hostile")
-        .unwrap()
-        .skipped_bars;
+    let skipped = sandbox.status_of("hostile").skipped_bars;
     sandbox.feed(50);
-    let status = sandbox.runtime().status();
-    let hostile = status
-        .strategies
-        .iter()
-        .find(|s| s.id == "hostile")
-        .unwrap();
+    let hostile = sandbox.status_of("hostile");
     assert_eq!(hostile.state, "running");
     assert_eq!(hostile.skipped_bars, skipped, "it receives bars again");
     assert_healthy_kept_trading(&mut sandbox);

@@ -250,6 +250,16 @@ impl Sandbox {
         })
     }
 
+    /// The status of one running strategy.
+    pub fn status_of(&self, id: &str) -> sandbar_runtime::live::StrategyStatus {
+        self.runtime()
+            .status()
+            .strategies
+            .into_iter()
+            .find(|s| s.id == id)
+            .unwrap_or_else(|| panic!("`{id}` is not running"))
+    }
+
     /// The SHA-256 of the generation the loop will use for `audit`.
     pub fn live_sha(&self) -> String {
         self.runtime()
