@@ -45,6 +45,7 @@ pub mod contract;
 pub mod feed;
 pub mod live;
 pub mod logging;
+pub mod risk;
 
 pub use check::{CHECK_SYMBOLS, check_file, render_report};
 pub use engine::new_engine;

@@ -153,6 +153,35 @@ impl PaperAccount {
     pub fn fill_count(&self) -> u64 {
         self.fills
     }
+
+    /// The position of `symbol` once every waiting order of it fills.
+    pub fn exposure(&self, symbol: u32) -> f64 {
+        let held = self
+            .holdings
+            .get(symbol as usize)
+            .map_or(0.0, |h| h.quantity);
+        self.pending
+            .iter()
+            .filter(|o| o.symbol == symbol)
+            .fold(held, |q, o| match o.side {
+                Side::Buy => q + o.quantity,
+                Side::Sell => q - o.quantity,
+            })
+    }
+
+    /// The last close seen per symbol (0 before the first bar).
+    pub fn last_prices(&self) -> &[f64] {
+        &self.last_price
+    }
+
+    /// Profit or loss of the open positions marked at their last close.
+    pub fn unrealised_pnl(&self) -> f64 {
+        self.holdings
+            .iter()
+            .zip(&self.last_price)
+            .map(|(h, price)| h.unrealised_pnl(*price))
+            .sum()
+    }
 }
 
 #[cfg(test)]
@@ -221,6 +250,48 @@ mod tests {
             account.on_bar(&bar(0, 40.0, 41.0, 39.0, 40.0)).is_empty(),
             "expired after one bar"
         );
+    }
+
+    #[test]
+    fn pnl_of_a_long_a_partial_close_and_a_flip_to_short() {
+        let model = FillModel {
+            commission: 0.0,
+            slippage_bps: 0.0,
+        };
+        let mut account = PaperAccount::new(1, 1000.0, model);
+        account.submit([order(Side::Buy, 2.0, OrderKind::Market)]);
+        account.on_bar(&bar(0, 100.0, 100.0, 100.0, 110.0));
+        assert_eq!(account.unrealised_pnl(), 20.0);
+        assert_eq!(account.equity(), 1020.0);
+        // Partial close: realises 1 x (120 - 100).
+        account.submit([order(Side::Sell, 1.0, OrderKind::Market)]);
+        account.on_bar(&bar(0, 120.0, 120.0, 120.0, 120.0));
+        assert_eq!(account.realised_pnl(), 20.0);
+        assert_eq!(account.unrealised_pnl(), 20.0);
+        // Flip: sells 3 at 130, closing 1 (+30) and opening a short of 2 at 130.
+        account.submit([order(Side::Sell, 3.0, OrderKind::Market)]);
+        account.on_bar(&bar(0, 130.0, 130.0, 125.0, 125.0));
+        assert_eq!(account.realised_pnl(), 50.0);
+        let position = account.position(0);
+        assert_eq!((position.quantity, position.avg_price), (-2.0, 130.0));
+        assert_eq!(account.unrealised_pnl(), 10.0);
+        assert_eq!(account.equity(), 1000.0 + 50.0 + 10.0);
+        assert_eq!(account.cash(), 1000.0 - 200.0 + 120.0 + 390.0);
+    }
+
+    #[test]
+    fn exposure_counts_waiting_orders() {
+        let mut account = PaperAccount::new(2, 0.0, FillModel::default());
+        account.submit([order(Side::Buy, 2.0, OrderKind::Market)]);
+        account.on_bar(&bar(0, 10.0, 10.0, 10.0, 10.0));
+        account.submit([
+            order(Side::Sell, 0.5, OrderKind::Limit(11.0)),
+            order(Side::Buy, 3.0, OrderKind::Market),
+        ]);
+        assert_eq!(account.exposure(0), 4.5);
+        assert_eq!(account.exposure(1), 0.0);
+        account.cancel_pending();
+        assert_eq!(account.exposure(0), 2.0);
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! The paper broker: per-strategy accounts that fill orders against the next
-//! bar of their symbol. Live and tests use the same fill model.
+//! bar of their symbol, behind the risk gate. Live and backtests use the
+//! same fill model and the same rules.
 
 mod account;
+mod book;
+mod trades;
 
 pub use account::{FillModel, PaperAccount};
+pub use book::{Book, Marked};
+pub use trades::{Trade, TradeLedger};

@@ -37,6 +37,9 @@ pub const MAX_COMPONENT_MB: u64 = 32;
 pub const FEED_SYMBOLS: [&str; 2] = ["BTCUSD", "ETHUSD"];
 pub const FEED_INTERVAL_MS: u64 = 1000;
 pub const FEED_SEED: u64 = 42;
+/// CSV replay pacing: 0 = as fast as the loop takes bars.
+pub const FEED_SPEED: f64 = 0.0;
+pub const FEED_LISTEN: &str = "127.0.0.1:9100";
 
 pub const STARTING_CASH: f64 = 100_000.0;
 pub const COMMISSION: f64 = 0.001;

@@ -20,6 +20,8 @@ pub struct ConfigDiff {
     pub changed: Vec<StrategyChange>,
     /// `[limits]` differs (applies to instances loaded from now on).
     pub limits_changed: bool,
+    /// `[risk]` differs (applied to running strategies in place, no reload).
+    pub risk_changed: bool,
     /// `[hot_reload]` differs (`enabled` and `debounce_ms` also get a
     /// restart note; the other keys are read when used).
     pub hot_reload_changed: bool,
@@ -40,6 +42,8 @@ pub struct StrategyChange {
     pub symbols: bool,
     /// `[strategy.limits]` differs.
     pub limits: bool,
+    /// `[strategy.risk]` differs (applied in place, no reload).
+    pub risk: bool,
     /// `enabled` flipped. Always false in [`diff`]'s output, where a flip is
     /// reported through `added`/`removed` instead, so that `changed` only
     /// holds strategies that keep running.
@@ -53,6 +57,7 @@ impl ConfigDiff {
             && self.removed.is_empty()
             && self.changed.is_empty()
             && !self.limits_changed
+            && !self.risk_changed
             && !self.hot_reload_changed
             && self.restart_required.is_empty()
     }
@@ -89,10 +94,11 @@ pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
             artifact: o.wasm != s.wasm || o.sha256 != s.sha256,
             params: o.params != s.params,
             limits: o.limits != s.limits,
+            risk: o.risk != s.risk,
             symbols: old.symbols_of(o) != new.symbols_of(s),
             enabled: false,
         };
-        if change.artifact || change.params || change.symbols || change.limits {
+        if change.artifact || change.params || change.symbols || change.limits || change.risk {
             changed.push(change);
         }
     }
@@ -102,6 +108,7 @@ pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
         removed,
         changed,
         limits_changed: old.limits != new.limits,
+        risk_changed: old.risk != new.risk,
         hot_reload_changed: old.hot_reload != new.hot_reload,
         restart_required: restart_notes(old, new),
     }
@@ -254,6 +261,18 @@ enabled = false
     }
 
     #[test]
+    fn risk_changes_are_reported_globally_and_per_strategy() {
+        let d = diff_to(&format!("[risk]\nmax_position = 5.0\n{BASE}"));
+        assert!(d.risk_changed && d.changed.is_empty() && d.restart_required.is_empty());
+        let d = diff_to(&BASE.replace(
+            "fast = 10\n",
+            "fast = 10\n[strategy.risk]\nmax_drawdown_pct = 20.0\n",
+        ));
+        assert_eq!(d.changed.len(), 1);
+        assert!(d.changed[0].risk && !d.changed[0].limits && !d.changed[0].params);
+    }
+
+    #[test]
     fn params_only_change() {
         let d = diff_to(&BASE.replace("fast = 10", "fast = 12"));
         assert_eq!(
@@ -264,6 +283,7 @@ enabled = false
                 params: true,
                 symbols: false,
                 limits: false,
+                risk: false,
                 enabled: false
             }]
         );

@@ -55,8 +55,8 @@ pub use defaults::EMBEDDED_DEFAULT_TOML;
 pub use diff::{ConfigDiff, StrategyChange, diff};
 pub use error::ConfigError;
 pub use schema::{
-    BrokerKind, BrokerSection, Config, FeedKind, FeedSection, HotReloadSection, LimitsOverride,
-    LimitsSection, Profile, RuntimeSection, StrategyConfig,
+    BadRowPolicy, BrokerKind, BrokerSection, Config, FeedKind, FeedSection, HotReloadSection,
+    LimitsOverride, LimitsSection, Profile, RiskSection, RuntimeSection, StrategyConfig,
 };
 
 use source::SourceMap;
@@ -126,6 +126,11 @@ impl Config {
         self.runtime.journal_dir.as_deref().map(|d| self.resolve(d))
     }
 
+    /// The CSV file `feed.path` names, resolved against the config's directory.
+    pub fn feed_path(&self) -> Option<PathBuf> {
+        self.feed.path.as_deref().map(|p| self.resolve(p))
+    }
+
     /// Where a strategy's component is: `strategies_dir().join(wasm)`.
     pub fn wasm_path(&self, strategy: &StrategyConfig) -> PathBuf {
         self.strategies_dir().join(&strategy.wasm)
@@ -136,6 +141,11 @@ impl Config {
     /// The limits `strategy` runs under: its `[strategy.limits]` over `[limits]`.
     pub fn limits_of(&self, strategy: &StrategyConfig) -> crate::Limits {
         strategy.limits.over(&self.limits).to_limits()
+    }
+
+    /// The risk rules `strategy` trades under: its `[strategy.risk]` over `[risk]`.
+    pub fn risk_of(&self, strategy: &StrategyConfig) -> crate::risk::RiskRules {
+        strategy.risk.over(&self.risk).to_rules()
     }
 
     pub fn verify_hashes(&self) -> bool {

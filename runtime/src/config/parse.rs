@@ -9,8 +9,8 @@
 use super::error::ConfigError;
 use super::introspect::{fields_of, variants_of};
 use super::schema::{
-    BrokerKind, BrokerSection, Config, FeedKind, FeedSection, HotReloadSection, LimitsSection,
-    Profile, RuntimeSection, StrategyConfig,
+    BadRowPolicy, BrokerKind, BrokerSection, Config, FeedKind, FeedSection, HotReloadSection,
+    LimitsSection, Profile, RiskSection, RuntimeSection, StrategyConfig,
 };
 use super::source::{Entry, KeyPath, Seg, SourceMap, line_column};
 use super::suggest;
@@ -94,6 +94,7 @@ fn section_keys(name: &str) -> Option<&'static [&'static str]> {
         "limits" => fields_of::<LimitsSection>(),
         "feed" => fields_of::<FeedSection>(),
         "broker" => fields_of::<BrokerSection>(),
+        "risk" => fields_of::<RiskSection>(),
         _ => return None,
     })
 }
@@ -108,6 +109,9 @@ fn known_keys(table: &KeyPath) -> Option<&'static [&'static str]> {
         [Seg::Key(s), Seg::Index(_), Seg::Key(l)] if s == "strategy" && l == "limits" => {
             Some(fields_of::<super::schema::LimitsOverride>())
         }
+        [Seg::Key(s), Seg::Index(_), Seg::Key(r)] if s == "strategy" && r == "risk" => {
+            Some(fields_of::<RiskSection>())
+        }
         _ => None,
     }
 }
@@ -121,6 +125,7 @@ fn homes() -> Vec<(&'static str, &'static [&'static str])> {
         ("limits", "[limits]"),
         ("feed", "[feed]"),
         ("broker", "[broker]"),
+        ("risk", "[risk]"),
     ] {
         homes.push((label, section_keys(name).unwrap_or_default()));
     }
@@ -435,6 +440,7 @@ fn choices(path: &KeyPath) -> &'static [&'static str] {
         ["profile"] => variants_of::<Profile>(),
         ["feed", "kind"] => variants_of::<FeedKind>(),
         ["broker", "kind"] => variants_of::<BrokerKind>(),
+        ["feed", "on_bad_row"] => variants_of::<BadRowPolicy>(),
         _ => &[],
     }
 }
@@ -558,11 +564,14 @@ mod tests {
             e.message
                 .contains("expected a string (\"dev\" or \"prod\"), found integer 1")
         );
-        let e = error("[feed]\nkind = \"csv\"\n");
-        assert_eq!(
-            e.hint.as_deref(),
-            Some("\"synthetic\" is the only kind this runtime has so far")
+        let e = error("[feed]\nkind = \"cvs\"\n");
+        assert!(
+            e.message
+                .contains("\"synthetic\", \"csv\", \"tcp\" or \"stdin\""),
+            "{}",
+            e.message
         );
+        assert_eq!(e.hint.as_deref(), Some("did you mean \"csv\"?"));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub struct Config {
     pub limits: LimitsSection,
     pub feed: FeedSection,
     pub broker: BrokerSection,
+    pub risk: RiskSection,
     /// The `[[strategy]]` tables, in file order.
     #[serde(rename = "strategy", skip_serializing_if = "Vec::is_empty")]
     pub strategies: Vec<StrategyConfig>,
@@ -156,17 +157,27 @@ impl LimitsSection {
 }
 
 /// `[feed]`: where bars come from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FeedSection {
-    /// The feed implementation. Default `"synthetic"` (the only one so far).
+    /// The feed implementation. Default `"synthetic"`.
     pub kind: FeedKind,
     /// Symbols the feed produces; strategies trade a subset. Default `["BTCUSD", "ETHUSD"]`.
     pub symbols: Vec<String>,
-    /// Time between bars, in ms. Default 1000.
+    /// Synthetic feed: time between bars, in ms. Default 1000.
     pub interval_ms: u64,
-    /// Seed of the synthetic price paths; the same seed gives the same bars. Default 42.
+    /// Synthetic feed: seed of the price paths; the same seed gives the same bars. Default 42.
     pub seed: u64,
+    /// CSV feed: the file to replay, relative to the config file. Required for `kind = "csv"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// CSV feed: what a malformed row does: `"stop"` the feed (default) or `"skip"` it with a warning.
+    pub on_bad_row: BadRowPolicy,
+    /// CSV feed: pacing as a multiple of real time (60 = a minute of bars per
+    /// second); 0 replays as fast as the loop takes them. Default 0.
+    pub speed: f64,
+    /// TCP feed: the loopback address to listen on for JSON lines. Default `"127.0.0.1:9100"`.
+    pub listen: String,
 }
 
 impl Default for FeedSection {
@@ -176,6 +187,10 @@ impl Default for FeedSection {
             symbols: d::FEED_SYMBOLS.iter().map(|s| s.to_string()).collect(),
             interval_ms: d::FEED_INTERVAL_MS,
             seed: d::FEED_SEED,
+            path: None,
+            on_bad_row: BadRowPolicy::default(),
+            speed: d::FEED_SPEED,
+            listen: d::FEED_LISTEN.to_owned(),
         }
     }
 }
@@ -184,9 +199,26 @@ impl Default for FeedSection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FeedKind {
-    /// Seeded random-walk bars (`crate::feed`).
+    /// Seeded random-walk bars (`crate::feed::SyntheticFeed`).
     #[default]
     Synthetic,
+    /// Replays an OHLCV CSV file (`crate::feed::csv`).
+    Csv,
+    /// JSON bars, one per line, from TCP clients on loopback (`crate::feed::lines`).
+    Tcp,
+    /// JSON bars, one per line, on standard input (`crate::feed::lines`).
+    Stdin,
+}
+
+/// `feed.on_bad_row`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BadRowPolicy {
+    /// Stop at the first malformed row, naming file and line.
+    #[default]
+    Stop,
+    /// Warn (file and line) and go on with the next row.
+    Skip,
 }
 
 /// `[broker]`: where orders go.
@@ -223,6 +255,55 @@ pub enum BrokerKind {
     Paper,
 }
 
+/// `[risk]`: checks between a strategy's orders and the broker. Every key is
+/// optional; a key left out is a rule not enforced. `[strategy.risk]` takes
+/// the same keys and overrides them for one strategy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RiskSection {
+    /// Largest absolute position per symbol, counting orders not yet filled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_position: Option<f64>,
+    /// Largest notional of one order (quantity × limit price, or × the last close for market orders).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_notional_per_order: Option<f64>,
+    /// Most orders a strategy may send in any one-second window (bar time in
+    /// backtests, wall-clock time live).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_orders_per_sec: Option<u32>,
+    /// Kill switch: halt the strategy when its equity falls this many percent below its peak.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_drawdown_pct: Option<f64>,
+}
+
+impl RiskSection {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// These rules over `global`: a key set here wins.
+    pub fn over(&self, global: &RiskSection) -> RiskSection {
+        RiskSection {
+            max_position: self.max_position.or(global.max_position),
+            max_notional_per_order: self
+                .max_notional_per_order
+                .or(global.max_notional_per_order),
+            max_orders_per_sec: self.max_orders_per_sec.or(global.max_orders_per_sec),
+            max_drawdown_pct: self.max_drawdown_pct.or(global.max_drawdown_pct),
+        }
+    }
+
+    /// The rules in the risk module's terms.
+    pub fn to_rules(&self) -> crate::risk::RiskRules {
+        crate::risk::RiskRules {
+            max_position: self.max_position,
+            max_notional_per_order: self.max_notional_per_order,
+            max_orders_per_sec: self.max_orders_per_sec,
+            max_drawdown_pct: self.max_drawdown_pct,
+        }
+    }
+}
+
 /// One `[[strategy]]` table: a component and how to run it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -248,6 +329,9 @@ pub struct StrategyConfig {
     /// except `max_component_mb`; the rest come from `[limits]`.
     #[serde(default, skip_serializing_if = "LimitsOverride::is_empty")]
     pub limits: LimitsOverride,
+    /// `[strategy.risk]`: this strategy's own values for any `[risk]` key.
+    #[serde(default, skip_serializing_if = "RiskSection::is_empty")]
+    pub risk: RiskSection,
 }
 
 /// `[strategy.limits]`: per-strategy overrides of `[limits]`.
@@ -299,6 +383,7 @@ impl StrategyConfig {
             enabled: true,
             params: toml::Table::new(),
             limits: LimitsOverride::default(),
+            risk: RiskSection::default(),
         }
     }
 

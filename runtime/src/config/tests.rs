@@ -299,6 +299,7 @@ fn the_reference_documents_every_key() {
         fields_of::<LimitsSection>(),
         fields_of::<FeedSection>(),
         fields_of::<BrokerSection>(),
+        fields_of::<RiskSection>(),
         fields_of::<StrategyConfig>(),
     ];
     for key in keys.iter().flat_map(|k| k.iter()) {

@@ -146,6 +146,12 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
         }
     }
 
+    // [feed] per kind
+    check_feed_source(config, &fail)?;
+
+    // [risk]
+    check_risk(&config.risk, &KeyPath::of(&["risk"]), "[risk]", &fail)?;
+
     // [[strategy]]
     let strategies_dir = config.strategies_dir();
     let mut ids: HashMap<&str, usize> = HashMap::new();
@@ -157,6 +163,14 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
             format!("strategy `{}`", s.id)
         };
 
+        if !s.risk.is_empty() {
+            check_risk(
+                &s.risk,
+                &at.key("risk"),
+                &format!("[strategy.risk] of {name}"),
+                &fail,
+            )?;
+        }
         if !s.limits.is_empty() {
             let merged = s.limits.over(&config.limits);
             let table = at.key("limits");
@@ -361,6 +375,94 @@ fn suggested_id(id: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
+/// `[risk]` (or one `[strategy.risk]`): every cap set is a positive number.
+fn check_risk(
+    risk: &super::schema::RiskSection,
+    table: &KeyPath,
+    where_: &str,
+    fail_at: &dyn Fn(KeyPath, String, Option<String>) -> Result<(), ConfigError>,
+) -> Result<(), ConfigError> {
+    for (name, value, hint) in [
+        (
+            "max_position",
+            risk.max_position,
+            "it caps the absolute position per symbol, e.g. max_position = 10.0; leave it out for no cap",
+        ),
+        (
+            "max_notional_per_order",
+            risk.max_notional_per_order,
+            "it caps quantity x price of one order, e.g. max_notional_per_order = 50_000.0; leave it out for no cap",
+        ),
+    ] {
+        if let Some(v) = value
+            && !(v.is_finite() && v > 0.0)
+        {
+            return fail_at(
+                table.key(name),
+                format!("`{name}` in {where_} must be a number above 0, not {v}"),
+                Some(hint.into()),
+            );
+        }
+    }
+    if risk.max_orders_per_sec == Some(0) {
+        return fail_at(
+            table.key("max_orders_per_sec"),
+            format!("`max_orders_per_sec` in {where_} must be at least 1, not 0"),
+            Some("with 0 every order is refused; leave the key out for no cap".into()),
+        );
+    }
+    if let Some(v) = risk.max_drawdown_pct
+        && !(v.is_finite() && v > 0.0 && v <= 100.0)
+    {
+        return fail_at(
+            table.key("max_drawdown_pct"),
+            format!("`max_drawdown_pct` in {where_} must be above 0 and at most 100, not {v}"),
+            Some("it is a percentage of the equity peak: 20 halts the strategy after a 20 % drawdown".into()),
+        );
+    }
+    Ok(())
+}
+
+/// The keys the chosen `feed.kind` needs.
+fn check_feed_source(
+    config: &Config,
+    fail_at: &dyn Fn(KeyPath, String, Option<String>) -> Result<(), ConfigError>,
+) -> Result<(), ConfigError> {
+    let feed = &config.feed;
+    let at = |name: &str| KeyPath::of(&["feed", name]);
+    if !(feed.speed.is_finite() && feed.speed >= 0.0) {
+        return fail_at(
+            at("speed"),
+            format!(
+                "`speed` in [feed] must be a finite number of at least 0, not {}",
+                feed.speed
+            ),
+            Some("0 replays as fast as possible; 60 plays a minute of bars per second".into()),
+        );
+    }
+    match feed.kind {
+        super::schema::FeedKind::Csv if feed.path.is_none() => fail_at(
+            at("kind"),
+            "`kind = \"csv\"` in [feed] needs `path`, the CSV file to replay".into(),
+            Some("add for example: path = \"data/btcusd-1h.csv\" (relative to this config file)".into()),
+        ),
+        super::schema::FeedKind::Tcp => match feed.listen.parse::<std::net::SocketAddr>() {
+            Ok(addr) if addr.ip().is_loopback() => Ok(()),
+            Ok(addr) => fail_at(
+                at("listen"),
+                format!("`listen` in [feed] is {addr}, which is not a loopback address"),
+                Some("the line feed takes bars from processes on this machine only: use 127.0.0.1:<port>".into()),
+            ),
+            Err(e) => fail_at(
+                at("listen"),
+                format!("`listen` in [feed] is not an address: {:?} ({e})", feed.listen),
+                Some(format!("for example: listen = \"{}\"", d::FEED_LISTEN)),
+            ),
+        },
+        _ => Ok(()),
+    }
+}
+
 /// The `[limits]` rules, for the global table and for each
 /// `[strategy.limits]` (checked merged over the global one).
 fn check_limits(
@@ -482,6 +584,22 @@ mod tests {
         assert!(message(|c| c.broker.slippage_bps = f64::NAN).contains("slippage_bps"));
         assert!(message(|c| c.broker.commission = f64::INFINITY).contains("not inf"));
         assert!(message(|c| c.broker.starting_cash = 0.0).contains("starting_cash"));
+        assert!(message(|c| c.risk.max_position = Some(0.0)).contains("max_position"));
+        assert!(message(|c| c.risk.max_orders_per_sec = Some(0)).contains("at least 1"));
+        assert!(message(|c| c.risk.max_drawdown_pct = Some(150.0)).contains("at most 100"));
+        assert!(
+            message(|c| c.risk.max_notional_per_order = Some(f64::NAN))
+                .contains("max_notional_per_order")
+        );
+        assert!(message(|c| c.feed.kind = super::super::FeedKind::Csv).contains("needs `path`"));
+        assert!(
+            message(|c| {
+                c.feed.kind = super::super::FeedKind::Tcp;
+                c.feed.listen = "0.0.0.0:9100".into();
+            })
+            .contains("not a loopback")
+        );
+        assert!(message(|c| c.feed.speed = -1.0).contains("speed"));
         assert!(message(|c| c.feed.symbols.clear()).contains("is empty"));
         assert!(message(|c| c.feed.symbols.push("BTCUSD".into())).contains("twice"));
     }

@@ -6,13 +6,14 @@
 
 use super::command::Command;
 use super::events::{HandoffEvent, HandoffMethod, RefusalEvent, TrapEvent, now_rfc3339};
-use super::generation::{Generation, Roster, Slot};
+use super::generation::{Generation, Roster, RunState, Slot, latency_histogram};
 use super::history::{LocalHistory, SharedHistory};
 use super::journal::{FillRecord, JournalSender, OrderRecord, Record};
 use super::reaper::Retiree;
-use crate::broker::{FillModel, PaperAccount};
+use crate::broker::{Book, FillModel};
 use crate::contract::{Bar, Fill, Order, OrderKind, Side};
 use crate::instance::{CallError, StrategyInstance};
+use crate::risk::{RiskRule, RiskRules};
 use arc_swap::ArcSwap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +38,11 @@ pub enum LoopEvent {
     HandedOver(HandoffEvent),
     /// Orders that failed validation and never reached the broker.
     Refused(RefusalEvent),
+    /// The drawdown kill switch halted a strategy.
+    Halted {
+        strategy: String,
+        reason: String,
+    },
     /// The new generation trapped while taking over; the old one was put back.
     HandoffFailed {
         strategy: String,
@@ -63,7 +69,13 @@ pub struct StrategySummary {
     pub fills: u64,
     pub equity: f64,
     pub realised_pnl: f64,
+    pub unrealised_pnl: f64,
     pub commission: f64,
+    /// Round-trip trades closed.
+    pub trades: u64,
+    /// Orders refused by validation or risk.
+    pub refused: u64,
+    pub state: RunState,
     pub retired: bool,
 }
 
@@ -84,11 +96,20 @@ struct Active {
     generation: Arc<Generation>,
     /// `None` once a trap poisoned it, until a new generation arrives.
     instance: Option<StrategyInstance>,
-    account: PaperAccount,
+    book: Book,
     consecutive_traps: u32,
     last_good: Option<GoodSnapshot>,
     bars_since_snapshot: u32,
+    /// The run state this loop last applied (the slot holds the wanted one).
+    run_state: RunState,
+    /// Last bar given to the guest before a pause; a resume replays from here.
+    paused_after: Option<u64>,
+    latency: hdrhistogram::Histogram<u64>,
+    latency_published: std::time::Instant,
 }
+
+/// How often the loop publishes its latency histograms.
+const LATENCY_PUBLISH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 struct BarLoop {
     ctx: LoopContext,
@@ -145,16 +166,21 @@ impl BarLoop {
             drop(published);
             self.swap(index, next, bar.seq);
         }
+        let wanted = self.active[index].slot.run_state();
+        if wanted != self.active[index].run_state {
+            self.apply_run_state(index, wanted, bar.seq);
+        }
         let local_bar = Bar {
             symbol: local_symbol,
             ..*bar
         };
+        let rules: RiskRules = **self.active[index].slot.risk.load();
         let active = &mut self.active[index];
         let counters = &active.slot.counters;
-        let fills = active.account.on_bar(&local_bar);
+        let marked = active.book.on_bar(&rules, &local_bar);
         // Every fill changed the account: journal and count them all before
         // the guest hears of any (its `on-fill` may trap).
-        for fill in &fills {
+        for fill in &marked.fills {
             counters.fills.fetch_add(1, Ordering::Relaxed);
             self.ctx.journal.send(Record::Fill(fill_record(
                 &active.slot,
@@ -162,29 +188,50 @@ impl BarLoop {
                 fill,
             )));
         }
-        counters
-            .equity_bits
-            .store(active.account.equity().to_bits(), Ordering::Relaxed);
+        publish_account(active);
+        if let Some(reason) = marked.halted {
+            active.slot.set_run_state(RunState::Halted);
+            active.run_state = RunState::Halted;
+            let _ = self.ctx.events.send(Command::Loop(LoopEvent::Halted {
+                strategy: active.slot.id.to_string(),
+                reason,
+            }));
+        }
+        if active.run_state == RunState::Paused {
+            counters.paused_bars.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let Some(instance) = active.instance.as_mut() else {
             counters.skipped.fetch_add(1, Ordering::Relaxed);
             return;
         };
-        for fill in fills {
+        for fill in marked.fills {
             if let Err(error) = instance.on_fill(fill) {
                 self.trapped(index, error, bar.seq);
                 return;
             }
         }
-        let position = active.account.position(local_symbol);
+        let position = active.book.position(local_symbol);
+        let started = std::time::Instant::now();
         let result = instance.on_bar(local_bar, position);
+        let elapsed = started.elapsed();
         active.generation.stats.record(bar.seq);
         counters.bars.fetch_add(1, Ordering::Relaxed);
+        active.paused_after = Some(bar.seq);
+        let _ = active
+            .latency
+            .record(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX).max(1));
+        if active.latency_published.elapsed() >= LATENCY_PUBLISH_EVERY {
+            active.latency_published = std::time::Instant::now();
+            // The replaced copy is a plain allocation, cheap to free here.
+            active.slot.latency.store(Arc::new(active.latency.clone()));
+        }
         match result {
             Ok(orders) => {
                 active.consecutive_traps = 0;
                 active.bars_since_snapshot += 1;
                 if !orders.is_empty() {
-                    self.route(index, orders, bar);
+                    self.route(index, orders, bar, &rules);
                 }
                 if self.active[index].bars_since_snapshot >= SNAPSHOT_EVERY_BARS {
                     self.keep_snapshot(index, bar.seq);
@@ -192,15 +239,44 @@ impl BarLoop {
             }
             Err(error) => self.trapped(index, error, bar.seq),
         }
-        let active = &self.active[index];
-        active
-            .slot
-            .counters
-            .equity_bits
-            .store(active.account.equity().to_bits(), Ordering::Relaxed);
     }
 
-    fn route(&mut self, index: usize, orders: Vec<Order>, bar: &Bar) {
+    /// Applies a run state the operator (or the kill switch) asked for, at a
+    /// bar boundary.
+    fn apply_run_state(&mut self, index: usize, wanted: RunState, next_seq: u64) {
+        let active = &mut self.active[index];
+        let was = std::mem::replace(&mut active.run_state, wanted);
+        if was == RunState::Paused {
+            // Catch up on the bars missed while paused, orders discarded.
+            if let Some(instance) = active.instance.as_mut() {
+                let bars = catch_up_bars(
+                    &self.local_history,
+                    &active.slot,
+                    active.paused_after,
+                    next_seq,
+                );
+                if let Err(error) = replay(instance, &bars, &active.book) {
+                    self.trapped(index, error, next_seq);
+                }
+            }
+        }
+        let active = &mut self.active[index];
+        match wanted {
+            RunState::Paused => active.book.cancel_pending(),
+            RunState::Halted => {
+                if active.book.halted().is_none() {
+                    active.book.halt("halted by the operator".into());
+                }
+            }
+            RunState::Running => {
+                if active.book.halted().is_some() {
+                    active.book.unhalt();
+                }
+            }
+        }
+    }
+
+    fn route(&mut self, index: usize, orders: Vec<Order>, bar: &Bar, rules: &RiskRules) {
         let active = &mut self.active[index];
         let limits = &active.generation.recipe.limits;
         if let Err(reason) = crate::validate::validate_orders(
@@ -208,31 +284,16 @@ impl BarLoop {
             active.slot.symbols.len(),
             limits.max_orders_per_bar,
         ) {
-            let refused = active.slot.counters.refused.fetch_add(1, Ordering::Relaxed) + 1;
-            // Every refusal is counted; the first ten and then every
-            // thousandth become events, so a guest cannot flood the journal.
-            if refused <= 10 || refused.is_multiple_of(1000) {
-                let event = RefusalEvent {
-                    ts: now_rfc3339(),
-                    strategy: active.slot.id.to_string(),
-                    version: active.generation.version,
-                    seq: bar.seq,
-                    reason,
-                    refused_total: refused,
-                };
-                let _ = self
-                    .ctx
-                    .events
-                    .send(Command::Loop(LoopEvent::Refused(event)));
-            }
+            self.refused(index, RiskRule::Validation, reason, bar.seq);
             return;
         }
+        let (accepted, refusals) = active.book.submit(rules, orders, wall_clock_ms());
         active
             .slot
             .counters
             .orders
-            .fetch_add(orders.len() as u64, Ordering::Relaxed);
-        for order in &orders {
+            .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+        for order in &accepted {
             self.ctx.journal.send(Record::Order(order_record(
                 &active.slot,
                 &active.generation,
@@ -240,7 +301,31 @@ impl BarLoop {
                 bar,
             )));
         }
-        active.account.submit(orders);
+        for refusal in refusals {
+            self.refused(index, refusal.rule, refusal.reason, bar.seq);
+        }
+    }
+
+    /// Counts a refusal; the first ten of a strategy and then every
+    /// thousandth become events, so a guest cannot flood the journal.
+    fn refused(&mut self, index: usize, rule: RiskRule, reason: String, seq: u64) {
+        let active = &self.active[index];
+        let refused = active.slot.counters.count_refusal(rule);
+        if refused <= 10 || refused.is_multiple_of(1000) {
+            let event = RefusalEvent {
+                ts: now_rfc3339(),
+                strategy: active.slot.id.to_string(),
+                version: active.generation.version,
+                seq,
+                rule,
+                reason,
+                refused_total: refused,
+            };
+            let _ = self
+                .ctx
+                .events
+                .send(Command::Loop(LoopEvent::Refused(event)));
+        }
     }
 
     /// Remembers the instance's state as of bar `seq` (cheap for bounded
@@ -272,7 +357,7 @@ impl BarLoop {
         active.slot.counters.traps.fetch_add(1, Ordering::Relaxed);
         // Orders of a poisoned instance must not fill later at whatever
         // price the market has when a fixed version arrives.
-        active.account.cancel_pending();
+        active.book.cancel_pending();
         if let Some(poisoned) = active.instance.take() {
             let _ = self.ctx.reaper.send(Box::new(poisoned));
         }
@@ -331,7 +416,7 @@ impl BarLoop {
                     next_seq,
                 )
             },
-            &active.account,
+            &active.book,
         );
         match handoff {
             Ok((method, replayed_bars)) => {
@@ -406,8 +491,8 @@ impl BarLoop {
             }
             let generation = slot.current.load_full();
             let mut instance = generation.take_instance();
-            let account = PaperAccount::new(
-                slot.symbols.len(),
+            let book = Book::new(
+                slot.symbols.clone(),
                 self.ctx.starting_cash,
                 self.ctx.fill_model,
             );
@@ -419,7 +504,7 @@ impl BarLoop {
                     generation.warmed_through,
                     next_seq,
                 );
-                if let Err(error) = replay(inst, &bars, &account) {
+                if let Err(error) = replay(inst, &bars, &book) {
                     failed = Some(error);
                 }
             }
@@ -432,10 +517,14 @@ impl BarLoop {
                 slot: Arc::clone(slot),
                 generation,
                 instance,
-                account,
+                book,
                 consecutive_traps: 0,
                 last_good: None,
                 bars_since_snapshot: 0,
+                run_state: RunState::Running,
+                paused_after: next_seq.checked_sub(1),
+                latency: latency_histogram(),
+                latency_published: std::time::Instant::now(),
             });
             if let Some(error) = failed {
                 let index = self.active.len() - 1;
@@ -465,7 +554,7 @@ fn handoff(
     snapshot: Option<&[u8]>,
     restore_error: &mut Option<String>,
     gap: impl FnOnce() -> Vec<Bar>,
-    account: &PaperAccount,
+    book: &Book,
 ) -> Result<(HandoffMethod, u64), CallError> {
     if let Some(bytes) = snapshot {
         match instance.restore(bytes)? {
@@ -474,7 +563,7 @@ fn handoff(
         }
     }
     let bars = gap();
-    let replayed = replay(instance, &bars, account)?;
+    let replayed = replay(instance, &bars, book)?;
     Ok((HandoffMethod::Replay, replayed))
 }
 
@@ -503,13 +592,9 @@ fn catch_up_bars(
 }
 
 /// Feeds bars with orders discarded: state catches up, nothing trades.
-fn replay(
-    instance: &mut StrategyInstance,
-    bars: &[Bar],
-    account: &PaperAccount,
-) -> Result<u64, CallError> {
+fn replay(instance: &mut StrategyInstance, bars: &[Bar], book: &Book) -> Result<u64, CallError> {
     for bar in bars {
-        instance.on_bar(*bar, account.position(bar.symbol))?;
+        instance.on_bar(*bar, book.position(bar.symbol))?;
     }
     Ok(bars.len() as u64)
 }
@@ -523,11 +608,41 @@ fn summary(active: &Active, retired: bool) -> StrategySummary {
         bars: counters.bars.load(Ordering::Relaxed),
         orders: counters.orders.load(Ordering::Relaxed),
         fills: counters.fills.load(Ordering::Relaxed),
-        equity: active.account.equity(),
-        realised_pnl: active.account.realised_pnl(),
-        commission: active.account.commission_paid(),
+        equity: active.book.account().equity(),
+        realised_pnl: active.book.account().realised_pnl(),
+        unrealised_pnl: active.book.account().unrealised_pnl(),
+        commission: active.book.account().commission_paid(),
+        trades: active.book.ledger().closed().len() as u64,
+        refused: counters.refused.load(Ordering::Relaxed),
+        state: active.run_state,
         retired,
     }
+}
+
+/// Makes the account's figures readable from other threads.
+fn publish_account(active: &Active) {
+    let counters = &active.slot.counters;
+    let account = active.book.account();
+    counters
+        .equity_bits
+        .store(account.equity().to_bits(), Ordering::Relaxed);
+    counters
+        .realised_bits
+        .store(account.realised_pnl().to_bits(), Ordering::Relaxed);
+    counters
+        .unrealised_bits
+        .store(account.unrealised_pnl().to_bits(), Ordering::Relaxed);
+    counters.trades.store(
+        active.book.ledger().closed().len() as u64,
+        Ordering::Relaxed,
+    );
+}
+
+/// Milliseconds since the epoch: the clock live risk rate limits use.
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn side_name(side: Side) -> &'static str {

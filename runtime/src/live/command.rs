@@ -20,6 +20,24 @@ pub enum Command {
     Reload(String, Reply<ReloadEvent>),
     /// Go back `steps` versions in the strategy's history.
     Rollback(String, usize, Reply<ReloadEvent>),
+    /// Pause, resume, halt or un-halt a strategy.
+    SetState(StateRequest, Reply<super::RunState>),
     Loop(LoopEvent),
     Shutdown,
+}
+
+/// What an operator asks of a strategy's run state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateAction {
+    Pause,
+    Resume,
+    Halt,
+    Unhalt,
+}
+
+pub struct StateRequest {
+    pub strategy: String,
+    pub action: StateAction,
+    /// Who asked, for the event and the audit trail.
+    pub actor: String,
 }

@@ -89,16 +89,31 @@ pub struct HandoffEvent {
     pub restore_error: Option<String>,
 }
 
-/// Orders a strategy returned that failed validation.
+/// Orders a strategy returned that failed validation or a risk rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RefusalEvent {
     pub ts: String,
     pub strategy: String,
     pub version: u64,
     pub seq: u64,
+    /// `validation` or the `[risk]` rule that refused.
+    pub rule: crate::risk::RiskRule,
     pub reason: String,
     /// Refusals of this strategy so far (events are sampled past ten).
     pub refused_total: u64,
+}
+
+/// A strategy was paused, resumed, halted or un-halted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StateEvent {
+    pub ts: String,
+    pub strategy: String,
+    pub state: super::RunState,
+    pub previous: super::RunState,
+    /// Who: `risk` for the kill switch, `api`, or `api:<token name>`.
+    pub actor: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -108,6 +123,7 @@ pub enum Event {
     Trap(TrapEvent),
     Handoff(HandoffEvent),
     Refusal(RefusalEvent),
+    State(StateEvent),
 }
 
 impl Event {
@@ -117,6 +133,7 @@ impl Event {
             Event::Trap(e) => &e.strategy,
             Event::Handoff(e) => &e.strategy,
             Event::Refusal(e) => &e.strategy,
+            Event::State(e) => &e.strategy,
         }
     }
 }

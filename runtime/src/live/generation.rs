@@ -4,8 +4,10 @@
 use crate::contract::{HostState, Param, StrategyBindingsPre, StrategyInfo};
 use crate::instance::StrategyInstance;
 use crate::limits::Limits;
+use crate::risk::{RiskRule, RiskRules};
 use arc_swap::ArcSwap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use serde::Serialize;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -103,6 +105,39 @@ impl Generation {
     }
 }
 
+/// Whether a strategy trades. Set by the operator (pause, halt) or by the
+/// drawdown kill switch (halt); the bar loop applies a change at the next bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum RunState {
+    Running = 0,
+    /// The guest is not called; on resume it replays the bars it missed
+    /// (from the loop's history) before trading again.
+    Paused = 1,
+    /// Kill switch: the guest still gets bars, waiting orders were cancelled
+    /// and every new order is refused with the reason.
+    Halted = 2,
+}
+
+impl RunState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Paused => "paused",
+            RunState::Halted => "halted",
+        }
+    }
+
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => RunState::Paused,
+            2 => RunState::Halted,
+            _ => RunState::Running,
+        }
+    }
+}
+
 /// One strategy's place in the runtime: the generation the loop uses now.
 pub struct Slot {
     pub id: Arc<str>,
@@ -111,7 +146,14 @@ pub struct Slot {
     /// Feed symbol index → the strategy's own index, `None` if not subscribed.
     pub(crate) symbol_map: Vec<Option<u32>>,
     pub current: ArcSwap<Generation>,
+    /// `[risk]` with `[strategy.risk]` over it; a config edit stores new rules
+    /// without a reload.
+    pub risk: ArcSwap<RiskRules>,
+    run_state: AtomicU8,
     pub(crate) counters: SlotCounters,
+    /// Per-bar latency of the guest call, in ns: the loop records into its
+    /// own histogram and publishes a copy here about once a second.
+    pub(crate) latency: ArcSwap<hdrhistogram::Histogram<u64>>,
 }
 
 /// Counters the bar loop keeps per slot (single writer, many readers).
@@ -123,8 +165,17 @@ pub struct SlotCounters {
     pub traps: AtomicU64,
     /// Bars not processed because the instance was poisoned by a trap.
     pub skipped: AtomicU64,
-    /// `on-bar` results refused by validation (never sent to the broker).
+    /// Orders refused by validation or a risk rule (never sent to the broker).
     pub refused: AtomicU64,
+    /// `refused` by rule, indexed like [`RiskRule::ALL`].
+    pub refused_by_rule: [AtomicU64; RiskRule::ALL.len()],
+    /// Bars not given to the guest because it was paused.
+    pub paused_bars: AtomicU64,
+    /// Round-trip trades closed.
+    pub trades: AtomicU64,
+    /// Realised PnL and unrealised PnL, as f64 bits.
+    pub(crate) realised_bits: AtomicU64,
+    pub(crate) unrealised_bits: AtomicU64,
     /// Equity in the paper account, as f64 bits.
     pub(crate) equity_bits: AtomicU64,
 }
@@ -133,6 +184,31 @@ impl SlotCounters {
     pub fn equity(&self) -> f64 {
         f64::from_bits(self.equity_bits.load(Ordering::Relaxed))
     }
+
+    pub fn realised_pnl(&self) -> f64 {
+        f64::from_bits(self.realised_bits.load(Ordering::Relaxed))
+    }
+
+    pub fn unrealised_pnl(&self) -> f64 {
+        f64::from_bits(self.unrealised_bits.load(Ordering::Relaxed))
+    }
+
+    pub fn refused(&self, rule: RiskRule) -> u64 {
+        let index = RiskRule::ALL.iter().position(|r| *r == rule).unwrap_or(0);
+        self.refused_by_rule[index].load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_refusal(&self, rule: RiskRule) -> u64 {
+        let index = RiskRule::ALL.iter().position(|r| *r == rule).unwrap_or(0);
+        self.refused_by_rule[index].fetch_add(1, Ordering::Relaxed);
+        self.refused.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// Latency histograms track 1 ns to 60 s at three significant digits.
+pub(crate) fn latency_histogram() -> hdrhistogram::Histogram<u64> {
+    hdrhistogram::Histogram::new_with_bounds(1, 60_000_000_000, 3)
+        .unwrap_or_else(|_| hdrhistogram::Histogram::new(3).expect("3 significant digits is valid"))
 }
 
 impl Slot {
@@ -141,6 +217,7 @@ impl Slot {
         symbols: &[String],
         feed_symbols: &[String],
         first: Arc<Generation>,
+        risk: RiskRules,
     ) -> Self {
         let symbol_map = feed_symbols
             .iter()
@@ -151,8 +228,25 @@ impl Slot {
             symbols: symbols.iter().map(|s| Arc::from(s.as_str())).collect(),
             symbol_map,
             current: ArcSwap::new(first),
+            risk: ArcSwap::from_pointee(risk),
+            run_state: AtomicU8::new(RunState::Running as u8),
             counters: SlotCounters::default(),
+            latency: ArcSwap::from_pointee(latency_histogram()),
         }
+    }
+
+    pub fn run_state(&self) -> RunState {
+        RunState::from_u8(self.run_state.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn set_run_state(&self, state: RunState) -> RunState {
+        RunState::from_u8(self.run_state.swap(state as u8, Ordering::AcqRel))
+    }
+
+    /// Per-bar guest-call latency in ns, as of the loop's last publication
+    /// (at most about a second old while bars flow).
+    pub fn latency_ns(&self) -> Arc<hdrhistogram::Histogram<u64>> {
+        self.latency.load_full()
     }
 }
 

@@ -15,8 +15,12 @@ mod supervisor;
 mod watcher;
 
 pub use bar_loop::{LoopStats, StrategySummary};
-pub use events::{Event, HandoffEvent, HandoffMethod, Outcome, ReloadEvent, TrapEvent, Trigger};
-pub use generation::{Generation, GenerationStats, Recipe};
+pub use command::StateAction;
+pub use events::{
+    Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, StateEvent, TrapEvent,
+    Trigger,
+};
+pub use generation::{Generation, GenerationStats, Recipe, RunState, Slot, SlotCounters};
 pub use journal::{EVENTS_FILE, FILLS_FILE, ORDERS_FILE};
 pub use metrics::ReloadMetrics;
 pub use supervisor::VersionEntry;
@@ -76,8 +80,12 @@ impl Default for LiveOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct StrategyStatus {
     pub id: String,
-    /// `running`, or `quarantined` after repeated traps with nothing to roll back to.
+    /// `running`, `paused`, `halted`, or `quarantined` after repeated traps
+    /// with nothing to roll back to.
     pub state: &'static str,
+    /// Why it is halted or quarantined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
     pub version: u64,
     pub sha256: String,
     pub params_hash: String,
@@ -88,10 +96,44 @@ pub struct StrategyStatus {
     pub fills: u64,
     pub traps: u64,
     pub skipped_bars: u64,
+    pub paused_bars: u64,
+    /// Round-trip trades closed.
+    pub trades: u64,
     pub equity: f64,
+    pub realised_pnl: f64,
+    pub unrealised_pnl: f64,
+    /// Orders refused, by rule (`validation`, `max_position`, ...).
+    pub refused: BTreeMap<&'static str, u64>,
+    /// The risk rules in force.
+    pub risk: crate::risk::RiskRules,
+    /// Per-bar guest-call latency percentiles, in microseconds.
+    pub latency_us: LatencySummary,
     /// Versions available for rollback, oldest first; the last one is live.
     pub versions: Vec<VersionEntry>,
     pub reload: ReloadMetrics,
+}
+
+/// Percentiles of a latency histogram, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct LatencySummary {
+    pub samples: u64,
+    pub p50: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+impl LatencySummary {
+    pub fn of(histogram: &hdrhistogram::Histogram<u64>) -> Self {
+        let us = |ns: u64| ns as f64 / 1000.0;
+        Self {
+            samples: histogram.len(),
+            p50: us(histogram.value_at_quantile(0.5)),
+            p99: us(histogram.value_at_quantile(0.99)),
+            p999: us(histogram.value_at_quantile(0.999)),
+            max: us(histogram.max()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -297,6 +339,28 @@ impl Runtime {
         })
     }
 
+    /// Pauses, resumes, halts or un-halts a strategy (applied by the loop at
+    /// the next bar); `actor` names who asked, for the event. Returns the
+    /// state now in force.
+    pub fn set_state(
+        &self,
+        id: &str,
+        action: StateAction,
+        actor: &str,
+    ) -> Result<RunState, String> {
+        let request = command::StateRequest {
+            strategy: id.to_owned(),
+            action,
+            actor: actor.to_owned(),
+        };
+        ask(&self.commands, |reply| Command::SetState(request, reply))
+    }
+
+    /// The slot of a running strategy (its counters, risk rules, latency).
+    pub fn slot(&self, id: &str) -> Option<Arc<Slot>> {
+        self.roster.load().iter().find(|s| &*s.id == id).cloned()
+    }
+
     /// Every event from now on.
     pub fn subscribe(&self) -> Receiver<Event> {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -322,6 +386,7 @@ impl Runtime {
         let metrics = self.reload_metrics();
         let versions = lock(&self.shared.versions).clone();
         let quarantined = lock(&self.shared.quarantined).clone();
+        let halt_reasons = lock(&self.shared.halt_reasons).clone();
         let strategies = self
             .roster
             .load()
@@ -329,13 +394,18 @@ impl Runtime {
             .map(|slot| {
                 let generation = slot.current.load_full();
                 let counters = &slot.counters;
+                let run_state = slot.run_state();
+                let (state, state_reason) = match quarantined.get(&*slot.id) {
+                    Some(reason) => ("quarantined", Some(reason.clone())),
+                    None if run_state == RunState::Halted => {
+                        ("halted", halt_reasons.get(&*slot.id).cloned())
+                    }
+                    None => (run_state.as_str(), None),
+                };
                 StrategyStatus {
                     id: slot.id.to_string(),
-                    state: if quarantined.contains_key(&*slot.id) {
-                        "quarantined"
-                    } else {
-                        "running"
-                    },
+                    state,
+                    state_reason,
                     version: generation.version,
                     sha256: generation.sha256().to_owned(),
                     params_hash: generation.recipe.params_hash.clone(),
@@ -346,7 +416,17 @@ impl Runtime {
                     fills: counters.fills.load(Ordering::Relaxed),
                     traps: counters.traps.load(Ordering::Relaxed),
                     skipped_bars: counters.skipped.load(Ordering::Relaxed),
+                    paused_bars: counters.paused_bars.load(Ordering::Relaxed),
+                    trades: counters.trades.load(Ordering::Relaxed),
                     equity: counters.equity(),
+                    realised_pnl: counters.realised_pnl(),
+                    unrealised_pnl: counters.unrealised_pnl(),
+                    refused: crate::risk::RiskRule::ALL
+                        .iter()
+                        .map(|rule| (rule.as_str(), counters.refused(*rule)))
+                        .collect(),
+                    risk: **slot.risk.load(),
+                    latency_us: LatencySummary::of(&slot.latency_ns()),
                     versions: versions.get(&*slot.id).cloned().unwrap_or_default(),
                     reload: metrics.get(&*slot.id).cloned().unwrap_or_default(),
                 }

@@ -3,9 +3,9 @@
 //! Nothing here ever blocks the bar loop: publishing is an `ArcSwap::store`.
 
 use super::bar_loop::{GoodSnapshot, LoopEvent};
-use super::command::{Command, Reply};
-use super::events::{Event, Outcome, ReloadEvent, Trigger, durations};
-use super::generation::{Generation, Recipe, Roster, Slot};
+use super::command::{Command, Reply, StateAction, StateRequest};
+use super::events::{Event, Outcome, ReloadEvent, StateEvent, Trigger, durations, now_rfc3339};
+use super::generation::{Generation, Recipe, Roster, RunState, Slot};
 use super::history::SharedHistory;
 use super::journal::{JournalSender, Record};
 use super::metrics::ReloadMetrics;
@@ -46,6 +46,8 @@ pub(crate) struct Shared {
     pub recent: Mutex<VecDeque<Event>>,
     pub versions: Mutex<BTreeMap<String, Vec<VersionEntry>>>,
     pub quarantined: Mutex<BTreeMap<String, String>>,
+    /// Why each halted strategy was halted.
+    pub halt_reasons: Mutex<BTreeMap<String, String>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -228,6 +230,9 @@ impl Supervisor {
             }
             Command::Rollback(id, steps, reply) => {
                 let _ = reply.send(self.rollback(&id, steps, Trigger::Api));
+            }
+            Command::SetState(request, reply) => {
+                let _ = reply.send(self.set_state(request));
             }
             Command::Loop(event) => self.loop_event(event),
             Command::Shutdown => {}
@@ -503,8 +508,13 @@ impl Supervisor {
                     // New symbols mean a new slot (and a fresh paper account);
                     // the roster swaps old for new in one store, so the loop
                     // never runs a bar without the strategy.
-                    state.slot =
-                        Arc::new(Slot::new(id, &symbols, &feed_symbols, Arc::new(generation)));
+                    state.slot = Arc::new(Slot::new(
+                        id,
+                        &symbols,
+                        &feed_symbols,
+                        Arc::new(generation),
+                        self.config.risk_of(strategy),
+                    ));
                     replaced_slot = true;
                 }
                 // A rebuild of the live recipe replaces its entry: the
@@ -528,7 +538,13 @@ impl Supervisor {
                     instance,
                     warmed_through,
                 );
-                let slot = Arc::new(Slot::new(id, &symbols, &feed_symbols, Arc::new(generation)));
+                let slot = Arc::new(Slot::new(
+                    id,
+                    &symbols,
+                    &feed_symbols,
+                    Arc::new(generation),
+                    self.config.risk_of(strategy),
+                ));
                 self.slots.insert(
                     id.to_owned(),
                     SlotState {
@@ -738,6 +754,18 @@ impl Supervisor {
                 }
             }
             LoopEvent::HandedOver(handoff) => self.emit(Event::Handoff(handoff)),
+            LoopEvent::Halted { strategy, reason } => {
+                tracing::error!(strategy = %strategy, "kill switch: strategy halted: {reason}");
+                lock(&self.shared.halt_reasons).insert(strategy.clone(), reason.clone());
+                self.emit(Event::State(StateEvent {
+                    ts: now_rfc3339(),
+                    strategy,
+                    state: RunState::Halted,
+                    previous: RunState::Running,
+                    actor: "risk".into(),
+                    reason: Some(reason),
+                }));
+            }
             LoopEvent::Refused(refusal) => {
                 tracing::warn!(
                     strategy = %refusal.strategy, seq = refusal.seq, total = refusal.refused_total,
@@ -880,8 +908,85 @@ impl Supervisor {
             tracing::warn!("`runtime.strategies_dir` changed; restart to watch the new directory");
             watcher.ensure_watching();
         }
+        self.apply_risk_rules();
         self.remember_stamps();
         events
+    }
+
+    /// Stores each running strategy's risk rules in its slot: a risk edit
+    /// takes effect at the next bar, without a reload.
+    fn apply_risk_rules(&self) {
+        for (id, state) in &self.slots {
+            if let Some(strategy) = self.config.strategy(id) {
+                let rules = self.config.risk_of(strategy);
+                if **state.slot.risk.load() != rules {
+                    tracing::info!(strategy = %id, ?rules, "risk rules changed");
+                    state.slot.risk.store(Arc::new(rules));
+                }
+            }
+        }
+    }
+
+    /// Pauses, resumes, halts or un-halts a strategy; the loop applies it at
+    /// the next bar. Returns the state now wanted.
+    fn set_state(&mut self, request: StateRequest) -> Result<RunState, String> {
+        let Some(state) = self.slots.get(&request.strategy) else {
+            return Err(format!(
+                "no running strategy `{}`; `runtime status` lists them",
+                request.strategy
+            ));
+        };
+        let slot = Arc::clone(&state.slot);
+        let previous = slot.run_state();
+        let next = match (request.action, previous) {
+            (StateAction::Pause, RunState::Halted) => {
+                return Err(format!(
+                    "`{}` is halted; un-halt it first (a halted strategy already sends no orders)",
+                    request.strategy
+                ));
+            }
+            (StateAction::Pause, _) => RunState::Paused,
+            (StateAction::Resume, RunState::Halted) => {
+                return Err(format!(
+                    "`{}` is halted, not paused; use unhalt to lift the kill switch",
+                    request.strategy
+                ));
+            }
+            (StateAction::Resume, _) | (StateAction::Unhalt, _) => RunState::Running,
+            (StateAction::Halt, _) => RunState::Halted,
+        };
+        if request.action == StateAction::Unhalt && previous != RunState::Halted {
+            return Err(format!(
+                "`{}` is {}, not halted",
+                request.strategy,
+                previous.as_str()
+            ));
+        }
+        if next == previous {
+            return Ok(next);
+        }
+        slot.set_run_state(next);
+        let reason = match next {
+            RunState::Halted => {
+                let reason = format!("halted by {}", request.actor);
+                lock(&self.shared.halt_reasons).insert(request.strategy.clone(), reason.clone());
+                Some(reason)
+            }
+            _ => {
+                lock(&self.shared.halt_reasons).remove(&request.strategy);
+                None
+            }
+        };
+        tracing::warn!(strategy = %request.strategy, actor = %request.actor, "{} -> {}", previous.as_str(), next.as_str());
+        self.emit(Event::State(StateEvent {
+            ts: now_rfc3339(),
+            strategy: request.strategy,
+            state: next,
+            previous,
+            actor: request.actor,
+            reason,
+        }));
+        Ok(next)
     }
 
     fn rebuild_from_config(&mut self, id: &str, trigger: Trigger) -> ReloadEvent {

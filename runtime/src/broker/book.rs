@@ -1,0 +1,218 @@
+//! A strategy's book: its paper account behind its risk gate, with the
+//! round-trip trades its fills made. Live and backtests trade through this
+//! one type, so both apply the same fills and the same rules.
+
+use super::account::{FillModel, PaperAccount};
+use super::trades::TradeLedger;
+use crate::contract::{Bar, Fill, Order, OrderKind, Position, Side};
+use crate::risk::{OrderContext, Refusal, RiskGate, RiskRules};
+use std::sync::Arc;
+
+pub struct Book {
+    account: PaperAccount,
+    gate: RiskGate,
+    ledger: TradeLedger,
+    symbols: Vec<Arc<str>>,
+}
+
+/// What one bar did to the book.
+#[derive(Debug, Default)]
+pub struct Marked {
+    pub fills: Vec<Fill>,
+    /// Set on the bar the drawdown kill switch fired.
+    pub halted: Option<String>,
+}
+
+impl Book {
+    pub fn new(symbols: Vec<Arc<str>>, starting_cash: f64, model: FillModel) -> Self {
+        Self {
+            account: PaperAccount::new(symbols.len(), starting_cash, model),
+            gate: RiskGate::new(),
+            ledger: TradeLedger::new(symbols.len()),
+            symbols,
+        }
+    }
+
+    /// Fills what this bar fills (the bar's symbol is the strategy's own
+    /// index), marks the account, and checks the drawdown kill switch.
+    pub fn on_bar(&mut self, rules: &RiskRules, bar: &Bar) -> Marked {
+        let fills = self.account.on_bar(bar);
+        for fill in &fills {
+            self.ledger.record(fill);
+        }
+        let halted = self.gate.mark(rules, self.account.equity());
+        if halted.is_some() {
+            self.account.cancel_pending();
+        }
+        Marked { fills, halted }
+    }
+
+    /// Passes validated orders through the risk rules; the accepted ones wait
+    /// for their symbol's next bar. Returns the accepted orders and one
+    /// refusal per order refused.
+    pub fn submit(
+        &mut self,
+        rules: &RiskRules,
+        orders: Vec<Order>,
+        now_ms: i64,
+    ) -> (Vec<Order>, Vec<Refusal>) {
+        let mut accepted = Vec::with_capacity(orders.len());
+        let mut refused = Vec::new();
+        for order in orders {
+            let symbol = order.symbol as usize;
+            let ctx = OrderContext {
+                symbol: self.symbols.get(symbol).map_or("?", |s| s),
+                exposure: self.account.exposure(order.symbol),
+                reference_price: self
+                    .account
+                    .last_prices()
+                    .get(symbol)
+                    .copied()
+                    .unwrap_or(0.0),
+                now_ms,
+            };
+            let sign = match order.side {
+                Side::Buy => 1.0,
+                Side::Sell => -1.0,
+            };
+            let limit = match order.kind {
+                OrderKind::Market => None,
+                OrderKind::Limit(price) => Some(price),
+            };
+            match self.gate.check(rules, sign, order.quantity, limit, ctx) {
+                Ok(()) => {
+                    self.account.submit([order]);
+                    accepted.push(order);
+                }
+                Err(refusal) => refused.push(refusal),
+            }
+        }
+        (accepted, refused)
+    }
+
+    /// Operator kill switch: cancels waiting orders, refuses new ones.
+    pub fn halt(&mut self, reason: String) {
+        self.account.cancel_pending();
+        self.gate.halt(reason);
+    }
+
+    pub fn unhalt(&mut self) {
+        self.gate.unhalt(self.account.equity());
+    }
+
+    pub fn halted(&self) -> Option<&str> {
+        self.gate.halted()
+    }
+
+    /// Drops every order still waiting (a poisoned or paused strategy's).
+    pub fn cancel_pending(&mut self) {
+        self.account.cancel_pending();
+    }
+
+    pub fn position(&self, symbol: u32) -> Position {
+        self.account.position(symbol)
+    }
+
+    pub fn account(&self) -> &PaperAccount {
+        &self.account
+    }
+
+    pub fn ledger(&self) -> &TradeLedger {
+        &self.ledger
+    }
+
+    pub fn symbols(&self) -> &[Arc<str>] {
+        &self.symbols
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar(open: f64, close: f64) -> Bar {
+        Bar {
+            seq: 0,
+            ts_ms: 0,
+            symbol: 0,
+            open,
+            high: open.max(close),
+            low: open.min(close),
+            close,
+            volume: 1.0,
+        }
+    }
+
+    fn buy(quantity: f64) -> Order {
+        Order {
+            symbol: 0,
+            side: Side::Buy,
+            quantity,
+            kind: OrderKind::Market,
+        }
+    }
+
+    #[test]
+    fn refused_orders_never_reach_the_account() {
+        let rules = RiskRules {
+            max_position: Some(3.0),
+            ..Default::default()
+        };
+        let mut book = Book::new(vec![Arc::from("BTCUSD")], 1000.0, FillModel::default());
+        book.on_bar(&rules, &bar(100.0, 100.0));
+        let (accepted, refused) = book.submit(&rules, vec![buy(2.0), buy(2.0), buy(1.0)], 0);
+        assert_eq!(accepted.len(), 2, "the second order would make 4");
+        assert_eq!(refused.len(), 1);
+        assert!(refused[0].reason.contains("BTCUSD"));
+        let marked = book.on_bar(&rules, &bar(100.0, 100.0));
+        assert_eq!(marked.fills.len(), 2);
+        assert_eq!(book.position(0).quantity, 3.0);
+    }
+
+    #[test]
+    fn the_kill_switch_cancels_waiting_orders_and_refuses_new_ones() {
+        let rules = RiskRules {
+            max_drawdown_pct: Some(5.0),
+            ..Default::default()
+        };
+        let model = FillModel {
+            commission: 0.0,
+            slippage_bps: 0.0,
+        };
+        let mut book = Book::new(vec![Arc::from("X")], 1000.0, model);
+        book.on_bar(&rules, &bar(100.0, 100.0));
+        book.submit(&rules, vec![buy(10.0)], 0);
+        assert!(book.on_bar(&rules, &bar(100.0, 100.0)).halted.is_none());
+        book.submit(&rules, vec![buy(1.0)], 0);
+        // Equity 1000 -> 940: 6 % down.
+        let marked = book.on_bar(&rules, &bar(100.0, 94.0));
+        assert_eq!(marked.fills.len(), 1, "filled at the open before the mark");
+        let reason = marked.halted.expect("kill switch");
+        assert!(reason.contains("max_drawdown_pct 5"), "{reason}");
+        let (accepted, refused) = book.submit(&rules, vec![buy(1.0)], 0);
+        assert!(accepted.is_empty());
+        assert_eq!(refused[0].rule, crate::risk::RiskRule::Halted);
+        book.unhalt();
+        assert_eq!(book.submit(&rules, vec![buy(1.0)], 0).0.len(), 1);
+    }
+
+    #[test]
+    fn trades_come_from_the_fills() {
+        let rules = RiskRules::default();
+        let model = FillModel {
+            commission: 0.0,
+            slippage_bps: 0.0,
+        };
+        let mut book = Book::new(vec![Arc::from("X")], 1000.0, model);
+        book.on_bar(&rules, &bar(10.0, 10.0));
+        book.submit(&rules, vec![buy(1.0)], 0);
+        book.on_bar(&rules, &bar(11.0, 12.0));
+        let sell = Order {
+            side: Side::Sell,
+            ..buy(1.0)
+        };
+        book.submit(&rules, vec![sell], 0);
+        book.on_bar(&rules, &bar(15.0, 15.0));
+        assert_eq!(book.ledger().closed()[0].pnl, 4.0);
+    }
+}
