@@ -1,16 +1,34 @@
-//! Shared by the benches: built components and a few bars.
+//! Shared by the benches: built components, a live runtime over a temporary
+//! strategies directory, atomic file placement, resident memory, quick mode.
+
+#![allow(dead_code)] // each bench uses its own part of this module
 
 use sandbar_runtime::build::{BuildOptions, Built};
+use sandbar_runtime::config::Config;
+use sandbar_runtime::contract::Bar;
+use sandbar_runtime::feed::{MarketStyle, SyntheticFeed};
+use sandbar_runtime::live::{FeedMode, LiveOptions, Runtime};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub fn workspace() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The example strategies and the `hostile` guest (mode "none" is a no-op).
+/// True unless cargo passed `--bench`: `cargo test --benches` runs every
+/// bench binary this way, and the custom-harness benches then do a tiny run
+/// that only proves they work (criterion has its own test mode).
+pub fn quick() -> bool {
+    !std::env::args().any(|a| a == "--bench")
+}
+
+/// The example strategies, the `hostile` guest (mode "none" is a no-op) and
+/// `big-code` (1.4 MB of code).
 pub fn components() -> Vec<Built> {
     let mut dirs = sandbar_runtime::build::all_strategy_dirs(workspace()).expect("strategies");
     dirs.push(workspace().join("tests/guests/hostile"));
+    dirs.push(workspace().join("tests/guests/big-code"));
     sandbar_runtime::build::build(&BuildOptions {
         workspace: workspace().to_owned(),
         strategy_dirs: dirs,
@@ -30,7 +48,6 @@ pub fn component(built: &[Built], package: &str) -> PathBuf {
 }
 
 /// The same component with a custom section appended: a new hash, the same code.
-#[allow(dead_code)] // used by the reload bench only
 pub fn with_marker(bytes: &[u8], marker: u32) -> Vec<u8> {
     let name = b"sandbar-bench-marker";
     let payload = marker.to_le_bytes();
@@ -41,4 +58,173 @@ pub fn with_marker(bytes: &[u8], marker: u32) -> Vec<u8> {
     out.extend_from_slice(name);
     out.extend_from_slice(&payload);
     out
+}
+
+/// Writes `bytes` to `path` the way a build does: a temporary file the
+/// watcher ignores, then a rename. Returns when the rename is complete.
+pub fn place(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("wasm.tmp");
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+/// One strategy of a bench runtime.
+#[derive(Clone, Copy)]
+pub struct BenchStrategy<'a> {
+    pub id: &'a str,
+    pub bytes: &'a [u8],
+    /// `[strategy.params]` body, TOML.
+    pub params: &'a str,
+}
+
+/// A runtime on a manual feed over a temporary strategies directory.
+pub struct Live {
+    pub runtime: Runtime,
+    pub dir: tempfile::TempDir,
+    pub feed: Feed,
+}
+
+/// Bars for a manual feed, and how many were pushed.
+pub struct Feed {
+    bars: SyntheticFeed,
+    pushed: u64,
+}
+
+impl Feed {
+    pub fn push(&mut self, runtime: &Runtime) {
+        let bar: Bar = self.bars.next_bar();
+        runtime.push_bar(bar).unwrap();
+        self.pushed += 1;
+    }
+
+    /// Pushes one bar and spins until the loop has processed it; returns the
+    /// round trip (the per-bar latency a caller of the runtime sees).
+    pub fn round_trip(&mut self, runtime: &Runtime) -> Duration {
+        let start = Instant::now();
+        self.push(runtime);
+        while runtime.bars_processed() < self.pushed {
+            std::hint::spin_loop();
+        }
+        start.elapsed()
+    }
+
+    /// Waits until the loop has processed every bar pushed.
+    pub fn settle(&self, runtime: &Runtime) {
+        assert!(
+            runtime.wait_for_bars(self.pushed, Duration::from_secs(60)),
+            "the bar loop stalled"
+        );
+    }
+}
+
+/// How the runtime notices new files.
+#[derive(Debug, Clone, Copy)]
+pub enum Reloads {
+    /// Only `Runtime::reload` / `apply_config`.
+    Api,
+    /// The file watcher with this debounce.
+    Watcher { debounce_ms: u64 },
+}
+
+pub fn config_text(dir: &Path, strategies: &[BenchStrategy<'_>], reloads: Reloads) -> String {
+    let (enabled, debounce) = match reloads {
+        Reloads::Api => (false, 200),
+        Reloads::Watcher { debounce_ms } => (true, debounce_ms),
+    };
+    let mut text = format!(
+        "[runtime]\nstrategies_dir = \"{}\"\n[hot_reload]\nenabled = {enabled}\ndebounce_ms = {debounce}\nskip_hash_verification = true\n[feed]\nsymbols = [\"BTCUSD\"]\ninterval_ms = 0\n",
+        dir.join("dist").display()
+    );
+    for s in strategies {
+        text.push_str(&format!(
+            "[[strategy]]\nid = \"{}\"\nwasm = \"{}.wasm\"\n[strategy.params]\n{}\n",
+            s.id, s.id, s.params
+        ));
+    }
+    text
+}
+
+pub fn parse_config(dir: &Path, text: &str) -> Config {
+    Config::parse(text, &dir.join("bench.toml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+impl Live {
+    pub fn start(strategies: &[BenchStrategy<'_>], reloads: Reloads) -> Live {
+        let dir = tempfile::tempdir().unwrap();
+        let dist = dir.path().join("dist");
+        std::fs::create_dir(&dist).unwrap();
+        for s in strategies {
+            place(&dist.join(format!("{}.wasm", s.id)), s.bytes);
+        }
+        let config = parse_config(dir.path(), &config_text(dir.path(), strategies, reloads));
+        let runtime = Runtime::start(
+            config,
+            LiveOptions {
+                feed: FeedMode::Manual,
+                watch: matches!(reloads, Reloads::Watcher { .. }),
+                ..LiveOptions::default()
+            },
+        )
+        .unwrap();
+        let mut live = Live {
+            runtime,
+            dir,
+            feed: Feed {
+                bars: SyntheticFeed::new(1, 9, MarketStyle::Regimes, 60_000),
+                pushed: 0,
+            },
+        };
+        // History for the smoke tests and warm-ups, as a running system has.
+        for _ in 0..500 {
+            live.push();
+        }
+        live.feed.settle(&live.runtime);
+        live
+    }
+
+    pub fn wasm_path(&self, id: &str) -> PathBuf {
+        self.dir.path().join("dist").join(format!("{id}.wasm"))
+    }
+
+    pub fn push(&mut self) {
+        self.feed.push(&self.runtime);
+    }
+
+    pub fn round_trip(&mut self) -> Duration {
+        self.feed.round_trip(&self.runtime)
+    }
+
+    /// Pushes one bar and spins until `generation` has processed a bar.
+    pub fn first_bar_of(&mut self, generation: &Arc<sandbar_runtime::live::Generation>) {
+        self.push();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while generation.stats.bars() == 0 {
+            assert!(Instant::now() < deadline, "the new generation got no bar");
+            std::hint::spin_loop();
+        }
+    }
+
+    /// The published generation of `id` once it has version `version`.
+    pub fn generation(&self, id: &str, version: u64) -> Arc<sandbar_runtime::live::Generation> {
+        let g = self.runtime.generation(id).expect("strategy is running");
+        assert_eq!(g.version, version, "another generation was published");
+        g
+    }
+}
+
+/// Resident memory of this process, in bytes (`VmRSS`).
+pub fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmRSS in /proc/self/status")
+        * 1024
+}
+
+/// Median of a sample (sorted in place).
+pub fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
 }

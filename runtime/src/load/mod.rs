@@ -157,6 +157,20 @@ impl Loader {
         }
     }
 
+    /// Stage `compile` alone, bypassing the cache: what a new hash costs.
+    /// The benches time it stage by stage; the pipeline calls the same code.
+    pub fn compile_stage(&self, bytes: &[u8]) -> Result<wasmtime::component::Component, LoadError> {
+        compile::compile(&self.engine, bytes)
+    }
+
+    /// Stage `type_check` alone, on a component from [`Loader::compile_stage`].
+    pub fn type_check_stage(
+        &self,
+        component: &wasmtime::component::Component,
+    ) -> Result<StrategyBindingsPre<HostState>, LoadError> {
+        typecheck::type_check(&self.engine, &self.linker, component)
+    }
+
     pub fn engine(&self) -> &wasmtime::Engine {
         &self.engine
     }
