@@ -26,6 +26,7 @@ impl Default for FillModel {
 #[derive(Debug, Clone)]
 pub struct PaperAccount {
     model: FillModel,
+    starting_cash: f64,
     cash: f64,
     holdings: Vec<Holding>,
     last_price: Vec<f64>,
@@ -40,6 +41,7 @@ impl PaperAccount {
     pub fn new(symbols: usize, starting_cash: f64, model: FillModel) -> Self {
         Self {
             model,
+            starting_cash,
             cash: starting_cash,
             holdings: vec![Holding::default(); symbols],
             last_price: vec![0.0; symbols],
@@ -136,6 +138,10 @@ impl PaperAccount {
     /// Cash plus every holding marked at its last close.
     pub fn equity(&self) -> f64 {
         sandbar_guest::accounting::equity(self.cash, &self.holdings, &self.last_price)
+    }
+
+    pub fn starting_cash(&self) -> f64 {
+        self.starting_cash
     }
 
     pub fn cash(&self) -> f64 {

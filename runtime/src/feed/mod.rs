@@ -1,5 +1,14 @@
-//! Where bars come from.
+//! Where bars come from: the synthetic market, CSV replay, and JSON lines
+//! pushed by another process. Every external row passes the same checks
+//! ([`Sequencer`]) before it becomes a numbered bar.
 
+pub mod csv;
+mod lines;
+mod sequence;
 mod synthetic;
+mod time;
 
+pub use lines::{LineBar, parse_line};
+pub use sequence::{RawBar, Sequencer};
 pub use synthetic::{MarketStyle, SyntheticFeed};
+pub use time::{format_timestamp, parse_timestamp};

@@ -1,0 +1,340 @@
+//! The backtest loop: every bar in file order, every subscribed strategy,
+//! book first (fills at this bar's prices), then the guest. No threads, no
+//! channels, no journal: the batched call path.
+
+use super::stats::{EquityPoint, Stats};
+use crate::broker::{Book, FillModel, Trade};
+use crate::config::{BadRowPolicy, Config, StrategyConfig};
+use crate::contract::Bar;
+use crate::instance::StrategyInstance;
+use crate::load::{LoadSpec, Loader};
+use crate::risk::{RiskRule, RiskRules};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What to run beyond the config.
+#[derive(Clone, Default)]
+pub struct BacktestOptions {
+    /// The CSV to replay; `None` uses `[feed] path`.
+    pub data: Option<PathBuf>,
+    /// Only these strategy ids (all enabled ones when empty).
+    pub only: Vec<String>,
+    /// Called every few thousand bars with (bars done, bars in all).
+    pub progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+}
+
+/// One strategy's run.
+#[derive(Debug, Clone)]
+pub struct StrategyRun {
+    pub id: String,
+    pub sha256: String,
+    pub symbols: Vec<String>,
+    /// Closed round trips, then the trades still open at the end (marked at the last close).
+    pub trades: Vec<Trade>,
+    pub open_trades: usize,
+    /// Equity after each bar of the strategy's symbols.
+    pub equity: Vec<EquityPoint>,
+    pub stats: Stats,
+    pub orders: u64,
+    pub fills: u64,
+    pub refused: BTreeMap<&'static str, u64>,
+    /// Set when the guest trapped: the run stopped at that bar.
+    pub error: Option<String>,
+    pub halted: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BacktestResult {
+    pub data: PathBuf,
+    pub bars: u64,
+    pub skipped_rows: u64,
+    pub strategies: Vec<StrategyRun>,
+    /// Wall-clock time of the bar loop only (not loading or compiling).
+    pub elapsed: Duration,
+}
+
+impl BacktestResult {
+    /// Bars (all strategies' calls count once per bar) per second of loop time.
+    pub fn bars_per_second(&self) -> f64 {
+        self.bars as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// One strategy in the loop.
+struct Runner {
+    id: String,
+    sha256: String,
+    symbols: Vec<String>,
+    /// Feed symbol index → the strategy's own index.
+    symbol_map: Vec<Option<u32>>,
+    instance: Option<StrategyInstance>,
+    book: Book,
+    rules: RiskRules,
+    max_orders_per_bar: usize,
+    equity: Vec<EquityPoint>,
+    held_bars: u64,
+    bars: u64,
+    orders: u64,
+    refused: BTreeMap<&'static str, u64>,
+    error: Option<String>,
+    halted: Option<String>,
+}
+
+/// Loads every selected strategy, reads the data, runs, and returns the result.
+pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<BacktestResult> {
+    let data = options
+        .data
+        .clone()
+        .or_else(|| config.feed_path())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no data to backtest on: pass --data FILE.csv or set [feed] path in the config"
+            )
+        })?;
+    let selected: Vec<&StrategyConfig> = config
+        .enabled_strategies()
+        .filter(|s| options.only.is_empty() || options.only.contains(&s.id))
+        .collect();
+    if let Some(unknown) = options
+        .only
+        .iter()
+        .find(|id| !config.enabled_strategies().any(|s| &s.id == *id))
+    {
+        anyhow::bail!(
+            "no enabled strategy `{unknown}` in the config (enabled: {})",
+            config
+                .enabled_strategies()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if selected.is_empty() {
+        anyhow::bail!("the config has no enabled [[strategy]] to backtest");
+    }
+
+    let skip = config.feed.on_bad_row == BadRowPolicy::Skip;
+    let mut skipped_rows = 0u64;
+    let bars = crate::feed::csv::read_all(&data, &config.feed.symbols, skip, |bad| {
+        skipped_rows += 1;
+        tracing::warn!("{bad}; row skipped (feed.on_bad_row = \"skip\")");
+    })
+    .map_err(|bad| {
+        anyhow::anyhow!(
+            "{bad}\n  hint: fix the row, or set [feed] on_bad_row = \"skip\" to skip bad rows"
+        )
+    })?;
+    if bars.is_empty() {
+        anyhow::bail!("{} has no bars", data.display());
+    }
+
+    let loader = Loader::new()?;
+    let model = FillModel {
+        commission: config.broker.commission,
+        slippage_bps: config.broker.slippage_bps,
+    };
+    let mut runners = selected
+        .iter()
+        .map(|s| load(&loader, config, s, model))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+    let total = bars.len() as u64;
+    let started = Instant::now();
+    for (done, bar) in bars.iter().enumerate() {
+        for runner in &mut runners {
+            runner.step(bar);
+        }
+        if let Some(progress) = &options.progress
+            && done % 4096 == 0
+        {
+            progress(done as u64, total);
+        }
+    }
+    let elapsed = started.elapsed();
+    if let Some(progress) = &options.progress {
+        progress(total, total);
+    }
+    let last = bars.last().copied();
+    Ok(BacktestResult {
+        data,
+        bars: total,
+        skipped_rows,
+        strategies: runners.into_iter().map(|r| r.finish(last)).collect(),
+        elapsed,
+    })
+}
+
+fn load(
+    loader: &Loader,
+    config: &Config,
+    strategy: &StrategyConfig,
+    model: FillModel,
+) -> anyhow::Result<Runner> {
+    let id = strategy.id.as_str();
+    let symbols = config.symbols_of(strategy).to_vec();
+    let params = strategy
+        .params()
+        .map_err(|e| anyhow::anyhow!("strategy `{id}`: {e}; fix [strategy.params]"))?;
+    let limits = config.limits_of(strategy);
+    let expected = config
+        .verify_hashes()
+        .then(|| strategy.sha256.clone())
+        .flatten();
+    let path = config.wasm_path(strategy);
+    let outcome = loader.load_file(
+        &path,
+        LoadSpec {
+            strategy_id: id,
+            expected_sha256: expected.as_deref(),
+            symbols: &symbols,
+            params: &params,
+            limits: &limits,
+            recent_bars: &[],
+        },
+    );
+    let candidate = outcome.result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut instance = StrategyInstance::instantiate(&candidate.pre, id, &limits)
+        .map_err(|e| anyhow::anyhow!("strategy `{id}`: cannot instantiate: {e}"))?;
+    instance
+        .init(&symbols, &params)
+        .map_err(|e| anyhow::anyhow!("strategy `{id}`: init trapped: {e}"))?
+        .map_err(|e| anyhow::anyhow!("strategy `{id}` refused its parameters: {e}"))?;
+    let symbol_map = config
+        .feed
+        .symbols
+        .iter()
+        .map(|feed| symbols.iter().position(|s| s == feed).map(|i| i as u32))
+        .collect();
+    let names = symbols.iter().map(|s| Arc::from(s.as_str())).collect();
+    Ok(Runner {
+        id: id.to_owned(),
+        sha256: candidate.sha256,
+        symbols,
+        symbol_map,
+        instance: Some(instance),
+        book: Book::new(names, config.broker.starting_cash, model),
+        rules: config.risk_of(strategy),
+        max_orders_per_bar: limits.max_orders_per_bar,
+        equity: Vec::new(),
+        held_bars: 0,
+        bars: 0,
+        orders: 0,
+        refused: RiskRule::ALL.iter().map(|r| (r.as_str(), 0)).collect(),
+        error: None,
+        halted: None,
+    })
+}
+
+impl Runner {
+    fn step(&mut self, bar: &Bar) {
+        let Some(Some(local)) = self.symbol_map.get(bar.symbol as usize).copied() else {
+            return;
+        };
+        let Some(instance) = self.instance.as_mut() else {
+            return; // trapped earlier: the run stopped
+        };
+        let local_bar = Bar {
+            symbol: local,
+            ..*bar
+        };
+        let marked = self.book.on_bar(&self.rules, &local_bar);
+        if let Some(reason) = marked.halted {
+            tracing::warn!(strategy = %self.id, seq = bar.seq, "kill switch: {reason}");
+            self.halted = Some(reason);
+        }
+        self.bars += 1;
+        let account = self.book.account();
+        self.equity.push(EquityPoint {
+            ts_ms: bar.ts_ms,
+            bar: bar.seq,
+            equity: account.equity(),
+        });
+        if self.book.position(local).quantity != 0.0 {
+            self.held_bars += 1;
+        }
+        for fill in marked.fills {
+            if let Err(error) = instance.on_fill(fill) {
+                return self.trapped(bar, error);
+            }
+        }
+        let position = self.book.position(local);
+        let orders = match instance.on_bar(local_bar, position) {
+            Ok(orders) if orders.is_empty() => return,
+            Ok(orders) => orders,
+            Err(error) => return self.trapped(bar, error),
+        };
+        if let Err(reason) =
+            crate::validate::validate_orders(&orders, self.symbols.len(), self.max_orders_per_bar)
+        {
+            self.count_refusal(RiskRule::Validation, bar, &reason);
+            return;
+        }
+        let (accepted, refusals) = self.book.submit(&self.rules, orders, bar.ts_ms);
+        self.orders += accepted.len() as u64;
+        for refusal in refusals {
+            self.count_refusal(refusal.rule, bar, &refusal.reason);
+        }
+    }
+
+    fn count_refusal(&mut self, rule: RiskRule, bar: &Bar, reason: &str) {
+        let count = self.refused.entry(rule.as_str()).or_default();
+        *count += 1;
+        if *count <= 10 {
+            tracing::warn!(strategy = %self.id, seq = bar.seq, rule = rule.as_str(), "order refused: {reason}");
+        }
+    }
+
+    fn trapped(&mut self, bar: &Bar, error: crate::instance::CallError) {
+        let message = format!(
+            "trapped at bar {} ({}): {error}; hint: {}; results stop at that bar",
+            bar.seq,
+            crate::feed::format_timestamp(bar.ts_ms),
+            error.hint()
+        );
+        tracing::error!(strategy = %self.id, "{message}");
+        self.error = Some(message);
+        self.book.cancel_pending();
+        self.instance = None;
+    }
+
+    fn finish(self, last: Option<Bar>) -> StrategyRun {
+        let account = self.book.account();
+        let mut trades = self.book.ledger().closed().to_vec();
+        let (ts, bar) = last.map_or((0, 0), |b| (b.ts_ms, b.seq));
+        let open = self
+            .book
+            .ledger()
+            .open_marked(account.last_prices(), ts, bar);
+        let open_trades = open.len();
+        trades.extend(open);
+        let closed = &trades[..trades.len() - open_trades];
+        let stats = Stats::compute(
+            account.equity(),
+            &self.equity,
+            closed,
+            self.held_bars,
+            self.bars,
+            self.book_starting_cash(),
+        );
+        StrategyRun {
+            id: self.id,
+            sha256: self.sha256,
+            symbols: self.symbols,
+            orders: self.orders,
+            fills: account.fill_count(),
+            trades,
+            open_trades,
+            equity: self.equity,
+            stats,
+            refused: self.refused,
+            error: self.error,
+            halted: self.halted,
+        }
+    }
+
+    fn book_starting_cash(&self) -> f64 {
+        self.book.account().starting_cash()
+    }
+}

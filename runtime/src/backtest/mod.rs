@@ -1,0 +1,11 @@
+//! `runtime backtest`: the config's strategies over a CSV file with the same
+//! load pipeline, broker, risk rules and fill model as `runtime live`, as
+//! fast as one thread can call the guests, with deterministic outputs.
+
+mod engine;
+mod report;
+mod stats;
+
+pub use engine::{BacktestOptions, BacktestResult, StrategyRun, run};
+pub use report::{EQUITY_FILE, SUMMARY_FILE, TRADES_FILE, render_table, write_outputs};
+pub use stats::Stats;

@@ -1,0 +1,203 @@
+//! A backtest's outputs: `trades.csv`, `equity.csv` and `summary.json` in
+//! the output directory, and the summary table printed at the end. Every
+//! byte of them depends only on the inputs, except `summary.json`'s
+//! `performance` object (wall-clock speed).
+
+use super::engine::BacktestResult;
+use crate::feed::format_timestamp;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+pub const TRADES_FILE: &str = "trades.csv";
+pub const EQUITY_FILE: &str = "equity.csv";
+pub const SUMMARY_FILE: &str = "summary.json";
+
+/// Writes the three files; returns their paths.
+pub fn write_outputs(result: &BacktestResult, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out).map_err(|e| {
+        anyhow::anyhow!("cannot create the output directory {}: {e}", out.display())
+    })?;
+    let files = [
+        (TRADES_FILE, trades_csv(result)),
+        (EQUITY_FILE, equity_csv(result)),
+        (SUMMARY_FILE, summary_json(result)?),
+    ];
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = out.join(name);
+        std::fs::write(&path, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+fn trades_csv(result: &BacktestResult) -> String {
+    let mut out = String::from(
+        "strategy,symbol,side,size,entry_time,entry_bar,entry_price,exit_time,exit_bar,exit_price,pnl,fees,status\n",
+    );
+    for run in &result.strategies {
+        let closed = run.trades.len() - run.open_trades;
+        for (i, t) in run.trades.iter().enumerate() {
+            let symbol = run
+                .symbols
+                .get(t.symbol as usize)
+                .map_or("?", String::as_str);
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                run.id,
+                symbol,
+                t.side,
+                t.size,
+                format_timestamp(t.entry_ts_ms),
+                t.entry_bar,
+                t.entry_price,
+                format_timestamp(t.exit_ts_ms),
+                t.exit_bar,
+                t.exit_price,
+                t.pnl,
+                t.fees,
+                if i < closed { "closed" } else { "open" }
+            );
+        }
+    }
+    out
+}
+
+fn equity_csv(result: &BacktestResult) -> String {
+    let mut out = String::from("strategy,time,bar,equity\n");
+    for run in &result.strategies {
+        for p in &run.equity {
+            let _ = writeln!(
+                out,
+                "{},{},{},{}",
+                run.id,
+                format_timestamp(p.ts_ms),
+                p.bar,
+                p.equity
+            );
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    data: String,
+    bars: u64,
+    skipped_rows: u64,
+    strategies: Vec<StrategySummary<'a>>,
+    /// Wall-clock figures: the only part that differs between identical runs.
+    performance: Performance,
+}
+
+#[derive(Serialize)]
+struct StrategySummary<'a> {
+    id: &'a str,
+    sha256: &'a str,
+    symbols: &'a [String],
+    #[serde(flatten)]
+    stats: &'a super::Stats,
+    open_trades: usize,
+    orders: u64,
+    fills: u64,
+    refused: &'a std::collections::BTreeMap<&'static str, u64>,
+    halted: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Performance {
+    elapsed_ms: f64,
+    bars_per_second: f64,
+}
+
+fn summary_json(result: &BacktestResult) -> anyhow::Result<String> {
+    let summary = Summary {
+        data: result.data.display().to_string(),
+        bars: result.bars,
+        skipped_rows: result.skipped_rows,
+        strategies: result
+            .strategies
+            .iter()
+            .map(|run| StrategySummary {
+                id: &run.id,
+                sha256: &run.sha256,
+                symbols: &run.symbols,
+                stats: &run.stats,
+                open_trades: run.open_trades,
+                orders: run.orders,
+                fills: run.fills,
+                refused: &run.refused,
+                halted: run.halted.as_deref(),
+                error: run.error.as_deref(),
+            })
+            .collect(),
+        performance: Performance {
+            elapsed_ms: result.elapsed.as_secs_f64() * 1000.0,
+            bars_per_second: result.bars_per_second(),
+        },
+    };
+    let mut text = serde_json::to_string_pretty(&summary)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// The table printed after a backtest.
+pub fn render_table(result: &BacktestResult) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} bars from {}{} in {:.3} s ({:.0} bars/s)",
+        result.bars,
+        result.data.display(),
+        if result.skipped_rows > 0 {
+            format!(" ({} bad rows skipped)", result.skipped_rows)
+        } else {
+            String::new()
+        },
+        result.elapsed.as_secs_f64(),
+        result.bars_per_second()
+    );
+    let _ = writeln!(
+        out,
+        "{:<18} {:>13} {:>13} {:>9} {:>7} {:>8} {:>9} {:>7} {:>9}",
+        "strategy", "start", "final", "return%", "trades", "win%", "maxDD%", "sharpe", "exposure%"
+    );
+    let optional = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
+    for run in &result.strategies {
+        let s = &run.stats;
+        let _ = writeln!(
+            out,
+            "{:<18} {:>13.2} {:>13.2} {:>+9.2} {:>7} {:>8} {:>9.2} {:>7} {:>9.1}",
+            run.id,
+            s.start_equity,
+            s.final_equity,
+            s.return_pct,
+            s.trades,
+            optional(s.win_rate_pct),
+            s.max_drawdown_pct,
+            optional(s.sharpe_ratio),
+            s.exposure_pct
+        );
+        let refused: u64 = run.refused.values().sum();
+        if refused > 0 {
+            let by_rule: Vec<String> = run
+                .refused
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(rule, n)| format!("{rule} {n}"))
+                .collect();
+            let _ = writeln!(out, "  {refused} orders refused: {}", by_rule.join(", "));
+        }
+        if let Some(reason) = &run.halted {
+            let _ = writeln!(out, "  halted: {reason}");
+        }
+        if let Some(error) = &run.error {
+            let _ = writeln!(out, "  error: {error}");
+        }
+    }
+    out
+}
