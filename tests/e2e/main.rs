@@ -1,10 +1,14 @@
 //! End-to-end tests of Sandbar against real built strategy components.
 //! Each module says what it covers.
 
+mod backtest;
 mod config_reload;
 mod equivalence;
 mod hostile;
 mod hot_reload;
 mod loader;
+mod ops;
+mod reference;
 mod support;
 mod swaps;
+mod trading;
