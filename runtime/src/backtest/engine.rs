@@ -14,6 +14,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The per-call wall-clock deadline in backtests (the most the config allows).
+pub const BACKTEST_DEADLINE: Duration = Duration::from_secs(60);
+
 /// What to run beyond the config.
 #[derive(Clone, Default)]
 pub struct BacktestOptions {
@@ -177,7 +180,11 @@ fn load(
     let params = strategy
         .params()
         .map_err(|e| anyhow::anyhow!("strategy `{id}`: {e}; fix [strategy.params]"))?;
-    let limits = config.limits_of(strategy);
+    let mut limits = config.limits_of(strategy);
+    // Fuel is the deterministic CPU bound; the wall-clock deadline is a live
+    // watchdog that a busy machine could trip, which would make a backtest's
+    // results depend on the machine's load.
+    limits.deadline = limits.deadline.max(BACKTEST_DEADLINE);
     let expected = config
         .verify_hashes()
         .then(|| strategy.sha256.clone())

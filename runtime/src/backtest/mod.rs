@@ -6,6 +6,6 @@ mod engine;
 mod report;
 mod stats;
 
-pub use engine::{BacktestOptions, BacktestResult, StrategyRun, run};
+pub use engine::{BACKTEST_DEADLINE, BacktestOptions, BacktestResult, StrategyRun, run};
 pub use report::{EQUITY_FILE, SUMMARY_FILE, TRADES_FILE, render_table, write_outputs};
 pub use stats::Stats;
