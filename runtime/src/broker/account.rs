@@ -234,6 +234,20 @@ mod tests {
     }
 
     #[test]
+    fn sells_pay_slippage_too() {
+        let model = FillModel {
+            commission: 0.0,
+            slippage_bps: 50.0,
+        };
+        let mut account = PaperAccount::new(1, 0.0, model);
+        account.submit([order(Side::Sell, 1.0, OrderKind::Market)]);
+        let fills = account.on_bar(&bar(0, 200.0, 210.0, 190.0, 200.0));
+        assert_eq!(fills[0].price, 199.0);
+        assert_eq!(account.cash(), 199.0);
+        assert_eq!(account.position(0).quantity, -1.0);
+    }
+
+    #[test]
     fn limit_orders_fill_at_the_limit_or_the_gap_open_or_expire() {
         let model = FillModel {
             commission: 0.0,
