@@ -38,6 +38,7 @@ mod params;
 mod pin;
 mod validate;
 
+pub mod backtest;
 pub mod broker;
 pub mod build;
 pub mod config;
@@ -45,6 +46,7 @@ pub mod contract;
 pub mod feed;
 pub mod live;
 pub mod logging;
+pub mod ops;
 pub mod risk;
 
 pub use check::{CHECK_SYMBOLS, check_file, render_report};

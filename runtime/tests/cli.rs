@@ -327,6 +327,12 @@ fn pin_rewrites_stale_pins_and_keeps_the_layout() {
     // from failing the start for another reason.
     let (_dir, path) = temp_checkout("prod.toml", |text| {
         text.replace("deadline_us = 10_000", "deadline_us = 1_000_000")
+            // The ops API needs a token in prod; any free port.
+            .replace(
+                "token_env = \"SANDBAR_OPS_TOKEN\"",
+                "token = \"cli-test-token-0123456789\"",
+            )
+            .replace("127.0.0.1:9191", "127.0.0.1:0")
             .lines()
             .map(|l| {
                 if l.starts_with("sha256 = ") {
@@ -361,6 +367,7 @@ fn pin_rewrites_stale_pins_and_keeps_the_layout() {
 fn live_runs_the_dev_config_and_prints_a_summary() {
     let (dir, path) = temp_checkout("dev.toml", |text| {
         text.replace("interval_ms = 250", "interval_ms = 0")
+            .replace("127.0.0.1:9190", "127.0.0.1:0")
     });
     let journal = dir.path().join("journal");
     let out = runtime(&[

@@ -1,6 +1,7 @@
 use anyhow::Context;
-use sandbar_runtime::config::{Config, EMBEDDED_DEFAULT_TOML};
+use sandbar_runtime::config::{Config, EMBEDDED_DEFAULT_TOML, Profile};
 use sandbar_runtime::live::{FeedMode, LiveOptions, Runtime, StrategySummary};
+use sandbar_runtime::ops::{OpsServer, OpsSettings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -45,7 +46,34 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         },
         watch: true,
     };
+    // Resolve the ops settings (token variables) before loading anything,
+    // so a missing token fails fast.
+    let ops_settings = if config.ops_enabled() {
+        let hot_reload = config.hot_reload.enabled && options.watch;
+        Some(OpsSettings::from_config(
+            &config,
+            args.config.as_deref(),
+            hot_reload,
+        )?)
+    } else {
+        None
+    };
+    let prod = config.profile == Profile::Prod;
     let runtime = Runtime::start(config, options)?;
+    let ops = match ops_settings.map(|s| OpsServer::start(runtime.handle(), s)) {
+        None => None,
+        Some(Ok(server)) => Some(server),
+        // In dev a second instance on the same port keeps trading without
+        // the API; prod refuses to run unobservable.
+        Some(Err(e)) if e.in_use && !prod => {
+            tracing::warn!("{e}\n  (running without the ops API)");
+            None
+        }
+        Some(Err(e)) => {
+            runtime.stop();
+            return Err(e.into());
+        }
+    };
     let interrupted = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&interrupted))
@@ -65,8 +93,16 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         runtime.wait_for_bars(fed, Duration::from_secs(30));
     }
     tracing::info!("shutting down");
+    if let Some(ops) = ops {
+        ops.stop();
+    }
+    let feed_error = runtime.feed_error();
     let summaries = runtime.stop();
     print_summary(&summaries);
+    if let Some(error) = feed_error {
+        eprintln!("error: the feed stopped early: {error}");
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -80,7 +116,10 @@ fn log_status(runtime: &Runtime) {
             bars = s.bars,
             orders = s.orders,
             fills = s.fills,
+            trades = s.trades,
             equity = format!("{:.2}", s.equity),
+            pnl = format!("{:+.2}", s.realised_pnl + s.unrealised_pnl),
+            refused = s.refused.values().sum::<u64>(),
             "status"
         );
     }
@@ -88,20 +127,35 @@ fn log_status(runtime: &Runtime) {
 
 fn print_summary(summaries: &[StrategySummary]) {
     println!(
-        "{:<20} {:>4} {:>10} {:>8} {:>7} {:>14} {:>12} {:>10}  sha256",
-        "strategy", "ver", "bars", "orders", "fills", "equity", "realised", "fees"
+        "{:<18} {:>4} {:>8} {:>7} {:>6} {:>6} {:>13} {:>11} {:>11} {:>9} {:>7}  {:<8} sha256",
+        "strategy",
+        "ver",
+        "bars",
+        "orders",
+        "fills",
+        "trades",
+        "equity",
+        "realised",
+        "unrealised",
+        "fees",
+        "refused",
+        "state"
     );
     for s in summaries {
         println!(
-            "{:<20} {:>4} {:>10} {:>8} {:>7} {:>14.2} {:>12.2} {:>10.2}  {}{}",
+            "{:<18} {:>4} {:>8} {:>7} {:>6} {:>6} {:>13.2} {:>+11.2} {:>+11.2} {:>9.2} {:>7}  {:<8} {}{}",
             s.strategy,
             s.version,
             s.bars,
             s.orders,
             s.fills,
+            s.trades,
             s.equity,
             s.realised_pnl,
+            s.unrealised_pnl,
             s.commission,
+            s.refused,
+            s.state.as_str(),
             &s.sha256[..12.min(s.sha256.len())],
             if s.retired { "  (retired)" } else { "" }
         );

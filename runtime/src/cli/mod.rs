@@ -1,10 +1,14 @@
 //! Subcommands of `runtime`. Each module is one subcommand.
 
+mod backtest;
 mod build;
 mod check;
+mod connect;
+mod control;
 mod hash;
 mod live;
 mod pin;
+mod status;
 
 use clap::{Parser, Subcommand};
 use sandbar_runtime::logging::LogFormat;
@@ -58,6 +62,24 @@ pub enum Command {
         #[arg(long)]
         print_default_config: bool,
     },
+    /// Run the config's strategies over a CSV file with the live broker and risk rules; write trades.csv, equity.csv, summary.json.
+    Backtest {
+        /// The config: strategies, [broker], [risk], [limits], [feed] symbols (and path).
+        #[arg(long)]
+        config: PathBuf,
+        /// The CSV to replay [default: the config's `[feed] path`].
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Where to write the outputs.
+        #[arg(long, default_value = "backtest-out")]
+        out: PathBuf,
+        /// Only this strategy id (repeatable) [default: every enabled one].
+        #[arg(long = "strategy", value_name = "ID")]
+        strategies: Vec<String>,
+        /// Print summary.json instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Set each strategy's `sha256` in a config to the hash of its file (after a rebuild).
     Pin {
         #[arg(long)]
@@ -65,6 +87,63 @@ pub enum Command {
         /// Only this strategy id.
         #[arg(long)]
         strategy: Option<String>,
+    },
+    /// Show what a running `runtime live` is doing: strategies, versions, state, PnL, latency.
+    Status {
+        /// Only this strategy.
+        id: Option<String>,
+        #[command(flatten)]
+        ops: connect::OpsArgs,
+    },
+    /// Follow a running instance's events (reloads, rollbacks, traps, state changes), one line each.
+    Events {
+        /// Only this strategy's events.
+        #[arg(long)]
+        strategy: Option<String>,
+        #[command(flatten)]
+        ops: connect::OpsArgs,
+    },
+    /// Reload a strategy of a running instance from its file now.
+    Reload {
+        id: String,
+        #[command(flatten)]
+        ops: connect::OpsArgs,
+    },
+    /// Roll a strategy of a running instance back to an earlier version.
+    Rollback {
+        id: String,
+        /// Versions to go back [default: 1].
+        #[arg(long, conflicts_with = "to_version")]
+        steps: Option<usize>,
+        /// The version to go back to (`runtime status` lists those kept).
+        #[arg(long)]
+        to_version: Option<u64>,
+        #[command(flatten)]
+        ops: connect::OpsArgs,
+    },
+    /// Pause a strategy: it gets no bars until resumed (then catches up on the ones it missed).
+    Pause {
+        id: String,
+        #[command(flatten)]
+        ops: connect::OpsArgs,
+    },
+    /// Resume a paused strategy.
+    Resume {
+        id: String,
+        #[command(flatten)]
+        ops: connect::OpsArgs,
+    },
+    /// Kill switch: cancel a strategy's waiting orders and refuse new ones (it still gets bars).
+    Halt {
+        id: String,
+        #[command(flatten)]
+        ops: connect::OpsArgs,
+    },
+    /// Lift the kill switch of a halted strategy.
+    Unhalt {
+        id: String,
+        #[command(flatten)]
+        ops: connect::OpsArgs,
     },
     /// Validate, type-check, instantiate and smoke-test a component.
     Check {
@@ -93,11 +172,37 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             bars,
             print_default_config,
         }),
+        Command::Backtest {
+            config,
+            data,
+            out,
+            strategies,
+            json,
+        } => backtest::run(backtest::BacktestArgs {
+            config,
+            data,
+            out,
+            strategies,
+            json,
+        }),
         Command::Pin { config, strategy } => pin::run(&config, strategy.as_deref()),
         Command::Check {
             file,
             params,
             symbols,
         } => check::run(&file, &params, symbols),
+        Command::Status { id, ops } => status::status(id.as_deref(), &ops),
+        Command::Events { strategy, ops } => status::events(strategy.as_deref(), &ops),
+        Command::Reload { id, ops } => control::run(&id, control::Action::Reload, &ops),
+        Command::Rollback {
+            id,
+            steps,
+            to_version,
+            ops,
+        } => control::run(&id, control::Action::Rollback { steps, to_version }, &ops),
+        Command::Pause { id, ops } => control::run(&id, control::Action::Pause, &ops),
+        Command::Resume { id, ops } => control::run(&id, control::Action::Resume, &ops),
+        Command::Halt { id, ops } => control::run(&id, control::Action::Halt, &ops),
+        Command::Unhalt { id, ops } => control::run(&id, control::Action::Unhalt, &ops),
     }
 }

@@ -41,6 +41,11 @@ pub const FEED_SEED: u64 = 42;
 pub const FEED_SPEED: f64 = 0.0;
 pub const FEED_LISTEN: &str = "127.0.0.1:9100";
 
+/// Where the ops API listens: loopback, a port of its own.
+pub const OPS_LISTEN: &str = "127.0.0.1:9190";
+/// Shortest accepted ops token, so a guessable word is refused.
+pub const OPS_MIN_TOKEN_LEN: usize = 16;
+
 pub const STARTING_CASH: f64 = 100_000.0;
 pub const COMMISSION: f64 = 0.001;
 pub const SLIPPAGE_BPS: f64 = 0.0;

@@ -163,6 +163,9 @@ fn restart_notes(old: &Config, new: &Config) -> Vec<String> {
     }
     section_notes("feed", &old.feed, &new.feed, &mut notes);
     section_notes("broker", &old.broker, &new.broker, &mut notes);
+    // Tokens are redacted when serialized, so a changed secret shows as a
+    // change of its entry without printing it.
+    section_notes("ops", &old.ops, &new.ops, &mut notes);
     notes
 }
 

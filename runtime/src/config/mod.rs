@@ -56,11 +56,13 @@ pub use diff::{ConfigDiff, StrategyChange, diff};
 pub use error::ConfigError;
 pub use schema::{
     BadRowPolicy, BrokerKind, BrokerSection, Config, FeedKind, FeedSection, HotReloadSection,
-    LimitsOverride, LimitsSection, Profile, RiskSection, RuntimeSection, StrategyConfig,
+    LimitsOverride, LimitsSection, OpsSection, OpsToken, Profile, RiskSection, RuntimeSection,
+    StrategyConfig,
 };
 
 use source::SourceMap;
 use std::path::{Path, PathBuf};
+pub(crate) use suggest::closest as suggest_closest;
 
 impl Config {
     /// Reads, parses and validates a config file.
@@ -124,6 +126,12 @@ impl Config {
     /// `runtime.journal_dir`, resolved like [`Config::strategies_dir`].
     pub fn journal_dir(&self) -> Option<PathBuf> {
         self.runtime.journal_dir.as_deref().map(|d| self.resolve(d))
+    }
+
+    /// Whether `runtime live` serves the ops API: `[ops] enabled`, or by
+    /// default on in `dev` and off in `prod`.
+    pub fn ops_enabled(&self) -> bool {
+        self.ops.enabled.unwrap_or(self.profile == Profile::Dev)
     }
 
     /// The CSV file `feed.path` names, resolved against the config's directory.

@@ -95,6 +95,7 @@ fn section_keys(name: &str) -> Option<&'static [&'static str]> {
         "feed" => fields_of::<FeedSection>(),
         "broker" => fields_of::<BrokerSection>(),
         "risk" => fields_of::<RiskSection>(),
+        "ops" => fields_of::<super::schema::OpsSection>(),
         _ => return None,
     })
 }
@@ -112,6 +113,9 @@ fn known_keys(table: &KeyPath) -> Option<&'static [&'static str]> {
         [Seg::Key(s), Seg::Index(_), Seg::Key(r)] if s == "strategy" && r == "risk" => {
             Some(fields_of::<RiskSection>())
         }
+        [Seg::Key(o), Seg::Key(t), Seg::Index(_)] if o == "ops" && t == "tokens" => {
+            Some(fields_of::<super::schema::OpsToken>())
+        }
         _ => None,
     }
 }
@@ -126,6 +130,7 @@ fn homes() -> Vec<(&'static str, &'static [&'static str])> {
         ("feed", "[feed]"),
         ("broker", "[broker]"),
         ("risk", "[risk]"),
+        ("ops", "[ops]"),
     ] {
         homes.push((label, section_keys(name).unwrap_or_default()));
     }

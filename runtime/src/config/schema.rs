@@ -20,6 +20,7 @@ pub struct Config {
     pub feed: FeedSection,
     pub broker: BrokerSection,
     pub risk: RiskSection,
+    pub ops: OpsSection,
     /// The `[[strategy]]` tables, in file order.
     #[serde(rename = "strategy", skip_serializing_if = "Vec::is_empty")]
     pub strategies: Vec<StrategyConfig>,
@@ -396,5 +397,95 @@ impl StrategyConfig {
             .collect::<Result<Vec<_>, _>>()?;
         params.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(params)
+    }
+}
+
+/// `[ops]`: the HTTP API inside `runtime live` (status, metrics, events,
+/// control). See config/README.md, "[ops]".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpsSection {
+    /// Serve the ops API. Default: on in `dev`, off in `prod` (where turning
+    /// it on requires a token). Use [`Config::ops_enabled`] for the effective value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// `host:port` to listen on. Default `"127.0.0.1:9190"`; a non-loopback
+    /// address requires at least one token.
+    pub listen: String,
+    /// `[[ops.tokens]]`: who may call the API. With none, control is open to
+    /// local callers (dev only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<OpsToken>,
+}
+
+impl Default for OpsSection {
+    fn default() -> Self {
+        Self {
+            enabled: None,
+            listen: d::OPS_LISTEN.to_owned(),
+            tokens: Vec::new(),
+        }
+    }
+}
+
+/// One `[[ops.tokens]]` entry: a bearer token and the name the audit trail
+/// records for it. The secret comes from the file (`token`) or, better, from
+/// an environment variable (`token_env`).
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpsToken {
+    /// Who holds it, for the audit trail (`api:<name>`).
+    pub name: String,
+    /// The secret itself (at least 16 characters). Never serialized or printed.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "redact")]
+    pub token: Option<String>,
+    /// The environment variable holding the secret, read at start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_env: Option<String>,
+}
+
+fn redact<S: serde::Serializer>(_: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("<redacted>")
+}
+
+// Secrets stay out of logs and panics.
+impl std::fmt::Debug for OpsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpsToken")
+            .field("name", &self.name)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token_env", &self.token_env)
+            .finish()
+    }
+}
+
+impl OpsToken {
+    /// The secret: the literal `token`, or the value of `token_env` now.
+    pub fn secret(&self) -> Result<String, String> {
+        if let Some(token) = &self.token {
+            return Ok(token.clone());
+        }
+        let Some(var) = &self.token_env else {
+            return Err(format!(
+                "ops token `{}` has neither `token` nor `token_env`",
+                self.name
+            ));
+        };
+        match std::env::var(var) {
+            Ok(value) if value.len() >= d::OPS_MIN_TOKEN_LEN => Ok(value),
+            Ok(value) if value.is_empty() => Err(format!(
+                "ops token `{}`: the environment variable {var} is empty",
+                self.name
+            )),
+            Ok(_) => Err(format!(
+                "ops token `{}`: the environment variable {var} holds fewer than {} characters",
+                self.name,
+                d::OPS_MIN_TOKEN_LEN
+            )),
+            Err(_) => Err(format!(
+                "ops token `{}`: the environment variable {var} is not set",
+                self.name
+            )),
+        }
     }
 }

@@ -187,6 +187,9 @@ impl SourceMap {
                 let rest = KeyPath(rest.to_vec());
                 format!("[strategy.{rest}] of {}", strategy(*i))
             }
+            [Seg::Key(o), Seg::Key(t), Seg::Index(i)] if o == "ops" && t == "tokens" => {
+                format!("[[ops.tokens]] #{}", i + 1)
+            }
             _ => format!("[{table}]"),
         }
     }

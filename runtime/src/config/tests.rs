@@ -300,6 +300,8 @@ fn the_reference_documents_every_key() {
         fields_of::<FeedSection>(),
         fields_of::<BrokerSection>(),
         fields_of::<RiskSection>(),
+        fields_of::<super::schema::OpsSection>(),
+        fields_of::<super::schema::OpsToken>(),
         fields_of::<StrategyConfig>(),
     ];
     for key in keys.iter().flat_map(|k| k.iter()) {

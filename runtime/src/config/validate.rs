@@ -152,6 +152,9 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
     // [risk]
     check_risk(&config.risk, &KeyPath::of(&["risk"]), "[risk]", &fail)?;
 
+    // [ops]
+    check_ops(config, &fail)?;
+
     // [[strategy]]
     let strategies_dir = config.strategies_dir();
     let mut ids: HashMap<&str, usize> = HashMap::new();
@@ -463,6 +466,118 @@ fn check_feed_source(
     }
 }
 
+/// `[ops]`: a parseable listen address; tokens well-formed with unique
+/// names; a token whenever the API is reachable from other machines or the
+/// profile is `prod`. Env-var tokens are resolved at start, not here, so a
+/// config's validity does not depend on the shell it is checked in.
+fn check_ops(
+    config: &Config,
+    fail_at: &dyn Fn(KeyPath, String, Option<String>) -> Result<(), ConfigError>,
+) -> Result<(), ConfigError> {
+    let ops = &config.ops;
+    let at = |name: &str| KeyPath::of(&["ops", name]);
+    let token_at = |i: usize, name: &str| KeyPath::of(&["ops", "tokens"]).index(i).key(name);
+    let addr = match ops.listen.parse::<std::net::SocketAddr>() {
+        Ok(addr) => addr,
+        Err(e) => {
+            return fail_at(
+                at("listen"),
+                format!(
+                    "`listen` in [ops] is not an address: {:?} ({e})",
+                    ops.listen
+                ),
+                Some(format!(
+                    "for example: listen = \"{}\" (port 0 picks a free port)",
+                    d::OPS_LISTEN
+                )),
+            );
+        }
+    };
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    for (i, token) in ops.tokens.iter().enumerate() {
+        if token.name.is_empty() || !token.name.chars().all(is_id_char) {
+            return fail_at(
+                token_at(i, "name"),
+                format!(
+                    "ops token #{} needs a `name` of lowercase letters, digits, `-` and `_`, not {:?}",
+                    i + 1,
+                    token.name
+                ),
+                Some(
+                    "the name is what the audit trail records, for example: name = \"alice\""
+                        .into(),
+                ),
+            );
+        }
+        if let Some(first) = names.insert(&token.name, i) {
+            return fail_at(
+                token_at(i, "name"),
+                format!(
+                    "ops tokens #{} and #{} are both named `{}`",
+                    first + 1,
+                    i + 1,
+                    token.name
+                ),
+                Some("give each token its own name, so the audit trail can tell them apart".into()),
+            );
+        }
+        match (&token.token, &token.token_env) {
+            (Some(_), Some(_)) | (None, None) => {
+                return fail_at(
+                    token_at(i, "name"),
+                    format!(
+                        "ops token `{}` needs exactly one of `token` and `token_env`",
+                        token.name
+                    ),
+                    Some("prefer token_env = \"SANDBAR_OPS_TOKEN\": the secret then stays out of the file".into()),
+                );
+            }
+            (Some(secret), None) if secret.chars().count() < d::OPS_MIN_TOKEN_LEN => {
+                return fail_at(
+                    token_at(i, "token"),
+                    format!(
+                        "ops token `{}` is shorter than {} characters",
+                        token.name,
+                        d::OPS_MIN_TOKEN_LEN
+                    ),
+                    Some("generate one with: openssl rand -hex 16".into()),
+                );
+            }
+            (None, Some(var)) if var.is_empty() || var.contains('=') => {
+                return fail_at(
+                    token_at(i, "token_env"),
+                    format!(
+                        "`token_env` of ops token `{}` is not an environment variable name: {var:?}",
+                        token.name
+                    ),
+                    Some("for example: token_env = \"SANDBAR_OPS_TOKEN\"".into()),
+                );
+            }
+            _ => {}
+        }
+    }
+    if !config.ops_enabled() || !ops.tokens.is_empty() {
+        return Ok(());
+    }
+    if !addr.ip().is_loopback() {
+        return fail_at(
+            at("listen"),
+            format!(
+                "`listen` in [ops] is {addr}, which other machines can reach, and [ops] has no token"
+            ),
+            Some("add a [[ops.tokens]] entry (name = \"...\", token_env = \"SANDBAR_OPS_TOKEN\"), or listen on 127.0.0.1".into()),
+        );
+    }
+    if config.profile == Profile::Prod {
+        return fail_at(
+            at("enabled"),
+            "the ops API in profile \"prod\" needs a token: control actions must say who they are".into(),
+            Some("add [[ops.tokens]] with name = \"...\" and token_env = \"SANDBAR_OPS_TOKEN\", or set enabled = false".into()),
+        );
+    }
+    Ok(())
+}
+
 /// The `[limits]` rules, for the global table and for each
 /// `[strategy.limits]` (checked merged over the global one).
 fn check_limits(
@@ -602,6 +717,56 @@ mod tests {
         assert!(message(|c| c.feed.speed = -1.0).contains("speed"));
         assert!(message(|c| c.feed.symbols.clear()).contains("is empty"));
         assert!(message(|c| c.feed.symbols.push("BTCUSD".into())).contains("twice"));
+    }
+
+    #[test]
+    fn ops_rules() {
+        use crate::config::OpsToken;
+        let token = |name: &str| OpsToken {
+            name: name.into(),
+            token_env: Some("SANDBAR_OPS_TOKEN".into()),
+            ..OpsToken::default()
+        };
+        check(|c| c.ops.tokens.push(token("alice"))).unwrap();
+        assert!(message(|c| c.ops.listen = "nowhere".into()).contains("not an address"));
+        assert!(message(|c| c.ops.listen = "0.0.0.0:9190".into()).contains("has no token"));
+        check(|c| {
+            c.ops.listen = "0.0.0.0:9190".into();
+            c.ops.tokens.push(token("alice"));
+        })
+        .unwrap();
+        let prod = |c: &mut Config| {
+            c.profile = Profile::Prod;
+            c.strategies[0].sha256 = Some("0".repeat(64));
+        };
+        check(prod).unwrap();
+        assert!(
+            message(|c| {
+                prod(c);
+                c.ops.enabled = Some(true);
+            })
+            .contains("needs a token")
+        );
+        assert!(
+            message(|c| c.ops.tokens.extend([token("alice"), token("alice")]))
+                .contains("both named")
+        );
+        assert!(message(|c| c.ops.tokens.push(token("Alice!"))).contains("needs a `name`"));
+        assert!(
+            message(|c| c.ops.tokens.push(OpsToken {
+                name: "bob".into(),
+                token: Some("short".into()),
+                ..OpsToken::default()
+            }))
+            .contains("shorter than 16")
+        );
+        assert!(
+            message(|c| c.ops.tokens.push(OpsToken {
+                name: "bob".into(),
+                ..OpsToken::default()
+            }))
+            .contains("exactly one of")
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub enum Command {
     /// Pause, resume, halt or un-halt a strategy.
     SetState(StateRequest, Reply<super::RunState>),
     Loop(LoopEvent),
+    /// Journal a control action (`audit.jsonl`).
+    Audit(super::journal::AuditRecord),
     Shutdown,
 }
 

@@ -40,21 +40,53 @@ pub struct FillRecord {
     pub commission: f64,
 }
 
+/// One control action taken through the ops API (`audit.jsonl`): who, what,
+/// and how it ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRecord {
+    pub ts: String,
+    /// `api:<token name>`, or `api:anonymous` when no token is configured.
+    pub actor: String,
+    /// `reload`, `rollback`, `pause`, `resume`, `halt`, `unhalt`, or
+    /// `denied` for a request refused before it was carried out.
+    pub action: String,
+    pub strategy: String,
+    /// Arguments, such as `steps=2` or `to_version=3`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub args: Option<String>,
+    /// `ok`, `rejected` (the runtime refused it) or `denied` (auth).
+    pub result: String,
+    /// The strategy's state afterwards (`running`, `paused`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// The live version afterwards.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Where the request came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+}
+
 pub enum Record {
     Order(OrderRecord),
     Fill(FillRecord),
     Event(Event),
+    Audit(AuditRecord),
 }
 
 /// Files in the journal directory.
 pub const ORDERS_FILE: &str = "orders.jsonl";
 pub const FILLS_FILE: &str = "fills.jsonl";
 pub const EVENTS_FILE: &str = "events.jsonl";
+pub const AUDIT_FILE: &str = "audit.jsonl";
 
 struct Files {
     orders: BufWriter<File>,
     fills: BufWriter<File>,
     events: BufWriter<File>,
+    audit: BufWriter<File>,
 }
 
 fn open_append(dir: &Path, name: &str) -> anyhow::Result<BufWriter<File>> {
@@ -78,6 +110,7 @@ pub fn start(dir: Option<PathBuf>, records: Receiver<Record>) -> anyhow::Result<
                 orders: open_append(dir, ORDERS_FILE)?,
                 fills: open_append(dir, FILLS_FILE)?,
                 events: open_append(dir, EVENTS_FILE)?,
+                audit: open_append(dir, AUDIT_FILE)?,
             })
         }
         None => None,
@@ -108,10 +141,14 @@ fn write(files: &mut Files, record: &Record) {
         Record::Order(r) => (&mut files.orders, serde_json::to_string(r)),
         Record::Fill(r) => (&mut files.fills, serde_json::to_string(r)),
         Record::Event(r) => (&mut files.events, serde_json::to_string(r)),
+        Record::Audit(r) => (&mut files.audit, serde_json::to_string(r)),
     };
+    let audit = matches!(record, Record::Audit(_));
     let result = line
         .map_err(std::io::Error::other)
-        .and_then(|line| writeln!(writer, "{line}"));
+        .and_then(|line| writeln!(writer, "{line}"))
+        // An audit line is on disk before the next action, not 200 ms later.
+        .and_then(|()| if audit { writer.flush() } else { Ok(()) });
     if let Err(e) = result {
         tracing::error!(error = %e, "cannot write to the journal");
     }
@@ -119,7 +156,12 @@ fn write(files: &mut Files, record: &Record) {
 
 fn flush(files: &mut Option<Files>) {
     if let Some(files) = files.as_mut() {
-        for writer in [&mut files.orders, &mut files.fills, &mut files.events] {
+        for writer in [
+            &mut files.orders,
+            &mut files.fills,
+            &mut files.events,
+            &mut files.audit,
+        ] {
             if let Err(e) = writer.flush() {
                 tracing::error!(error = %e, "cannot flush the journal");
             }

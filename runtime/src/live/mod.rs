@@ -7,6 +7,7 @@ mod command;
 mod events;
 mod feed_thread;
 mod generation;
+mod handle;
 mod history;
 mod journal;
 mod metrics;
@@ -21,7 +22,8 @@ pub use events::{
     Trigger,
 };
 pub use generation::{Generation, GenerationStats, Recipe, RunState, Slot, SlotCounters};
-pub use journal::{EVENTS_FILE, FILLS_FILE, ORDERS_FILE};
+pub use handle::RuntimeHandle;
+pub use journal::{AUDIT_FILE, AuditRecord, EVENTS_FILE, FILLS_FILE, ORDERS_FILE};
 pub use metrics::ReloadMetrics;
 pub use supervisor::VersionEntry;
 
@@ -156,6 +158,8 @@ pub struct Runtime {
     stop: Arc<AtomicBool>,
     manual_feed: Mutex<Option<SyncSender<Bar>>>,
     feed_thread: Option<JoinHandle<()>>,
+    feed_addr: Option<std::net::SocketAddr>,
+    feed_error: Arc<Mutex<Option<String>>>,
     loop_thread: Option<JoinHandle<Vec<StrategySummary>>>,
     supervisor_thread: Option<JoinHandle<()>>,
     journal_thread: Option<JoinHandle<()>>,
@@ -244,23 +248,15 @@ impl Runtime {
             .map_err(|e| anyhow::anyhow!("cannot start the control plane: {e}"))?;
 
         let stop = Arc::new(AtomicBool::new(false));
-        let (manual_feed, feed_thread) = match options.feed {
-            FeedMode::Manual => (Some(bars_tx), None),
+        let feed_control = feed_thread::FeedControl {
+            stop: Arc::clone(&stop),
+            error: Arc::new(Mutex::new(None)),
+        };
+        let (manual_feed, feed_thread, feed_addr) = match options.feed {
+            FeedMode::Manual => (Some(bars_tx), None, None),
             FeedMode::Config { max_bars } => {
-                let pacing = feed_thread::SyntheticPacing {
-                    symbols: config.feed.symbols.len(),
-                    seed: config.feed.seed,
-                    interval_ms: config.feed.interval_ms,
-                    max_bars,
-                };
-                (
-                    None,
-                    Some(feed_thread::start_synthetic(
-                        pacing,
-                        bars_tx,
-                        Arc::clone(&stop),
-                    )?),
-                )
+                let started = feed_thread::start(&config, max_bars, bars_tx, feed_control.clone())?;
+                (None, Some(started.thread), started.listening)
             }
         };
         Ok(Runtime {
@@ -271,6 +267,8 @@ impl Runtime {
             stop,
             manual_feed: Mutex::new(manual_feed),
             feed_thread,
+            feed_addr,
+            feed_error: feed_control.error,
             loop_thread: Some(loop_thread),
             supervisor_thread: Some(supervisor_thread),
             journal_thread: Some(journal_thread),
@@ -320,16 +318,12 @@ impl Runtime {
 
     /// Runs the pipeline for `id` now, from its file.
     pub fn reload(&self, id: &str) -> Result<ReloadEvent, String> {
-        ask(&self.commands, |reply| {
-            Command::Reload(id.to_owned(), reply)
-        })
+        self.handle().reload(id)
     }
 
     /// Goes back `steps` versions in `id`'s history (1 = the previous one).
     pub fn rollback(&self, id: &str, steps: usize) -> Result<ReloadEvent, String> {
-        ask(&self.commands, |reply| {
-            Command::Rollback(id.to_owned(), steps, reply)
-        })
+        self.handle().rollback(id, steps)
     }
 
     /// Applies `config` as a diff against the running one.
@@ -348,12 +342,7 @@ impl Runtime {
         action: StateAction,
         actor: &str,
     ) -> Result<RunState, String> {
-        let request = command::StateRequest {
-            strategy: id.to_owned(),
-            action,
-            actor: actor.to_owned(),
-        };
-        ask(&self.commands, |reply| Command::SetState(request, reply))
+        self.handle().set_state(id, action, actor)
     }
 
     /// The slot of a running strategy (its counters, risk rules, latency).
@@ -363,9 +352,7 @@ impl Runtime {
 
     /// Every event from now on.
     pub fn subscribe(&self) -> Receiver<Event> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        lock(&self.shared.subscribers).push(tx);
-        rx
+        self.handle().subscribe()
     }
 
     /// The last events (up to 1000), oldest first.
@@ -383,69 +370,36 @@ impl Runtime {
     }
 
     pub fn status(&self) -> RuntimeStatus {
-        let metrics = self.reload_metrics();
-        let versions = lock(&self.shared.versions).clone();
-        let quarantined = lock(&self.shared.quarantined).clone();
-        let halt_reasons = lock(&self.shared.halt_reasons).clone();
-        let strategies = self
-            .roster
-            .load()
-            .iter()
-            .map(|slot| {
-                let generation = slot.current.load_full();
-                let counters = &slot.counters;
-                let run_state = slot.run_state();
-                let (state, state_reason) = match quarantined.get(&*slot.id) {
-                    Some(reason) => ("quarantined", Some(reason.clone())),
-                    None if run_state == RunState::Halted => {
-                        ("halted", halt_reasons.get(&*slot.id).cloned())
-                    }
-                    None => (run_state.as_str(), None),
-                };
-                StrategyStatus {
-                    id: slot.id.to_string(),
-                    state,
-                    state_reason,
-                    version: generation.version,
-                    sha256: generation.sha256().to_owned(),
-                    params_hash: generation.recipe.params_hash.clone(),
-                    loaded_at: humantime::format_rfc3339_seconds(generation.loaded_at).to_string(),
-                    symbols: slot.symbols.iter().map(|s| s.to_string()).collect(),
-                    bars: counters.bars.load(Ordering::Relaxed),
-                    orders: counters.orders.load(Ordering::Relaxed),
-                    fills: counters.fills.load(Ordering::Relaxed),
-                    traps: counters.traps.load(Ordering::Relaxed),
-                    skipped_bars: counters.skipped.load(Ordering::Relaxed),
-                    paused_bars: counters.paused_bars.load(Ordering::Relaxed),
-                    trades: counters.trades.load(Ordering::Relaxed),
-                    equity: counters.equity(),
-                    realised_pnl: counters.realised_pnl(),
-                    unrealised_pnl: counters.unrealised_pnl(),
-                    refused: crate::risk::RiskRule::ALL
-                        .iter()
-                        .map(|rule| (rule.as_str(), counters.refused(*rule)))
-                        .collect(),
-                    risk: **slot.risk.load(),
-                    latency_us: LatencySummary::of(&slot.latency_ns()),
-                    versions: versions.get(&*slot.id).cloned().unwrap_or_default(),
-                    reload: metrics.get(&*slot.id).cloned().unwrap_or_default(),
-                }
-            })
-            .collect();
-        RuntimeStatus {
+        self.handle().status()
+    }
+
+    /// A cloneable, thread-safe view of this runtime for the ops API: status,
+    /// events and control, without keeping the runtime alive.
+    pub fn handle(&self) -> RuntimeHandle {
+        RuntimeHandle {
+            commands: self.commands.clone(),
+            roster: Arc::clone(&self.roster),
+            shared: Arc::clone(&self.shared),
+            loop_stats: Arc::clone(&self.loop_stats),
             profile: self.profile.clone(),
-            uptime_ms: self.started.elapsed().as_millis() as u64,
             hot_reload: self.hot_reload,
-            bars: self.bars_processed(),
-            last_seq: self.loop_stats.last_seq.load(Ordering::Relaxed),
-            strategies,
-            reload_total: ReloadMetrics::total(metrics.values()),
+            started: self.started,
         }
     }
 
     /// A flag that stops the feed when set (for signal handlers).
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.stop)
+    }
+
+    /// Where the TCP line feed listens (`feed.kind = "tcp"`).
+    pub fn feed_addr(&self) -> Option<std::net::SocketAddr> {
+        self.feed_addr
+    }
+
+    /// Why the feed stopped early, if it did (a bad row with `on_bad_row = "stop"`).
+    pub fn feed_error(&self) -> Option<String> {
+        lock(&self.feed_error).clone()
     }
 
     /// True once a feed with `max_bars` has delivered all of them.

@@ -235,6 +235,7 @@ impl Supervisor {
                 let _ = reply.send(self.set_state(request));
             }
             Command::Loop(event) => self.loop_event(event),
+            Command::Audit(record) => self.journal.send(Record::Audit(record)),
             Command::Shutdown => {}
         }
     }

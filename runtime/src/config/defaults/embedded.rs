@@ -35,6 +35,10 @@ symbols = ["BTCUSD", "ETHUSD"]
 interval_ms = 250                    # a bar per symbol every 250 ms: trades show within seconds
 seed = 42
 
+[ops]                                # HTTP API: `runtime status`, `runtime events`, `runtime rollback <id>`
+enabled = true
+listen = "127.0.0.1:9190"            # loopback; no token needed in dev
+
 [broker]
 kind = "paper"                       # fills market orders at the next bar's open
 starting_cash = 100_000.0

@@ -1,0 +1,173 @@
+//! [`RuntimeHandle`]: what the ops API (or any other thread) needs of a
+//! running [`super::Runtime`] — status, events and control — as a cheap
+//! clone. It holds no thread and no journal sender, so it never keeps the
+//! runtime alive or blocks its shutdown; once the runtime has stopped,
+//! control calls answer "the runtime is shutting down".
+
+use super::command::{self, Command, StateAction};
+use super::events::{Event, ReloadEvent};
+use super::generation::{Roster, RunState};
+use super::journal::AuditRecord;
+use super::metrics::ReloadMetrics;
+use super::supervisor::{Shared, ask, lock};
+use super::{LatencySummary, LoopStats, RuntimeStatus, StrategyStatus};
+use arc_swap::ArcSwap;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::Instant;
+
+#[derive(Clone)]
+pub struct RuntimeHandle {
+    pub(super) commands: Sender<Command>,
+    pub(super) roster: Arc<ArcSwap<Roster>>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) loop_stats: Arc<LoopStats>,
+    pub(super) profile: String,
+    pub(super) hot_reload: bool,
+    pub(super) started: Instant,
+}
+
+impl RuntimeHandle {
+    /// Runs the pipeline for `id` now, from its file.
+    pub fn reload(&self, id: &str) -> Result<ReloadEvent, String> {
+        ask(&self.commands, |reply| {
+            Command::Reload(id.to_owned(), reply)
+        })
+    }
+
+    /// Goes back `steps` versions in `id`'s history (1 = the previous one).
+    pub fn rollback(&self, id: &str, steps: usize) -> Result<ReloadEvent, String> {
+        ask(&self.commands, |reply| {
+            Command::Rollback(id.to_owned(), steps, reply)
+        })
+    }
+
+    /// Pauses, resumes, halts or un-halts a strategy; see
+    /// [`super::Runtime::set_state`].
+    pub fn set_state(
+        &self,
+        id: &str,
+        action: StateAction,
+        actor: &str,
+    ) -> Result<RunState, String> {
+        let request = command::StateRequest {
+            strategy: id.to_owned(),
+            action,
+            actor: actor.to_owned(),
+        };
+        ask(&self.commands, |reply| Command::SetState(request, reply))
+    }
+
+    /// Writes a control action to the journal's `audit.jsonl` (through the
+    /// control plane, which owns the journal sender). Lost only when the
+    /// runtime is already stopping.
+    pub fn audit(&self, record: AuditRecord) {
+        let _ = self.commands.send(Command::Audit(record));
+    }
+
+    /// Every event from now on.
+    pub fn subscribe(&self) -> Receiver<Event> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        lock(&self.shared.subscribers).push(tx);
+        rx
+    }
+
+    /// The recent events (up to 1000, oldest first) and every event after
+    /// them, with none missed or repeated between the two: the control
+    /// plane adds an event to `recent` and then sends it to subscribers, each
+    /// under its own lock, so holding `recent` while subscribing draws a
+    /// clean line.
+    pub fn subscribe_with_backlog(&self) -> (Vec<Event>, Receiver<Event>) {
+        let recent = lock(&self.shared.recent);
+        let backlog = recent.iter().cloned().collect();
+        let rx = self.subscribe();
+        drop(recent);
+        (backlog, rx)
+    }
+
+    /// The last events (up to 1000), oldest first.
+    pub fn recent_events(&self) -> Vec<Event> {
+        lock(&self.shared.recent).iter().cloned().collect()
+    }
+
+    pub fn reload_metrics(&self) -> BTreeMap<String, ReloadMetrics> {
+        lock(&self.shared.metrics).clone()
+    }
+
+    /// The slots of the strategies on the bar loop now (counters, latency).
+    pub fn slots(&self) -> Vec<Arc<super::Slot>> {
+        self.roster.load().iter().cloned().collect()
+    }
+
+    /// Ids of the strategies on the bar loop now.
+    pub fn strategy_ids(&self) -> Vec<String> {
+        self.roster
+            .load()
+            .iter()
+            .map(|s| s.id.to_string())
+            .collect()
+    }
+
+    pub fn status(&self) -> RuntimeStatus {
+        let metrics = self.reload_metrics();
+        let versions = lock(&self.shared.versions).clone();
+        let quarantined = lock(&self.shared.quarantined).clone();
+        let halt_reasons = lock(&self.shared.halt_reasons).clone();
+        let strategies = self
+            .roster
+            .load()
+            .iter()
+            .map(|slot| {
+                let generation = slot.current.load_full();
+                let counters = &slot.counters;
+                let run_state = slot.run_state();
+                let (state, state_reason) = match quarantined.get(&*slot.id) {
+                    Some(reason) => ("quarantined", Some(reason.clone())),
+                    None if run_state == RunState::Halted => {
+                        ("halted", halt_reasons.get(&*slot.id).cloned())
+                    }
+                    None => (run_state.as_str(), None),
+                };
+                StrategyStatus {
+                    id: slot.id.to_string(),
+                    state,
+                    state_reason,
+                    version: generation.version,
+                    sha256: generation.sha256().to_owned(),
+                    params_hash: generation.recipe.params_hash.clone(),
+                    loaded_at: humantime::format_rfc3339_seconds(generation.loaded_at).to_string(),
+                    symbols: slot.symbols.iter().map(|s| s.to_string()).collect(),
+                    bars: counters.bars.load(Ordering::Relaxed),
+                    orders: counters.orders.load(Ordering::Relaxed),
+                    fills: counters.fills.load(Ordering::Relaxed),
+                    traps: counters.traps.load(Ordering::Relaxed),
+                    skipped_bars: counters.skipped.load(Ordering::Relaxed),
+                    paused_bars: counters.paused_bars.load(Ordering::Relaxed),
+                    trades: counters.trades.load(Ordering::Relaxed),
+                    equity: counters.equity(),
+                    realised_pnl: counters.realised_pnl(),
+                    unrealised_pnl: counters.unrealised_pnl(),
+                    refused: crate::risk::RiskRule::ALL
+                        .iter()
+                        .map(|rule| (rule.as_str(), counters.refused(*rule)))
+                        .collect(),
+                    risk: **slot.risk.load(),
+                    latency_us: LatencySummary::of(&slot.latency_ns()),
+                    versions: versions.get(&*slot.id).cloned().unwrap_or_default(),
+                    reload: metrics.get(&*slot.id).cloned().unwrap_or_default(),
+                }
+            })
+            .collect();
+        RuntimeStatus {
+            profile: self.profile.clone(),
+            uptime_ms: self.started.elapsed().as_millis() as u64,
+            hot_reload: self.hot_reload,
+            bars: self.loop_stats.bars.load(Ordering::Acquire),
+            last_seq: self.loop_stats.last_seq.load(Ordering::Relaxed),
+            strategies,
+            reload_total: ReloadMetrics::total(metrics.values()),
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! `/metrics`: the runtime's status, reload counters, event-derived counts
+//! and per-bar latency histograms in Prometheus text format. Every family
+//! is prefixed `sandbar_`; per-strategy series carry a `strategy` label.
+
+use super::event_metrics::EventMetrics;
+use super::exposition::Exposition;
+use crate::error::Stage;
+use crate::live::RuntimeStatus;
+use std::collections::BTreeMap;
+
+/// Upper bounds of the per-bar latency buckets, in seconds (1 µs to 50 ms):
+/// a guest call is microseconds, the deadline default 50 ms.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.000_001, 0.000_002, 0.000_005, 0.000_01, 0.000_02, 0.000_05, 0.000_1, 0.000_2, 0.000_5,
+    0.001, 0.002, 0.005, 0.01, 0.05,
+];
+
+const STATES: [&str; 4] = ["running", "paused", "halted", "quarantined"];
+const OUTCOMES: [&str; 5] = [
+    "swapped",
+    "rejected",
+    "rolled_back",
+    "retired",
+    "quarantined",
+];
+
+/// Everything `/metrics` shows, gathered by the server.
+pub struct MetricsInput<'a> {
+    pub status: &'a RuntimeStatus,
+    /// Per-bar guest-call latency of each strategy, in nanoseconds.
+    pub latency: &'a BTreeMap<String, std::sync::Arc<hdrhistogram::Histogram<u64>>>,
+    pub events: &'a EventMetrics,
+}
+
+pub fn render(input: &MetricsInput<'_>) -> String {
+    let status = input.status;
+    let mut e = Exposition::default();
+
+    e.family(
+        "sandbar_up",
+        "gauge",
+        "1 while the runtime serves this endpoint.",
+    );
+    e.sample("sandbar_up", &[("profile", &status.profile)], 1.0);
+    e.family(
+        "sandbar_uptime_seconds",
+        "gauge",
+        "Seconds since the runtime started.",
+    );
+    e.sample(
+        "sandbar_uptime_seconds",
+        &[],
+        status.uptime_ms as f64 / 1000.0,
+    );
+    e.family(
+        "sandbar_hot_reload_enabled",
+        "gauge",
+        "1 when hot reload watches files.",
+    );
+    e.sample(
+        "sandbar_hot_reload_enabled",
+        &[],
+        f64::from(u8::from(status.hot_reload)),
+    );
+    e.family(
+        "sandbar_bars_total",
+        "counter",
+        "Bars the bar loop has processed (all symbols).",
+    );
+    e.sample("sandbar_bars_total", &[], status.bars as f64);
+
+    per_strategy_counters(&mut e, status);
+    reload_metrics(&mut e, status, input.events);
+    traps_and_refusals(&mut e, status, input.events);
+    latency(&mut e, input.latency);
+
+    e.family("sandbar_events_total", "counter", "Runtime events published, by kind, since the ops API started (including the runtime's backlog then).");
+    for (kind, n) in &input.events.events {
+        e.sample("sandbar_events_total", &[("event", kind)], *n as f64);
+    }
+    e.finish()
+}
+
+fn per_strategy_counters(e: &mut Exposition, status: &RuntimeStatus) {
+    type Field = fn(&crate::live::StrategyStatus) -> f64;
+    let counters: [(&str, &str, Field); 5] = [
+        (
+            "sandbar_strategy_bars_total",
+            "Bars this strategy processed.",
+            |s| s.bars as f64,
+        ),
+        (
+            "sandbar_strategy_orders_total",
+            "Orders this strategy sent to the broker.",
+            |s| s.orders as f64,
+        ),
+        (
+            "sandbar_strategy_fills_total",
+            "Fills this strategy received.",
+            |s| s.fills as f64,
+        ),
+        (
+            "sandbar_strategy_trades_total",
+            "Round-trip trades this strategy closed.",
+            |s| s.trades as f64,
+        ),
+        (
+            "sandbar_strategy_traps_total",
+            "Traps of this strategy, all kinds.",
+            |s| s.traps as f64,
+        ),
+    ];
+    for (name, help, field) in counters {
+        e.family(name, "counter", help);
+        for s in &status.strategies {
+            e.sample(name, &[("strategy", &s.id)], field(s));
+        }
+    }
+    let gauges: [(&str, &str, Field); 4] = [
+        (
+            "sandbar_equity",
+            "Equity of the strategy's paper account, in quote currency.",
+            |s| s.equity,
+        ),
+        (
+            "sandbar_realised_pnl",
+            "Realised profit and loss, in quote currency.",
+            |s| s.realised_pnl,
+        ),
+        (
+            "sandbar_unrealised_pnl",
+            "Unrealised profit and loss at the last close, in quote currency.",
+            |s| s.unrealised_pnl,
+        ),
+        (
+            "sandbar_strategy_version",
+            "The live version number of the strategy.",
+            |s| s.version as f64,
+        ),
+    ];
+    for (name, help, field) in gauges {
+        e.family(name, "gauge", help);
+        for s in &status.strategies {
+            e.sample(name, &[("strategy", &s.id)], field(s));
+        }
+    }
+    e.family(
+        "sandbar_strategy_state",
+        "gauge",
+        "1 for the strategy's current run state, 0 for the others.",
+    );
+    for s in &status.strategies {
+        for state in STATES {
+            let on = f64::from(u8::from(s.state == state));
+            e.sample(
+                "sandbar_strategy_state",
+                &[("strategy", &s.id), ("state", state)],
+                on,
+            );
+        }
+    }
+}
+
+fn reload_metrics(e: &mut Exposition, status: &RuntimeStatus, events: &EventMetrics) {
+    e.family(
+        "sandbar_reloads_total",
+        "counter",
+        "Reload attempts by strategy and outcome (startup loads included).",
+    );
+    for s in &status.strategies {
+        let r = &s.reload;
+        let counts = [
+            r.swapped,
+            r.rejected,
+            r.rolled_back,
+            r.retired,
+            r.quarantined,
+        ];
+        for (outcome, n) in OUTCOMES.iter().zip(counts) {
+            e.sample(
+                "sandbar_reloads_total",
+                &[("strategy", &s.id), ("outcome", outcome)],
+                n as f64,
+            );
+        }
+    }
+    e.family(
+        "sandbar_reload_rejections_total",
+        "counter",
+        "Rejected reloads by strategy and the stage that failed.",
+    );
+    for s in &status.strategies {
+        for (stage, n) in &s.reload.rejected_by_stage {
+            e.sample(
+                "sandbar_reload_rejections_total",
+                &[("strategy", &s.id), ("stage", stage.as_str())],
+                *n as f64,
+            );
+        }
+    }
+    e.family(
+        "sandbar_reload_stage_duration_seconds",
+        "histogram",
+        "Duration of each reload pipeline stage.",
+    );
+    for stage in Stage::ALL {
+        let Some(h) = events.stage_seconds.get(&stage) else {
+            continue;
+        };
+        e.histogram(
+            "sandbar_reload_stage_duration_seconds",
+            &[("stage", stage.as_str())],
+            &h.cumulative(),
+            h.count,
+            h.sum,
+        );
+    }
+}
+
+fn traps_and_refusals(e: &mut Exposition, status: &RuntimeStatus, events: &EventMetrics) {
+    e.family(
+        "sandbar_traps_total",
+        "counter",
+        "Guest traps by strategy and kind (out_of_fuel, deadline, trap, other).",
+    );
+    for ((strategy, kind), n) in &events.traps {
+        e.sample(
+            "sandbar_traps_total",
+            &[("strategy", strategy), ("kind", kind)],
+            *n as f64,
+        );
+    }
+    e.family(
+        "sandbar_risk_refusals_total",
+        "counter",
+        "Orders refused before the broker, by strategy and rule.",
+    );
+    for s in &status.strategies {
+        for (rule, n) in &s.refused {
+            e.sample(
+                "sandbar_risk_refusals_total",
+                &[("strategy", &s.id), ("rule", rule)],
+                *n as f64,
+            );
+        }
+    }
+}
+
+fn latency(
+    e: &mut Exposition,
+    latency: &BTreeMap<String, std::sync::Arc<hdrhistogram::Histogram<u64>>>,
+) {
+    e.family(
+        "sandbar_bar_latency_seconds",
+        "histogram",
+        "Per-bar guest call latency (on-bar, fills, risk and routing) of each strategy.",
+    );
+    for (id, h) in latency {
+        let buckets: Vec<(f64, u64)> = LATENCY_BUCKETS
+            .iter()
+            .map(|le| (*le, h.count_between(0, (le * 1e9) as u64)))
+            .collect();
+        let sum = h.mean() * h.len() as f64 / 1e9;
+        e.histogram(
+            "sandbar_bar_latency_seconds",
+            &[("strategy", id)],
+            &buckets,
+            h.len(),
+            sum,
+        );
+    }
+    e.family(
+        "sandbar_bar_latency_quantile_seconds",
+        "gauge",
+        "Per-bar latency quantiles (0.5, 0.99, 0.999) since the strategy started.",
+    );
+    for (id, h) in latency {
+        for q in [0.5, 0.99, 0.999] {
+            let label = q.to_string();
+            let v = h.value_at_quantile(q) as f64 / 1e9;
+            e.sample(
+                "sandbar_bar_latency_quantile_seconds",
+                &[("strategy", id), ("quantile", &label)],
+                v,
+            );
+        }
+    }
+}

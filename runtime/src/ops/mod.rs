@@ -1,0 +1,55 @@
+//! The ops surface of `runtime live`: a small HTTP API on loopback (axum on
+//! its own tokio thread) and the blocking client the CLI uses.
+//!
+//! | method | path | what |
+//! |---|---|---|
+//! | GET | `/status` | process and per-strategy status as JSON |
+//! | GET | `/strategies/{id}` | one strategy's status |
+//! | GET | `/metrics` | Prometheus text format |
+//! | GET | `/events` | Server-Sent Events: every runtime event as it happens |
+//! | POST | `/strategies/{id}/reload` | run the reload pipeline now |
+//! | POST | `/strategies/{id}/rollback?steps=N` or `?to_version=V` | roll back |
+//! | POST | `/strategies/{id}/{pause,resume,halt,unhalt}` | change the run state |
+//!
+//! The server only reads the runtime through a [`RuntimeHandle`], so it can
+//! neither keep the runtime alive nor stall the bar loop: status reads take
+//! the control plane's locks briefly and control calls go through the same
+//! command queue as the file watcher.
+//!
+//! ```no_run
+//! use sandbar_runtime::config::Config;
+//! use sandbar_runtime::live::{LiveOptions, Runtime};
+//! use sandbar_runtime::ops::{OpsServer, OpsSettings};
+//!
+//! let config = Config::embedded_default();
+//! let settings = OpsSettings::from_config(&config, None, true)?;
+//! let runtime = Runtime::start(config, LiveOptions::default())?;
+//! let server = OpsServer::start(runtime.handle(), settings)?;
+//! println!("ops API on http://{}", server.local_addr());
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! [`RuntimeHandle`]: crate::live::RuntimeHandle
+
+mod auth;
+mod bridge;
+mod client;
+mod control;
+mod error;
+mod event_metrics;
+mod exposition;
+mod metrics;
+mod render;
+mod server;
+mod settings;
+mod sse;
+mod status;
+
+pub use auth::{Access, Auth, Denied};
+pub use client::{ClientError, OpsClient, SseMessage};
+pub use control::ControlResponse;
+pub use error::OpsError;
+pub use render::{render_control, render_event_line, render_status};
+pub use server::OpsServer;
+pub use settings::{OpsSettings, TokenSecret};
+pub use status::OpsStatus;

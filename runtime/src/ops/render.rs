@@ -1,0 +1,309 @@
+//! What the CLI prints: the `/status` table, one line per control answer,
+//! one line per event. Works on the JSON the API sends, so the CLI shows
+//! exactly what any other client sees.
+
+use serde_json::Value;
+use std::fmt::Write;
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+fn duration(seconds: f64) -> String {
+    let total = seconds as u64;
+    let (d, h, m, s) = (
+        total / 86_400,
+        total / 3600 % 24,
+        total / 60 % 60,
+        total % 60,
+    );
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m{s:02}s"),
+        (0, _, _) => format!("{h}h{m:02}m"),
+        _ => format!("{d}d{h:02}h"),
+    }
+}
+
+/// The `/status` answer as a header line, a table of strategies, and notes
+/// (why a strategy is halted or quarantined, last reload errors).
+pub fn render_status(status: &Value) -> String {
+    let mut out = String::new();
+    let watching: Vec<&str> = status["watching"]
+        .as_array()
+        .map(|a| a.iter().map(s).collect())
+        .unwrap_or_default();
+    let hot = if status["hot_reload"].as_bool() == Some(true) {
+        format!("on ({})", watching.join(", "))
+    } else {
+        "off".to_owned()
+    };
+    let _ = writeln!(
+        out,
+        "profile {}  up {}  bars {}  hot reload {}  ops {} (auth: {})",
+        s(&status["profile"]),
+        duration(status["uptime_seconds"].as_f64().unwrap_or(0.0)),
+        status["bars"].as_u64().unwrap_or(0),
+        hot,
+        s(&status["ops"]["listen"]),
+        s(&status["ops"]["auth"]),
+    );
+    let _ = writeln!(
+        out,
+        "\n{:<18} {:<11} {:>4} {:<12} {:>9} {:>7} {:>6} {:>13} {:>11} {:>9} {:>9} {:>11}  versions",
+        "strategy",
+        "state",
+        "ver",
+        "sha256",
+        "bars",
+        "orders",
+        "fills",
+        "equity",
+        "pnl",
+        "p50 us",
+        "p99 us",
+        "reloads",
+    );
+    let empty = Vec::new();
+    let strategies = status["strategies"].as_array().unwrap_or(&empty);
+    let mut notes = Vec::new();
+    for st in strategies {
+        let id = s(&st["id"]);
+        let reload = &st["reload"];
+        let versions: Vec<String> = st["versions"]
+            .as_array()
+            .map(|vs| vs.iter().map(|v| v["version"].to_string()).collect())
+            .unwrap_or_default();
+        let pnl = st["realised_pnl"].as_f64().unwrap_or(0.0)
+            + st["unrealised_pnl"].as_f64().unwrap_or(0.0);
+        let _ = writeln!(
+            out,
+            "{:<18} {:<11} {:>4} {:<12} {:>9} {:>7} {:>6} {:>13.2} {:>11.2} {:>9.1} {:>9.1} {:>11}  {}",
+            id,
+            s(&st["state"]),
+            st["version"].as_u64().unwrap_or(0),
+            short(s(&st["sha256"])),
+            st["bars"].as_u64().unwrap_or(0),
+            st["orders"].as_u64().unwrap_or(0),
+            st["fills"].as_u64().unwrap_or(0),
+            st["equity"].as_f64().unwrap_or(0.0),
+            pnl,
+            st["latency_us"]["p50"].as_f64().unwrap_or(0.0),
+            st["latency_us"]["p99"].as_f64().unwrap_or(0.0),
+            format!(
+                "{}/{}/{}",
+                reload["swapped"].as_u64().unwrap_or(0),
+                reload["rejected"].as_u64().unwrap_or(0),
+                reload["rolled_back"].as_u64().unwrap_or(0)
+            ),
+            versions.join(","),
+        );
+        if let Some(reason) = st["state_reason"].as_str() {
+            notes.push(format!("{id}: {} — {reason}", s(&st["state"])));
+        }
+        if let Some(error) = reload["last_error"].as_str() {
+            notes.push(format!("{id}: last reload error: {error}"));
+        }
+        let refused: u64 = st["refused"]
+            .as_object()
+            .map(|m| m.values().filter_map(Value::as_u64).sum())
+            .unwrap_or(0);
+        if refused > 0 {
+            notes.push(format!("{id}: {refused} order(s) refused by risk rules"));
+        }
+    }
+    if strategies.is_empty() {
+        out.push_str("(no strategy running)\n");
+    }
+    out.push_str("\nreloads = swapped/rejected/rolled back; versions = kept for rollback, the last one is live\n");
+    for note in notes {
+        let _ = writeln!(out, "{note}");
+    }
+    out
+}
+
+/// One line for a control answer: what happened and the state now.
+pub fn render_control(answer: &Value) -> String {
+    let id = s(&answer["strategy"]);
+    let actor = s(&answer["actor"]);
+    let version = answer["version"].as_u64().unwrap_or(0);
+    let sha = short(s(&answer["sha256"]));
+    let state = s(&answer["state"]);
+    match s(&answer["action"]) {
+        "reload" | "rollback" => {
+            let event = &answer["reload"];
+            let total_us: u64 = event["duration_us"]
+                .as_object()
+                .map(|m| m.values().filter_map(Value::as_u64).sum())
+                .unwrap_or(0);
+            let cache = if event["cache_hit"].as_bool() == Some(true) {
+                ", compile cache hit"
+            } else {
+                ""
+            };
+            format!(
+                "{id}: {} -> version {version} (sha256 {sha}) in {:.1} ms{cache}; state {state}; by {actor}",
+                s(&event["outcome"]).replace('_', " "),
+                total_us as f64 / 1000.0
+            )
+        }
+        action => {
+            format!("{id}: {action} -> {state} (version {version}, sha256 {sha}); by {actor}")
+        }
+    }
+}
+
+/// One line for an event from `/events`.
+pub fn render_event_line(kind: &str, event: &Value) -> String {
+    let ts = s(&event["ts"]);
+    let id = s(&event["strategy"]);
+    match kind {
+        "reload" => {
+            let outcome = s(&event["outcome"]);
+            let total_us: u64 = event["duration_us"]
+                .as_object()
+                .map(|m| m.values().filter_map(Value::as_u64).sum())
+                .unwrap_or(0);
+            let mut line = format!(
+                "{ts} reload   {id} {outcome} version {} sha256 {} trigger {} {:.1} ms",
+                event["version"]
+                    .as_u64()
+                    .map_or("-".into(), |v| v.to_string()),
+                short(event["sha256"].as_str().unwrap_or("-")),
+                s(&event["trigger"]),
+                total_us as f64 / 1000.0
+            );
+            if let Some(error) = event["error"].as_str() {
+                let _ = write!(line, " at {}: {error}", s(&event["stage"]));
+            }
+            if let Some(hint) = event["hint"].as_str() {
+                let _ = write!(line, " (hint: {hint})");
+            }
+            line
+        }
+        "trap" => format!(
+            "{ts} trap     {id} version {} {} in {} at seq {} ({} in a row): {}",
+            event["version"],
+            s(&event["kind"]),
+            s(&event["export"]),
+            event["seq"],
+            event["consecutive"],
+            s(&event["message"])
+        ),
+        "handoff" => format!(
+            "{ts} handoff  {id} version {} -> {} by {} at seq {}",
+            event["previous_version"],
+            event["version"],
+            s(&event["method"]),
+            event["first_seq"]
+        ),
+        "refusal" => format!(
+            "{ts} refusal  {id} version {} {}: {}",
+            event["version"],
+            s(&event["rule"]),
+            s(&event["reason"])
+        ),
+        "state" => {
+            let mut line = format!(
+                "{ts} state    {id} {} -> {} by {}",
+                s(&event["previous"]),
+                s(&event["state"]),
+                s(&event["actor"])
+            );
+            if let Some(reason) = event["reason"].as_str() {
+                let _ = write!(line, " ({reason})");
+            }
+            line
+        }
+        other => format!("{other} {event}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn status() -> Value {
+        json!({
+            "profile": "dev", "uptime_seconds": 3725.0, "bars": 120, "hot_reload": true,
+            "watching": ["strategies/dist"], "ops": {"listen": "127.0.0.1:9190", "auth": "none"},
+            "strategies": [{
+                "id": "sma-cross", "state": "halted", "state_reason": "halted by api:alice",
+                "version": 2, "sha256": "0123456789abcdef", "bars": 60, "orders": 4, "fills": 4,
+                "equity": 100012.5, "realised_pnl": 10.0, "unrealised_pnl": 2.5,
+                "latency_us": {"p50": 3.2, "p99": 11.0},
+                "reload": {"swapped": 2, "rejected": 1, "rolled_back": 0, "last_error": "not a WebAssembly file"},
+                "refused": {"max_position": 3},
+                "versions": [{"version": 1}, {"version": 2}]
+            }]
+        })
+    }
+
+    #[test]
+    fn status_table_has_a_row_per_strategy_and_notes() {
+        let text = render_status(&status());
+        assert!(
+            text.starts_with("profile dev  up 1h02m  bars 120  hot reload on (strategies/dist)"),
+            "{text}"
+        );
+        let row = text.lines().find(|l| l.starts_with("sma-cross")).unwrap();
+        let fields: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(
+            fields,
+            [
+                "sma-cross",
+                "halted",
+                "2",
+                "0123456789ab",
+                "60",
+                "4",
+                "4",
+                "100012.50",
+                "12.50",
+                "3.2",
+                "11.0",
+                "2/1/0",
+                "1,2"
+            ]
+        );
+        assert!(text.contains("sma-cross: halted — halted by api:alice"));
+        assert!(text.contains("last reload error: not a WebAssembly file"));
+        assert!(text.contains("3 order(s) refused"));
+    }
+
+    #[test]
+    fn control_and_event_lines() {
+        let answer = json!({
+            "strategy": "a", "action": "rollback", "actor": "api:alice", "version": 1,
+            "sha256": "abcdefabcdefabcdef", "state": "running",
+            "reload": {"outcome": "rolled_back", "duration_us": {"instantiate": 1500}, "cache_hit": true}
+        });
+        assert_eq!(
+            render_control(&answer),
+            "a: rolled back -> version 1 (sha256 abcdefabcdef) in 1.5 ms, compile cache hit; state running; by api:alice"
+        );
+        let paused = json!({"strategy": "a", "action": "pause", "actor": "api:anonymous", "version": 3, "sha256": "ff", "state": "paused"});
+        assert_eq!(
+            render_control(&paused),
+            "a: pause -> paused (version 3, sha256 ff); by api:anonymous"
+        );
+        let rejected = json!({
+            "ts": "T", "strategy": "a", "outcome": "rejected", "trigger": "file", "stage": "compile",
+            "error": "not a WebAssembly file", "hint": "rebuild it", "duration_us": {"read": 100}
+        });
+        assert_eq!(
+            render_event_line("reload", &rejected),
+            "T reload   a rejected version - sha256 - trigger file 0.1 ms at compile: not a WebAssembly file (hint: rebuild it)"
+        );
+        let state = json!({"ts": "T", "strategy": "a", "previous": "running", "state": "halted", "actor": "risk", "reason": "drawdown 30 %"});
+        assert_eq!(
+            render_event_line("state", &state),
+            "T state    a running -> halted by risk (drawdown 30 %)"
+        );
+    }
+}

@@ -1,0 +1,288 @@
+//! The HTTP server: routes, shared state, and the thread that runs a
+//! single-threaded tokio runtime for it (the bar loop's core stays free;
+//! blocking control calls go to tokio's blocking pool).
+
+use super::auth::{Access, Auth};
+use super::bridge::{Bridge, Numbered, lock};
+use super::control::{self, ControlQuery, ControlResponse};
+use super::error::{ApiError, OpsError};
+use super::exposition::CONTENT_TYPE;
+use super::metrics::{MetricsInput, render};
+use super::settings::OpsSettings;
+use super::sse::{self, EventsQuery};
+use super::status::{OpsInfo, OpsStatus};
+use crate::live::{RuntimeHandle, StrategyStatus};
+use axum::Json;
+use axum::Router;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+
+/// How long open connections get to finish after a stop, before they are cut.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub handle: RuntimeHandle,
+    pub auth: Arc<Auth>,
+    pub settings: Arc<OpsSettings>,
+    pub listen: SocketAddr,
+    pub events: broadcast::Sender<Numbered>,
+    pub event_metrics: Arc<std::sync::Mutex<super::event_metrics::EventMetrics>>,
+    pub shutdown: watch::Receiver<bool>,
+    pub keep_alive: Duration,
+}
+
+/// The running ops server. Stop it before the runtime (dropping does too).
+pub struct OpsServer {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+    bridge: Bridge,
+}
+
+impl OpsServer {
+    /// Binds `settings.listen` now (so a port in use is an error here, not
+    /// later) and serves on a thread of its own.
+    pub fn start(handle: RuntimeHandle, settings: OpsSettings) -> Result<OpsServer, OpsError> {
+        let listener = std::net::TcpListener::bind(settings.listen).map_err(|e| {
+            let in_use = e.kind() == std::io::ErrorKind::AddrInUse;
+            let hint = if in_use {
+                "another process (another `runtime live`?) listens there: set [ops] listen to another port, \"127.0.0.1:0\" for any free one, or enabled = false"
+            } else {
+                "check [ops] listen: an address of this machine and a port you may use"
+            };
+            OpsError {
+                in_use,
+                ..OpsError::new(format!("cannot listen on {}: {e}", settings.listen), Some(hint.into()))
+            }
+        })?;
+        let io = |what: &str, e: std::io::Error| OpsError::new(format!("{what}: {e}"), None);
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| io("cannot set up the listener", e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| io("cannot read the bound address", e))?;
+        let bridge = Bridge::start(&handle).map_err(|e| io("cannot start the event thread", e))?;
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let reads_need_token = !addr.ip().is_loopback();
+        let state = AppState {
+            auth: Arc::new(Auth::new(&settings.tokens, reads_need_token)),
+            keep_alive: settings.keep_alive,
+            settings: Arc::new(settings),
+            handle,
+            listen: addr,
+            events: bridge.sender.clone(),
+            event_metrics: Arc::clone(&bridge.metrics),
+            shutdown: shutdown_rx.clone(),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .thread_name("sandbar-ops")
+            .build()
+            .map_err(|e| io("cannot start the async runtime", e))?;
+        let thread = std::thread::Builder::new()
+            .name("sandbar-ops".into())
+            .spawn(move || runtime.block_on(serve(listener, state, shutdown_rx)))
+            .map_err(|e| io("cannot start the server thread", e))?;
+        tracing::info!(addr = %addr, "ops API listening: http://{addr}/status, /metrics, /events");
+        Ok(OpsServer {
+            addr,
+            shutdown: shutdown_tx,
+            thread: Some(thread),
+            bridge,
+        })
+    }
+
+    /// The address actually bound (the port, when `listen` asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Ends event streams, lets requests in flight finish (at most a few
+    /// seconds), and joins the server and event threads.
+    pub fn stop(mut self) {
+        self.shutdown_now();
+    }
+
+    fn shutdown_now(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        self.bridge.stop();
+    }
+}
+
+impl Drop for OpsServer {
+    fn drop(&mut self) {
+        self.shutdown_now();
+    }
+}
+
+async fn serve(
+    listener: std::net::TcpListener,
+    state: AppState,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::error!(error = %e, "ops API cannot use its listener; it is not serving");
+            return;
+        }
+    };
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let mut stopping = shutdown.clone();
+    let graceful = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = stopping.wait_for(|s| *s).await;
+    });
+    tokio::select! {
+        result = graceful => {
+            if let Err(e) = result {
+                tracing::error!(error = %e, "ops API stopped");
+            }
+        }
+        _ = async {
+            let _ = shutdown.wait_for(|s| *s).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!("ops API: connections still open {SHUTDOWN_GRACE:?} after stop; closing them"),
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/status", get(status))
+        .route("/strategies/{id}", get(strategy))
+        .route("/metrics", get(metrics))
+        .route("/events", get(events))
+        .route("/strategies/{id}/{action}", post(control_action))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+fn authorization(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn read_access(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    state
+        .auth
+        .check(authorization(headers).as_deref(), Access::Read)
+        .map(|_| ())
+        .map_err(control::denied_error)
+}
+
+const ENDPOINTS: &str = "GET /status, GET /strategies/{id}, GET /metrics, GET /events, POST /strategies/{id}/{reload|rollback|pause|resume|halt|unhalt}";
+
+async fn index() -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "service": "sandbar ops API",
+        "endpoints": ENDPOINTS,
+    }))
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("no endpoint {}", uri.path()),
+        format!("endpoints: {ENDPOINTS}"),
+    )
+}
+
+pub fn ops_status(state: &AppState) -> OpsStatus {
+    let runtime = state.handle.status();
+    let show = |p: &std::path::Path| p.display().to_string();
+    OpsStatus {
+        uptime_seconds: runtime.uptime_ms as f64 / 1000.0,
+        runtime,
+        version: env!("CARGO_PKG_VERSION"),
+        pid: std::process::id(),
+        config_path: state.settings.config_path.as_deref().map(show),
+        watching: state.settings.watching.iter().map(|p| show(p)).collect(),
+        ops: OpsInfo {
+            listen: state.listen.to_string(),
+            auth: if state.auth.enabled() {
+                "token"
+            } else {
+                "none"
+            },
+        },
+    }
+}
+
+async fn status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<OpsStatus>, ApiError> {
+    read_access(&state, &headers)?;
+    Ok(Json(ops_status(&state)))
+}
+
+async fn strategy(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<StrategyStatus>, ApiError> {
+    read_access(&state, &headers)?;
+    control::strategy_status(&state, &id)
+        .map(Json)
+        .ok_or_else(|| control::unknown_strategy(&state, &id))
+}
+
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    read_access(&state, &headers)?;
+    let status = state.handle.status();
+    let latency = state
+        .handle
+        .slots()
+        .iter()
+        .map(|slot| (slot.id.to_string(), slot.latency_ns()))
+        .collect();
+    let text = {
+        let events = lock(&state.event_metrics);
+        render(&MetricsInput {
+            status: &status,
+            latency: &latency,
+            events: &events,
+        })
+    };
+    Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response())
+}
+
+async fn events(
+    State(state): State<AppState>,
+    Query(query): Query<EventsQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    read_access(&state, &headers)?;
+    Ok(sse::stream(&state, query).into_response())
+}
+
+async fn control_action(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    Query(query): Query<ControlQuery>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Json<ControlResponse>, ApiError> {
+    let request = control::Request {
+        id,
+        action,
+        query,
+        authorization: authorization(&headers),
+        remote,
+    };
+    control::handle(state, request).await.map(Json)
+}

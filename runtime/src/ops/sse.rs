@@ -1,0 +1,73 @@
+//! `GET /events`: Server-Sent Events. Each runtime event is one SSE event
+//! named after its kind (`reload`, `trap`, `handoff`, `refusal`, `state`),
+//! with the event's JSON as data and its number as id. The stream opens
+//! with a `hello` event (so a client knows it is subscribed), sends a
+//! `: keep-alive` comment when idle, a `lagged` event if the client fell
+//! too far behind, and ends when the server stops.
+
+use super::bridge::Numbered;
+use super::event_metrics::event_kind;
+use super::server::AppState;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::stream::{self, Stream, StreamExt};
+use serde::Deserialize;
+use std::convert::Infallible;
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+
+#[derive(Debug, Deserialize, Default)]
+pub struct EventsQuery {
+    /// Only this strategy's events.
+    pub strategy: Option<String>,
+}
+
+pub fn stream(
+    state: &AppState,
+    query: EventsQuery,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
+    // Subscribe before answering, so nothing published after the response
+    // headers reach the client is missed.
+    let receiver = state.events.subscribe();
+    let hello = SseEvent::default()
+        .event("hello")
+        .data(serde_json::json!({ "subscribed": true, "strategy": query.strategy }).to_string());
+    let mut shutdown = state.shutdown.clone();
+    let events = stream::unfold((receiver, query.strategy), next).take_until(async move {
+        let _ = shutdown.wait_for(|stopping| *stopping).await;
+    });
+    let stream = stream::once(async move { hello }).chain(events).map(Ok);
+    Sse::new(stream).keep_alive(
+        KeepAlive::new()
+            .interval(state.keep_alive)
+            .text("keep-alive"),
+    )
+}
+
+async fn next(
+    (mut receiver, filter): (Receiver<Numbered>, Option<String>),
+) -> Option<(SseEvent, (Receiver<Numbered>, Option<String>))> {
+    loop {
+        match receiver.recv().await {
+            Ok(item) => {
+                let (number, event) = &*item;
+                if filter.as_deref().is_some_and(|id| id != event.strategy()) {
+                    continue;
+                }
+                let data = serde_json::to_string(event).unwrap_or_else(|e| {
+                    serde_json::json!({ "error": format!("cannot encode event: {e}") }).to_string()
+                });
+                let sse = SseEvent::default()
+                    .event(event_kind(event))
+                    .id(number.to_string())
+                    .data(data);
+                return Some((sse, (receiver, filter)));
+            }
+            Err(RecvError::Lagged(missed)) => {
+                let sse = SseEvent::default()
+                    .event("lagged")
+                    .data(serde_json::json!({ "missed": missed }).to_string());
+                return Some((sse, (receiver, filter)));
+            }
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
