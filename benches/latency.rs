@@ -13,7 +13,7 @@ mod support;
 
 use hdrhistogram::Histogram;
 use sandbar_runtime::live::Runtime;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use support::{BenchStrategy, Live, Reloads};
 
@@ -29,81 +29,132 @@ enum Storm {
 
 struct Phase {
     name: &'static str,
+    storm: Storm,
     histogram: Histogram<u64>,
     reloads: u64,
 }
 
 fn main() {
     let quick = support::quick();
-    let phase_time = if quick {
-        Duration::from_millis(300)
+    // Phases (and engine variants) are interleaved in short slices, so load
+    // from elsewhere on the machine falls on all of them alike and their
+    // ratios stay honest.
+    let (rounds, slice) = if quick {
+        (1, Duration::from_millis(100))
     } else {
-        Duration::from_secs(10)
+        (8, Duration::from_millis(500))
     };
     let built = support::components();
     let bytes = std::fs::read(support::component(&built, "sma-cross")).unwrap();
-    let mut live = Live::start(
-        &[BenchStrategy {
-            id: "sma",
-            bytes: &bytes,
-            params: "",
-        }],
-        Reloads::Api,
-    );
-    let path = live.wasm_path("sma");
-    // Warm the loop and the caches first.
-    let mut warm = new_histogram();
-    measure(&mut live, Duration::from_millis(500), &mut warm);
-
-    let mut phases = Vec::new();
-    for (name, storm) in [
-        ("quiet", Storm::Quiet),
-        ("storm_cache_hit", Storm::CacheHit),
-        ("storm_cold", Storm::Cold),
-        ("quiet_again", Storm::Quiet),
-    ] {
-        let mut histogram = new_histogram();
-        let reloads = AtomicU64::new(0);
-        let done = AtomicBool::new(false);
-        let Live { runtime, feed, .. } = &mut live;
-        let runtime: &Runtime = runtime;
-        std::thread::scope(|scope| {
-            if storm != Storm::Quiet {
-                scope.spawn(|| {
-                    let known = [
-                        support::with_marker(&bytes, 1),
-                        support::with_marker(&bytes, 2),
-                    ];
-                    let mut marker = 1000;
-                    let mut next = Instant::now();
-                    while !done.load(Ordering::Relaxed) {
-                        let variant = match storm {
-                            Storm::Cold => {
-                                marker += 1;
-                                support::with_marker(&bytes, marker)
-                            }
-                            _ => known[reloads.load(Ordering::Relaxed) as usize % 2].clone(),
-                        };
-                        support::place(&path, &variant);
-                        let event = runtime.reload("sma").unwrap();
-                        assert!(event.version.is_some(), "{event:?}");
-                        reloads.fetch_add(1, Ordering::Relaxed);
-                        next += STORM_PERIOD;
-                        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    let known = [
+        support::with_marker(&bytes, 1),
+        support::with_marker(&bytes, 2),
+    ];
+    let mut variants: Vec<Variant> = support::engine_variants()
+        .into_iter()
+        .map(|(name, options)| {
+            let mut live = Live::start_with(
+                &[BenchStrategy {
+                    id: "sma",
+                    bytes: &bytes,
+                    params: "",
+                }],
+                Reloads::Api,
+                options,
+            );
+            // Warm the loop and the caches first.
+            let mut warm = new_histogram();
+            measure(&mut live, Duration::from_millis(200), &mut warm);
+            let phases = [
+                ("quiet", Storm::Quiet),
+                ("storm_cache_hit", Storm::CacheHit),
+                ("storm_cold", Storm::Cold),
+            ]
+            .into_iter()
+            .map(|(name, storm)| Phase {
+                name,
+                storm,
+                histogram: new_histogram(),
+                reloads: 0,
+            })
+            .collect();
+            Variant { name, live, phases }
+        })
+        .collect();
+    let marker = AtomicU32::new(1000);
+    let load_before = loadavg();
+    for _ in 0..rounds {
+        for variant in &mut variants {
+            let path = variant.live.wasm_path("sma");
+            for phase in &mut variant.phases {
+                let storm = phase.storm;
+                let reloads = AtomicU64::new(0);
+                let done = AtomicBool::new(false);
+                let Live { runtime, feed, .. } = &mut variant.live;
+                let runtime: &Runtime = runtime;
+                std::thread::scope(|scope| {
+                    if storm != Storm::Quiet {
+                        scope.spawn(|| {
+                            storm_until(
+                                runtime, &path, storm, &bytes, &known, &marker, &reloads, &done,
+                            )
+                        });
                     }
+                    measure_shared(runtime, feed, slice, &mut phase.histogram);
+                    done.store(true, Ordering::Relaxed);
                 });
+                phase.reloads += reloads.load(Ordering::Relaxed);
             }
-            measure_shared(runtime, feed, phase_time, &mut histogram);
-            done.store(true, Ordering::Relaxed);
-        });
-        phases.push(Phase {
-            name,
-            histogram,
-            reloads: reloads.load(Ordering::Relaxed),
-        });
+        }
     }
-    report(&phases);
-    live.runtime.stop();
+    report(&variants, rounds, slice, &load_before);
+    for variant in variants {
+        variant.live.runtime.stop();
+    }
+}
+
+struct Variant {
+    name: String,
+    live: Live,
+    phases: Vec<Phase>,
+}
+
+/// Reloads ten times a second until `done`: known builds alternately
+/// (cache hits) or a new build each time (cold compiles).
+#[allow(clippy::too_many_arguments)]
+fn storm_until(
+    runtime: &Runtime,
+    path: &std::path::Path,
+    storm: Storm,
+    bytes: &[u8],
+    known: &[Vec<u8>; 2],
+    marker: &AtomicU32,
+    reloads: &AtomicU64,
+    done: &AtomicBool,
+) {
+    let mut next = Instant::now();
+    while !done.load(Ordering::Relaxed) {
+        let variant = match storm {
+            Storm::Cold => support::with_marker(bytes, marker.fetch_add(1, Ordering::Relaxed)),
+            _ => known[reloads.load(Ordering::Relaxed) as usize % 2].clone(),
+        };
+        support::place(path, &variant);
+        let event = runtime.reload("sma").unwrap();
+        assert!(event.version.is_some(), "{event:?}");
+        reloads.fetch_add(1, Ordering::Relaxed);
+        next += STORM_PERIOD;
+        // Sleep in small steps so a slice ends on time.
+        while Instant::now() < next && !done.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+/// The 1, 5 and 15 minute load averages: how busy the machine was.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 fn new_histogram() -> Histogram<u64> {
@@ -138,25 +189,32 @@ fn micros(ns: u64) -> String {
     format!("{:.2} µs", ns as f64 / 1000.0)
 }
 
-fn report(phases: &[Phase]) {
-    let quiet = &phases[0].histogram;
-    println!("latency: per-bar round trip (push → processed), SMA crossover, one symbol");
+fn report(variants: &[Variant], rounds: u32, slice: Duration, load_before: &str) {
     println!(
-        "{:<17} {:>10} {:>10} {:>10} {:>10} {:>11} {:>8}  p99.9 vs quiet",
-        "phase", "bars", "p50", "p99", "p99.9", "max", "reloads"
+        "latency: per-bar round trip (push → processed), SMA crossover, one symbol; {rounds} rounds of {} ms per phase and engine variant, interleaved; load average before {load_before}, after {}",
+        slice.as_millis(),
+        loadavg()
     );
-    for phase in phases {
-        let h = &phase.histogram;
-        println!(
-            "{:<17} {:>10} {:>10} {:>10} {:>10} {:>11} {:>8}  {:.2}x",
-            phase.name,
-            h.len(),
-            micros(h.value_at_quantile(0.5)),
-            micros(h.value_at_quantile(0.99)),
-            micros(h.value_at_quantile(0.999)),
-            micros(h.max()),
-            phase.reloads,
-            h.value_at_quantile(0.999) as f64 / quiet.value_at_quantile(0.999) as f64,
-        );
+    println!(
+        "{:<22} {:<16} {:>9} {:>10} {:>10} {:>10} {:>11} {:>8}  p99.9 vs quiet",
+        "engine", "phase", "bars", "p50", "p99", "p99.9", "max", "reloads"
+    );
+    for variant in variants {
+        let quiet = &variant.phases[0].histogram;
+        for phase in &variant.phases {
+            let h = &phase.histogram;
+            println!(
+                "{:<22} {:<16} {:>9} {:>10} {:>10} {:>10} {:>11} {:>8}  {:.2}x",
+                variant.name,
+                phase.name,
+                h.len(),
+                micros(h.value_at_quantile(0.5)),
+                micros(h.value_at_quantile(0.99)),
+                micros(h.value_at_quantile(0.999)),
+                micros(h.max()),
+                phase.reloads,
+                h.value_at_quantile(0.999) as f64 / quiet.value_at_quantile(0.999) as f64,
+            );
+        }
     }
 }

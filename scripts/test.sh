@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-guest-toolchain.sh
-cargo test --workspace "$@"
+cargo test --workspace "$@" && cargo test -p sandbar --benches "$@"

@@ -8,9 +8,13 @@ use sandbar_runtime::config::Config;
 use sandbar_runtime::contract::Bar;
 use sandbar_runtime::feed::{MarketStyle, SyntheticFeed};
 use sandbar_runtime::live::{FeedMode, LiveOptions, Runtime};
+use sandbar_runtime::{EngineOptions, Loader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The compile cache size the runtime uses by default.
+const DEFAULT_CACHE_ENTRIES: usize = 64;
 
 pub fn workspace() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -150,6 +154,16 @@ pub fn parse_config(dir: &Path, text: &str) -> Config {
 
 impl Live {
     pub fn start(strategies: &[BenchStrategy<'_>], reloads: Reloads) -> Live {
+        Self::start_with(strategies, reloads, EngineOptions::default())
+    }
+
+    /// On an engine with other options (to compare them in one run).
+    pub fn start_with(
+        strategies: &[BenchStrategy<'_>],
+        reloads: Reloads,
+        options: EngineOptions,
+    ) -> Live {
+        let loader = Arc::new(Loader::with_options(DEFAULT_CACHE_ENTRIES, options).unwrap());
         let dir = tempfile::tempdir().unwrap();
         let dist = dir.path().join("dist");
         std::fs::create_dir(&dist).unwrap();
@@ -157,13 +171,14 @@ impl Live {
             place(&dist.join(format!("{}.wasm", s.id)), s.bytes);
         }
         let config = parse_config(dir.path(), &config_text(dir.path(), strategies, reloads));
-        let runtime = Runtime::start(
+        let runtime = Runtime::start_with_loader(
             config,
             LiveOptions {
                 feed: FeedMode::Manual,
                 watch: matches!(reloads, Reloads::Watcher { .. }),
                 ..LiveOptions::default()
             },
+            loader,
         )
         .unwrap();
         let mut live = Live {
@@ -227,4 +242,28 @@ pub fn rss_bytes() -> u64 {
 pub fn median(samples: &mut [Duration]) -> Duration {
     samples.sort();
     samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+/// The engine choices compared by the benches: the runtime's defaults, then
+/// each choice flipped alone.
+pub fn engine_variants() -> Vec<(String, EngineOptions)> {
+    let d = EngineOptions::default();
+    let on_off = |on: bool| if on { "on" } else { "off" };
+    vec![
+        ("default".to_owned(), d),
+        (
+            format!("pooling_{}", on_off(!d.pooling)),
+            EngineOptions {
+                pooling: !d.pooling,
+                ..d
+            },
+        ),
+        (
+            format!("parallel_compile_{}", on_off(!d.parallel_compilation)),
+            EngineOptions {
+                parallel_compilation: !d.parallel_compilation,
+                ..d
+            },
+        ),
+    ]
 }

@@ -11,24 +11,76 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// clean "call stack exhausted" trap.
 pub const MAX_WASM_STACK_BYTES: usize = 512 << 10;
 
+/// Engine choices whose cost `cargo bench` measures side by side
+/// (BENCHMARKS.md, "Optimisations"); the defaults are the measured winners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// The pooling instance allocator: instance, table and memory slots
+    /// reserved once and reused, memories initialised copy-on-write from the
+    /// module's image, instead of an `mmap` per store and an `munmap` per drop.
+    pub pooling: bool,
+    /// Compile a component's functions on several threads. Off, a compile
+    /// uses only the control-plane thread, so on a small machine it cannot
+    /// take every core from the bar loop.
+    pub parallel_compilation: bool,
+}
+
+/// Measured in `cargo bench --bench reload` (`engine_options`) and
+/// `--bench latency` on a 2-core machine: pooling halves instantiate and
+/// drop; compiling on one thread costs the 1.4 MB guest 1.5x its cold
+/// compile but keeps p99.9 bar latency flat while reloads compile.
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            pooling: true,
+            parallel_compilation: false,
+        }
+    }
+}
+
 /// An engine for strategy components: component model on, async machinery
 /// off (cheaper sync calls), fuel metering (a deterministic CPU budget per
 /// call) and epoch interruption (a wall-clock deadline per call). A ticker
 /// thread advances the epoch every [`EPOCH_TICK`] for as long as the engine
 /// lives.
 pub fn new_engine() -> anyhow::Result<Engine> {
+    new_engine_with(EngineOptions::default())
+}
+
+/// [`new_engine`] with other [`EngineOptions`] (the benches compare them).
+pub fn new_engine_with(options: EngineOptions) -> anyhow::Result<Engine> {
     let mut config = Config::new();
     config
         .wasm_component_model(true)
+        // Off: no async machinery in any store. (On is not even an option
+        // here: this build of wasmtime has no `component-model-async`.)
         .concurrency_support(false)
         .consume_fuel(true)
         .epoch_interruption(true)
         .max_wasm_stack(MAX_WASM_STACK_BYTES)
+        .parallel_compilation(options.parallel_compilation)
         .cranelift_opt_level(wasmtime::OptLevel::Speed);
+    if options.pooling {
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling()));
+    }
     let engine =
         Engine::new(&config).map_err(|e| anyhow::anyhow!("cannot configure wasmtime: {e}"))?;
     start_ticker(&engine)?;
     Ok(engine)
+}
+
+/// Instances the pool holds at once, per engine: live generations, smoke
+/// tests in flight and retired stores the reaper has not dropped yet. Each
+/// memory slot reserves 4 GiB of address space (no bounds checks needed).
+pub const POOLED_INSTANCES: u32 = 256;
+
+fn pooling() -> wasmtime::PoolingAllocationConfig {
+    let mut pool = wasmtime::PoolingAllocationConfig::default();
+    pool.total_component_instances(POOLED_INSTANCES)
+        .total_core_instances(POOLED_INSTANCES * 2)
+        .total_memories(POOLED_INSTANCES * 2)
+        .total_tables(POOLED_INSTANCES * 2);
+    pool
 }
 
 fn start_ticker(engine: &Engine) -> anyhow::Result<()> {

@@ -50,7 +50,7 @@ pub mod ops;
 pub mod risk;
 
 pub use check::{CHECK_SYMBOLS, check_file, render_report};
-pub use engine::new_engine;
+pub use engine::{EngineOptions, new_engine, new_engine_with};
 pub use error::{LoadError, Stage};
 pub use hash::sha256_hex;
 pub use instance::{CallError, StrategyInstance, TrapKind};

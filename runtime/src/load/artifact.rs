@@ -33,7 +33,7 @@ pub fn read_artifact(path: &Path, max_bytes: u64) -> Result<Artifact, LoadError>
     })?;
     let mut bytes = Vec::new();
     // One byte over the cap tells "too big" apart from "exactly at the cap".
-    file.take(max_bytes + 1)
+    file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| {
             LoadError::new(Stage::Read, format!("cannot read: {e}"))

@@ -11,6 +11,7 @@ pub use artifact::{Artifact, read_artifact};
 pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport};
 
 use crate::contract::{self, Bar, HostState, Param, StrategyBindingsPre, StrategyInfo};
+use crate::engine::EngineOptions;
 use crate::error::{LoadError, Stage};
 use crate::instance::StrategyInstance;
 use crate::limits::Limits;
@@ -101,7 +102,13 @@ impl Loader {
     }
 
     pub fn with_cache_entries(entries: usize) -> anyhow::Result<Self> {
-        let engine = crate::engine::new_engine()?;
+        Self::with_options(entries, crate::engine::EngineOptions::default())
+    }
+
+    /// A loader whose engine makes other [`EngineOptions`] choices (the
+    /// benches measure them side by side).
+    pub fn with_options(entries: usize, options: EngineOptions) -> anyhow::Result<Self> {
+        let engine = crate::engine::new_engine_with(options)?;
         let linker = contract::linker(&engine)
             .map_err(|e| anyhow::anyhow!("cannot link the contract: {e}"))?;
         let capacity = NonZeroUsize::new(entries).unwrap_or(NonZeroUsize::MIN);

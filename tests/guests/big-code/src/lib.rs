@@ -6,7 +6,12 @@
 use sandbar_guest::{Bar, Orders, ParamError, Position, Strategy, params};
 use serde::{Deserialize, Serialize};
 
-include!(concat!(env!("OUT_DIR"), "/kernels.rs"));
+// Random constants sometimes look like π or τ to clippy.
+#[allow(clippy::approx_constant)]
+mod kernels {
+    include!(concat!(env!("OUT_DIR"), "/kernels.rs"));
+}
+use kernels::KERNELS;
 
 params! {
     pub struct BigParams {
