@@ -95,7 +95,7 @@ impl RiskGate {
             return Err(Refusal {
                 rule: RiskRule::Halted,
                 reason: format!(
-                    "the strategy is halted ({reason}); it still gets bars but sends no orders until un-halted (`runtime resume <id>` or POST /strategies/<id>/resume)"
+                    "the strategy is halted ({reason}); it still gets bars but sends no orders until un-halted (`runtime unhalt <id>` or POST /strategies/<id>/unhalt)"
                 ),
             });
         }
