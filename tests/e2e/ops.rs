@@ -284,6 +284,11 @@ fn status_metrics_and_events_follow_reloads_rollbacks_and_state_changes() {
         error.to_string().contains("did you mean `audit`"),
         "{error}"
     );
+    let error = client
+        .post("/strategies/audit/rollback?steps=many")
+        .unwrap_err();
+    assert_eq!(error.status(), Some(400), "{error}");
+    assert!(error.to_string().contains("?steps=N"), "{error}");
     let error = client.get("/nowhere").unwrap_err();
     assert!(error.to_string().contains("endpoints:"), "{error}");
 
@@ -386,6 +391,7 @@ fn status_metrics_and_events_follow_reloads_rollbacks_and_state_changes() {
             ("halt", "ok"),
             ("resume", "rejected"),
             ("unhalt", "ok"),
+            ("pause", "rejected"),
         ]
     );
     assert!(audit_trail.iter().all(|r| r["actor"] == "api:anonymous"));

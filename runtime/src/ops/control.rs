@@ -90,7 +90,9 @@ pub async fn handle(state: AppState, request: Request) -> Result<ControlResponse
         }
     };
     let Some(before) = strategy_status(&state, &id) else {
-        return Err(unknown_strategy(&state, &id));
+        let error = unknown_strategy(&state, &id);
+        audit.write(&actor, "rejected", None, None, Some(&error.message));
+        return Err(error);
     };
     let args = rollback_steps(&before, &action, &query);
     let steps = match args {

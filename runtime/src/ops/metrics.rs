@@ -286,3 +286,60 @@ fn latency(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::{Event, ReloadEvent, ReloadMetrics, Trigger};
+    use prometheus_parse::{Scrape, Value};
+    use std::sync::Arc;
+
+    #[test]
+    fn renders_text_a_prometheus_parser_reads_back() {
+        let status = RuntimeStatus {
+            profile: "dev".into(),
+            uptime_ms: 1500,
+            hot_reload: true,
+            bars: 42,
+            last_seq: 41,
+            strategies: Vec::new(),
+            reload_total: ReloadMetrics::default(),
+        };
+        let mut events = EventMetrics::default();
+        let mut reload = ReloadEvent::base("a", crate::live::Outcome::Swapped, Trigger::File);
+        reload.duration_us.insert(Stage::Compile, 70_000);
+        events.observe(&Event::Reload(reload));
+        let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+        for ns in [900, 1_500, 40_000, 3_000_000] {
+            h.record(ns).unwrap();
+        }
+        let latency = BTreeMap::from([("a".to_owned(), Arc::new(h))]);
+        let text = render(&MetricsInput {
+            status: &status,
+            latency: &latency,
+            events: &events,
+        });
+        let scrape = Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+        let find = |name: &str| scrape.samples.iter().find(|s| s.metric == name).unwrap();
+        assert_eq!(find("sandbar_bars_total").value, Value::Counter(42.0));
+        assert_eq!(find("sandbar_uptime_seconds").value, Value::Gauge(1.5));
+        let Value::Histogram(stage) = &find("sandbar_reload_stage_duration_seconds").value else {
+            panic!("stage durations are a histogram")
+        };
+        let le = |b: &[prometheus_parse::HistogramCount], at: f64| {
+            b.iter().find(|c| c.less_than == at).map(|c| c.count)
+        };
+        assert_eq!(le(stage, 0.05), Some(0.0));
+        assert_eq!(le(stage, 0.1), Some(1.0));
+        let Value::Histogram(bars) = &find("sandbar_bar_latency_seconds").value else {
+            panic!("bar latency is a histogram")
+        };
+        assert_eq!(le(bars, 0.000_001), Some(1.0));
+        assert_eq!(le(bars, 0.000_05), Some(3.0));
+        assert_eq!(le(bars, f64::INFINITY), Some(4.0));
+        assert!(
+            text.contains("sandbar_events_total{event=\"reload\"} 1\n"),
+            "{text}"
+        );
+    }
+}

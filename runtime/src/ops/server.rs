@@ -14,6 +14,7 @@ use super::status::{OpsInfo, OpsStatus};
 use crate::live::{RuntimeHandle, StrategyStatus};
 use axum::Json;
 use axum::Router;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -273,10 +274,17 @@ async fn events(
 async fn control_action(
     State(state): State<AppState>,
     Path((id, action)): Path<(String, String)>,
-    Query(query): Query<ControlQuery>,
+    query: Result<Query<ControlQuery>, QueryRejection>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Json<ControlResponse>, ApiError> {
+    let Query(query) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("bad query: {}", e.body_text()),
+            "rollback takes ?steps=N (a positive integer) or ?to_version=V",
+        )
+    })?;
     let request = control::Request {
         id,
         action,

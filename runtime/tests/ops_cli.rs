@@ -1,0 +1,193 @@
+//! The ops surface as a user meets it: `runtime live` in a child process,
+//! then `runtime status`, `runtime events`, `runtime rollback` and
+//! `runtime pause` against it, as separate processes.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn runtime(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_runtime"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("SANDBAR_OPS_ADDR")
+        .env_remove("SANDBAR_OPS_TOKEN")
+        .output()
+        .expect("running the runtime binary")
+}
+
+fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_runtime"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting the runtime binary")
+}
+
+/// Lines of a child's output, read on a thread.
+fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a line containing `needle`; returns it.
+fn wait_line(rx: &Receiver<String>, needle: &str, seen: &mut Vec<String>) -> String {
+    let deadline = Instant::now() + WAIT;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+    }
+    panic!("no line with {needle:?}; saw:\n{}", seen.join("\n"));
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn status_events_rollback_and_pause_against_a_running_instance() {
+    let built = sandbar_runtime::build::build_all(
+        &workspace(),
+        &workspace().join("target/test-components/ops-cli"),
+        true,
+    )
+    .expect("building the example strategies");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("config")).unwrap();
+    std::fs::create_dir_all(dir.path().join("strategies/dist")).unwrap();
+    for b in &built {
+        let to = dir
+            .path()
+            .join("strategies/dist")
+            .join(b.path.file_name().unwrap());
+        std::fs::copy(&b.path, to).unwrap();
+    }
+    let config = std::fs::read_to_string(workspace().join("config/dev.toml"))
+        .unwrap()
+        .replace("127.0.0.1:9190", "127.0.0.1:0")
+        .replace("interval_ms = 250", "interval_ms = 20");
+    let config_path = dir.path().join("config/dev.toml");
+    std::fs::write(&config_path, config).unwrap();
+
+    let mut live = spawn(&["live", "--config", config_path.to_str().unwrap()]);
+    let live_log = lines(live.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    let listening = wait_line(&live_log, "ops API listening", &mut seen);
+    let addr = listening
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("addr="))
+        .expect("the log names the address")
+        .to_owned();
+
+    let status = runtime(&["status", "--addr", &addr]);
+    assert!(status.status.success(), "{}", text(&status.stderr));
+    let table = text(&status.stdout);
+    for id in ["sma-fast", "rsi", "breakout"] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{table}"));
+        assert!(row.contains("running"), "{row}");
+    }
+
+    let mut events = spawn(&["events", "--addr", &addr]);
+    let event_lines = lines(events.stdout.take().unwrap());
+    let event_log = lines(events.stderr.take().unwrap());
+    let mut seen_events = Vec::new();
+    wait_line(&event_log, "following", &mut Vec::new());
+
+    // A new build of sma_cross.wasm: same code plus a custom section.
+    let wasm = dir.path().join("strategies/dist/sma_cross.wasm");
+    let mut bytes = std::fs::read(&wasm).unwrap();
+    bytes.extend_from_slice(&[0, 6, 5, b'o', b'p', b's', b'v', b'2']);
+    let tmp = dir.path().join("strategies/dist/.sma_cross.tmp");
+    std::fs::write(&tmp, &bytes).unwrap();
+    std::fs::rename(&tmp, &wasm).unwrap();
+    let swapped = wait_line(&event_lines, "reload   sma-fast swapped", &mut seen_events);
+    assert!(swapped.contains("trigger file"), "{swapped}");
+
+    let rollback = runtime(&["rollback", "sma-fast", "--addr", &addr]);
+    assert!(rollback.status.success(), "{}", text(&rollback.stderr));
+    assert!(
+        text(&rollback.stdout).starts_with("sma-fast: rolled back -> version"),
+        "{}",
+        text(&rollback.stdout)
+    );
+    let rolled = wait_line(
+        &event_lines,
+        "reload   sma-fast rolled_back",
+        &mut seen_events,
+    );
+    assert!(rolled.contains("trigger api"), "{rolled}");
+
+    let pause = runtime(&["pause", "sma-fast", "--addr", &addr, "--json"]);
+    assert!(pause.status.success(), "{}", text(&pause.stderr));
+    let answer: serde_json::Value = serde_json::from_slice(&pause.stdout).unwrap();
+    assert_eq!(answer["state"], "paused");
+    wait_line(
+        &event_lines,
+        "state    sma-fast running -> paused by api:anonymous",
+        &mut seen_events,
+    );
+
+    let missing = runtime(&["halt", "nope", "--addr", &addr]);
+    assert!(!missing.status.success());
+    let stderr = text(&missing.stderr);
+    assert!(
+        stderr.contains("no running strategy `nope`") && stderr.contains("hint: running:"),
+        "{stderr}"
+    );
+
+    let one = runtime(&["status", "sma-fast", "--json", "--addr", &addr]);
+    let one: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    assert_eq!(one["state"], "paused");
+    assert_eq!(one["reload"]["rolled_back"], 1);
+
+    // Ctrl-C: the runtime stops cleanly and the event stream ends with it.
+    let stopped = Command::new("kill")
+        .args(["-INT", &live.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let live_out = live.wait_with_output().unwrap();
+    assert!(live_out.status.success());
+    wait_line(&event_log, "closed the event stream", &mut Vec::new());
+    assert!(events.wait().unwrap().success());
+
+    let trail = std::fs::read_to_string(dir.path().join("journal/dev/audit.jsonl")).unwrap();
+    let actions: Vec<serde_json::Value> = trail
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(&str, &str)> = actions
+        .iter()
+        .map(|a| (a["action"].as_str().unwrap(), a["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        summary,
+        [("rollback", "ok"), ("pause", "ok"), ("halt", "rejected")]
+    );
+}
