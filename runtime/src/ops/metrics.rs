@@ -256,9 +256,23 @@ fn latency(
         "Per-bar guest call latency (on-bar, fills, risk and routing) of each strategy.",
     );
     for (id, h) in latency {
+        // One pass over the recorded values (not a range count per bucket,
+        // which walks the whole histogram each time).
+        let mut per_bucket = [0u64; LATENCY_BUCKETS.len()];
+        for v in h.iter_recorded() {
+            let seconds = h.lowest_equivalent(v.value_iterated_to()) as f64 / 1e9;
+            if let Some(i) = LATENCY_BUCKETS.iter().position(|le| seconds <= *le) {
+                per_bucket[i] += v.count_at_value();
+            }
+        }
+        let mut total = 0;
         let buckets: Vec<(f64, u64)> = LATENCY_BUCKETS
             .iter()
-            .map(|le| (*le, h.count_between(0, (le * 1e9) as u64)))
+            .zip(per_bucket)
+            .map(|(le, n)| {
+                total += n;
+                (*le, total)
+            })
             .collect();
         let sum = h.mean() * h.len() as f64 / 1e9;
         e.histogram(
