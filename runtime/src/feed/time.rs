@@ -14,6 +14,14 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
     if text.is_empty() {
         return Err("the time is empty".into());
     }
+    // Eight digits are a compact date (20240131), not epoch seconds of 1970-73.
+    if text.len() == 8
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(date) = NaiveDate::parse_from_str(text, "%Y%m%d")
+        && let Some(dt) = date.and_hms_opt(0, 0, 0)
+    {
+        return Ok(dt.and_utc().timestamp_millis());
+    }
     if let Ok(number) = text.parse::<f64>() {
         if !number.is_finite() || number < 0.0 {
             return Err(format!("`{text}` is not a valid epoch time"));
@@ -45,7 +53,7 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
             return Ok(dt.and_utc().timestamp_millis());
         }
     }
-    for format in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
+    for format in ["%Y-%m-%d", "%Y/%m/%d"] {
         if let Ok(date) = NaiveDate::parse_from_str(naive, format)
             && let Some(dt) = date.and_hms_opt(0, 0, 0)
         {
