@@ -56,8 +56,8 @@ pub use hash::sha256_hex;
 pub use instance::{CallError, StrategyInstance, TrapKind};
 pub use limits::Limits;
 pub use load::{
-    Artifact, Candidate, LoadOutcome, LoadSpec, Loader, SMOKE_BARS_PER_SYMBOL, SmokeReport,
-    StageTimings, read_artifact,
+    Artifact, Candidate, LoadOutcome, LoadSpec, Loader, ReadStage, SMOKE_BARS_PER_SYMBOL,
+    SmokeReport, StageTimings, read_artifact,
 };
 pub use params::{from_toml as param_from_toml, parse_assignment as parse_param};
 pub use pin::{Repinned, repin};

@@ -296,7 +296,11 @@ impl Supervisor {
         } else {
             None
         };
-        if !force && self.unchanged(id, &path, &params) {
+        let read = Loader::read_stage(&path, limits.max_component_bytes);
+        if !force
+            && let Ok(artifact) = &read.artifact
+            && self.unchanged(id, &artifact.sha256, &params)
+        {
             tracing::info!(
                 strategy = id,
                 "the file matches the running version; nothing to reload"
@@ -304,8 +308,9 @@ impl Supervisor {
             return ReloadEvent::base(id, Outcome::Swapped, trigger);
         }
         let (recent, warmed_through) = self.recent_bars(&symbols);
-        let outcome = self.loader.load_file(
+        let outcome = self.loader.load_read(
             &path,
+            read,
             LoadSpec {
                 strategy_id: id,
                 expected_sha256: expected.as_deref(),
@@ -368,24 +373,15 @@ impl Supervisor {
     }
 
     /// True when the file's hash and the params are what is live already.
-    fn unchanged(&self, id: &str, path: &Path, params: &[Param]) -> bool {
+    /// The bytes just read are the running version's, with the same params.
+    fn unchanged(&self, id: &str, sha256: &str, params: &[Param]) -> bool {
         let Some((_, current)) = self.slots.get(id).and_then(|s| s.current()) else {
             return false;
         };
         if lock(&self.shared.quarantined).contains_key(id) {
             return false;
         }
-        let too_big = std::fs::metadata(path)
-            .map(|m| m.len() > current.limits.max_component_bytes)
-            .unwrap_or(true);
-        if too_big {
-            return false; // the pipeline's read stage reports it
-        }
-        let Ok(bytes) = std::fs::read(path) else {
-            return false;
-        };
-        crate::hash::sha256_hex(&bytes) == current.sha256
-            && current.params_hash == params_hash(params)
+        sha256 == current.sha256 && current.params_hash == params_hash(params)
     }
 
     /// A new generation from an already type-checked recipe with new params

@@ -81,6 +81,12 @@ pub struct LoadOutcome {
     pub sha256: Option<String>,
 }
 
+/// A file read by [`Loader::read_stage`], with the read's timing.
+pub struct ReadStage {
+    pub artifact: Result<Artifact, LoadError>,
+    timings: StageTimings,
+}
+
 /// Compiled components kept by default, keyed by SHA-256.
 pub const DEFAULT_CACHE_ENTRIES: usize = 64;
 
@@ -184,10 +190,25 @@ impl Loader {
 
     /// Reads `path` once and runs the pipeline on exactly those bytes.
     pub fn load_file(&self, path: &Path, spec: LoadSpec<'_>) -> LoadOutcome {
+        let read = Self::read_stage(path, spec.limits.max_component_bytes);
+        self.load_read(path, read, spec)
+    }
+
+    /// Stage `read` alone, timed: the caller may look at the bytes (is this
+    /// the running version?) before [`Loader::load_read`] runs the rest on
+    /// exactly those bytes.
+    pub fn read_stage(path: &Path, max_bytes: u64) -> ReadStage {
         let mut timings = StageTimings::default();
-        let read = timings.time(Stage::Read, || {
-            read_artifact(path, spec.limits.max_component_bytes)
-        });
+        let artifact = timings.time(Stage::Read, || read_artifact(path, max_bytes));
+        ReadStage { artifact, timings }
+    }
+
+    /// The pipeline after stage `read`, on what [`Loader::read_stage`] read.
+    pub fn load_read(&self, path: &Path, read: ReadStage, spec: LoadSpec<'_>) -> LoadOutcome {
+        let ReadStage {
+            artifact: read,
+            mut timings,
+        } = read;
         let sha256 = read.as_ref().ok().map(|a| a.sha256.clone());
         let result = read.and_then(|artifact| self.run_stages(&artifact, spec, &mut timings));
         LoadOutcome {
