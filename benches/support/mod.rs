@@ -265,5 +265,12 @@ pub fn engine_variants() -> Vec<(String, EngineOptions)> {
                 ..d
             },
         ),
+        (
+            format!("background_compile_{}", on_off(!d.background_compile)),
+            EngineOptions {
+                background_compile: !d.background_compile,
+                ..d
+            },
+        ),
     ]
 }

@@ -23,6 +23,9 @@ pub struct EngineOptions {
     /// uses only the control-plane thread, so on a small machine it cannot
     /// take every core from the bar loop.
     pub parallel_compilation: bool,
+    /// Compile on a fresh thread at the lowest CPU priority (nice 19), so
+    /// a compile only gets the CPU time the bar loop leaves over.
+    pub background_compile: bool,
 }
 
 /// Measured in `cargo bench --bench reload` (`engine_options`) and
@@ -34,6 +37,7 @@ impl Default for EngineOptions {
         Self {
             pooling: true,
             parallel_compilation: false,
+            background_compile: true,
         }
     }
 }

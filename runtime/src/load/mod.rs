@@ -3,6 +3,7 @@
 //! first failure stops it with a [`LoadError`] naming the stage.
 
 mod artifact;
+mod background;
 mod compile;
 mod smoke;
 mod typecheck;
@@ -100,6 +101,8 @@ pub struct Loader {
     /// A known hash never compiles twice: rollbacks and re-deploys skip
     /// compile and type-check. Bounded, least recently used goes first.
     cache: Mutex<PreCache>,
+    /// Compiles on a low-priority thread ([`EngineOptions::background_compile`]).
+    background_compile: bool,
 }
 
 impl Loader {
@@ -122,6 +125,7 @@ impl Loader {
             engine,
             linker,
             cache: Mutex::new(LruCache::new(capacity)),
+            background_compile: options.background_compile,
         })
     }
 
@@ -173,7 +177,15 @@ impl Loader {
     /// Stage `compile` alone, bypassing the cache: what a new hash costs.
     /// The benches time it stage by stage; the pipeline calls the same code.
     pub fn compile_stage(&self, bytes: &[u8]) -> Result<wasmtime::component::Component, LoadError> {
-        compile::compile(&self.engine, bytes)
+        self.compile(bytes)
+    }
+
+    fn compile(&self, bytes: &[u8]) -> Result<wasmtime::component::Component, LoadError> {
+        if self.background_compile {
+            background::run_low_priority(|| compile::compile(&self.engine, bytes))
+        } else {
+            compile::compile(&self.engine, bytes)
+        }
     }
 
     /// Stage `type_check` alone, on a component from [`Loader::compile_stage`].
@@ -244,9 +256,7 @@ impl Loader {
         let pre = match cached {
             Some(pre) => pre,
             None => {
-                let component = timings.time(Stage::Compile, || {
-                    compile::compile(&self.engine, &artifact.bytes)
-                })?;
+                let component = timings.time(Stage::Compile, || self.compile(&artifact.bytes))?;
                 let pre = timings.time(Stage::TypeCheck, || {
                     typecheck::type_check(&self.engine, &self.linker, &component)
                 })?;
