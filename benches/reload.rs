@@ -252,6 +252,41 @@ fn wait_for_swap(events: &std::sync::mpsc::Receiver<Event>, sha: &str) -> u64 {
 
 const DEBOUNCE_MS: u64 = 5;
 
+/// Reloads through the API alternating two known builds of `bytes`: every
+/// reload changes the hash and hits the compile cache. Timed from the
+/// completed rename to the first bar the new generation serves.
+fn cache_hit_reloads(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: String,
+    live: &mut Live,
+    bytes: &[u8],
+) {
+    let path = live.wasm_path("s");
+    let known = [fresh(bytes), fresh(bytes)];
+    for variant in &known {
+        support::place(&path, variant);
+        live.runtime.reload("s").unwrap();
+    }
+    // known[1] is live: the first reload places known[0].
+    let mut turn = 1;
+    group.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    turn += 1;
+                    support::place(&path, &known[turn % 2]);
+                    let start = Instant::now();
+                    let event = live.runtime.reload("s").unwrap();
+                    assert!(event.cache_hit);
+                    let generation = live.generation("s", event.version.unwrap());
+                    live.first_bar_of(&generation);
+                    start.elapsed()
+                })
+                .sum()
+        })
+    });
+}
+
 fn end_to_end(c: &mut Criterion) {
     let built = support::components();
     let mut group = c.benchmark_group("reload_e2e");
@@ -283,31 +318,12 @@ fn end_to_end(c: &mut Criterion) {
             })
         });
         heavy(&mut group, false);
-        // Two known versions, alternately: every reload changes the hash
-        // and hits the compile cache.
-        let known = [fresh(&bytes), fresh(&bytes)];
-        for variant in &known {
-            support::place(&path, variant);
-            live.runtime.reload("s").unwrap();
-        }
-        // known[1] is live: the first reload places known[0].
-        let mut turn = 1;
-        group.bench_function(format!("api_cache_hit/{label}"), |b| {
-            b.iter_custom(|iters| {
-                (0..iters)
-                    .map(|_| {
-                        turn += 1;
-                        support::place(&path, &known[turn % 2]);
-                        let start = Instant::now();
-                        let event = live.runtime.reload("s").unwrap();
-                        assert!(event.cache_hit);
-                        let generation = live.generation("s", event.version.unwrap());
-                        live.first_bar_of(&generation);
-                        start.elapsed()
-                    })
-                    .sum()
-            })
-        });
+        cache_hit_reloads(
+            &mut group,
+            format!("api_cache_hit/{label}"),
+            &mut live,
+            &bytes,
+        );
         // A parameter change: no read, no compile, a new instance.
         let dir = live.dir.path().to_owned();
         let mut n = 0;
@@ -430,29 +446,12 @@ fn engine_options(c: &mut Criterion) {
             Reloads::Api,
             options,
         );
-        let path = live.wasm_path("s");
-        let known = [fresh(&small), fresh(&small)];
-        for variant in &known {
-            support::place(&path, variant);
-            live.runtime.reload("s").unwrap();
-        }
-        // known[1] is live: the first reload places known[0].
-        let mut turn = 1;
-        group.bench_function(format!("api_cache_hit/small/{name}"), |b| {
-            b.iter_custom(|iters| {
-                (0..iters)
-                    .map(|_| {
-                        turn += 1;
-                        support::place(&path, &known[turn % 2]);
-                        let start = Instant::now();
-                        let event = live.runtime.reload("s").unwrap();
-                        let generation = live.generation("s", event.version.unwrap());
-                        live.first_bar_of(&generation);
-                        start.elapsed()
-                    })
-                    .sum()
-            })
-        });
+        cache_hit_reloads(
+            &mut group,
+            format!("api_cache_hit/small/{name}"),
+            &mut live,
+            &small,
+        );
         live.runtime.stop();
         heavy(&mut group, true);
         group.bench_function(format!("compile_cold/large/{name}"), |b| {
