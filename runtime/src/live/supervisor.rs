@@ -109,13 +109,21 @@ impl SlotState {
 struct FileStamp {
     modified: Option<SystemTime>,
     len: u64,
+    /// A deploy by rename makes a new inode even when size and mtime (whose
+    /// clock ticks coarsely) match the old file's.
+    inode: u64,
 }
 
 fn stamp(path: &Path) -> Option<FileStamp> {
     let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
     Some(FileStamp {
         modified: meta.modified().ok(),
         len: meta.len(),
+        inode,
     })
 }
 
