@@ -37,6 +37,11 @@ impl RiskRule {
         RiskRule::Halted,
     ];
 
+    /// Position in [`RiskRule::ALL`] (declaration order).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RiskRule::Validation => "validation",
@@ -302,6 +307,16 @@ mod tests {
         assert!(gate.check(&rules, -1.0, 1.0, None, ctx(1.0, 0)).is_ok());
         assert_eq!(gate.mark(&rules, 46.0), None, "the peak restarts at 50");
         assert!(gate.mark(&rules, 44.0).is_some());
+    }
+
+    #[test]
+    fn rule_indices_follow_all() {
+        assert!(
+            RiskRule::ALL
+                .iter()
+                .enumerate()
+                .all(|(i, r)| r.index() == i)
+        );
     }
 
     #[test]

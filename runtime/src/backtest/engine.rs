@@ -208,12 +208,7 @@ fn load(
         .init(&symbols, &params)
         .map_err(|e| anyhow::anyhow!("strategy `{id}`: init trapped: {e}"))?
         .map_err(|e| anyhow::anyhow!("strategy `{id}` refused its parameters: {e}"))?;
-    let symbol_map = config
-        .feed
-        .symbols
-        .iter()
-        .map(|feed| symbols.iter().position(|s| s == feed).map(|i| i as u32))
-        .collect();
+    let symbol_map = crate::feed::subscription(&config.feed.symbols, &symbols);
     let names = symbols.iter().map(|s| Arc::from(s.as_str())).collect();
     Ok(Runner {
         id: id.to_owned(),
@@ -272,13 +267,9 @@ impl Runner {
             Ok(orders) => orders,
             Err(error) => return self.trapped(bar, error),
         };
-        if let Err(reason) =
-            crate::validate::validate_orders(&orders, self.symbols.len(), self.max_orders_per_bar)
-        {
-            self.count_refusal(RiskRule::Validation, bar, &reason);
-            return;
-        }
-        let (accepted, refusals) = self.book.submit(&self.rules, orders, bar.ts_ms);
+        let (accepted, refusals) =
+            self.book
+                .submit(&self.rules, orders, self.max_orders_per_bar, bar.ts_ms);
         self.orders += accepted.len() as u64;
         for refusal in refusals {
             self.count_refusal(refusal.rule, bar, &refusal.reason);
@@ -323,7 +314,7 @@ impl Runner {
             closed,
             self.held_bars,
             self.bars,
-            self.book_starting_cash(),
+            account.starting_cash(),
         );
         StrategyRun {
             id: self.id,
@@ -339,9 +330,5 @@ impl Runner {
             error: self.error,
             halted: self.halted,
         }
-    }
-
-    fn book_starting_cash(&self) -> f64 {
-        self.book.account().starting_cash()
     }
 }

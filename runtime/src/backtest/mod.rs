@@ -7,5 +7,7 @@ mod report;
 mod stats;
 
 pub use engine::{BACKTEST_DEADLINE, BacktestOptions, BacktestResult, StrategyRun, run};
-pub use report::{EQUITY_FILE, SUMMARY_FILE, TRADES_FILE, render_table, write_outputs};
+pub use report::{
+    EQUITY_FILE, SUMMARY_FILE, TRADES_FILE, render_table, summary_json, write_outputs,
+};
 pub use stats::Stats;

@@ -114,7 +114,8 @@ struct Performance {
     bars_per_second: f64,
 }
 
-fn summary_json(result: &BacktestResult) -> anyhow::Result<String> {
+/// `summary.json`'s text.
+pub fn summary_json(result: &BacktestResult) -> anyhow::Result<String> {
     let summary = Summary {
         data: result.data.display().to_string(),
         bars: result.bars,

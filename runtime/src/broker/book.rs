@@ -5,7 +5,7 @@
 use super::account::{FillModel, PaperAccount};
 use super::trades::TradeLedger;
 use crate::contract::{Bar, Fill, Order, OrderKind, Position, Side};
-use crate::risk::{OrderContext, Refusal, RiskGate, RiskRules};
+use crate::risk::{OrderContext, Refusal, RiskGate, RiskRule, RiskRules};
 use std::sync::Arc;
 
 pub struct Book {
@@ -47,15 +47,27 @@ impl Book {
         Marked { fills, halted }
     }
 
-    /// Passes validated orders through the risk rules; the accepted ones wait
-    /// for their symbol's next bar. Returns the accepted orders and one
-    /// refusal per order refused.
+    /// Checks one `on-bar` result against the contract (symbols, finite
+    /// positive sizes and prices, at most `max_orders` orders; a failure
+    /// refuses the whole result), then each order against the risk rules;
+    /// the accepted ones wait for their symbol's next bar. Returns the
+    /// accepted orders and one refusal per refused order (or result).
     pub fn submit(
         &mut self,
         rules: &RiskRules,
         orders: Vec<Order>,
+        max_orders: usize,
         now_ms: i64,
     ) -> (Vec<Order>, Vec<Refusal>) {
+        if let Err(reason) =
+            crate::validate::validate_orders(&orders, self.symbols.len(), max_orders)
+        {
+            let refusal = Refusal {
+                rule: RiskRule::Validation,
+                reason,
+            };
+            return (Vec::new(), vec![refusal]);
+        }
         let mut accepted = Vec::with_capacity(orders.len());
         let mut refused = Vec::new();
         for order in orders {
@@ -160,7 +172,8 @@ mod tests {
         };
         let mut book = Book::new(vec![Arc::from("BTCUSD")], 1000.0, FillModel::default());
         book.on_bar(&rules, &bar(100.0, 100.0));
-        let (accepted, refused) = book.submit(&rules, vec![buy(2.0), buy(2.0), buy(1.0)], 0);
+        let (accepted, refused) =
+            book.submit(&rules, vec![buy(2.0), buy(2.0), buy(1.0)], usize::MAX, 0);
         assert_eq!(accepted.len(), 2, "the second order would make 4");
         assert_eq!(refused.len(), 1);
         assert!(refused[0].reason.contains("BTCUSD"));
@@ -181,19 +194,22 @@ mod tests {
         };
         let mut book = Book::new(vec![Arc::from("X")], 1000.0, model);
         book.on_bar(&rules, &bar(100.0, 100.0));
-        book.submit(&rules, vec![buy(10.0)], 0);
+        book.submit(&rules, vec![buy(10.0)], usize::MAX, 0);
         assert!(book.on_bar(&rules, &bar(100.0, 100.0)).halted.is_none());
-        book.submit(&rules, vec![buy(1.0)], 0);
+        book.submit(&rules, vec![buy(1.0)], usize::MAX, 0);
         // Equity 1000 -> 940: 6 % down.
         let marked = book.on_bar(&rules, &bar(100.0, 94.0));
         assert_eq!(marked.fills.len(), 1, "filled at the open before the mark");
         let reason = marked.halted.expect("kill switch");
         assert!(reason.contains("max_drawdown_pct 5"), "{reason}");
-        let (accepted, refused) = book.submit(&rules, vec![buy(1.0)], 0);
+        let (accepted, refused) = book.submit(&rules, vec![buy(1.0)], usize::MAX, 0);
         assert!(accepted.is_empty());
         assert_eq!(refused[0].rule, crate::risk::RiskRule::Halted);
         book.unhalt();
-        assert_eq!(book.submit(&rules, vec![buy(1.0)], 0).0.len(), 1);
+        assert_eq!(
+            book.submit(&rules, vec![buy(1.0)], usize::MAX, 0).0.len(),
+            1
+        );
     }
 
     #[test]
@@ -205,13 +221,13 @@ mod tests {
         };
         let mut book = Book::new(vec![Arc::from("X")], 1000.0, model);
         book.on_bar(&rules, &bar(10.0, 10.0));
-        book.submit(&rules, vec![buy(1.0)], 0);
+        book.submit(&rules, vec![buy(1.0)], usize::MAX, 0);
         book.on_bar(&rules, &bar(11.0, 12.0));
         let sell = Order {
             side: Side::Sell,
             ..buy(1.0)
         };
-        book.submit(&rules, vec![sell], 0);
+        book.submit(&rules, vec![sell], usize::MAX, 0);
         book.on_bar(&rules, &bar(15.0, 15.0));
         assert_eq!(book.ledger().closed()[0].pnl, 4.0);
     }

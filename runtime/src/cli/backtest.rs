@@ -46,8 +46,7 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
     }
     let written = backtest::write_outputs(&result, &args.out)?;
     if args.json {
-        let summary = std::fs::read_to_string(args.out.join(backtest::SUMMARY_FILE))?;
-        print!("{summary}");
+        print!("{}", backtest::summary_json(&result)?);
     } else {
         print!("{}", backtest::render_table(&result));
         let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();

@@ -12,3 +12,12 @@ pub use lines::{LineBar, parse_line};
 pub use sequence::{RawBar, Sequencer};
 pub use synthetic::{MarketStyle, SyntheticFeed};
 pub use time::{format_timestamp, parse_timestamp};
+
+/// For each feed symbol, its index among a strategy's `symbols`, or `None`
+/// when the strategy does not trade it: how a feed bar finds its strategies.
+pub fn subscription(feed_symbols: &[String], symbols: &[String]) -> Vec<Option<u32>> {
+    feed_symbols
+        .iter()
+        .map(|feed| symbols.iter().position(|s| s == feed).map(|i| i as u32))
+        .collect()
+}

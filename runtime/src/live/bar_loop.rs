@@ -102,8 +102,8 @@ struct Active {
     bars_since_snapshot: u32,
     /// The run state this loop last applied (the slot holds the wanted one).
     run_state: RunState,
-    /// Last bar given to the guest before a pause; a resume replays from here.
-    paused_after: Option<u64>,
+    /// Last bar given to the guest; after a pause, the replay starts past it.
+    last_fed_seq: Option<u64>,
     latency: hdrhistogram::Histogram<u64>,
     latency_published: std::time::Instant,
 }
@@ -217,7 +217,7 @@ impl BarLoop {
         let elapsed = started.elapsed();
         active.generation.stats.record(bar.seq);
         counters.bars.fetch_add(1, Ordering::Relaxed);
-        active.paused_after = Some(bar.seq);
+        active.last_fed_seq = Some(bar.seq);
         let _ = active
             .latency
             .record(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX).max(1));
@@ -252,7 +252,7 @@ impl BarLoop {
                 let bars = catch_up_bars(
                     &self.local_history,
                     &active.slot,
-                    active.paused_after,
+                    active.last_fed_seq,
                     next_seq,
                 );
                 if let Err(error) = replay(instance, &bars, &active.book) {
@@ -278,16 +278,10 @@ impl BarLoop {
 
     fn route(&mut self, index: usize, orders: Vec<Order>, bar: &Bar, rules: &RiskRules) {
         let active = &mut self.active[index];
-        let limits = &active.generation.recipe.limits;
-        if let Err(reason) = crate::validate::validate_orders(
-            &orders,
-            active.slot.symbols.len(),
-            limits.max_orders_per_bar,
-        ) {
-            self.refused(index, RiskRule::Validation, reason, bar.seq);
-            return;
-        }
-        let (accepted, refusals) = active.book.submit(rules, orders, wall_clock_ms());
+        let max_orders = active.generation.recipe.limits.max_orders_per_bar;
+        let (accepted, refusals) = active
+            .book
+            .submit(rules, orders, max_orders, wall_clock_ms());
         active
             .slot
             .counters
@@ -522,7 +516,7 @@ impl BarLoop {
                 last_good: None,
                 bars_since_snapshot: 0,
                 run_state: RunState::Running,
-                paused_after: next_seq.checked_sub(1),
+                last_fed_seq: next_seq.checked_sub(1),
                 latency: latency_histogram(),
                 latency_published: std::time::Instant::now(),
             });

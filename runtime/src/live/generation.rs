@@ -194,13 +194,11 @@ impl SlotCounters {
     }
 
     pub fn refused(&self, rule: RiskRule) -> u64 {
-        let index = RiskRule::ALL.iter().position(|r| *r == rule).unwrap_or(0);
-        self.refused_by_rule[index].load(Ordering::Relaxed)
+        self.refused_by_rule[rule.index()].load(Ordering::Relaxed)
     }
 
     pub(crate) fn count_refusal(&self, rule: RiskRule) -> u64 {
-        let index = RiskRule::ALL.iter().position(|r| *r == rule).unwrap_or(0);
-        self.refused_by_rule[index].fetch_add(1, Ordering::Relaxed);
+        self.refused_by_rule[rule.index()].fetch_add(1, Ordering::Relaxed);
         self.refused.fetch_add(1, Ordering::Relaxed) + 1
     }
 }
@@ -219,10 +217,7 @@ impl Slot {
         first: Arc<Generation>,
         risk: RiskRules,
     ) -> Self {
-        let symbol_map = feed_symbols
-            .iter()
-            .map(|feed| symbols.iter().position(|s| s == feed).map(|i| i as u32))
-            .collect();
+        let symbol_map = crate::feed::subscription(feed_symbols, symbols);
         Self {
             id: Arc::from(id),
             symbols: symbols.iter().map(|s| Arc::from(s.as_str())).collect(),
