@@ -10,9 +10,9 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use sandbar_runtime::contract::{Bar, HostState, Param, ParamValue, Position, StrategyBindings};
 use sandbar_runtime::feed::{MarketStyle, SyntheticFeed};
 use sandbar_runtime::live::{FeedMode, LiveOptions, Runtime};
-use sandbar_runtime::{Limits, LoadSpec, Loader, StrategyInstance};
+use sandbar_runtime::{Candidate, Limits, LoadSpec, Loader, StrategyInstance};
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wasmtime::Store;
 
 const FLAT: Position = Position {
@@ -38,6 +38,30 @@ fn params_for(package: &str) -> Vec<Param> {
     }
 }
 
+fn load(
+    loader: &Loader,
+    built: &[sandbar_runtime::build::Built],
+    package: &str,
+    symbols: &[String],
+    params: &[Param],
+    limits: &Limits,
+) -> Candidate {
+    loader
+        .load_file(
+            &support::component(built, package),
+            LoadSpec {
+                strategy_id: package,
+                expected_sha256: None,
+                symbols,
+                params,
+                limits,
+                recent_bars: &[],
+            },
+        )
+        .result
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn per_bar(c: &mut Criterion) {
     let built = support::components();
     let loader = Loader::new().expect("loader");
@@ -48,20 +72,7 @@ fn per_bar(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for (label, package) in [("noop", "hostile"), ("sma_cross", "sma-cross")] {
         let params = params_for(package);
-        let candidate = loader
-            .load_file(
-                &support::component(&built, package),
-                LoadSpec {
-                    strategy_id: package,
-                    expected_sha256: None,
-                    symbols: &symbols,
-                    params: &params,
-                    limits: &limits,
-                    recent_bars: &[],
-                },
-            )
-            .result
-            .unwrap_or_else(|e| panic!("{e}"));
+        let candidate = load(&loader, &built, package, &symbols, &params, &limits);
 
         // Floor: the generated binding called directly, fuel and deadline set once.
         let mut store = Store::new(
@@ -106,6 +117,47 @@ fn per_bar(c: &mut Criterion) {
             black_box(native.on_bar_at(guest_series[i], flat))
         })
     });
+    group.finish();
+}
+
+/// The first call into Wasm on a new thread, with and without wasmtime's
+/// per-thread state set up beforehand (the bar loop sets it up when its
+/// thread starts, so the first bar does not pay for it).
+fn first_call_on_new_thread(c: &mut Criterion) {
+    let built = support::components();
+    let loader = Loader::new().expect("loader");
+    let symbols = vec!["BTCUSD".to_owned()];
+    let limits = Limits::default();
+    let series = bars(4096);
+    let candidate = load(&loader, &built, "sma-cross", &symbols, &[], &limits);
+    let mut instance = StrategyInstance::instantiate(&candidate.pre, "sma", &limits).unwrap();
+    instance.init(&symbols, &[]).unwrap().unwrap();
+    let mut group = c.benchmark_group("first_call_on_new_thread");
+    for (label, eager) in [("lazy_tls_init", false), ("eager_tls_init", true)] {
+        group.bench_function(label, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for k in 0..iters as usize {
+                    let bar = series[k % series.len()];
+                    let instance = &mut instance;
+                    total += std::thread::scope(|scope| {
+                        scope
+                            .spawn(move || {
+                                if eager {
+                                    wasmtime::Engine::tls_eager_initialize();
+                                }
+                                let start = Instant::now();
+                                black_box(instance.on_bar(bar, FLAT).unwrap());
+                                start.elapsed()
+                            })
+                            .join()
+                            .unwrap()
+                    });
+                }
+                total
+            })
+        });
+    }
     group.finish();
 }
 
@@ -157,6 +209,6 @@ fn live_loop(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = per_bar, live_loop
+    targets = per_bar, first_call_on_new_thread, live_loop
 }
 criterion_main!(benches);

@@ -404,7 +404,8 @@ fn end_to_end(c: &mut Criterion) {
 
 /// The engine choices side by side, each flipped alone against the
 /// defaults: instance allocation (instantiate, and the drop the reaper
-/// pays), parallel compilation, and a cache-hit reload end to end.
+/// pays), where and how compiles run (both guests), and a cache-hit
+/// reload end to end.
 fn engine_options(c: &mut Criterion) {
     let built = support::components();
     let small = std::fs::read(support::component(&built, "sma-cross")).unwrap();
@@ -453,10 +454,12 @@ fn engine_options(c: &mut Criterion) {
             &small,
         );
         live.runtime.stop();
-        heavy(&mut group, true);
-        group.bench_function(format!("compile_cold/large/{name}"), |b| {
-            b.iter(|| black_box(loader.compile_stage(&large).unwrap()))
-        });
+        for (label, bytes) in [("small", &small), ("large", &large)] {
+            heavy(&mut group, true);
+            group.bench_function(format!("compile_cold/{label}/{name}"), |b| {
+                b.iter(|| black_box(loader.compile_stage(bytes).unwrap()))
+            });
+        }
     }
     group.finish();
 }

@@ -19,24 +19,26 @@ pub struct EngineOptions {
     /// reserved once and reused, memories initialised copy-on-write from the
     /// module's image, instead of an `mmap` per store and an `munmap` per drop.
     pub pooling: bool,
-    /// Compile a component's functions on several threads. Off, a compile
-    /// uses only the control-plane thread, so on a small machine it cannot
-    /// take every core from the bar loop.
+    /// Compile a component's functions on several threads: on the
+    /// low-priority compile pool (one thread per core) with
+    /// `background_compile`, on rayon's default pool at normal priority
+    /// without it. Off, a compile uses one thread.
     pub parallel_compilation: bool,
-    /// Compile on a fresh thread at the lowest CPU priority (nice 19), so
-    /// a compile only gets the CPU time the bar loop leaves over.
+    /// Compile on the compile pool, whose threads run at the lowest CPU
+    /// priority (nice 19), so a compile only gets the CPU time the bar loop
+    /// leaves over.
     pub background_compile: bool,
 }
 
 /// Measured in `cargo bench --bench reload` (`engine_options`) and
 /// `--bench latency` on a 2-core machine: pooling halves instantiate and
-/// drop; compiling on one thread costs the 1.4 MB guest 1.5x its cold
-/// compile but keeps p99.9 bar latency flat while reloads compile.
+/// drop; a parallel compile on nice-19 threads takes half the time of one
+/// thread and still leaves p99.9 bar latency flat while reloads compile.
 impl Default for EngineOptions {
     fn default() -> Self {
         Self {
             pooling: true,
-            parallel_compilation: false,
+            parallel_compilation: true,
             background_compile: true,
         }
     }

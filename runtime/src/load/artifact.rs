@@ -31,7 +31,12 @@ pub fn read_artifact(path: &Path, max_bytes: u64) -> Result<Artifact, LoadError>
         LoadError::new(Stage::Read, format!("cannot open: {e}"))
             .hint("check the path; strategy files live in `runtime.strategies_dir`, built by `runtime build`")
     })?;
-    let mut bytes = Vec::new();
+    // Sized from the file's length so a large component is read without
+    // regrowing the buffer; capped, so a huge file allocates no more than
+    // the cap. The read still stops at the cap if the file grew since.
+    let length_hint = file.metadata().map_or(0, |m| m.len());
+    let capacity = length_hint.min(max_bytes).saturating_add(1);
+    let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     // One byte over the cap tells "too big" apart from "exactly at the cap".
     file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)

@@ -101,7 +101,7 @@ pub struct Loader {
     /// A known hash never compiles twice: rollbacks and re-deploys skip
     /// compile and type-check. Bounded, least recently used goes first.
     cache: Mutex<PreCache>,
-    /// Compiles on a low-priority thread ([`EngineOptions::background_compile`]).
+    /// Compiles on the low-priority compile pool ([`EngineOptions::background_compile`]).
     background_compile: bool,
 }
 
