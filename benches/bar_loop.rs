@@ -103,6 +103,18 @@ fn per_bar(c: &mut Criterion) {
                 black_box(instance.on_bar(series[i], FLAT).unwrap())
             })
         });
+        let (mut f, mut r) = (0, 0);
+        paired_ratio(
+            label,
+            || {
+                f = (f + 1) % series.len();
+                black_box(bindings.call_on_bar(&mut store, series[f], FLAT).unwrap());
+            },
+            || {
+                r = (r + 1) % series.len();
+                black_box(instance.on_bar(series[r], FLAT).unwrap());
+            },
+        );
     }
 
     // The same SMA crossover compiled natively.
@@ -118,6 +130,38 @@ fn per_bar(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// The runtime call against its floor in alternating blocks, so load that
+/// comes and goes on a shared machine falls on both alike (criterion times
+/// them one after the other); prints the medians and their ratio.
+fn paired_ratio(label: &str, mut floor: impl FnMut(), mut runtime: impl FnMut()) {
+    let (rounds, calls) = if support::quick() {
+        (2, 100)
+    } else {
+        (41, 20_000)
+    };
+    let block = |call: &mut dyn FnMut()| {
+        let start = Instant::now();
+        for _ in 0..calls {
+            call();
+        }
+        start.elapsed()
+    };
+    let (mut floor_blocks, mut runtime_blocks) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        floor_blocks.push(block(&mut floor));
+        runtime_blocks.push(block(&mut runtime));
+    }
+    let per_call_ns =
+        |blocks: &mut [Duration]| support::median(blocks).as_secs_f64() * 1e9 / calls as f64;
+    let floor_ns = per_call_ns(&mut floor_blocks);
+    let runtime_ns = per_call_ns(&mut runtime_blocks);
+    println!(
+        "per_bar/paired/{label}: bare wasmtime call {floor_ns:.1} ns, runtime call {runtime_ns:.1} ns, \
+         runtime/floor {:.3}x (medians of {rounds} alternating blocks of {calls} calls)",
+        runtime_ns / floor_ns
+    );
 }
 
 /// The first call into Wasm on a new thread, with and without wasmtime's

@@ -24,16 +24,17 @@ pub struct EngineOptions {
     /// `background_compile`, on rayon's default pool at normal priority
     /// without it. Off, a compile uses one thread.
     pub parallel_compilation: bool,
-    /// Compile on the compile pool, whose threads run at the lowest CPU
-    /// priority (nice 19), so a compile only gets the CPU time the bar loop
+    /// Compile on the compile pool, whose threads run at idle CPU priority
+    /// (`SCHED_IDLE`), so a compile only gets the CPU time the bar loop
     /// leaves over.
     pub background_compile: bool,
 }
 
 /// Measured in `cargo bench --bench reload` (`engine_options`) and
 /// `--bench latency` on a 2-core machine: pooling halves instantiate and
-/// drop; a parallel compile on nice-19 threads takes half the time of one
-/// thread and still leaves p99.9 bar latency flat while reloads compile.
+/// drop; a parallel compile on idle-priority threads takes about half the
+/// time of one thread and still leaves p99.9 bar latency flat while reloads
+/// compile.
 impl Default for EngineOptions {
     fn default() -> Self {
         Self {
