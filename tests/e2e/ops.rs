@@ -7,8 +7,6 @@
 
 use crate::support::*;
 use prometheus_parse::{Scrape, Value as Prom};
-use sandbar_runtime::config::Config;
-use sandbar_runtime::live::{FeedMode, LiveOptions, Runtime};
 use sandbar_runtime::ops::{OpsClient, OpsServer, OpsSettings, SseMessage, TokenSecret};
 use serde_json::Value;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -487,18 +485,7 @@ fn control_needs_the_token_and_the_audit_trail_names_its_holder() {
 fn reload_through_the_api_when_nothing_watches_the_files() {
     let mut sandbox = Sandbox::new();
     sandbox.write_config(&SandboxConfig::default());
-    let config = Config::from_file(&sandbox.config_path()).unwrap();
-    let runtime = Runtime::start(
-        config,
-        LiveOptions {
-            config_path: Some(sandbox.config_path()),
-            journal_dir: Some(sandbox.path("journal")),
-            feed: FeedMode::Manual,
-            watch: false,
-        },
-    )
-    .unwrap();
-    sandbox.runtime = Some(runtime);
+    sandbox.start_watching(false).unwrap();
     let (server, client) = start_ops(&sandbox, Vec::new());
     assert_eq!(client.get("/status").unwrap()["hot_reload"], false);
     sandbox.feed(5);

@@ -173,6 +173,11 @@ impl Sandbox {
 
     /// Starts the runtime on the written config, journal in `journal/`.
     pub fn start(&mut self) -> anyhow::Result<()> {
+        self.start_watching(true)
+    }
+
+    /// [`Sandbox::start`], with the file watcher on or off.
+    pub fn start_watching(&mut self, watch: bool) -> anyhow::Result<()> {
         let config = Config::from_file(&self.config_path()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let runtime = Runtime::start(
             config,
@@ -180,7 +185,7 @@ impl Sandbox {
                 config_path: Some(self.config_path()),
                 journal_dir: Some(self.path("journal")),
                 feed: FeedMode::Manual,
-                watch: true,
+                watch,
             },
         )?;
         self.events = Some(runtime.subscribe());

@@ -26,7 +26,7 @@ pub(crate) fn run_low_priority<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 
 /// Threads in the compile pool: one per core, so a compile finishes as fast
 /// as the machine allows when the loop is idle.
-pub(crate) fn compile_threads() -> usize {
+fn compile_threads() -> usize {
     std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(MAX_COMPILE_THREADS)
