@@ -4,6 +4,23 @@
 //! stage by stage, and runs them in their own wasmtime stores with no ambient
 //! authority.
 //!
+//! ## Main types
+//!
+//! - [`Loader`]: the load pipeline (read, verify, compile with a cache,
+//!   type-check, smoke test) → a [`Candidate`], or a [`LoadError`] naming
+//!   the [`Stage`];
+//! - [`StrategyInstance`]: one component in its own store, with fuel, a
+//!   deadline and memory [`Limits`];
+//! - [`Runtime`]: `runtime live` — the bar loop, the control plane that
+//!   hot-reloads, the feed, journal and reaper; [`RuntimeHandle`] is its
+//!   cheap, thread-safe view for the ops API;
+//! - [`Generation`]: one loaded version of a strategy; [`StrategySlot`] holds
+//!   the one the bar loop uses (behind `ArcSwap`); [`Roster`] is the set of
+//!   running slots;
+//! - [`Config`]: the TOML config, validated in one place;
+//! - [`backtest`], [`broker`], [`risk`], [`feed`], [`ops`], [`build`]: the
+//!   rest of the product, one module each.
+//!
 //! ```no_run
 //! use sandbar_runtime::{Limits, LoadSpec, Loader};
 //!
@@ -50,11 +67,13 @@ pub mod ops;
 pub mod risk;
 
 pub use check::{CHECK_SYMBOLS, check_file, render_report};
+pub use config::Config;
 pub use engine::{EngineOptions, new_engine, new_engine_with};
 pub use error::{LoadError, Stage};
 pub use hash::sha256_hex;
 pub use instance::{CallError, StrategyInstance, TrapKind};
 pub use limits::Limits;
+pub use live::{Generation, LiveOptions, Roster, Runtime, RuntimeHandle, StrategySlot};
 pub use load::{
     Artifact, Candidate, LoadOutcome, LoadSpec, Loader, ReadStage, SMOKE_BARS_PER_SYMBOL,
     SmokeReport, StageTimings, read_artifact,

@@ -3,6 +3,7 @@
 
 mod backtest;
 mod config_reload;
+mod control_plane;
 mod equivalence;
 mod hostile;
 mod hot_reload;

@@ -197,6 +197,12 @@ impl Sandbox {
         self.runtime.as_ref().expect("started")
     }
 
+    /// The next bar of the sandbox's synthetic feed, not pushed.
+    pub fn next_bar(&mut self) -> Bar {
+        self.fed += 1;
+        self.feed.next_bar()
+    }
+
     /// Pushes `n` bars and waits until the loop has processed them.
     pub fn feed(&mut self, n: u64) {
         for _ in 0..n {

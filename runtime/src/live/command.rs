@@ -1,15 +1,17 @@
-//! What the control plane is asked to do, by the watcher, the API or the
-//! bar loop.
+//! What the control plane is asked to do: by the watcher, the API, or the
+//! event thread on behalf of the bar loop. Only pipeline work comes here;
+//! run-state changes and audit records are handled where they are asked
+//! (`run_states.rs`, the event sink), so they never wait for a compile.
 
-use super::bar_loop::LoopEvent;
-use super::events::ReloadEvent;
+use super::events::{ReloadEvent, TrapEvent};
+use super::loop_event::{GoodSnapshot, HandoffFailure};
 use crate::config::Config;
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 
 pub type Reply<T> = Sender<Result<T, String>>;
 
-pub enum Command {
+pub enum ControlCommand {
     /// Files under the strategies directory changed.
     FilesChanged(Vec<PathBuf>),
     /// The config file changed on disk.
@@ -18,13 +20,16 @@ pub enum Command {
     ApplyConfig(Box<Config>, Reply<Vec<ReloadEvent>>),
     /// Run the pipeline again for a strategy, now.
     Reload(String, Reply<ReloadEvent>),
+    /// The pipeline worker finished a load.
+    Loaded(Box<super::control::FinishedLoad>),
     /// Go back `steps` versions in the strategy's history.
     Rollback(String, usize, Reply<ReloadEvent>),
-    /// Pause, resume, halt or un-halt a strategy.
-    SetState(StateRequest, Reply<super::RunState>),
-    Loop(LoopEvent),
-    /// Journal a control action (`audit.jsonl`).
-    Audit(super::journal::AuditRecord),
+    /// A strategy trapped (already published as an event): rebuild, roll
+    /// back or quarantine it.
+    Trapped(TrapEvent, Option<GoodSnapshot>),
+    /// The loop put the old generation back: the history's newest entry
+    /// must describe it again.
+    HandoffFailed(HandoffFailure),
     Shutdown,
 }
 
@@ -42,4 +47,17 @@ pub struct StateRequest {
     pub action: StateAction,
     /// Who asked, for the event and the audit trail.
     pub actor: String,
+}
+
+/// Sends a command and waits for its reply.
+pub(crate) fn ask<T>(
+    commands: &Sender<ControlCommand>,
+    make: impl FnOnce(Reply<T>) -> ControlCommand,
+) -> Result<T, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    commands
+        .send(make(tx))
+        .map_err(|_| "the runtime is shutting down".to_owned())?;
+    rx.recv()
+        .map_err(|_| "the runtime is shutting down".to_owned())?
 }

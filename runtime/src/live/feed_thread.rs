@@ -35,7 +35,7 @@ impl FeedControl {
 
     fn fail(&self, message: String) {
         tracing::error!("feed stopped: {message}");
-        *super::supervisor::lock(&self.error) = Some(message);
+        *super::shared::lock(&self.error) = Some(message);
     }
 }
 
@@ -211,7 +211,7 @@ impl LineSink {
     /// Parses, checks, numbers and sends one line; the bar's seq or why not.
     fn take(&self, line: &str) -> Result<u64, String> {
         let raw = parse_line(line, &self.symbols)?;
-        let mut state = super::supervisor::lock(&self.state);
+        let mut state = super::shared::lock(&self.state);
         let (sequencer, bars) = &mut *state;
         let bar = sequencer.admit(raw, &self.symbols)?;
         if self.max_bars.is_some_and(|max| bar.seq >= max) {

@@ -1,6 +1,7 @@
 //! A generation is one loaded version of a strategy with its parameters; a
-//! slot holds the generation the bar loop uses, behind `ArcSwap`.
+//! [`StrategySlot`] holds the generation the bar loop uses, behind `ArcSwap`.
 
+use super::events::Trigger;
 use crate::contract::{HostState, Param, StrategyBindingsPre, StrategyInfo};
 use crate::instance::StrategyInstance;
 use crate::limits::Limits;
@@ -67,6 +68,8 @@ pub struct Generation {
     /// before publishing; the loop replays what came after when no
     /// snapshot can be handed over.
     pub(crate) warmed_through: Option<u64>,
+    /// What published it (reported if the loop refuses it at the handoff).
+    pub trigger: Trigger,
     /// Taken by the bar loop when it first uses this generation.
     instance: Mutex<Option<StrategyInstance>>,
     pub stats: GenerationStats,
@@ -79,6 +82,7 @@ impl Generation {
         recipe: Recipe,
         instance: StrategyInstance,
         warmed_through: Option<u64>,
+        trigger: Trigger,
     ) -> Self {
         Self {
             strategy_id,
@@ -86,6 +90,7 @@ impl Generation {
             recipe,
             loaded_at: SystemTime::now(),
             warmed_through,
+            trigger,
             instance: Mutex::new(Some(instance)),
             stats: GenerationStats::default(),
         }
@@ -139,7 +144,7 @@ impl RunState {
 }
 
 /// One strategy's place in the runtime: the generation the loop uses now.
-pub struct Slot {
+pub struct StrategySlot {
     pub id: Arc<str>,
     /// The strategy's symbols, in the order given to `init`.
     pub symbols: Vec<Arc<str>>,
@@ -209,7 +214,7 @@ pub(crate) fn latency_histogram() -> hdrhistogram::Histogram<u64> {
         .unwrap_or_else(|_| hdrhistogram::Histogram::new(3).expect("3 significant digits is valid"))
 }
 
-impl Slot {
+impl StrategySlot {
     pub(crate) fn new(
         id: &str,
         symbols: &[String],
@@ -246,4 +251,4 @@ impl Slot {
 }
 
 /// The set of running strategies; replaced as a whole when one is added or retired.
-pub type Roster = Vec<Arc<Slot>>;
+pub type Roster = Vec<Arc<StrategySlot>>;

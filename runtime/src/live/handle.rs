@@ -4,25 +4,29 @@
 //! runtime alive or blocks its shutdown; once the runtime has stopped,
 //! control calls answer "the runtime is shutting down".
 
-use super::command::{self, Command, StateAction};
+use super::command::{self, ControlCommand, StateAction, ask};
+use super::control;
+use super::event_sink::EventSink;
 use super::events::{Event, ReloadEvent};
 use super::generation::{Roster, RunState};
 use super::journal::AuditRecord;
 use super::metrics::ReloadMetrics;
-use super::supervisor::{Shared, ask, lock};
+use super::shared::{Shared, lock};
 use super::{LatencySummary, LoopStats, RuntimeStatus, StrategyStatus};
 use arc_swap::ArcSwap;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 #[derive(Clone)]
 pub struct RuntimeHandle {
-    pub(super) commands: Sender<Command>,
+    pub(super) commands: Sender<ControlCommand>,
     pub(super) roster: Arc<ArcSwap<Roster>>,
     pub(super) shared: Arc<Shared>,
+    /// Weak: a handle must not keep the journal (which the sink feeds) open.
+    pub(super) sink: Weak<EventSink>,
     pub(super) loop_stats: Arc<LoopStats>,
     pub(super) profile: String,
     pub(super) hot_reload: bool,
@@ -33,19 +37,20 @@ impl RuntimeHandle {
     /// Runs the pipeline for `id` now, from its file.
     pub fn reload(&self, id: &str) -> Result<ReloadEvent, String> {
         ask(&self.commands, |reply| {
-            Command::Reload(id.to_owned(), reply)
+            ControlCommand::Reload(id.to_owned(), reply)
         })
     }
 
     /// Goes back `steps` versions in `id`'s history (1 = the previous one).
     pub fn rollback(&self, id: &str, steps: usize) -> Result<ReloadEvent, String> {
         ask(&self.commands, |reply| {
-            Command::Rollback(id.to_owned(), steps, reply)
+            ControlCommand::Rollback(id.to_owned(), steps, reply)
         })
     }
 
     /// Pauses, resumes, halts or un-halts a strategy; see
-    /// [`super::Runtime::set_state`].
+    /// [`super::Runtime::set_state`]. Applied on the calling thread: it never
+    /// waits for a reload in progress.
     pub fn set_state(
         &self,
         id: &str,
@@ -57,14 +62,19 @@ impl RuntimeHandle {
             action,
             actor: actor.to_owned(),
         };
-        ask(&self.commands, |reply| Command::SetState(request, reply))
+        let sink = self
+            .sink
+            .upgrade()
+            .ok_or_else(|| "the runtime is shutting down".to_owned())?;
+        control::set_state(&self.roster, &sink, request)
     }
 
-    /// Writes a control action to the journal's `audit.jsonl` (through the
-    /// control plane, which owns the journal sender). Lost only when the
-    /// runtime is already stopping.
+    /// Writes a control action to the journal's `audit.jsonl`. Lost only
+    /// when the runtime is already stopping.
     pub fn audit(&self, record: AuditRecord) {
-        let _ = self.commands.send(Command::Audit(record));
+        if let Some(sink) = self.sink.upgrade() {
+            sink.audit(record);
+        }
     }
 
     /// Every event from now on.
@@ -76,7 +86,7 @@ impl RuntimeHandle {
 
     /// The recent events (up to 1000, oldest first) and every event after
     /// them, with none missed or repeated between the two: the control
-    /// plane adds an event to `recent` and then sends it to subscribers, each
+    /// sink adds an event to `recent` and then sends it to subscribers, each
     /// under its own lock, so holding `recent` while subscribing draws a
     /// clean line.
     pub fn subscribe_with_backlog(&self) -> (Vec<Event>, Receiver<Event>) {
@@ -97,7 +107,7 @@ impl RuntimeHandle {
     }
 
     /// The slots of the strategies on the bar loop now (counters, latency).
-    pub fn slots(&self) -> Vec<Arc<super::Slot>> {
+    pub fn slots(&self) -> Vec<Arc<super::StrategySlot>> {
         self.roster.load().iter().cloned().collect()
     }
 
@@ -112,7 +122,10 @@ impl RuntimeHandle {
 
     pub fn status(&self) -> RuntimeStatus {
         let metrics = self.reload_metrics();
-        let versions = lock(&self.shared.versions).clone();
+        let versions: BTreeMap<String, Vec<control::VersionEntry>> = lock(&self.shared.versions)
+            .iter()
+            .map(|(id, history)| (id.clone(), history.entries()))
+            .collect();
         let quarantined = lock(&self.shared.quarantined).clone();
         let halt_reasons = lock(&self.shared.halt_reasons).clone();
         let strategies = self

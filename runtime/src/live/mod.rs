@@ -4,38 +4,46 @@
 
 mod bar_loop;
 mod command;
+mod control;
+mod event_sink;
 mod events;
 mod feed_thread;
 mod generation;
 mod handle;
-mod history;
 mod journal;
+mod loop_event;
+mod loop_events;
 mod metrics;
 mod reaper;
-mod supervisor;
+mod recent_bars;
+mod shared;
 mod watcher;
 
 pub use bar_loop::{LoopStats, StrategySummary};
 pub use command::StateAction;
+pub use control::VersionEntry;
 pub use events::{
     Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, StateEvent, TrapEvent,
     Trigger,
 };
-pub use generation::{Generation, GenerationStats, Recipe, RunState, Slot, SlotCounters};
+pub use generation::{
+    Generation, GenerationStats, Recipe, Roster, RunState, SlotCounters, StrategySlot,
+};
 pub use handle::RuntimeHandle;
 pub use journal::{AUDIT_FILE, AuditRecord, EVENTS_FILE, FILLS_FILE, ORDERS_FILE};
 pub use metrics::ReloadMetrics;
-pub use supervisor::VersionEntry;
 
 use crate::broker::FillModel;
 use crate::config::Config;
 use crate::contract::Bar;
 use crate::load::Loader;
 use arc_swap::ArcSwap;
-use command::Command;
-use generation::Roster;
-use history::SharedHistory;
+use command::{ControlCommand, ask};
+use control::{ControlParts, ControlPlane};
+use event_sink::EventSink;
+use recent_bars::SharedRecentBars;
 use serde::Serialize;
+use shared::{Shared, lock};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,7 +51,6 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use supervisor::{Shared, Supervisor, SupervisorParts, ask, lock};
 
 /// Where bars come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,9 +158,11 @@ pub struct RuntimeStatus {
 
 /// A running runtime. Dropping it without [`Runtime::stop`] stops it too.
 pub struct Runtime {
-    commands: Sender<Command>,
+    commands: Sender<ControlCommand>,
     roster: Arc<ArcSwap<Roster>>,
     shared: Arc<Shared>,
+    /// Dropped before the journal is joined: it holds a journal sender.
+    sink: Option<Arc<EventSink>>,
     loop_stats: Arc<LoopStats>,
     stop: Arc<AtomicBool>,
     manual_feed: Mutex<Option<SyncSender<Bar>>>,
@@ -161,7 +170,8 @@ pub struct Runtime {
     feed_addr: Option<std::net::SocketAddr>,
     feed_error: Arc<Mutex<Option<String>>>,
     loop_thread: Option<JoinHandle<Vec<StrategySummary>>>,
-    supervisor_thread: Option<JoinHandle<()>>,
+    events_thread: Option<JoinHandle<()>>,
+    control_thread: Option<JoinHandle<()>>,
     journal_thread: Option<JoinHandle<()>>,
     reaper_thread: Option<JoinHandle<u64>>,
     profile: String,
@@ -193,24 +203,26 @@ impl Runtime {
         let roster = Arc::new(ArcSwap::from_pointee(Roster::new()));
         let symbols = config.feed.symbols.len().max(1);
         let history_capacity = config.runtime.history_bars.saturating_mul(symbols);
-        let history = Arc::new(SharedHistory::new(history_capacity));
+        let recent_bars = Arc::new(SharedRecentBars::new(history_capacity));
         let shared = Arc::new(Shared::default());
+        let sink = Arc::new(EventSink::new(journal.clone(), Arc::clone(&shared)));
         let hot_reload = config.hot_reload.enabled && options.watch;
         let profile = config.profile.to_string();
 
-        let mut supervisor = Supervisor::new(SupervisorParts {
+        let mut control = ControlPlane::new(ControlParts {
             loader: Arc::clone(&loader),
             config: config.clone(),
             config_path: options.config_path.clone(),
             roster: Arc::clone(&roster),
-            history: Arc::clone(&history),
-            journal: journal.clone(),
+            recent_bars: Arc::clone(&recent_bars),
+            sink: Arc::clone(&sink),
             shared: Arc::clone(&shared),
             hot_reload,
         });
-        supervisor.start_all().map_err(anyhow::Error::msg)?;
+        control.start_all().map_err(anyhow::Error::msg)?;
 
         let (commands_tx, commands_rx) = std::sync::mpsc::channel();
+        control.attach_pipeline(commands_tx.clone())?;
         if hot_reload {
             let debounce = Duration::from_millis(config.hot_reload.debounce_ms);
             let watcher = watcher::Watcher::start(
@@ -219,18 +231,23 @@ impl Runtime {
                 debounce,
                 commands_tx.clone(),
             )?;
-            supervisor.attach_watcher(watcher);
+            control.attach_watcher(watcher);
         }
 
         let loop_stats = Arc::new(LoopStats::default());
+        let (loop_events_tx, loop_events_rx) = std::sync::mpsc::channel();
+        let events_thread =
+            loop_events::start(loop_events_rx, Arc::clone(&sink), commands_tx.clone())?;
         let (bars_tx, bars_rx) = std::sync::mpsc::sync_channel(feed_thread::FEED_QUEUE);
         let context = bar_loop::LoopContext {
             roster: Arc::clone(&roster),
-            history,
+            recent_bars,
             history_bars: history_capacity,
-            journal,
-            reaper: reaper_tx,
-            events: commands_tx.clone(),
+            outbox: bar_loop::Outbox {
+                journal,
+                reaper: reaper_tx,
+                events: loop_events_tx,
+            },
             fill_model: FillModel {
                 commission: config.broker.commission,
                 slippage_bps: config.broker.slippage_bps,
@@ -242,9 +259,9 @@ impl Runtime {
             .name("sandbar-bar-loop".into())
             .spawn(move || bar_loop::run(context, bars_rx))
             .map_err(|e| anyhow::anyhow!("cannot start the bar loop: {e}"))?;
-        let supervisor_thread = std::thread::Builder::new()
+        let control_thread = std::thread::Builder::new()
             .name("sandbar-control".into())
-            .spawn(move || supervisor.run(commands_rx))
+            .spawn(move || control.run(commands_rx))
             .map_err(|e| anyhow::anyhow!("cannot start the control plane: {e}"))?;
 
         let stop = Arc::new(AtomicBool::new(false));
@@ -263,6 +280,7 @@ impl Runtime {
             commands: commands_tx,
             roster,
             shared,
+            sink: Some(sink),
             loop_stats,
             stop,
             manual_feed: Mutex::new(manual_feed),
@@ -270,7 +288,8 @@ impl Runtime {
             feed_addr,
             feed_error: feed_control.error,
             loop_thread: Some(loop_thread),
-            supervisor_thread: Some(supervisor_thread),
+            events_thread: Some(events_thread),
+            control_thread: Some(control_thread),
             journal_thread: Some(journal_thread),
             reaper_thread: Some(reaper_thread),
             profile,
@@ -329,7 +348,7 @@ impl Runtime {
     /// Applies `config` as a diff against the running one.
     pub fn apply_config(&self, config: Config) -> Result<Vec<ReloadEvent>, String> {
         ask(&self.commands, |reply| {
-            Command::ApplyConfig(Box::new(config), reply)
+            ControlCommand::ApplyConfig(Box::new(config), reply)
         })
     }
 
@@ -346,7 +365,7 @@ impl Runtime {
     }
 
     /// The slot of a running strategy (its counters, risk rules, latency).
-    pub fn slot(&self, id: &str) -> Option<Arc<Slot>> {
+    pub fn slot(&self, id: &str) -> Option<Arc<StrategySlot>> {
         self.roster.load().iter().find(|s| &*s.id == id).cloned()
     }
 
@@ -380,6 +399,7 @@ impl Runtime {
             commands: self.commands.clone(),
             roster: Arc::clone(&self.roster),
             shared: Arc::clone(&self.shared),
+            sink: self.sink.as_ref().map(Arc::downgrade).unwrap_or_default(),
             loop_stats: Arc::clone(&self.loop_stats),
             profile: self.profile.clone(),
             hot_reload: self.hot_reload,
@@ -425,10 +445,16 @@ impl Runtime {
             .take()
             .and_then(|t| t.join().ok())
             .unwrap_or_default();
-        let _ = self.commands.send(Command::Shutdown);
-        if let Some(supervisor) = self.supervisor_thread.take() {
-            let _ = supervisor.join();
+        // The loop is gone, so the event thread drains what it reported and
+        // ends; then the control plane handles what that forwarded.
+        if let Some(events) = self.events_thread.take() {
+            let _ = events.join();
         }
+        let _ = self.commands.send(ControlCommand::Shutdown);
+        if let Some(control) = self.control_thread.take() {
+            let _ = control.join();
+        }
+        self.sink.take();
         // Every sender to the journal and the reaper is gone now.
         if let Some(journal) = self.journal_thread.take() {
             let _ = journal.join();

@@ -5,7 +5,7 @@
 //! all, and the control plane's periodic rescan catches the rest (a watched
 //! directory removed and recreated, a missed event).
 
-use super::command::Command;
+use super::command::ControlCommand;
 use notify_debouncer_full::notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ impl Watcher {
         strategies_dir: &Path,
         config_path: Option<&Path>,
         debounce: Duration,
-        commands: Sender<Command>,
+        commands: Sender<ControlCommand>,
     ) -> anyhow::Result<Self> {
         let strategies = absolute(strategies_dir);
         let config = config_path.map(absolute);
@@ -47,10 +47,10 @@ impl Watcher {
                         }
                     }
                     if config_changed {
-                        let _ = commands.send(Command::ConfigFileChanged);
+                        let _ = commands.send(ControlCommand::ConfigFileChanged);
                     }
                     if !wasm.is_empty() {
-                        let _ = commands.send(Command::FilesChanged(wasm));
+                        let _ = commands.send(ControlCommand::FilesChanged(wasm));
                     }
                 }
                 Err(errors) => {

@@ -13,6 +13,7 @@
 //! | `inf-price` | returns a limit order at an infinite price |
 //! | `log-spam` | logs 1,000 lines per bar |
 //! | `big-snapshot` | keeps 100 KB of state |
+//! | `panic-on-big-restore` | panics in `restore` when handed a `big-snapshot` state (its own restores pass) |
 
 use sandbar_guest::{Bar, Orders, ParamError, Position, Side, Strategy, log, params};
 use serde::{Deserialize, Serialize};
@@ -120,6 +121,9 @@ impl Strategy for Hostile {
     }
 
     fn restore_state(&mut self, state: HostileState) -> Result<(), String> {
+        if self.params.mode == "panic-on-big-restore" && !state.ballast.is_empty() {
+            panic!("hostile guest panics on purpose in restore");
+        }
         self.state = state;
         Ok(())
     }

@@ -1,4 +1,4 @@
-//! Recent bars, shared with the control plane for smoke tests and warm-up.
+//! Recent bars (not versions: see `control/versions.rs`), shared with the control plane for smoke tests and warm-up.
 //! The bar loop never waits for it: it appends with `try_lock` and keeps a
 //! backlog when the control plane happens to be copying.
 
@@ -6,12 +6,12 @@ use crate::contract::Bar;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-pub struct SharedHistory {
+pub struct SharedRecentBars {
     bars: Mutex<VecDeque<Bar>>,
     capacity: usize,
 }
 
-impl SharedHistory {
+impl SharedRecentBars {
     pub fn new(capacity: usize) -> Self {
         Self {
             bars: Mutex::new(VecDeque::with_capacity(capacity)),
@@ -39,12 +39,12 @@ impl SharedHistory {
 }
 
 /// The loop's own ring of recent bars, for catching a new generation up.
-pub(crate) struct LocalHistory {
+pub(crate) struct LoopRecentBars {
     bars: VecDeque<Bar>,
     capacity: usize,
 }
 
-impl LocalHistory {
+impl LoopRecentBars {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
             bars: VecDeque::with_capacity(capacity.max(1)),
@@ -86,7 +86,7 @@ mod tests {
 
     #[test]
     fn shared_history_keeps_the_newest_and_survives_a_busy_lock() {
-        let history = SharedHistory::new(3);
+        let history = SharedRecentBars::new(3);
         let mut backlog = vec![bar(0), bar(1)];
         {
             let _held = history.bars.lock().unwrap();
@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn local_history_selects_the_gap() {
-        let mut local = LocalHistory::new(10);
+        let mut local = LoopRecentBars::new(10);
         (0..6).for_each(|s| local.push(bar(s)));
         let seqs: Vec<u64> = local.between(Some(2), 5).map(|b| b.seq).collect();
         assert_eq!(seqs, [3, 4]);

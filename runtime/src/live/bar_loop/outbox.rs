@@ -1,0 +1,76 @@
+//! [`Outbox`]: everything the loop sends away — journal records, retirees for
+//! the reaper, events for the event thread. Every send is a channel push;
+//! none can block or fail the loop.
+
+use super::super::generation::{Generation, StrategySlot};
+use super::super::journal::{FillRecord, JournalSender, OrderRecord, Record};
+use super::super::loop_event::LoopEvent;
+use super::super::reaper::Retiree;
+use crate::contract::{Bar, Fill, Order, OrderKind, Side};
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+
+pub(crate) struct Outbox {
+    pub journal: JournalSender,
+    pub reaper: Sender<Retiree>,
+    pub events: Sender<LoopEvent>,
+}
+
+impl Outbox {
+    /// Hands something to the reaper thread to drop (stores, old rosters).
+    pub fn retire(&self, retiree: Retiree) {
+        let _ = self.reaper.send(retiree);
+    }
+
+    pub fn event(&self, event: LoopEvent) {
+        let _ = self.events.send(event);
+    }
+
+    pub fn order(&self, slot: &StrategySlot, generation: &Generation, order: &Order, bar: &Bar) {
+        let (kind, limit_price) = match order.kind {
+            OrderKind::Market => ("market", None),
+            OrderKind::Limit(price) => ("limit", Some(price)),
+        };
+        self.journal.send(Record::Order(OrderRecord {
+            ts_ms: bar.ts_ms,
+            seq: bar.seq,
+            strategy: Arc::clone(&slot.id),
+            version: generation.version,
+            sha256: Arc::from(generation.sha256()),
+            symbol: symbol_name(slot, order.symbol),
+            side: side_name(order.side),
+            quantity: order.quantity,
+            kind,
+            limit_price,
+        }));
+    }
+
+    pub fn fill(&self, slot: &StrategySlot, generation: &Generation, fill: &Fill) {
+        self.journal.send(Record::Fill(FillRecord {
+            ts_ms: fill.ts_ms,
+            seq: fill.seq,
+            strategy: Arc::clone(&slot.id),
+            version: generation.version,
+            sha256: Arc::from(generation.sha256()),
+            symbol: symbol_name(slot, fill.symbol),
+            side: side_name(fill.side),
+            quantity: fill.quantity,
+            price: fill.price,
+            commission: fill.commission,
+        }));
+    }
+}
+
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "buy",
+        Side::Sell => "sell",
+    }
+}
+
+fn symbol_name(slot: &StrategySlot, index: u32) -> Arc<str> {
+    slot.symbols
+        .get(index as usize)
+        .cloned()
+        .unwrap_or_else(|| Arc::from("?"))
+}

@@ -1,0 +1,433 @@
+//! [`StrategyRunner`]: one strategy on the bar loop — its generation and
+//! instance, its paper account, its trap count and last good snapshot — and
+//! the steps of one bar for it: take over a new generation, apply a run
+//! state, fill, call `on-bar`, route orders, snapshot, report traps.
+
+use super::super::events::{HandoffEvent, RefusalEvent, TrapEvent, now_rfc3339};
+use super::super::generation::{Generation, RunState, StrategySlot, latency_histogram};
+use super::super::loop_event::{GoodSnapshot, HandoffFailure, LoopEvent};
+use super::super::recent_bars::LoopRecentBars;
+use super::StrategySummary;
+use super::catch_up::{catch_up_bars, handoff, replay};
+use super::outbox::Outbox;
+use crate::broker::{Book, FillModel};
+use crate::contract::{Bar, Order};
+use crate::instance::{CallError, StrategyInstance};
+use crate::risk::{RiskRule, RiskRules};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// A healthy instance is snapshotted every this many of its bars.
+pub const SNAPSHOT_EVERY_BARS: u32 = 64;
+
+/// How often the loop publishes its latency histograms.
+const LATENCY_PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
+/// What every step of a bar needs from the loop besides the runner itself.
+pub(super) struct LoopView<'a> {
+    pub outbox: &'a Outbox,
+    pub recent: &'a LoopRecentBars,
+}
+
+pub(super) struct StrategyRunner {
+    pub slot: Arc<StrategySlot>,
+    generation: Arc<Generation>,
+    /// `None` once a trap poisoned it, until a new generation arrives.
+    instance: Option<StrategyInstance>,
+    book: Book,
+    consecutive_traps: u32,
+    last_good: Option<GoodSnapshot>,
+    bars_since_snapshot: u32,
+    /// The run state this loop last applied (the slot holds the wanted one).
+    run_state: RunState,
+    /// Last bar given to the guest; after a pause, the replay starts past it.
+    last_fed_seq: Option<u64>,
+    latency: hdrhistogram::Histogram<u64>,
+    latency_published: Instant,
+}
+
+impl StrategyRunner {
+    /// Adopts a slot that joined the roster, at the bar `next_seq`: its first
+    /// generation catches up on the bars it has not seen.
+    pub fn adopt(
+        slot: &Arc<StrategySlot>,
+        starting_cash: f64,
+        fill_model: FillModel,
+        next_seq: u64,
+        view: &LoopView<'_>,
+    ) -> Self {
+        let generation = slot.current.load_full();
+        let mut instance = generation.take_instance();
+        let book = Book::new(slot.symbols.clone(), starting_cash, fill_model);
+        let mut failed = None;
+        if let Some(inst) = instance.as_mut() {
+            let bars = catch_up_bars(view.recent, slot, generation.warmed_through, next_seq);
+            if let Err(error) = replay(inst, &bars, &book) {
+                failed = Some(error);
+            }
+        }
+        if failed.is_some()
+            && let Some(poisoned) = instance.take()
+        {
+            view.outbox.retire(Box::new(poisoned));
+        }
+        let mut runner = Self {
+            slot: Arc::clone(slot),
+            generation,
+            instance,
+            book,
+            consecutive_traps: 0,
+            last_good: None,
+            bars_since_snapshot: 0,
+            run_state: RunState::Running,
+            last_fed_seq: next_seq.checked_sub(1),
+            latency: latency_histogram(),
+            latency_published: Instant::now(),
+        };
+        if let Some(error) = failed {
+            runner.trapped(error, next_seq, view.outbox);
+        }
+        runner
+    }
+
+    /// One bar for this strategy (skipped when it does not subscribe to the
+    /// bar's symbol).
+    pub fn on_bar(&mut self, bar: &Bar, view: &LoopView<'_>) {
+        let Some(Some(local_symbol)) = self.slot.symbol_map.get(bar.symbol as usize).copied()
+        else {
+            return;
+        };
+        let published = self.slot.current.load();
+        if !Arc::ptr_eq(&published, &self.generation) {
+            let next = Arc::clone(&published);
+            drop(published);
+            self.swap(next, bar.seq, view);
+        }
+        let wanted = self.slot.run_state();
+        if wanted != self.run_state {
+            self.apply_run_state(wanted, bar.seq, view);
+        }
+        let local_bar = Bar {
+            symbol: local_symbol,
+            ..*bar
+        };
+        let rules: RiskRules = **self.slot.risk.load();
+        let Some(fills) = self.fill(&rules, &local_bar, view.outbox) else {
+            return;
+        };
+        let Some(instance) = self.instance.as_mut() else {
+            self.slot.counters.skipped.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        for fill in fills {
+            if let Err(error) = instance.on_fill(fill) {
+                self.trapped(error, bar.seq, view.outbox);
+                return;
+            }
+        }
+        let position = self.book.position(local_symbol);
+        let started = Instant::now();
+        let result = instance.on_bar(local_bar, position);
+        let elapsed = started.elapsed();
+        self.record_call(bar.seq, elapsed);
+        match result {
+            Ok(orders) => {
+                self.consecutive_traps = 0;
+                self.bars_since_snapshot += 1;
+                if !orders.is_empty() {
+                    self.route(orders, bar, &rules, view.outbox);
+                }
+                if self.bars_since_snapshot >= SNAPSHOT_EVERY_BARS {
+                    self.keep_snapshot(bar.seq, view.outbox);
+                }
+            }
+            Err(error) => self.trapped(error, bar.seq, view.outbox),
+        }
+    }
+
+    /// Fills pending orders at this bar and journals every fill before the
+    /// guest hears of any (its `on-fill` may trap); applies the drawdown
+    /// kill switch. `None` when the strategy is paused (not called).
+    fn fill(
+        &mut self,
+        rules: &RiskRules,
+        bar: &Bar,
+        outbox: &Outbox,
+    ) -> Option<Vec<crate::contract::Fill>> {
+        let counters = &self.slot.counters;
+        let marked = self.book.on_bar(rules, bar);
+        for fill in &marked.fills {
+            counters.fills.fetch_add(1, Ordering::Relaxed);
+            outbox.fill(&self.slot, &self.generation, fill);
+        }
+        self.publish_account();
+        if let Some(reason) = marked.halted {
+            self.slot.set_run_state(RunState::Halted);
+            self.run_state = RunState::Halted;
+            outbox.event(LoopEvent::Halted {
+                strategy: self.slot.id.to_string(),
+                reason,
+            });
+        }
+        if self.run_state == RunState::Paused {
+            counters.paused_bars.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(marked.fills)
+    }
+
+    /// Counts a call and times it into the latency histogram, published to
+    /// the slot about once a second.
+    fn record_call(&mut self, seq: u64, elapsed: Duration) {
+        self.generation.stats.record(seq);
+        self.slot.counters.bars.fetch_add(1, Ordering::Relaxed);
+        self.last_fed_seq = Some(seq);
+        let _ = self
+            .latency
+            .record(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX).max(1));
+        if self.latency_published.elapsed() >= LATENCY_PUBLISH_EVERY {
+            self.latency_published = Instant::now();
+            // The replaced copy is a plain allocation, cheap to free here.
+            self.slot.latency.store(Arc::new(self.latency.clone()));
+        }
+    }
+
+    /// Applies a run state the operator (or the kill switch) asked for, at a
+    /// bar boundary.
+    fn apply_run_state(&mut self, wanted: RunState, next_seq: u64, view: &LoopView<'_>) {
+        let was = std::mem::replace(&mut self.run_state, wanted);
+        if was == RunState::Paused
+            && let Some(instance) = self.instance.as_mut()
+        {
+            // Catch up on the bars missed while paused, orders discarded.
+            let bars = catch_up_bars(view.recent, &self.slot, self.last_fed_seq, next_seq);
+            if let Err(error) = replay(instance, &bars, &self.book) {
+                self.trapped(error, next_seq, view.outbox);
+            }
+        }
+        match wanted {
+            RunState::Paused => self.book.cancel_pending(),
+            RunState::Halted => {
+                if self.book.halted().is_none() {
+                    self.book.halt("halted by the operator".into());
+                }
+            }
+            RunState::Running => {
+                if self.book.halted().is_some() {
+                    self.book.unhalt();
+                }
+            }
+        }
+    }
+
+    fn route(&mut self, orders: Vec<Order>, bar: &Bar, rules: &RiskRules, outbox: &Outbox) {
+        let max_orders = self.generation.recipe.limits.max_orders_per_bar;
+        let (accepted, refusals) = self.book.submit(rules, orders, max_orders, wall_clock_ms());
+        self.slot
+            .counters
+            .orders
+            .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+        for order in &accepted {
+            outbox.order(&self.slot, &self.generation, order, bar);
+        }
+        for refusal in refusals {
+            self.refused(refusal.rule, refusal.reason, bar.seq, outbox);
+        }
+    }
+
+    /// Counts a refusal; the first ten of a strategy and then every
+    /// thousandth become events, so a guest cannot flood the journal.
+    fn refused(&self, rule: RiskRule, reason: String, seq: u64, outbox: &Outbox) {
+        let refused = self.slot.counters.count_refusal(rule);
+        if refused <= 10 || refused.is_multiple_of(1000) {
+            outbox.event(LoopEvent::Refused(RefusalEvent {
+                ts: now_rfc3339(),
+                strategy: self.slot.id.to_string(),
+                version: self.generation.version,
+                seq,
+                rule,
+                reason,
+                refused_total: refused,
+            }));
+        }
+    }
+
+    /// Remembers the instance's state as of bar `seq` (cheap for bounded
+    /// state; an oversized one is simply not kept).
+    fn keep_snapshot(&mut self, seq: u64, outbox: &Outbox) {
+        self.bars_since_snapshot = 0;
+        let Some(instance) = self.instance.as_mut() else {
+            return;
+        };
+        let max = self.generation.recipe.limits.max_snapshot_bytes;
+        match instance.snapshot() {
+            Ok(bytes) if !bytes.is_empty() && bytes.len() <= max => {
+                let old = self.last_good.replace(GoodSnapshot {
+                    seq,
+                    bytes: Arc::from(bytes),
+                });
+                // The control plane may still hold it; the loop only drops its reference.
+                drop(old);
+            }
+            Ok(_) => self.last_good = None,
+            Err(error) => self.trapped(error, seq, outbox),
+        }
+    }
+
+    fn trapped(&mut self, error: CallError, seq: u64, outbox: &Outbox) {
+        self.consecutive_traps += 1;
+        self.slot.counters.traps.fetch_add(1, Ordering::Relaxed);
+        // Orders of a poisoned instance must not fill later at whatever
+        // price the market has when a fixed version arrives.
+        self.book.cancel_pending();
+        if let Some(poisoned) = self.instance.take() {
+            outbox.retire(Box::new(poisoned));
+        }
+        let event = TrapEvent {
+            ts: now_rfc3339(),
+            strategy: self.slot.id.to_string(),
+            version: self.generation.version,
+            sha256: self.generation.sha256().to_owned(),
+            export: error.export.to_owned(),
+            seq,
+            kind: error.kind.clone(),
+            message: error.message,
+            consecutive: self.consecutive_traps,
+        };
+        outbox.event(LoopEvent::Trapped(event, self.last_good.take()));
+    }
+
+    /// Takes over a newly published generation at the bar `next_seq`.
+    fn swap(&mut self, next: Arc<Generation>, next_seq: u64, view: &LoopView<'_>) {
+        let Some(mut instance) = next.take_instance() else {
+            // Published twice or already used: nothing to run it with.
+            tracing::error!(strategy = %next.strategy_id, version = next.version, "generation without an instance");
+            return;
+        };
+        let mut restore_error = None;
+        let snapshot = self.outgoing_snapshot(&next, &mut restore_error);
+        let handed = handoff(
+            &mut instance,
+            snapshot.as_deref(),
+            &mut restore_error,
+            || catch_up_bars(view.recent, &self.slot, next.warmed_through, next_seq),
+            &self.book,
+        );
+        match handed {
+            Ok((method, replayed_bars)) => {
+                // A new generation starts with no snapshot of its own.
+                self.last_good = None;
+                self.bars_since_snapshot = 0;
+                let previous = std::mem::replace(&mut self.generation, Arc::clone(&next));
+                let old_instance = self.instance.replace(instance);
+                let event = HandoffEvent {
+                    ts: now_rfc3339(),
+                    strategy: self.slot.id.to_string(),
+                    version: next.version,
+                    previous_version: previous.version,
+                    first_seq: next_seq,
+                    method,
+                    replayed_bars,
+                    restore_error,
+                };
+                view.outbox.retire(Box::new((previous, old_instance)));
+                view.outbox.event(LoopEvent::HandedOver(event));
+            }
+            Err(error) if self.instance.is_none() => {
+                // Nothing healthy to go back to: the new generation takes the
+                // slot and its failure counts as one more consecutive trap, so
+                // the control plane rebuilds or rolls back.
+                let previous = std::mem::replace(&mut self.generation, next);
+                view.outbox.retire(Box::new((previous, instance)));
+                self.trapped(error, next_seq, view.outbox);
+            }
+            Err(error) => {
+                // The old generation keeps running: put it back in the slot
+                // unless the control plane already published yet another.
+                let old = Arc::clone(&self.generation);
+                drop(self.slot.current.compare_and_swap(&next, old));
+                let failure = HandoffFailure {
+                    strategy: self.slot.id.to_string(),
+                    version: next.version,
+                    trigger: next.trigger,
+                    error: error.to_string(),
+                };
+                // Moved, not cloned: the loop must not hold the last reference.
+                view.outbox.retire(Box::new((next, Some(instance))));
+                view.outbox.event(LoopEvent::HandoffFailed(failure));
+            }
+        }
+    }
+
+    /// The running instance's state for the next generation, within its
+    /// snapshot limit; why not, in `restore_error`.
+    fn outgoing_snapshot(
+        &mut self,
+        next: &Generation,
+        restore_error: &mut Option<String>,
+    ) -> Option<Vec<u8>> {
+        let max_snapshot = next.recipe.limits.max_snapshot_bytes;
+        match self.instance.as_mut().map(|old| old.snapshot()) {
+            Some(Ok(bytes)) if bytes.len() > max_snapshot => {
+                *restore_error = Some(format!(
+                    "snapshot of {} bytes is over the {max_snapshot}-byte limit",
+                    bytes.len()
+                ));
+                None
+            }
+            Some(Ok(bytes)) if !bytes.is_empty() => Some(bytes),
+            Some(Err(error)) => {
+                *restore_error = Some(format!("the running version could not snapshot: {error}"));
+                None
+            }
+            _ => None,
+        }
+    }
+
+    pub fn summary(&self, retired: bool) -> StrategySummary {
+        let counters = &self.slot.counters;
+        let account = self.book.account();
+        StrategySummary {
+            strategy: self.slot.id.to_string(),
+            version: self.generation.version,
+            sha256: self.generation.sha256().to_owned(),
+            bars: counters.bars.load(Ordering::Relaxed),
+            orders: counters.orders.load(Ordering::Relaxed),
+            fills: counters.fills.load(Ordering::Relaxed),
+            equity: account.equity(),
+            realised_pnl: account.realised_pnl(),
+            unrealised_pnl: account.unrealised_pnl(),
+            commission: account.commission_paid(),
+            trades: self.book.ledger().closed().len() as u64,
+            refused: counters.refused.load(Ordering::Relaxed),
+            state: self.run_state,
+            retired,
+        }
+    }
+
+    /// Makes the account's figures readable from other threads.
+    fn publish_account(&self) {
+        let counters = &self.slot.counters;
+        let account = self.book.account();
+        counters
+            .equity_bits
+            .store(account.equity().to_bits(), Ordering::Relaxed);
+        counters
+            .realised_bits
+            .store(account.realised_pnl().to_bits(), Ordering::Relaxed);
+        counters
+            .unrealised_bits
+            .store(account.unrealised_pnl().to_bits(), Ordering::Relaxed);
+        counters
+            .trades
+            .store(self.book.ledger().closed().len() as u64, Ordering::Relaxed);
+    }
+}
+
+/// Milliseconds since the epoch: the clock live risk rate limits use.
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

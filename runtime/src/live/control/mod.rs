@@ -1,0 +1,244 @@
+//! The control plane: one thread that runs the reload pipeline for whatever
+//! the watcher, the API or the bar loop (through the event thread) asks, and
+//! publishes new generations. Nothing here ever blocks the bar loop:
+//! publishing is an `ArcSwap::store`.
+//!
+//! One owner per concern:
+//! - `reload.rs`: load from file, rebuild from the cached component, warm-up;
+//! - `pipeline.rs`: the worker thread that runs file and API loads' pipelines
+//!   (compile, smoke test) so they never block other commands;
+//! - `versions.rs`: [`VersionHistory`], the one record of versions;
+//! - `publish.rs`: generation, slot, roster; retire;
+//! - `rollback.rs`: going back in the history;
+//! - `traps.rs`: trap streaks, rebuild, rollback or quarantine; failed handoffs;
+//! - `files.rs`: file stamps, the rescan, config edits applied as a diff;
+//! - `run_states.rs`: pause, resume, halt, un-halt (called from any thread).
+
+mod files;
+mod pipeline;
+mod publish;
+mod reload;
+mod rollback;
+mod run_states;
+mod traps;
+mod versions;
+
+pub(crate) use pipeline::FinishedLoad;
+pub(crate) use run_states::set_state;
+pub use versions::VersionEntry;
+pub(crate) use versions::VersionHistory;
+
+use super::command::ControlCommand;
+use super::event_sink::EventSink;
+use super::events::{Outcome, ReloadEvent, Trigger};
+use super::generation::{Recipe, Roster, StrategySlot};
+use super::recent_bars::SharedRecentBars;
+use super::shared::{Shared, lock};
+use super::watcher::Watcher;
+use crate::config::{self, Config, StrategyConfig};
+use crate::contract::Bar;
+use crate::load::Loader;
+use arc_swap::ArcSwap;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// How often files are re-checked, in case an event was missed.
+const RESCAN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A running strategy as the control plane knows it.
+struct SlotState {
+    slot: Arc<StrategySlot>,
+    config: StrategyConfig,
+}
+
+pub(crate) struct ControlPlane {
+    loader: Arc<Loader>,
+    config: Config,
+    slots: BTreeMap<String, SlotState>,
+    roster: Arc<ArcSwap<Roster>>,
+    recent_bars: Arc<SharedRecentBars>,
+    sink: Arc<EventSink>,
+    shared: Arc<Shared>,
+    files: files::Files,
+    traps: traps::TrapStreaks,
+    /// Where file and API loads run their pipeline (`None` until attached:
+    /// start-up loads wait for theirs).
+    pipeline: Option<std::sync::mpsc::Sender<reload::PreparedLoad>>,
+    in_flight: pipeline::InFlight,
+    /// The running feed's symbols: `[feed]` changes need a restart, so bar
+    /// symbol indices keep meaning these.
+    feed_symbols: Vec<String>,
+}
+
+pub(crate) struct ControlParts {
+    pub loader: Arc<Loader>,
+    pub config: Config,
+    pub config_path: Option<PathBuf>,
+    pub roster: Arc<ArcSwap<Roster>>,
+    pub recent_bars: Arc<SharedRecentBars>,
+    pub sink: Arc<EventSink>,
+    pub shared: Arc<Shared>,
+    /// Hot reload on: the periodic rescan runs (the watcher is attached
+    /// separately). Off: only explicit API calls reload.
+    pub hot_reload: bool,
+}
+
+impl ControlPlane {
+    pub(crate) fn new(parts: ControlParts) -> Self {
+        let feed_symbols = parts.config.feed.symbols.clone();
+        Self {
+            loader: parts.loader,
+            config: parts.config,
+            slots: BTreeMap::new(),
+            roster: parts.roster,
+            recent_bars: parts.recent_bars,
+            sink: parts.sink,
+            shared: parts.shared,
+            files: files::Files::new(parts.config_path, parts.hot_reload),
+            traps: traps::TrapStreaks::default(),
+            pipeline: None,
+            in_flight: pipeline::InFlight::default(),
+            feed_symbols,
+        }
+    }
+
+    /// Loads every enabled strategy. In prod any failure refuses the start;
+    /// in dev a failed strategy is reported and retried when its file changes.
+    pub(crate) fn start_all(&mut self) -> Result<(), String> {
+        let ids: Vec<String> = self.enabled().map(|s| s.id.clone()).collect();
+        let mut failures = Vec::new();
+        for id in ids {
+            let event = self.load_from_file(&id, Trigger::Startup, true);
+            if event.outcome == Outcome::Rejected {
+                failures.push(render_rejection(&event, &self.config, &id));
+            }
+        }
+        self.remember_stamps();
+        if !failures.is_empty() && self.config.profile == config::Profile::Prod {
+            return Err(format!(
+                "refusing to start in prod: {} strategy(ies) failed to load\n{}",
+                failures.len(),
+                failures.join("\n")
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn attach_watcher(&mut self, watcher: Watcher) {
+        self.files.attach_watcher(watcher);
+    }
+
+    /// Starts the pipeline worker; its results come back as commands.
+    pub(crate) fn attach_pipeline(
+        &mut self,
+        results: std::sync::mpsc::Sender<ControlCommand>,
+    ) -> anyhow::Result<()> {
+        self.pipeline = Some(pipeline::start_worker(Arc::clone(&self.loader), results)?);
+        Ok(())
+    }
+
+    pub(crate) fn run(mut self, commands: Receiver<ControlCommand>) {
+        let mut last_rescan = Instant::now();
+        loop {
+            match commands.recv_timeout(RESCAN_INTERVAL) {
+                Ok(ControlCommand::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(command) => self.handle(command),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if self.files.rescans() && last_rescan.elapsed() >= RESCAN_INTERVAL {
+                self.rescan();
+                last_rescan = Instant::now();
+            }
+        }
+    }
+
+    fn handle(&mut self, command: ControlCommand) {
+        match command {
+            ControlCommand::FilesChanged(paths) => self.files_changed(&paths),
+            ControlCommand::ConfigFileChanged => self.config_file_changed(),
+            ControlCommand::ApplyConfig(config, reply) => {
+                let result = Ok(self.apply_config(*config, Trigger::Api));
+                let _ = reply.send(result);
+            }
+            ControlCommand::Reload(id, reply) => {
+                if self.config.strategy(&id).is_some_and(|s| s.enabled) {
+                    self.request_load(&id, Trigger::Api, true, vec![reply]);
+                } else {
+                    let _ = reply.send(Err(format!("no enabled strategy `{id}` in the config")));
+                }
+            }
+            ControlCommand::Loaded(finished) => self.finished_load(*finished),
+            ControlCommand::Rollback(id, steps, reply) => {
+                let _ = reply.send(self.rollback(&id, steps, Trigger::Api));
+            }
+            ControlCommand::Trapped(trap, last_good) => self.trapped(trap, last_good),
+            ControlCommand::HandoffFailed(failure) => self.handoff_failed(failure),
+            ControlCommand::Shutdown => {}
+        }
+    }
+
+    fn enabled(&self) -> impl Iterator<Item = &StrategyConfig> {
+        self.config.strategies.iter().filter(|s| s.enabled)
+    }
+
+    fn symbols_of(&self, strategy: &StrategyConfig) -> Vec<String> {
+        if strategy.symbols.is_empty() {
+            self.feed_symbols.clone()
+        } else {
+            strategy.symbols.clone()
+        }
+    }
+
+    /// Recent bars of the strategy's symbols, mapped to its own indices.
+    fn recent_bars(&self, symbols: &[String]) -> (Vec<Bar>, Option<u64>) {
+        let recent = self.recent_bars.recent();
+        let last_seq = recent.last().map(|b| b.seq);
+        let feed = &self.feed_symbols;
+        let bars = recent
+            .into_iter()
+            .filter_map(|bar| {
+                let name = feed.get(bar.symbol as usize)?;
+                let local = symbols.iter().position(|s| s == name)? as u32;
+                Some(Bar {
+                    symbol: local,
+                    ..bar
+                })
+            })
+            .collect();
+        (bars, last_seq)
+    }
+
+    /// The live version of `id` and its recipe.
+    fn current(&self, id: &str) -> Option<(u64, Recipe)> {
+        lock(&self.shared.versions)
+            .get(id)
+            .and_then(|h| h.current().cloned())
+    }
+
+    fn current_sha(&self, id: &str) -> Option<String> {
+        self.current(id).map(|(_, recipe)| recipe.sha256)
+    }
+
+    fn emit_reload(&self, event: ReloadEvent) -> ReloadEvent {
+        self.sink.reload(event)
+    }
+}
+
+fn render_rejection(event: &ReloadEvent, config: &Config, id: &str) -> String {
+    let path = config
+        .strategy(id)
+        .map(|s| config.wasm_path(s).display().to_string())
+        .unwrap_or_default();
+    let mut text = format!(
+        "  strategy `{id}` ({path}) failed at stage `{}`: {}",
+        event.stage.map(|s| s.as_str()).unwrap_or("?"),
+        event.error.as_deref().unwrap_or("")
+    );
+    if let Some(hint) = &event.hint {
+        text.push_str(&format!("\n    hint: {hint}"));
+    }
+    text
+}

@@ -1,0 +1,146 @@
+//! The pipeline worker: loads from file asked for by the watcher and the API
+//! run their pipeline (verify, compile, type-check, smoke test) on this
+//! thread, so the control plane keeps handling everything else meanwhile —
+//! a trap's rebuild, a rollback, another strategy's cache hit. The control
+//! plane concludes each load (warm-up, publish) when its result comes back.
+//! One load per strategy is in flight at a time; what is asked meanwhile
+//! runs after it.
+
+use super::super::command::{ControlCommand, Reply};
+use super::super::events::{ReloadEvent, Trigger};
+use super::ControlPlane;
+use super::reload::PreparedLoad;
+use crate::load::{LoadOutcome, Loader};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+
+/// A load whose pipeline has run, back on the control plane.
+pub(crate) struct FinishedLoad {
+    prepared: PreparedLoad,
+    outcome: LoadOutcome,
+}
+
+/// Loads in flight and what was asked while they ran.
+#[derive(Default)]
+pub(super) struct InFlight {
+    loads: HashMap<String, Waiting>,
+}
+
+#[derive(Default)]
+struct Waiting {
+    /// Replies to send the finished load's event to.
+    replies: Vec<Reply<ReloadEvent>>,
+    /// Asked again while in flight: load once more afterwards (trigger,
+    /// force, and who waits for that one).
+    again: Option<(Trigger, bool, Vec<Reply<ReloadEvent>>)>,
+}
+
+/// Starts the worker thread; it ends when the control plane drops `jobs`.
+pub(super) fn start_worker(
+    loader: Arc<Loader>,
+    results: Sender<ControlCommand>,
+) -> anyhow::Result<Sender<PreparedLoad>> {
+    let (jobs, queue) = std::sync::mpsc::channel::<PreparedLoad>();
+    std::thread::Builder::new()
+        .name("sandbar-pipeline".into())
+        .spawn(move || {
+            for mut prepared in queue {
+                let outcome = prepared.run(&loader);
+                let finished = FinishedLoad { prepared, outcome };
+                if results
+                    .send(ControlCommand::Loaded(Box::new(finished)))
+                    .is_err()
+                {
+                    break; // the control plane has stopped
+                }
+            }
+        })
+        .map_err(|e| anyhow::anyhow!("cannot start the pipeline worker: {e}"))?;
+    Ok(jobs)
+}
+
+impl ControlPlane {
+    /// Loads `id` from its file without waiting for its pipeline; `replies`
+    /// (the API's) get the event when the load is concluded.
+    pub(super) fn request_load(
+        &mut self,
+        id: &str,
+        trigger: Trigger,
+        force: bool,
+        replies: Vec<Reply<ReloadEvent>>,
+    ) {
+        if let Some(waiting) = self.in_flight.loads.get_mut(id) {
+            let again = waiting.again.get_or_insert((trigger, force, Vec::new()));
+            again.1 |= force;
+            again.2.extend(replies);
+            return;
+        }
+        let Some(worker) = self.pipeline.clone() else {
+            let event = self.load_from_file(id, trigger, force);
+            reply_all(replies, Ok(event));
+            return;
+        };
+        match self.prepare_load(id, trigger, force) {
+            Err(event) => reply_all(replies, Ok(*event)),
+            Ok(prepared) => {
+                if let Err(returned) = worker.send(prepared) {
+                    // The worker is gone (it never is while we run): load here.
+                    let mut prepared = returned.0;
+                    let outcome = prepared.run(&self.loader);
+                    let event = self.conclude_load(prepared, outcome);
+                    reply_all(replies, Ok(event));
+                    return;
+                }
+                self.in_flight.loads.insert(
+                    id.to_owned(),
+                    Waiting {
+                        replies,
+                        again: None,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A load's pipeline finished: publish it (unless its config entry
+    /// changed meanwhile: then it loads again), answer who waited, and run
+    /// what was asked since.
+    pub(super) fn finished_load(&mut self, finished: FinishedLoad) {
+        let FinishedLoad { prepared, outcome } = finished;
+        let id = prepared.id.clone();
+        let mut waiting = self.in_flight.loads.remove(&id).unwrap_or_default();
+        let entry = self.config.strategy(&id).filter(|s| s.enabled);
+        if entry.is_none() {
+            let mut replies = waiting.replies;
+            replies.extend(waiting.again.map(|(_, _, r)| r).unwrap_or_default());
+            reply_all(
+                replies,
+                Err(format!("no enabled strategy `{id}` in the config")),
+            );
+            return;
+        }
+        if entry.is_some_and(|s| *s == prepared.strategy) {
+            let event = self.conclude_load(prepared, outcome);
+            reply_all(std::mem::take(&mut waiting.replies), Ok(event));
+        } else {
+            // A config edit changed the entry while this compiled: what was
+            // compiled may no longer be what the config asks for.
+            tracing::info!(strategy = %id, "the config entry changed while it loaded; loading again");
+            let again = waiting
+                .again
+                .get_or_insert((prepared.trigger, true, Vec::new()));
+            again.1 = true;
+            again.2.append(&mut waiting.replies);
+        }
+        if let Some((trigger, force, replies)) = waiting.again {
+            self.request_load(&id, trigger, force, replies);
+        }
+    }
+}
+
+fn reply_all(replies: Vec<Reply<ReloadEvent>>, result: Result<ReloadEvent, String>) {
+    for reply in replies {
+        let _ = reply.send(result.clone());
+    }
+}

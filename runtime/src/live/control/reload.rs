@@ -1,0 +1,370 @@
+//! Reload: run the pipeline for a strategy from its file, or rebuild it from
+//! the already type-checked component with new params or limits (nothing
+//! read or compiled), and warm the new live instance up before publishing.
+
+use super::super::events::{Outcome, ReloadEvent, Trigger, durations};
+use super::super::generation::Recipe;
+use super::super::loop_event::GoodSnapshot;
+use super::super::shared::lock;
+use super::ControlPlane;
+use super::publish::Publication;
+use crate::config::StrategyConfig;
+use crate::contract::{Bar, Param, ParamValue};
+use crate::error::{LoadError, Stage};
+use crate::instance::StrategyInstance;
+use crate::limits::Limits;
+use crate::load::{LoadOutcome, LoadSpec, Loader, ReadStage};
+
+/// How a new live instance is brought up to date before it is published.
+pub(super) struct Warmup<'a> {
+    /// Recent bars in the strategy's own symbol indices, oldest first.
+    pub recent: &'a [Bar],
+    /// The last bar the instance will have seen; the loop replays later ones.
+    pub warmed_through: Option<u64>,
+    /// A snapshot to restore first; then only bars after it are replayed.
+    pub restore_from: Option<GoodSnapshot>,
+}
+
+/// How to bring a rebuild after traps up to date.
+pub(super) struct AfterTraps {
+    /// No bar from this one on is fed again...
+    pub first_seq: u64,
+    /// ...and the new instance starts after this one.
+    pub last_seq: u64,
+    /// Restored first when there is one; then only later bars are replayed.
+    pub snapshot: Option<GoodSnapshot>,
+}
+
+/// A load from file, prepared on the control plane; its pipeline can run on
+/// any thread ([`PreparedLoad::run`]), then [`ControlPlane::conclude_load`].
+pub(super) struct PreparedLoad {
+    pub id: String,
+    pub trigger: Trigger,
+    /// The config entry it was prepared from (a load that finishes after the
+    /// entry changed is not published).
+    pub strategy: StrategyConfig,
+    path: std::path::PathBuf,
+    read: Option<ReadStage>,
+    expected_sha256: Option<String>,
+    symbols: Vec<String>,
+    params: Vec<Param>,
+    limits: Limits,
+    recent: Vec<Bar>,
+    warmed_through: Option<u64>,
+}
+
+impl PreparedLoad {
+    /// The pipeline after stage `read`: verify, compile (or the cache),
+    /// type-check, smoke test. Runs once; the bytes read are consumed.
+    pub(super) fn run(&mut self, loader: &Loader) -> LoadOutcome {
+        let read = self
+            .read
+            .take()
+            .unwrap_or_else(|| Loader::read_stage(&self.path, self.limits.max_component_bytes));
+        loader.load_read(
+            &self.path,
+            read,
+            LoadSpec {
+                strategy_id: &self.id,
+                expected_sha256: self.expected_sha256.as_deref(),
+                symbols: &self.symbols,
+                params: &self.params,
+                limits: &self.limits,
+                recent_bars: &self.recent,
+            },
+        )
+    }
+}
+
+/// What one pass of the pipeline was for, to conclude it.
+struct Attempt<'a> {
+    strategy: &'a StrategyConfig,
+    trigger: Trigger,
+    params: Vec<Param>,
+    limits: Limits,
+    warmup: Warmup<'a>,
+}
+
+impl ControlPlane {
+    /// Reads the strategy's file and runs the whole pipeline here, waiting
+    /// for the compile (start-up and config edits, which answer with every
+    /// event at once). With `force` unset, an unchanged file of a healthy
+    /// strategy is left alone.
+    pub(super) fn load_from_file(
+        &mut self,
+        id: &str,
+        trigger: Trigger,
+        force: bool,
+    ) -> ReloadEvent {
+        match self.prepare_load(id, trigger, force) {
+            Ok(mut prepared) => {
+                let outcome = prepared.run(&self.loader);
+                self.conclude_load(prepared, outcome)
+            }
+            Err(event) => *event,
+        }
+    }
+
+    /// Everything a load needs from the control plane, taken now: the config
+    /// entry, params, limits, the bytes read and the recent bars. `Err` is the
+    /// event that ends the attempt already (bad params, unchanged file).
+    pub(super) fn prepare_load(
+        &self,
+        id: &str,
+        trigger: Trigger,
+        force: bool,
+    ) -> Result<PreparedLoad, Box<ReloadEvent>> {
+        let Some(strategy) = self.config.strategy(id).cloned() else {
+            let error = LoadError::new(Stage::Read, format!("no strategy `{id}` in the config"));
+            return Err(Box::new(
+                self.emit_reload(ReloadEvent::rejected(id, trigger, &error)),
+            ));
+        };
+        let path = self.config.wasm_path(&strategy);
+        let symbols = self.symbols_of(&strategy);
+        let params = match strategy.params() {
+            Ok(p) => p,
+            Err(message) => return Err(Box::new(self.params_rejected(id, trigger, message))),
+        };
+        let limits = self.config.limits_of(&strategy);
+        let expected_sha256 = if self.config.verify_hashes() {
+            strategy.sha256.clone()
+        } else {
+            None
+        };
+        let read = Loader::read_stage(&path, limits.max_component_bytes);
+        if !force
+            && let Ok(artifact) = &read.artifact
+            && self.unchanged(id, &artifact.sha256, &params)
+        {
+            tracing::info!(
+                strategy = id,
+                "the file matches the running version; nothing to reload"
+            );
+            return Err(Box::new(ReloadEvent::base(id, Outcome::Swapped, trigger)));
+        }
+        let (recent, warmed_through) = self.recent_bars(&symbols);
+        Ok(PreparedLoad {
+            id: id.to_owned(),
+            trigger,
+            strategy,
+            path,
+            read: Some(read),
+            expected_sha256,
+            symbols,
+            params,
+            limits,
+            recent,
+            warmed_through,
+        })
+    }
+
+    /// Publishes what a load's pipeline produced, or reports why not.
+    pub(super) fn conclude_load(
+        &mut self,
+        prepared: PreparedLoad,
+        outcome: LoadOutcome,
+    ) -> ReloadEvent {
+        let attempt = Attempt {
+            strategy: &prepared.strategy,
+            trigger: prepared.trigger,
+            params: prepared.params,
+            limits: prepared.limits,
+            warmup: Warmup {
+                recent: &prepared.recent,
+                warmed_through: prepared.warmed_through,
+                restore_from: None,
+            },
+        };
+        self.conclude(&prepared.id, attempt, outcome)
+    }
+
+    /// A new generation from an already type-checked recipe with new params
+    /// or limits: nothing is read or compiled. With `after_traps` (the first
+    /// and last bar of a run of traps), no bar that trapped is fed again and
+    /// the new generation starts after the last one.
+    pub(super) fn rebuild(
+        &mut self,
+        id: &str,
+        params: Vec<Param>,
+        limits: Limits,
+        trigger: Trigger,
+        after_traps: Option<AfterTraps>,
+    ) -> ReloadEvent {
+        let (Some(state), Some((_, current))) = (self.slots.get(id), self.current(id)) else {
+            return self.load_from_file(id, trigger, true);
+        };
+        let strategy = state.config.clone();
+        let symbols = self.symbols_of(&strategy);
+        let (mut recent, mut warmed_through) = self.recent_bars(&symbols);
+        let mut restore_from = None;
+        if let Some(after) = after_traps {
+            recent.retain(|bar| bar.seq < after.first_seq);
+            warmed_through = Some(after.last_seq);
+            restore_from = after.snapshot;
+        }
+        let path = self.config.wasm_path(&strategy);
+        let outcome = self.loader.load_pre(
+            &current.sha256,
+            current.pre.clone(),
+            LoadSpec {
+                strategy_id: id,
+                expected_sha256: None,
+                symbols: &symbols,
+                params: &params,
+                limits: &limits,
+                recent_bars: &recent,
+            },
+            &path,
+        );
+        let attempt = Attempt {
+            strategy: &strategy,
+            trigger,
+            params,
+            limits,
+            warmup: Warmup {
+                recent: &recent,
+                warmed_through,
+                restore_from,
+            },
+        };
+        self.conclude(id, attempt, outcome)
+    }
+
+    /// A rebuild with the params and limits the config now gives.
+    pub(super) fn rebuild_from_config(&mut self, id: &str, trigger: Trigger) -> ReloadEvent {
+        let Some(strategy) = self.config.strategy(id).cloned() else {
+            return self.retire(id, trigger);
+        };
+        match strategy.params() {
+            Ok(params) => {
+                let limits = self.config.limits_of(&strategy);
+                self.rebuild(id, params, limits, trigger, None)
+            }
+            Err(message) => self.params_rejected(id, trigger, message),
+        }
+    }
+
+    fn params_rejected(&self, id: &str, trigger: Trigger, message: String) -> ReloadEvent {
+        let error =
+            LoadError::new(Stage::Init, message).hint("fix `[strategy.params]` in the config");
+        self.emit_reload(ReloadEvent::rejected(id, trigger, &error))
+    }
+
+    /// Publishes a candidate that passed the pipeline, or reports why not.
+    fn conclude(&mut self, id: &str, attempt: Attempt<'_>, outcome: LoadOutcome) -> ReloadEvent {
+        let candidate = match outcome.result {
+            Ok(c) => c,
+            Err(error) => {
+                let mut event = ReloadEvent::rejected(id, attempt.trigger, &error);
+                event.duration_us = durations(&outcome.timings);
+                event.sha256 = outcome.sha256;
+                event.previous_sha256 = self.current_sha(id);
+                return self.emit_reload(event);
+            }
+        };
+        let recipe = Recipe {
+            sha256: candidate.sha256,
+            pre: candidate.pre,
+            params_hash: params_hash(&attempt.params),
+            params: attempt.params,
+            limits: attempt.limits,
+            info: candidate.info,
+        };
+        self.publish(Publication {
+            id,
+            strategy: attempt.strategy,
+            recipe,
+            trigger: attempt.trigger,
+            outcome: Outcome::Swapped,
+            cache_hit: candidate.cache_hit,
+            timings: outcome.timings,
+            warmup: attempt.warmup,
+        })
+    }
+
+    /// True when the file's hash and the params are what is live already.
+    fn unchanged(&self, id: &str, sha256: &str, params: &[Param]) -> bool {
+        let Some((_, current)) = self.current(id) else {
+            return false;
+        };
+        if lock(&self.shared.quarantined).contains_key(id) {
+            return false;
+        }
+        sha256 == current.sha256 && current.params_hash == params_hash(params)
+    }
+}
+
+/// A fresh store for the live generation: instantiate, init, then replay
+/// recent bars (orders discarded) so it is warm before the loop sees it.
+pub(super) fn warm_instance(
+    id: &str,
+    recipe: &Recipe,
+    symbols: &[String],
+    warmup: &Warmup<'_>,
+) -> Result<StrategyInstance, LoadError> {
+    let trapped = |stage: Stage, e: crate::instance::CallError| {
+        LoadError::new(stage, e.to_string()).hint(e.hint())
+    };
+    let mut instance = StrategyInstance::instantiate(&recipe.pre, id, &recipe.limits)
+        .map_err(|e| trapped(Stage::Instantiate, e))?;
+    instance
+        .init(symbols, &recipe.params)
+        .map_err(|e| trapped(Stage::Init, e))?
+        .map_err(|reason| {
+            LoadError::new(
+                Stage::Init,
+                format!("the strategy refused its parameters: {reason}"),
+            )
+            .hint("fix `[strategy.params]` in the config")
+        })?;
+    let flat = crate::contract::Position {
+        quantity: 0.0,
+        avg_price: 0.0,
+        cash: 0.0,
+        equity: 0.0,
+    };
+    // With a snapshot the strategy accepts, only the bars after it are
+    // replayed; otherwise all recent bars are.
+    let mut replay_after = None;
+    if let Some(snapshot) = &warmup.restore_from {
+        let restored = instance
+            .restore(&snapshot.bytes)
+            .map_err(|e| trapped(Stage::StateHandoff, e))?;
+        match restored {
+            Ok(()) => replay_after = Some(snapshot.seq),
+            Err(reason) => tracing::warn!(
+                strategy = id,
+                "last good snapshot refused, replaying instead: {reason}"
+            ),
+        }
+    }
+    for bar in warmup
+        .recent
+        .iter()
+        .filter(|b| replay_after.is_none_or(|after| b.seq > after))
+    {
+        instance
+            .on_bar(*bar, flat)
+            .map_err(|e| trapped(Stage::StateHandoff, e))?;
+    }
+    Ok(instance)
+}
+
+/// A short stable digest of a parameter set, to tell generations apart.
+pub(crate) fn params_hash(params: &[Param]) -> String {
+    let mut sorted: Vec<String> = params
+        .iter()
+        .map(|p| {
+            let value = match &p.value {
+                ParamValue::Int(v) => format!("i:{v}"),
+                ParamValue::Float(v) => format!("f:{:016x}", v.to_bits()),
+                ParamValue::Boolean(v) => format!("b:{v}"),
+                ParamValue::Text(v) => format!("t:{v:?}"),
+            };
+            format!("{}={value}", p.name)
+        })
+        .collect();
+    sorted.sort();
+    crate::hash::sha256_hex(sorted.join("\n").as_bytes())[..16].to_owned()
+}

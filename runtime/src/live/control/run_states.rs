@@ -1,0 +1,118 @@
+//! Run states: pause, resume, halt and un-halt, checked and stored in the
+//! slot (the loop applies them at the next bar). Called on the asking thread
+//! (the ops API's, a test's), never queued behind a compile.
+
+use super::super::command::{StateAction, StateRequest};
+use super::super::event_sink::EventSink;
+use super::super::events::{Event, StateEvent, now_rfc3339};
+use super::super::generation::{Roster, RunState};
+use super::super::shared::lock;
+use arc_swap::ArcSwap;
+
+/// Applies `request` and returns the state now wanted.
+pub(crate) fn set_state(
+    roster: &ArcSwap<Roster>,
+    sink: &EventSink,
+    request: StateRequest,
+) -> Result<RunState, String> {
+    let shared = sink.shared();
+    let _one_at_a_time = lock(&shared.run_state_changes);
+    let Some(slot) = roster
+        .load()
+        .iter()
+        .find(|s| *s.id == *request.strategy)
+        .cloned()
+    else {
+        return Err(format!(
+            "no running strategy `{}`; `runtime status` lists them",
+            request.strategy
+        ));
+    };
+    let previous = slot.run_state();
+    let next = next_state(&request, previous)?;
+    if next == previous {
+        return Ok(next);
+    }
+    slot.set_run_state(next);
+    let reason = match next {
+        RunState::Halted => {
+            let reason = format!("halted by {}", request.actor);
+            lock(&shared.halt_reasons).insert(request.strategy.clone(), reason.clone());
+            Some(reason)
+        }
+        _ => {
+            lock(&shared.halt_reasons).remove(&request.strategy);
+            None
+        }
+    };
+    tracing::warn!(strategy = %request.strategy, actor = %request.actor, "{} -> {}", previous.as_str(), next.as_str());
+    sink.emit(Event::State(StateEvent {
+        ts: now_rfc3339(),
+        strategy: request.strategy,
+        state: next,
+        previous,
+        actor: request.actor,
+        reason,
+    }));
+    Ok(next)
+}
+
+/// The transition `request` asks for from `previous`, or why it is refused.
+fn next_state(request: &StateRequest, previous: RunState) -> Result<RunState, String> {
+    let id = &request.strategy;
+    match (request.action, previous) {
+        (StateAction::Pause, RunState::Halted) => Err(format!(
+            "`{id}` is halted; un-halt it first (a halted strategy already sends no orders)"
+        )),
+        (StateAction::Pause, _) => Ok(RunState::Paused),
+        (StateAction::Resume, RunState::Halted) => Err(format!(
+            "`{id}` is halted, not paused; use unhalt to lift the kill switch"
+        )),
+        (StateAction::Unhalt, RunState::Halted) => Ok(RunState::Running),
+        (StateAction::Unhalt, _) => Err(format!("`{id}` is {}, not halted", previous.as_str())),
+        (StateAction::Resume, _) => Ok(RunState::Running),
+        (StateAction::Halt, _) => Ok(RunState::Halted),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(action: StateAction) -> StateRequest {
+        StateRequest {
+            strategy: "s".into(),
+            action,
+            actor: "test".into(),
+        }
+    }
+
+    #[test]
+    fn transitions_follow_the_documented_table() {
+        use RunState::*;
+        use StateAction::*;
+        let cases = [
+            (Pause, Running, Ok(Paused)),
+            (Pause, Paused, Ok(Paused)),
+            (Pause, Halted, Err("halted; un-halt it first")),
+            (Resume, Paused, Ok(Running)),
+            (Resume, Running, Ok(Running)),
+            (Resume, Halted, Err("halted, not paused")),
+            (Halt, Running, Ok(Halted)),
+            (Halt, Paused, Ok(Halted)),
+            (Unhalt, Halted, Ok(Running)),
+            (Unhalt, Running, Err("is running, not halted")),
+            (Unhalt, Paused, Err("is paused, not halted")),
+        ];
+        for (action, from, expected) in cases {
+            let got = next_state(&request(action), from);
+            match (expected, got) {
+                (Ok(want), Ok(got)) => assert_eq!(want, got, "{action:?} from {from:?}"),
+                (Err(want), Err(got)) => {
+                    assert!(got.contains(want), "{action:?} from {from:?}: {got}")
+                }
+                (want, got) => panic!("{action:?} from {from:?}: wanted {want:?}, got {got:?}"),
+            }
+        }
+    }
+}

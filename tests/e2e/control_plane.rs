@@ -1,0 +1,230 @@
+//! The control plane's division of labour: what the bar loop reports (traps)
+//! and what operators ask of run states reach subscribers while the control
+//! plane is busy with a long reload, and a failed handoff is reported with
+//! the trigger that published the generation.
+
+use crate::support::{Sandbox, SandboxConfig, component};
+use sandbar_runtime::live::{Event, Outcome, RunState, StateAction};
+use std::time::{Duration, Instant};
+
+/// A second strategy that panics from bar 40 on, and a third one (added
+/// later by a config edit) whose `init` loops until its deadline: the
+/// control plane spends `STALL` in its smoke test's `init`.
+const PANICS_AT: u64 = 40;
+const STALL: Duration = Duration::from_millis(1500);
+
+fn with_panicker(extra: &str) -> String {
+    format!(
+        r#"[[strategy]]
+id = "panicker"
+wasm = "hostile.wasm"
+[strategy.params]
+mode = "panic"
+from_seq = {PANICS_AT}
+{extra}"#
+    )
+}
+
+fn stall_strategy() -> String {
+    format!(
+        r#"[[strategy]]
+id = "stall"
+wasm = "hostile.wasm"
+[strategy.params]
+mode = "loop-init"
+[strategy.limits]
+fuel_per_bar = 1000000000000000
+deadline_us = {}
+"#,
+        STALL.as_micros()
+    )
+}
+
+#[test]
+fn loop_events_and_state_changes_never_wait_for_a_reload_in_progress() {
+    let mut sandbox = Sandbox::new();
+    std::fs::copy(component("hostile"), sandbox.path("dist/hostile.wasm")).unwrap();
+    sandbox.write_config(&SandboxConfig {
+        extra_strategies: &with_panicker(""),
+        ..SandboxConfig::default()
+    });
+    sandbox.start_watching(false).unwrap();
+    sandbox.feed(PANICS_AT - 5);
+
+    // The config edit that adds `stall` keeps the control plane busy.
+    let stalled_text = crate::support::config_text(&SandboxConfig {
+        extra_strategies: &with_panicker(&stall_strategy()),
+        ..SandboxConfig::default()
+    });
+    let stalled_config =
+        sandbar_runtime::config::Config::parse(&stalled_text, &sandbox.config_path()).unwrap();
+    let runtime = sandbox.runtime.take().unwrap();
+    let events = sandbox.events.take().unwrap();
+    let bars: Vec<_> = (0..10).map(|_| sandbox.next_bar()).collect();
+    let mut order: Vec<(&str, Duration)> = Vec::new();
+    std::thread::scope(|scope| {
+        let applying = scope.spawn(|| runtime.apply_config(stalled_config));
+        std::thread::sleep(Duration::from_millis(200));
+        let started = Instant::now();
+        // The loop reports a trap while the control plane is in the stall.
+        for bar in bars {
+            runtime.push_bar(bar).unwrap();
+        }
+        // An operator halts a strategy meanwhile: answered at once.
+        let state = runtime
+            .set_state("audit", StateAction::Halt, "test")
+            .unwrap();
+        order.push(("set_state answered", started.elapsed()));
+        assert_eq!(state, RunState::Halted);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !order.iter().any(|(what, _)| *what == "stall rejected") {
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .expect("the stalled reload ends with an event");
+            match events.recv_timeout(left).unwrap() {
+                Event::Trap(t)
+                    if t.strategy == "panicker" && !order.iter().any(|(w, _)| *w == "trap") =>
+                {
+                    order.push(("trap", started.elapsed()));
+                }
+                Event::State(s) if s.strategy == "audit" => order.push(("halt", started.elapsed())),
+                Event::Reload(r) if r.strategy == "stall" => {
+                    assert_eq!(r.outcome, Outcome::Rejected, "{r:?}");
+                    order.push(("stall rejected", started.elapsed()));
+                }
+                _ => {}
+            }
+        }
+        let applied = applying.join().unwrap().unwrap();
+        assert!(
+            applied
+                .iter()
+                .any(|e| e.strategy == "stall" && e.outcome == Outcome::Rejected),
+            "the stalled strategy is refused at its smoke test: {applied:?}"
+        );
+    });
+    eprintln!(
+        "while the control plane spent {STALL:?} in a smoke test, from the trapping bar: {order:?}"
+    );
+    let position = |what: &str| order.iter().position(|(n, _)| *n == what);
+    let rejected = position("stall rejected");
+    for what in ["trap", "halt"] {
+        assert!(
+            position(what).is_some() && position(what) < rejected,
+            "the {what} event went out before the stalled reload ended: {order:?}"
+        );
+    }
+    runtime.stop();
+}
+
+fn hostile_in_mode(mode: &str) -> String {
+    format!(
+        r#"[[strategy]]
+id = "handover"
+wasm = "hostile.wasm"
+[strategy.params]
+mode = "{mode}"
+"#
+    )
+}
+
+/// Regression: a failed handoff was always reported with `trigger = file`,
+/// whatever published the generation (here a config edit of its params).
+#[test]
+fn regression_handoff_failure_reports_the_trigger_that_published_the_generation() {
+    let mut sandbox = Sandbox::new();
+    std::fs::copy(component("hostile"), sandbox.path("dist/hostile.wasm")).unwrap();
+    let extra = hostile_in_mode("big-snapshot");
+    sandbox.write_config(&SandboxConfig {
+        extra_strategies: &extra,
+        ..SandboxConfig::default()
+    });
+    sandbox.start().unwrap();
+    sandbox.feed(20);
+    let live_version = sandbox.status_of("handover").version;
+
+    // Same build, new params: a rebuild whose restore of the running
+    // version's (big) snapshot panics at the swap bar.
+    let extra = hostile_in_mode("panic-on-big-restore");
+    sandbox.write_config(&SandboxConfig {
+        extra_strategies: &extra,
+        ..SandboxConfig::default()
+    });
+    let published = sandbox.wait_reload("the params rebuild", |e| {
+        e.strategy == "handover" && e.outcome == Outcome::Swapped
+    });
+    assert_eq!(published.trigger, sandbar_runtime::live::Trigger::Config);
+    let failed = sandbox.feed_until(50, "the failed handoff", |e| {
+        e.strategy == "handover" && e.outcome == Outcome::Rejected
+    });
+    assert_eq!(
+        failed.stage,
+        Some(sandbar_runtime::Stage::StateHandoff),
+        "{failed:?}"
+    );
+    assert_eq!(
+        failed.trigger,
+        sandbar_runtime::live::Trigger::Config,
+        "the rejection names what published the generation: {failed:?}"
+    );
+    assert_eq!(failed.version, published.version);
+    sandbox.feed(5);
+    let status = sandbox.status_of("handover");
+    assert_eq!(
+        status.version, live_version,
+        "the old generation was put back"
+    );
+    assert_eq!(
+        status.versions.last().map(|v| v.version),
+        Some(live_version),
+        "the history's newest entry describes the running generation again"
+    );
+    sandbox.stop();
+}
+
+/// A file or API load runs its pipeline on the pipeline worker: another
+/// strategy's reload is answered while a smoke test stalls.
+#[test]
+fn a_stalled_pipeline_never_blocks_another_strategys_reload() {
+    let mut sandbox = Sandbox::new();
+    std::fs::copy(component("hostile"), sandbox.path("dist/hostile.wasm")).unwrap();
+    let extra = stall_strategy();
+    sandbox.write_config(&SandboxConfig {
+        extra_strategies: &extra,
+        ..SandboxConfig::default()
+    });
+    // Dev starts without the strategy that fails its smoke test.
+    sandbox.start_watching(false).unwrap();
+    sandbox.feed(10);
+    let runtime = sandbox.runtime.take().unwrap();
+    let events = sandbox.events.take().unwrap();
+    while events.try_recv().is_ok() {}
+    let mut order: Vec<(&str, Duration)> = Vec::new();
+    std::thread::scope(|scope| {
+        let stalled = scope.spawn(|| runtime.reload("stall"));
+        std::thread::sleep(Duration::from_millis(200));
+        let asked = Instant::now();
+        let audit = runtime.reload("audit").unwrap();
+        order.push(("audit reload answered", asked.elapsed()));
+        assert_eq!(audit.outcome, Outcome::Swapped, "{audit:?}");
+        assert!(audit.cache_hit, "a known build: {audit:?}");
+        let stall = stalled.join().unwrap().unwrap();
+        order.push(("stall answered", asked.elapsed()));
+        assert_eq!(stall.outcome, Outcome::Rejected, "{stall:?}");
+        assert_eq!(stall.stage, Some(sandbar_runtime::Stage::Init), "{stall:?}");
+    });
+    let reloads: Vec<String> = events
+        .try_iter()
+        .filter_map(|e| match e {
+            Event::Reload(r) => Some(format!("{}:{:?}", r.strategy, r.outcome)),
+            _ => None,
+        })
+        .collect();
+    eprintln!("while `stall` spent {STALL:?} in its smoke test: {order:?}; events {reloads:?}");
+    assert_eq!(
+        reloads,
+        ["audit:Swapped", "stall:Rejected"],
+        "the audit reload was concluded while the stalled one ran"
+    );
+    runtime.stop();
+}
