@@ -7,10 +7,10 @@ use crate::support::{Sandbox, SandboxConfig, component};
 use sandbar_runtime::live::{Event, Outcome, RunState, StateAction};
 use std::time::{Duration, Instant};
 
-/// A second strategy that panics from bar 40 on, and a third one (added
+/// A second strategy that panics from bar 300 on (after the smoke test's bars), and a third one (added
 /// later by a config edit) whose `init` loops until its deadline: the
 /// control plane spends `STALL` in its smoke test's `init`.
-const PANICS_AT: u64 = 40;
+const PANICS_AT: u64 = 300;
 const STALL: Duration = Duration::from_millis(1500);
 
 fn with_panicker(extra: &str) -> String {

@@ -222,7 +222,7 @@ impl Runtime {
         control.start_all().map_err(anyhow::Error::msg)?;
 
         let (commands_tx, commands_rx) = std::sync::mpsc::channel();
-        control.attach_pipeline(commands_tx.clone())?;
+        control.attach_pipeline(commands_tx.clone());
         if hot_reload {
             let debounce = Duration::from_millis(config.hot_reload.debounce_ms);
             let watcher = watcher::Watcher::start(

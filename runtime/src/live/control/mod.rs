@@ -5,8 +5,8 @@
 //!
 //! One owner per concern:
 //! - `reload.rs`: load from file, rebuild from the cached component, warm-up;
-//! - `pipeline.rs`: the worker thread that runs file and API loads' pipelines
-//!   (compile, smoke test) so they never block other commands;
+//! - `pipeline.rs`: a thread per file or API load runs its pipeline (compile,
+//!   smoke test), so a load never blocks other commands;
 //! - `versions.rs`: [`VersionHistory`], the one record of versions;
 //! - `publish.rs`: generation, slot, roster; retire;
 //! - `rollback.rs`: going back in the history;
@@ -66,7 +66,7 @@ pub(crate) struct ControlPlane {
     traps: traps::TrapStreaks,
     /// Where file and API loads run their pipeline (`None` until attached:
     /// start-up loads wait for theirs).
-    pipeline: Option<std::sync::mpsc::Sender<reload::PreparedLoad>>,
+    pipeline: Option<pipeline::PipelineWorkers>,
     in_flight: pipeline::InFlight,
     /// The running feed's symbols: `[feed]` changes need a restart, so bar
     /// symbol indices keep meaning these.
@@ -131,13 +131,13 @@ impl ControlPlane {
         self.files.attach_watcher(watcher);
     }
 
-    /// Starts the pipeline worker; its results come back as commands.
-    pub(crate) fn attach_pipeline(
-        &mut self,
-        results: std::sync::mpsc::Sender<ControlCommand>,
-    ) -> anyhow::Result<()> {
-        self.pipeline = Some(pipeline::start_worker(Arc::clone(&self.loader), results)?);
-        Ok(())
+    /// From now on file and API loads run their pipeline on worker threads;
+    /// the results come back as commands.
+    pub(crate) fn attach_pipeline(&mut self, results: std::sync::mpsc::Sender<ControlCommand>) {
+        self.pipeline = Some(pipeline::PipelineWorkers::new(
+            Arc::clone(&self.loader),
+            results,
+        ));
     }
 
     pub(crate) fn run(mut self, commands: Receiver<ControlCommand>) {

@@ -1,6 +1,6 @@
-//! The pipeline worker: loads from file asked for by the watcher and the API
-//! run their pipeline (verify, compile, type-check, smoke test) on this
-//! thread, so the control plane keeps handling everything else meanwhile —
+//! The pipeline workers: loads from file asked for by the watcher and the
+//! API run their pipeline (verify, compile, type-check, smoke test) on a
+//! thread of their own, so the control plane keeps handling everything else meanwhile —
 //! a trap's rebuild, a rollback, another strategy's cache hit. The control
 //! plane concludes each load (warm-up, publish) when its result comes back.
 //! One load per strategy is in flight at a time; what is asked meanwhile
@@ -36,28 +36,32 @@ struct Waiting {
     again: Option<(Trigger, bool, Vec<Reply<ReloadEvent>>)>,
 }
 
-/// Starts the worker thread; it ends when the control plane drops `jobs`.
-pub(super) fn start_worker(
+/// Runs each load's pipeline on a thread of its own, so a slow one (a large
+/// cold compile, a smoke test running into its deadline) delays nothing but
+/// itself. One load per strategy is in flight at a time ([`InFlight`]).
+pub(super) struct PipelineWorkers {
     loader: Arc<Loader>,
     results: Sender<ControlCommand>,
-) -> anyhow::Result<Sender<PreparedLoad>> {
-    let (jobs, queue) = std::sync::mpsc::channel::<PreparedLoad>();
-    std::thread::Builder::new()
-        .name("sandbar-pipeline".into())
-        .spawn(move || {
-            for mut prepared in queue {
+}
+
+impl PipelineWorkers {
+    pub(super) fn new(loader: Arc<Loader>, results: Sender<ControlCommand>) -> Self {
+        Self { loader, results }
+    }
+
+    fn spawn(&self, mut prepared: PreparedLoad) -> std::io::Result<()> {
+        let loader = Arc::clone(&self.loader);
+        let results = self.results.clone();
+        std::thread::Builder::new()
+            .name(format!("sandbar-load-{}", prepared.id))
+            .spawn(move || {
                 let outcome = prepared.run(&loader);
                 let finished = FinishedLoad { prepared, outcome };
-                if results
-                    .send(ControlCommand::Loaded(Box::new(finished)))
-                    .is_err()
-                {
-                    break; // the control plane has stopped
-                }
-            }
-        })
-        .map_err(|e| anyhow::anyhow!("cannot start the pipeline worker: {e}"))?;
-    Ok(jobs)
+                // Fails only when the control plane has stopped.
+                let _ = results.send(ControlCommand::Loaded(Box::new(finished)));
+            })
+            .map(drop)
+    }
 }
 
 impl ControlPlane {
@@ -76,19 +80,22 @@ impl ControlPlane {
             again.2.extend(replies);
             return;
         }
-        let Some(worker) = self.pipeline.clone() else {
+        if self.pipeline.is_none() {
             let event = self.load_from_file(id, trigger, force);
             reply_all(replies, Ok(event));
             return;
-        };
+        }
         match self.prepare_load(id, trigger, force) {
             Err(event) => reply_all(replies, Ok(*event)),
             Ok(prepared) => {
-                if let Err(returned) = worker.send(prepared) {
-                    // The worker is gone (it never is while we run): load here.
-                    let mut prepared = returned.0;
-                    let outcome = prepared.run(&self.loader);
-                    let event = self.conclude_load(prepared, outcome);
+                let spawned = self.pipeline.as_ref().map(|p| p.spawn(prepared));
+                if let Some(Err(error)) = spawned {
+                    let error = crate::error::LoadError::new(
+                        crate::error::Stage::Read,
+                        format!("cannot start a thread for the load: {error}"),
+                    )
+                    .hint("the machine is out of threads or memory; the running version keeps running, and the next change of the file loads again");
+                    let event = self.emit_reload(ReloadEvent::rejected(id, trigger, &error));
                     reply_all(replies, Ok(event));
                     return;
                 }
