@@ -36,9 +36,13 @@ pub enum ControlCommand {
 /// What an operator asks of a strategy's run state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateAction {
+    /// Stop calling the guest; pending orders are cancelled.
     Pause,
+    /// Call the guest again after a pause (it first replays the bars it missed).
     Resume,
+    /// Kill switch: pending orders cancelled, every new order refused.
     Halt,
+    /// Lift a halt.
     Unhalt,
 }
 

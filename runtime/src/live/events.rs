@@ -28,40 +28,68 @@ pub enum Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
+    /// The initial load when the runtime starts.
     Startup,
+    /// A watched `.wasm` file changed.
     File,
+    /// The config file changed (params, limits, symbols, strategies).
     Config,
+    /// The ops API or the library API asked.
     Api,
+    /// A trap: an automatic rebuild, rollback or quarantine.
     Trap,
 }
 
+/// One reload attempt and how it ended (`events.jsonl`, `/events`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReloadEvent {
+    /// When it ended (RFC 3339, microseconds).
     pub ts: String,
+    /// The strategy's id (`config` for a rejected config edit).
     pub strategy: String,
+    /// How it ended.
     pub outcome: Outcome,
+    /// What started it.
     pub trigger: Trigger,
+    /// The pipeline stage that failed, for a rejection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<Stage>,
+    /// SHA-256 of the component it was about.
     pub sha256: Option<String>,
+    /// SHA-256 of the component that was live before.
     pub previous_sha256: Option<String>,
+    /// The version it published (or the one it was about).
     pub version: Option<u64>,
+    /// Time spent in each stage that ran, in microseconds.
     pub duration_us: BTreeMap<Stage, u64>,
+    /// True when the component came from the compile cache (nothing compiled).
     pub cache_hit: bool,
+    /// Why it failed.
     pub error: Option<String>,
+    /// How to fix it, naming the setting or command to use.
     pub hint: Option<String>,
 }
 
+/// A guest call that trapped on the bar loop.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrapEvent {
+    /// When (RFC 3339, microseconds).
     pub ts: String,
+    /// The strategy's id.
     pub strategy: String,
+    /// Version of the generation that trapped.
     pub version: u64,
+    /// SHA-256 of its component.
     pub sha256: String,
+    /// The export that trapped (`on-bar`, `on-fill`, `snapshot`, `restore`, ...).
     pub export: String,
+    /// Sequence number of the bar it trapped on.
     pub seq: u64,
+    /// Out of fuel, deadline, memory, or another trap.
     pub kind: crate::instance::TrapKind,
+    /// wasmtime's message (with the guest's panic message when it has one).
     pub message: String,
+    /// Traps of this strategy in a row, without a good call between them.
     pub consecutive: u32,
 }
 
@@ -75,16 +103,24 @@ pub enum HandoffMethod {
     Replay,
 }
 
+/// A new generation took over at a bar boundary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HandoffEvent {
+    /// When (RFC 3339, microseconds).
     pub ts: String,
+    /// The strategy's id.
     pub strategy: String,
+    /// The version that took over.
     pub version: u64,
+    /// The version it replaced.
     pub previous_version: u64,
     /// First bar processed by the new generation.
     pub first_seq: u64,
+    /// How the state was carried over.
     pub method: HandoffMethod,
+    /// Bars replayed into the new generation (0 after a snapshot restore).
     pub replayed_bars: u64,
+    /// Why the old version's snapshot was not used, if it was not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restore_error: Option<String>,
 }
@@ -92,12 +128,17 @@ pub struct HandoffEvent {
 /// Orders a strategy returned that failed validation or a risk rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RefusalEvent {
+    /// When (RFC 3339, microseconds).
     pub ts: String,
+    /// The strategy's id.
     pub strategy: String,
+    /// Version of the generation whose orders were refused.
     pub version: u64,
+    /// Sequence number of the bar whose orders were refused.
     pub seq: u64,
     /// `validation` or the `[risk]` rule that refused.
     pub rule: crate::risk::RiskRule,
+    /// Why, naming the order and the limit.
     pub reason: String,
     /// Refusals of this strategy so far (events are sampled past ten).
     pub refused_total: u64,
@@ -106,27 +147,39 @@ pub struct RefusalEvent {
 /// A strategy was paused, resumed, halted or un-halted.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StateEvent {
+    /// When (RFC 3339, microseconds).
     pub ts: String,
+    /// The strategy's id.
     pub strategy: String,
+    /// The state now in force.
     pub state: super::RunState,
+    /// The state before.
     pub previous: super::RunState,
     /// Who: `risk` for the kill switch, `api`, or `api:<token name>`.
     pub actor: String,
+    /// Why (for a halt: who or which rule).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
+/// Every event the runtime emits; serialized with an `event` tag (`reload`, `trap`, ...).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
+    /// A reload attempt.
     Reload(ReloadEvent),
+    /// A trap on the bar loop.
     Trap(TrapEvent),
+    /// A state handoff to a new generation.
     Handoff(HandoffEvent),
+    /// Orders refused before the broker.
     Refusal(RefusalEvent),
+    /// A run-state change.
     State(StateEvent),
 }
 
 impl Event {
+    /// The strategy the event is about.
     pub fn strategy(&self) -> &str {
         match self {
             Event::Reload(e) => &e.strategy,

@@ -31,6 +31,7 @@ impl GenerationStats {
         self.bars.fetch_add(1, Ordering::Release);
     }
 
+    /// Bars this generation processed.
     pub fn bars(&self) -> u64 {
         self.bars.load(Ordering::Acquire)
     }
@@ -50,19 +51,29 @@ impl GenerationStats {
 /// trap, rollback) without reading or compiling anything.
 #[derive(Clone)]
 pub struct Recipe {
+    /// SHA-256 of the component's bytes.
     pub sha256: String,
+    /// The type-checked, pre-linked component: instantiating it compiles nothing.
     pub pre: StrategyBindingsPre<HostState>,
+    /// The parameters given to `init`.
     pub params: Vec<Param>,
+    /// Digest of `params` (see [`StrategyStatus::params_hash`](super::StrategyStatus)).
     pub params_hash: String,
+    /// Fuel, deadline, memory and output limits of its instances.
     pub limits: Limits,
+    /// What the component's `describe()` reported.
     pub info: StrategyInfo,
 }
 
 /// One loaded version of a strategy, ready for (or used by) the bar loop.
 pub struct Generation {
+    /// The strategy's id.
     pub strategy_id: Arc<str>,
+    /// Version number (1 for the first, +1 for each generation published).
     pub version: u64,
+    /// How to build it again.
     pub recipe: Recipe,
+    /// When it was published.
     pub loaded_at: SystemTime,
     /// Last bar sequence the control plane replayed into the instance
     /// before publishing; the loop replays what came after when no
@@ -72,6 +83,7 @@ pub struct Generation {
     pub trigger: Trigger,
     /// Taken by the bar loop when it first uses this generation.
     instance: Mutex<Option<StrategyInstance>>,
+    /// What the loop did with it.
     pub stats: GenerationStats,
 }
 
@@ -105,6 +117,7 @@ impl Generation {
             .take()
     }
 
+    /// SHA-256 of its component.
     pub fn sha256(&self) -> &str {
         &self.recipe.sha256
     }
@@ -116,6 +129,7 @@ impl Generation {
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum RunState {
+    /// The guest is called on every bar.
     Running = 0,
     /// The guest is not called; on resume it replays the bars it missed
     /// (from the loop's history) before trading again.
@@ -126,6 +140,7 @@ pub enum RunState {
 }
 
 impl RunState {
+    /// The state's name in status and events (`running`, `paused`, `halted`).
     pub fn as_str(self) -> &'static str {
         match self {
             RunState::Running => "running",
@@ -145,11 +160,13 @@ impl RunState {
 
 /// One strategy's place in the runtime: the generation the loop uses now.
 pub struct StrategySlot {
+    /// The strategy's id.
     pub id: Arc<str>,
     /// The strategy's symbols, in the order given to `init`.
     pub symbols: Vec<Arc<str>>,
     /// Feed symbol index → the strategy's own index, `None` if not subscribed.
     pub(crate) symbol_map: Vec<Option<u32>>,
+    /// The generation the bar loop uses; the control plane stores a new one to swap.
     pub current: ArcSwap<Generation>,
     /// `[risk]` with `[strategy.risk]` over it; a config edit stores new rules
     /// without a reload.
@@ -164,9 +181,13 @@ pub struct StrategySlot {
 /// Counters the bar loop keeps per slot (single writer, many readers).
 #[derive(Debug, Default)]
 pub struct SlotCounters {
+    /// Bars given to the guest.
     pub bars: AtomicU64,
+    /// Orders sent to the broker.
     pub orders: AtomicU64,
+    /// Fills of its orders.
     pub fills: AtomicU64,
+    /// Traps of its guest.
     pub traps: AtomicU64,
     /// Bars not processed because the instance was poisoned by a trap.
     pub skipped: AtomicU64,
@@ -186,18 +207,22 @@ pub struct SlotCounters {
 }
 
 impl SlotCounters {
+    /// Paper-account equity at the last bar.
     pub fn equity(&self) -> f64 {
         f64::from_bits(self.equity_bits.load(Ordering::Relaxed))
     }
 
+    /// Realised profit and loss, after commission.
     pub fn realised_pnl(&self) -> f64 {
         f64::from_bits(self.realised_bits.load(Ordering::Relaxed))
     }
 
+    /// Unrealised profit and loss at the last close.
     pub fn unrealised_pnl(&self) -> f64 {
         f64::from_bits(self.unrealised_bits.load(Ordering::Relaxed))
     }
 
+    /// Orders refused by `rule` so far.
     pub fn refused(&self, rule: RiskRule) -> u64 {
         self.refused_by_rule[rule.index()].load(Ordering::Relaxed)
     }
@@ -235,6 +260,7 @@ impl StrategySlot {
         }
     }
 
+    /// The run state the operator or the kill switch wants (the loop applies it at the next bar).
     pub fn run_state(&self) -> RunState {
         RunState::from_u8(self.run_state.load(Ordering::Acquire))
     }

@@ -20,6 +20,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
+/// A cheap, thread-safe view of a running [`super::Runtime`]: status, events and control.
 #[derive(Clone)]
 pub struct RuntimeHandle {
     pub(super) commands: Sender<ControlCommand>,
@@ -102,6 +103,7 @@ impl RuntimeHandle {
         lock(&self.shared.recent).iter().cloned().collect()
     }
 
+    /// Reload metrics of every strategy that had a reload attempt.
     pub fn reload_metrics(&self) -> BTreeMap<String, ReloadMetrics> {
         lock(&self.shared.metrics).clone()
     }
@@ -120,6 +122,7 @@ impl RuntimeHandle {
             .collect()
     }
 
+    /// The runtime's status now (see [`super::RuntimeStatus`]).
     pub fn status(&self) -> RuntimeStatus {
         let metrics = self.reload_metrics();
         let versions: BTreeMap<String, Vec<control::VersionEntry>> = lock(&self.shared.versions)

@@ -44,12 +44,14 @@ pub struct FillRecord {
 /// and how it ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditRecord {
+    /// When (RFC 3339).
     pub ts: String,
     /// `api:<token name>`, or `api:anonymous` when no token is configured.
     pub actor: String,
     /// `reload`, `rollback`, `pause`, `resume`, `halt`, `unhalt`, or
     /// `denied` for a request refused before it was carried out.
     pub action: String,
+    /// The strategy it was about.
     pub strategy: String,
     /// Arguments, such as `steps=2` or `to_version=3`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,6 +64,7 @@ pub struct AuditRecord {
     /// The live version afterwards.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,
+    /// Why it was rejected or denied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Where the request came from.
@@ -78,8 +81,11 @@ pub enum Record {
 
 /// Files in the journal directory.
 pub const ORDERS_FILE: &str = "orders.jsonl";
+/// Fills, one JSON object a line.
 pub const FILLS_FILE: &str = "fills.jsonl";
+/// Events (reload, trap, handoff, refusal, state), one JSON object a line.
 pub const EVENTS_FILE: &str = "events.jsonl";
+/// Control actions, one JSON object a line, each flushed when written.
 pub const AUDIT_FILE: &str = "audit.jsonl";
 
 struct Files {

@@ -5,17 +5,28 @@ use crate::error::Stage;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// Reload attempts and outcomes of one strategy (or all of them).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ReloadMetrics {
+    /// Reload attempts of any outcome.
     pub attempts: u64,
+    /// Attempts that published a new generation.
     pub swapped: u64,
+    /// Attempts that failed; the running version kept running.
     pub rejected: u64,
+    /// Rejections by the stage that failed.
     pub rejected_by_stage: BTreeMap<Stage, u64>,
+    /// Rollbacks (by the API or after traps).
     pub rolled_back: u64,
+    /// Retirements by a config edit.
     pub retired: u64,
+    /// Quarantines after repeated traps.
     pub quarantined: u64,
+    /// When the last attempt ended (RFC 3339).
     pub last_reload_at: Option<String>,
+    /// The last rejection's error.
     pub last_error: Option<String>,
+    /// Stage durations of the last attempt that timed any, in microseconds.
     pub last_durations_us: BTreeMap<Stage, u64>,
 }
 

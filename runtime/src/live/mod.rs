@@ -57,6 +57,8 @@ use std::time::{Duration, Instant};
 pub enum FeedMode {
     /// The feed the config describes (synthetic), optionally stopping after
     /// `max_bars` bars.
+    /// A paced synthetic, CSV, TCP or stdin feed as `[feed]` says; `max_bars` stops it after that
+    /// many bars (`None`: until stopped).
     Config { max_bars: Option<u64> },
     /// Bars are pushed with [`Runtime::push_bar`] (tests, embedding).
     Manual,
@@ -69,6 +71,7 @@ pub struct LiveOptions {
     pub config_path: Option<PathBuf>,
     /// Overrides `runtime.journal_dir`.
     pub journal_dir: Option<PathBuf>,
+    /// Where bars come from.
     pub feed: FeedMode,
     /// Watch files for changes (when `hot_reload.enabled`).
     pub watch: bool,
@@ -88,6 +91,7 @@ impl Default for LiveOptions {
 /// One strategy as seen from outside.
 #[derive(Debug, Clone, Serialize)]
 pub struct StrategyStatus {
+    /// The strategy's `id` in the config.
     pub id: String,
     /// `running`, `paused`, `halted`, or `quarantined` after repeated traps
     /// with nothing to roll back to.
@@ -95,21 +99,35 @@ pub struct StrategyStatus {
     /// Why it is halted or quarantined.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<String>,
+    /// The live generation's version (1 for the first load, +1 for every published generation).
     pub version: u64,
+    /// SHA-256 (hex) of the live component's bytes.
     pub sha256: String,
+    /// A 16-hex-digit digest of the live parameter set (tells params edits apart).
     pub params_hash: String,
+    /// When the live generation was published (RFC 3339, seconds).
     pub loaded_at: String,
+    /// The strategy's symbols, in the order its `init` got them.
     pub symbols: Vec<String>,
+    /// Bars given to the guest's `on-bar` so far (all generations).
     pub bars: u64,
+    /// Orders accepted by validation and risk, sent to the paper broker.
     pub orders: u64,
+    /// Fills of this strategy's orders.
     pub fills: u64,
+    /// Traps (out of fuel, deadline, memory, panics) of any generation.
     pub traps: u64,
+    /// Bars not processed because a trap had poisoned the instance.
     pub skipped_bars: u64,
+    /// Bars not given to the guest while it was paused.
     pub paused_bars: u64,
     /// Round-trip trades closed.
     pub trades: u64,
+    /// Paper-account equity (cash plus marked positions), in the feed's currency.
     pub equity: f64,
+    /// Realised profit and loss of closed trades, after commission.
     pub realised_pnl: f64,
+    /// Unrealised profit and loss of open positions at the last close.
     pub unrealised_pnl: f64,
     /// Orders refused, by rule (`validation`, `max_position`, ...).
     pub refused: BTreeMap<&'static str, u64>,
@@ -119,20 +137,27 @@ pub struct StrategyStatus {
     pub latency_us: LatencySummary,
     /// Versions available for rollback, oldest first; the last one is live.
     pub versions: Vec<VersionEntry>,
+    /// Reload attempts and outcomes of this strategy.
     pub reload: ReloadMetrics,
 }
 
 /// Percentiles of a latency histogram, in microseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct LatencySummary {
+    /// Calls measured.
     pub samples: u64,
+    /// Median, in microseconds.
     pub p50: f64,
+    /// 99th percentile, in microseconds.
     pub p99: f64,
+    /// 99.9th percentile, in microseconds.
     pub p999: f64,
+    /// Slowest call, in microseconds.
     pub max: f64,
 }
 
 impl LatencySummary {
+    /// The percentiles of a histogram recorded in nanoseconds.
     pub fn of(histogram: &hdrhistogram::Histogram<u64>) -> Self {
         let us = |ns: u64| ns as f64 / 1000.0;
         Self {
@@ -145,14 +170,22 @@ impl LatencySummary {
     }
 }
 
+/// The whole runtime at one moment: what `/status` and `runtime status` show.
 #[derive(Debug, Clone, Serialize)]
 pub struct RuntimeStatus {
+    /// `dev` or `prod`.
     pub profile: String,
+    /// Milliseconds since the runtime started.
     pub uptime_ms: u64,
+    /// True when files are watched (`hot_reload.enabled` and watching on).
     pub hot_reload: bool,
+    /// Bars the loop has processed (each bar counts once, whatever the number of strategies).
     pub bars: u64,
+    /// Sequence number of the last bar processed.
     pub last_seq: u64,
+    /// Every running strategy, in id order.
     pub strategies: Vec<StrategyStatus>,
+    /// Reload attempts and outcomes of all strategies together.
     pub reload_total: ReloadMetrics,
 }
 
@@ -379,6 +412,7 @@ impl Runtime {
         lock(&self.shared.recent).iter().cloned().collect()
     }
 
+    /// Reload metrics of every strategy that had a reload attempt.
     pub fn reload_metrics(&self) -> BTreeMap<String, ReloadMetrics> {
         lock(&self.shared.metrics).clone()
     }
@@ -388,6 +422,7 @@ impl Runtime {
         self.loader.cached_entries()
     }
 
+    /// The runtime's status now (see [`RuntimeStatus`]).
     pub fn status(&self) -> RuntimeStatus {
         self.handle().status()
     }

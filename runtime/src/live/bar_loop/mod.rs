@@ -25,28 +25,42 @@ use std::sync::mpsc::Receiver;
 /// Loop-wide counters readable from any thread.
 #[derive(Debug, Default)]
 pub struct LoopStats {
+    /// Bars processed (each counts once).
     pub bars: AtomicU64,
+    /// Sequence number of the last bar processed.
     pub last_seq: AtomicU64,
 }
 
 /// Final account of one strategy when the loop stops.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StrategySummary {
+    /// The strategy's id.
     pub strategy: String,
+    /// Version of its last generation.
     pub version: u64,
+    /// SHA-256 of its last generation's component.
     pub sha256: String,
+    /// Bars given to its guest (all generations).
     pub bars: u64,
+    /// Orders accepted and sent to the broker.
     pub orders: u64,
+    /// Fills of its orders.
     pub fills: u64,
+    /// Final paper-account equity.
     pub equity: f64,
+    /// Realised profit and loss, after commission.
     pub realised_pnl: f64,
+    /// Unrealised profit and loss at the last close.
     pub unrealised_pnl: f64,
+    /// Commission paid in total.
     pub commission: f64,
     /// Round-trip trades closed.
     pub trades: u64,
     /// Orders refused by validation or risk.
     pub refused: u64,
+    /// Its run state when the loop stopped (or when it was retired).
     pub state: RunState,
+    /// True when a config edit retired it before the loop stopped.
     pub retired: bool,
 }
 

@@ -8,8 +8,11 @@ use serde::Serialize;
 /// One entry of a strategy's rollback history, as status shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VersionEntry {
+    /// The version number the generation had when it went live.
     pub version: u64,
+    /// SHA-256 of its component.
     pub sha256: String,
+    /// Digest of its parameter set.
     pub params_hash: String,
 }
 
