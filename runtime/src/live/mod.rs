@@ -55,11 +55,11 @@ use std::time::{Duration, Instant};
 /// Where bars come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedMode {
-    /// The feed the config describes (synthetic), optionally stopping after
-    /// `max_bars` bars.
-    /// A paced synthetic, CSV, TCP or stdin feed as `[feed]` says; `max_bars` stops it after that
-    /// many bars (`None`: until stopped).
-    Config { max_bars: Option<u64> },
+    /// The feed `[feed]` describes (paced synthetic, CSV, TCP or stdin).
+    Config {
+        /// Stop after this many bars (`None`: until stopped).
+        max_bars: Option<u64>,
+    },
     /// Bars are pushed with [`Runtime::push_bar`] (tests, embedding).
     Manual,
 }
