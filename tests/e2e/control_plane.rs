@@ -13,31 +13,27 @@ use std::time::{Duration, Instant};
 const PANICS_AT: u64 = 300;
 const STALL: Duration = Duration::from_millis(1500);
 
-fn with_panicker(extra: &str) -> String {
+/// A `[[strategy]]` of the hostile guest in `mode`, with more param lines.
+fn hostile(id: &str, mode: &str, more: &str) -> String {
     format!(
-        r#"[[strategy]]
-id = "panicker"
-wasm = "hostile.wasm"
-[strategy.params]
-mode = "panic"
-from_seq = {PANICS_AT}
-{extra}"#
+        "[[strategy]]\nid = \"{id}\"\nwasm = \"hostile.wasm\"\n[strategy.params]\nmode = \"{mode}\"\n{more}\n"
+    )
+}
+
+fn with_panicker(extra: &str) -> String {
+    hostile(
+        "panicker",
+        "panic",
+        &format!("from_seq = {PANICS_AT}\n{extra}"),
     )
 }
 
 fn stall_strategy() -> String {
-    format!(
-        r#"[[strategy]]
-id = "stall"
-wasm = "hostile.wasm"
-[strategy.params]
-mode = "loop-init"
-[strategy.limits]
-fuel_per_bar = 1000000000000000
-deadline_us = {}
-"#,
+    let limits = format!(
+        "[strategy.limits]\nfuel_per_bar = 1000000000000000\ndeadline_us = {}",
         STALL.as_micros()
-    )
+    );
+    hostile("stall", "loop-init", &limits)
 }
 
 #[test]
@@ -118,14 +114,7 @@ fn loop_events_and_state_changes_never_wait_for_a_reload_in_progress() {
 }
 
 fn hostile_in_mode(mode: &str) -> String {
-    format!(
-        r#"[[strategy]]
-id = "handover"
-wasm = "hostile.wasm"
-[strategy.params]
-mode = "{mode}"
-"#
-    )
+    hostile("handover", mode, "")
 }
 
 /// Regression: a failed handoff was always reported with `trigger = file`,

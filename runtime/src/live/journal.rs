@@ -11,32 +11,50 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// What every order and fill record starts with: when, which bar, whose
+/// (strategy, version, build), and the trade's symbol, side and size.
+#[derive(Debug, Clone, Serialize)]
+pub struct TradeHead {
+    /// The bar's timestamp, in ms since the epoch.
+    pub ts_ms: i64,
+    /// The bar's sequence number.
+    pub seq: u64,
+    /// The strategy's id.
+    pub strategy: Arc<str>,
+    /// Version of the generation that sent the order.
+    pub version: u64,
+    /// SHA-256 of that generation's component.
+    pub sha256: Arc<str>,
+    /// The symbol's name.
+    pub symbol: Arc<str>,
+    /// `buy` or `sell`.
+    pub side: &'static str,
+    /// Units ordered or filled.
+    pub quantity: f64,
+}
+
+/// An order accepted by validation and risk (`orders.jsonl`).
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderRecord {
-    pub ts_ms: i64,
-    pub seq: u64,
-    pub strategy: Arc<str>,
-    pub version: u64,
-    pub sha256: Arc<str>,
-    pub symbol: Arc<str>,
-    pub side: &'static str,
-    pub quantity: f64,
+    /// When, whose, what.
+    #[serde(flatten)]
+    pub head: TradeHead,
+    /// `market` or `limit`.
     pub kind: &'static str,
+    /// The limit price of a limit order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_price: Option<f64>,
 }
 
+/// A fill by the paper broker (`fills.jsonl`).
 #[derive(Debug, Clone, Serialize)]
 pub struct FillRecord {
-    pub ts_ms: i64,
-    pub seq: u64,
-    pub strategy: Arc<str>,
-    pub version: u64,
-    pub sha256: Arc<str>,
-    pub symbol: Arc<str>,
-    pub side: &'static str,
-    pub quantity: f64,
+    /// When, whose, what.
+    #[serde(flatten)]
+    pub head: TradeHead,
+    /// The fill price, slippage included.
     pub price: f64,
+    /// Commission charged for the fill.
     pub commission: f64,
 }
 

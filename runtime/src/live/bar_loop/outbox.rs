@@ -3,7 +3,7 @@
 //! none can block or fail the loop.
 
 use super::super::generation::{Generation, StrategySlot};
-use super::super::journal::{FillRecord, JournalSender, OrderRecord, Record};
+use super::super::journal::{FillRecord, JournalSender, OrderRecord, Record, TradeHead};
 use super::super::loop_event::LoopEvent;
 use super::super::reaper::Retiree;
 use crate::contract::{Bar, Fill, Order, OrderKind, Side};
@@ -31,33 +31,55 @@ impl Outbox {
             OrderKind::Market => ("market", None),
             OrderKind::Limit(price) => ("limit", Some(price)),
         };
+        let head = trade_head(
+            slot,
+            generation,
+            (bar.ts_ms, bar.seq),
+            order.symbol,
+            order.side,
+            order.quantity,
+        );
         self.journal.send(Record::Order(OrderRecord {
-            ts_ms: bar.ts_ms,
-            seq: bar.seq,
-            strategy: Arc::clone(&slot.id),
-            version: generation.version,
-            sha256: Arc::from(generation.sha256()),
-            symbol: symbol_name(slot, order.symbol),
-            side: side_name(order.side),
-            quantity: order.quantity,
+            head,
             kind,
             limit_price,
         }));
     }
 
     pub fn fill(&self, slot: &StrategySlot, generation: &Generation, fill: &Fill) {
+        let head = trade_head(
+            slot,
+            generation,
+            (fill.ts_ms, fill.seq),
+            fill.symbol,
+            fill.side,
+            fill.quantity,
+        );
         self.journal.send(Record::Fill(FillRecord {
-            ts_ms: fill.ts_ms,
-            seq: fill.seq,
-            strategy: Arc::clone(&slot.id),
-            version: generation.version,
-            sha256: Arc::from(generation.sha256()),
-            symbol: symbol_name(slot, fill.symbol),
-            side: side_name(fill.side),
-            quantity: fill.quantity,
+            head,
             price: fill.price,
             commission: fill.commission,
         }));
+    }
+}
+
+fn trade_head(
+    slot: &StrategySlot,
+    generation: &Generation,
+    (ts_ms, seq): (i64, u64),
+    symbol: u32,
+    side: Side,
+    quantity: f64,
+) -> TradeHead {
+    TradeHead {
+        ts_ms,
+        seq,
+        strategy: Arc::clone(&slot.id),
+        version: generation.version,
+        sha256: Arc::from(generation.sha256()),
+        symbol: symbol_name(slot, symbol),
+        side: side_name(side),
+        quantity,
     }
 }
 
