@@ -31,14 +31,8 @@ impl Outbox {
             OrderKind::Market => ("market", None),
             OrderKind::Limit(price) => ("limit", Some(price)),
         };
-        let head = trade_head(
-            slot,
-            generation,
-            (bar.ts_ms, bar.seq),
-            order.symbol,
-            order.side,
-            order.quantity,
-        );
+        let traded = (order.symbol, order.side, order.quantity);
+        let head = trade_head(slot, generation, (bar.ts_ms, bar.seq), traded);
         self.journal.send(Record::Order(OrderRecord {
             head,
             kind,
@@ -47,14 +41,8 @@ impl Outbox {
     }
 
     pub fn fill(&self, slot: &StrategySlot, generation: &Generation, fill: &Fill) {
-        let head = trade_head(
-            slot,
-            generation,
-            (fill.ts_ms, fill.seq),
-            fill.symbol,
-            fill.side,
-            fill.quantity,
-        );
+        let traded = (fill.symbol, fill.side, fill.quantity);
+        let head = trade_head(slot, generation, (fill.ts_ms, fill.seq), traded);
         self.journal.send(Record::Fill(FillRecord {
             head,
             price: fill.price,
@@ -67,9 +55,7 @@ fn trade_head(
     slot: &StrategySlot,
     generation: &Generation,
     (ts_ms, seq): (i64, u64),
-    symbol: u32,
-    side: Side,
-    quantity: f64,
+    (symbol, side, quantity): (u32, Side, f64),
 ) -> TradeHead {
     TradeHead {
         ts_ms,
