@@ -143,7 +143,7 @@ pub enum ParamError {
     Invalid {
         /// The parameter's name.
         name: String,
-        /// What is wrong and, best, how to fix it: "must be at least 1 (got
+        /// What is wrong and, ideally, how to fix it: "must be at least 1 (got
         /// 0); the default is 20".
         reason: String,
     },
