@@ -40,6 +40,9 @@ impl<S: Strategy> Harness<S> {
         }
     }
 
+    /// What `describe` returns to the host: name, version, description,
+    /// parameter specs and the warm-up for the default parameters (whatever
+    /// [`Harness::init`] was given).
     pub fn describe(&self) -> StrategyInfo {
         Slot::<S>::describe()
     }
@@ -212,10 +215,19 @@ impl<S: Strategy> Harness<S> {
         }
     }
 
+    /// The bytes `snapshot` would hand the host: the strategy's
+    /// [`Strategy::state`] in the same envelope and codec as inside Wasm.
+    /// Empty before a successful `init`, or when the state cannot be encoded.
     pub fn snapshot(&self) -> Vec<u8> {
         self.slot.snapshot()
     }
 
+    /// Restores a snapshot as the host does after a swap (typically one
+    /// taken from another harness running the old version). The error is
+    /// the text the host would log before warming up from history instead:
+    /// called before `init`, a snapshot of another strategy, a state layout
+    /// this version cannot decode, or [`Strategy::restore_state`]'s refusal.
+    /// The harness's own book (positions, cash) is not part of a snapshot.
     pub fn restore(&mut self, bytes: Vec<u8>) -> Result<(), String> {
         self.slot.restore(bytes)
     }

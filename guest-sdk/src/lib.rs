@@ -67,6 +67,8 @@
 //! assert_eq!(orders.len(), 1);
 //! ```
 
+#![warn(missing_docs)]
+
 #[doc(hidden)]
 pub mod bindings;
 #[cfg(not(target_arch = "wasm32"))]

@@ -5,6 +5,14 @@
 use crate::LogLevel;
 
 /// Sends `message` to the host's log at `level`.
+///
+/// The runtime writes it as a `tracing` event of that level tagged with the
+/// strategy's id, so its log filter decides what is shown. It keeps the first
+/// 32 lines of each call into the strategy (one `on-bar`, one `init`, ...)
+/// and drops the rest with one notice, and cuts a message longer than 1,024
+/// bytes, so a loop that logs every iteration loses most of its lines.
+/// Natively nothing is dropped or cut; the lines wait for
+/// [`crate::Harness::logs`].
 pub fn log(level: LogLevel, message: &str) {
     #[cfg(target_arch = "wasm32")]
     crate::bindings::sandbar::strategy::host::log(level, message);
@@ -12,18 +20,23 @@ pub fn log(level: LogLevel, message: &str) {
     native::record(level, message);
 }
 
+/// [`log`] at [`LogLevel::Debug`]: detail for whoever debugs the strategy.
 pub fn debug(message: &str) {
     log(LogLevel::Debug, message);
 }
 
+/// [`log`] at [`LogLevel::Info`]: what the strategy decided and why.
 pub fn info(message: &str) {
     log(LogLevel::Info, message);
 }
 
+/// [`log`] at [`LogLevel::Warn`]: input the strategy ignored or worked
+/// around (a non-finite price, a refused snapshot).
 pub fn warn(message: &str) {
     log(LogLevel::Warn, message);
 }
 
+/// [`log`] at [`LogLevel::Error`]: the strategy cannot do its job.
 pub fn error(message: &str) {
     log(LogLevel::Error, message);
 }

@@ -13,11 +13,20 @@ pub trait Params: Sized + Default {
     fn from_params(params: &[Param]) -> Result<Self, ParamError>;
 }
 
-/// A Rust type that can be a parameter.
+/// A Rust type that can be a parameter: `i64`, `i32`, `u32`, `u64`, `usize`
+/// (all [`ParamKind::Int`]), `f64` ([`ParamKind::Float`]), `bool`
+/// ([`ParamKind::Boolean`]) and `String` ([`ParamKind::Text`]).
 pub trait ParamType: Sized {
+    /// The kind `describe` reports for a field of this type, and the kind a
+    /// [`ParamError::WrongType`] says was expected.
     const KIND: ParamKind;
+    /// This value as the contract carries it; how a field's default reaches
+    /// [`ParamSpec::default`].
     fn to_value(&self) -> ParamValue;
-    /// `None` when `value` cannot become this type.
+    /// `None` when `value` cannot become this type: another kind, an integer
+    /// outside the type's range (`-1` for a `u32`), or a float that is NaN or
+    /// infinite. An integer is accepted where a float is expected (`size = 2`
+    /// in TOML is `2.0`); a float is never accepted where an integer is.
     fn from_value(value: &ParamValue) -> Option<Self>;
 }
 
@@ -93,23 +102,49 @@ impl ParamType for String {
     }
 }
 
-/// Why a parameter set was refused. Its `Display` says how to fix it.
+/// Why a parameter set was refused. Its `Display` says how to fix it; inside
+/// Wasm that text is what `init` returns, and what the runtime shows next to
+/// the hint to fix `[strategy.params]`.
+///
+/// [`Params::from_params`] (the code [`crate::params!`] generates) returns the
+/// first three variants; a strategy returns [`ParamError::Invalid`] from
+/// [`crate::Strategy::new`], built with [`ParamError::invalid`] or one of the
+/// [`crate::checks`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParamError {
+    /// A name the parameter set does not declare, such as a typo in the
+    /// config. `Display` suggests the closest known name, or lists them all
+    /// when none is close ("this strategy takes no parameters" when there are
+    /// none).
     Unknown {
+        /// The name as given.
         name: String,
+        /// Every name the set declares, in declaration order.
         known: Vec<String>,
     },
+    /// A value that cannot become the field's type (see
+    /// [`ParamType::from_value`]): another kind, an integer out of the
+    /// field's range, or a float that is NaN or infinite.
     WrongType {
+        /// The parameter's name.
         name: String,
+        /// The kind the field is declared as.
         expected: ParamKind,
+        /// The value as given.
         got: ParamValue,
     },
+    /// The same name given more than once; no value is picked over another.
     Duplicate {
+        /// The repeated name.
         name: String,
     },
+    /// A value of the right type that the strategy does not accept (a zero
+    /// lookback, a negative size). `Display`: "parameter `{name}`: {reason}".
     Invalid {
+        /// The parameter's name.
         name: String,
+        /// What is wrong and, ideally, how to fix it: "must be at least 1 (got
+        /// 0); the default is 20".
         reason: String,
     },
 }

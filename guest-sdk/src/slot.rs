@@ -7,6 +7,10 @@ use crate::{Bar, Fill, Order, Param, Params, Position, Strategy, StrategyInfo, s
 use std::cell::RefCell;
 
 /// Holds the strategy between calls. Empty until `init` succeeds.
+///
+/// One method per export of the contract, each taking and returning the
+/// contract's types: [`crate::export_strategy!`] forwards the component's
+/// exports here, [`crate::Harness`] calls it directly.
 pub struct Slot<S: Strategy> {
     strategy: RefCell<Option<S>>,
 }
@@ -18,12 +22,17 @@ impl<S: Strategy> Default for Slot<S> {
 }
 
 impl<S: Strategy> Slot<S> {
+    /// An empty slot; `const` so the export macro can keep it in a
+    /// `thread_local!` without lazy initialisation.
     pub const fn new() -> Self {
         Self {
             strategy: RefCell::new(None),
         }
     }
 
+    /// `describe`: the strategy's constants, its parameter specs and the
+    /// warm-up for the default parameters. Needs no instance, so it works
+    /// before `init`.
     pub fn describe() -> StrategyInfo {
         StrategyInfo {
             name: S::NAME.into(),
@@ -34,6 +43,10 @@ impl<S: Strategy> Slot<S> {
         }
     }
 
+    /// `init`: parses `params` ([`Params::from_params`]) and builds the
+    /// strategy ([`Strategy::new`]); either's error becomes the returned
+    /// text. On success it replaces any earlier instance; on error the slot
+    /// keeps what it had.
     pub fn init(&self, symbols: Vec<String>, params: Vec<Param>) -> Result<(), String> {
         let params = S::Params::from_params(&params).map_err(|e| e.to_string())?;
         let strategy = S::new(params, &symbols).map_err(|e| e.to_string())?;
@@ -41,6 +54,11 @@ impl<S: Strategy> Slot<S> {
         Ok(())
     }
 
+    /// `on-bar`: the orders [`Strategy::on_bar`] wrote for this bar.
+    ///
+    /// # Panics
+    ///
+    /// Before a successful `init` (a trap inside Wasm).
     pub fn on_bar(&self, bar: Bar, position: Position) -> Vec<Order> {
         let mut guard = self.strategy.borrow_mut();
         let Some(strategy) = guard.as_mut() else {
@@ -53,12 +71,18 @@ impl<S: Strategy> Slot<S> {
         orders.into_vec()
     }
 
+    /// `on-fill`: passes the fill to [`Strategy::on_fill`]; ignored before
+    /// `init`, since there is no instance to tell.
     pub fn on_fill(&self, fill: Fill) {
         if let Some(strategy) = self.strategy.borrow_mut().as_mut() {
             strategy.on_fill(&fill);
         }
     }
 
+    /// `snapshot`: [`Strategy::state`] in the snapshot envelope (a header
+    /// naming [`Strategy::NAME`], then postcard). Empty before `init` and
+    /// when the state cannot be encoded; the host then warms the next
+    /// version up from history.
     pub fn snapshot(&self) -> Vec<u8> {
         match self.strategy.borrow().as_ref() {
             // A state that cannot be encoded is returned empty: the host then
@@ -68,6 +92,10 @@ impl<S: Strategy> Slot<S> {
         }
     }
 
+    /// `restore`: decodes `bytes` as this strategy's `State` and hands it
+    /// to [`Strategy::restore_state`]. An error (before `init`, another
+    /// strategy's snapshot, a layout this version cannot decode, or the
+    /// strategy's own refusal) says why; the host then warms up from history.
     pub fn restore(&self, bytes: Vec<u8>) -> Result<(), String> {
         let mut guard = self.strategy.borrow_mut();
         let strategy = guard.as_mut().ok_or("restore called before init")?;

@@ -27,6 +27,13 @@ pub trait Strategy: Sized + 'static {
     fn new(params: Self::Params, symbols: &[String]) -> Result<Self, crate::ParamError>;
 
     /// Called once per bar of every subscribed symbol, in sequence order.
+    ///
+    /// A new instance (a new version, new parameters, a rebuild after a
+    /// trap) is warmed up before it goes live: the runtime restores the last
+    /// good snapshot if the strategy accepts it, then replays the recent bars
+    /// after it (all of them without one) and discards the orders of those
+    /// bars. During that replay `position` is flat, with cash and equity 0,
+    /// whatever the live book holds.
     fn on_bar(&mut self, bar: &Bar, position: &Position, orders: &mut Orders);
 
     /// Called when one of the strategy's orders filled.
@@ -41,6 +48,15 @@ pub trait Strategy: Sized + 'static {
 }
 
 /// Orders emitted for one bar. Empty for most bars, which costs nothing.
+///
+/// `symbol` is an index into the symbols given at `init` (as in
+/// [`Bar::symbol`]), quantities are in units of the symbol, prices in its
+/// quote currency. The runtime checks the whole result before acting on it:
+/// an unknown symbol index, a quantity that is not a finite number above 0,
+/// a limit price that is not a finite number above 0, or more orders than
+/// `limits.max_orders_per_bar` refuses every order of the bar, as one
+/// refusal of rule `validation`. Orders that pass then meet the risk rules
+/// one by one.
 #[derive(Debug, Default)]
 pub struct Orders {
     orders: Vec<Order>,
@@ -50,22 +66,30 @@ pub struct Orders {
 const QUANTITY_EPSILON: f64 = 1e-9;
 
 impl Orders {
+    /// An empty buffer. The export glue and the harness make one per bar;
+    /// a strategy needs one only to test a helper that writes orders.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A market order: fills at the next bar's open.
+    /// A market order for `quantity` units (finite, above 0): fills at the
+    /// open of the symbol's next bar.
     pub fn market(&mut self, symbol: u32, side: Side, quantity: f64) {
         self.push(symbol, side, quantity, OrderKind::Market);
     }
 
-    /// A limit order: fills when a later bar trades through `price`.
+    /// A limit order for `quantity` units (finite, above 0): fills on the
+    /// symbol's next bar if it trades at `price` or better (at its open when
+    /// it gaps through), and expires otherwise.
     pub fn limit(&mut self, symbol: u32, side: Side, quantity: f64, price: f64) {
         self.push(symbol, side, quantity, OrderKind::Limit(price));
     }
 
-    /// A market order that moves `current` quantity to `target` (signed).
-    /// Emits nothing when already there.
+    /// A market order that moves `current` quantity to `target` (both
+    /// signed: positive long, negative short), buying or selling the
+    /// difference. Emits nothing when already there (a difference below
+    /// 1e-9 units) and nothing when either is NaN, so a target computed from
+    /// a poisoned value keeps the position as it is.
     pub fn target(&mut self, symbol: u32, current: f64, target: f64) {
         let delta = target - current;
         if delta > QUANTITY_EPSILON {
@@ -84,14 +108,18 @@ impl Orders {
         });
     }
 
+    /// `true` when no order was written.
     pub fn is_empty(&self) -> bool {
         self.orders.is_empty()
     }
 
+    /// The orders written so far, in the order they were written (the
+    /// order the runtime checks and submits them in).
     pub fn as_slice(&self) -> &[Order] {
         &self.orders
     }
 
+    /// The orders written, in order; what `on-bar` returns to the host.
     pub fn into_vec(self) -> Vec<Order> {
         self.orders
     }

@@ -129,8 +129,12 @@ impl Activity {
 /// `float`, `bool` or `text`) and default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamRow {
+    /// The parameter's name, as in `[strategy.params]`.
     pub name: String,
+    /// `int`, `float`, `bool` or `text`.
     pub kind: String,
+    /// The default as TOML writes it (`14`, `1.0`, `true`); a text default
+    /// as is, without quotes.
     pub default: String,
 }
 

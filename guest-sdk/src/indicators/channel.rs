@@ -3,34 +3,54 @@ use std::collections::VecDeque;
 
 /// Highest value over the last `period` values (a Donchian channel's top),
 /// in amortised O(1) with a monotonic queue.
+///
+/// A NaN breaks the queue's order: while one is in the window the result may
+/// be NaN or miss the true highest; once `period` more values have been
+/// added it is exact again. Infinities compare as usual. Skip non-finite bars
+/// first (see [`crate::checks::finite_prices`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Highest {
     extreme: Extreme,
 }
 
-/// Lowest value over the last `period` values (a Donchian channel's bottom).
+/// Lowest value over the last `period` values (a Donchian channel's bottom),
+/// in amortised O(1) with a monotonic queue.
+///
+/// NaN behaves as for [`Highest`]: results are unreliable while one is in
+/// the window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lowest {
     extreme: Extreme,
 }
 
 impl Highest {
+    /// The highest of the last `period` values; `0` counts as 1.
     pub fn new(period: usize) -> Self {
         Self {
             extreme: Extreme::new(period),
         }
     }
+
+    /// Adds a value (a high, say); returns the highest of the last `period`
+    /// values, the new one included, once `period` values were seen (`None`
+    /// for the first `period - 1` calls, the warm-up). For a breakout test,
+    /// compare a bar with the channel before adding it.
     pub fn update(&mut self, value: f64) -> Option<f64> {
         self.extreme.update(value, |kept, new| kept <= new)
     }
 }
 
 impl Lowest {
+    /// The lowest of the last `period` values; `0` counts as 1.
     pub fn new(period: usize) -> Self {
         Self {
             extreme: Extreme::new(period),
         }
     }
+
+    /// Adds a value (a low, say); returns the lowest of the last `period`
+    /// values, the new one included, once `period` values were seen (`None`
+    /// for the first `period - 1` calls, the warm-up).
     pub fn update(&mut self, value: f64) -> Option<f64> {
         self.extreme.update(value, |kept, new| kept >= new)
     }
@@ -92,5 +112,20 @@ mod tests {
             los,
             [None, None, Some(1.0), Some(1.0), Some(0.5), Some(0.5)]
         );
+    }
+
+    // The types' docs promise this: wrong while a NaN is in the window,
+    // exact again `period` values later.
+    #[test]
+    fn a_nan_misleads_only_while_in_the_window() {
+        let mut hi = Highest::new(3);
+        let got: Vec<_> = [5.0, f64::NAN, 10.0, 1.0, 2.0, 0.5]
+            .iter()
+            .map(|&x| hi.update(x))
+            .collect();
+        // With the NaN in the window, 5 hides the 10 that came after it.
+        assert_eq!(got[2], Some(5.0));
+        assert!(got[3].is_some_and(f64::is_nan));
+        assert_eq!(&got[4..], [Some(10.0), Some(2.0)]);
     }
 }

@@ -1,7 +1,12 @@
 use serde::{Deserialize, Serialize};
 
 /// Exponential moving average with `alpha = 2 / (period + 1)`, seeded with the
-/// simple average of the first `period` values (the usual charting convention).
+/// simple average of the first `period` values (the usual charting convention),
+/// in the values' own unit.
+///
+/// Each value is built from the one before, so a NaN or infinite input makes
+/// every later value NaN (or infinite): skip such bars first (see
+/// [`crate::checks::finite_prices`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ema {
     period: usize,
@@ -12,6 +17,8 @@ pub struct Ema {
 }
 
 impl Ema {
+    /// An average over about `period` values; `0` counts as 1 (then it just
+    /// follows the input).
     pub fn new(period: usize) -> Self {
         let period = period.max(1);
         Self {
@@ -23,6 +30,8 @@ impl Ema {
         }
     }
 
+    /// Adds a value; returns the average once `period` values were seen
+    /// (`None` for the first `period - 1` calls, the warm-up).
     pub fn update(&mut self, x: f64) -> Option<f64> {
         self.seen += 1;
         self.value = match self.value {
@@ -35,6 +44,7 @@ impl Ema {
         self.value
     }
 
+    /// The current average without adding a value; `None` during warm-up.
     pub fn value(&self) -> Option<f64> {
         self.value
     }
@@ -52,5 +62,16 @@ mod tests {
         assert_eq!(ema.update(6.0), Some(4.0));
         // alpha = 0.5: 4 + 0.5 * (8 - 4)
         assert_eq!(ema.update(8.0), Some(6.0));
+    }
+
+    // The type's docs promise this; a fix that recovers must update them.
+    #[test]
+    fn a_nan_poisons_every_later_value() {
+        let mut ema = Ema::new(2);
+        ema.update(1.0);
+        ema.update(f64::NAN);
+        for x in [1.0, 2.0, 3.0] {
+            assert!(ema.update(x).is_some_and(f64::is_nan));
+        }
     }
 }

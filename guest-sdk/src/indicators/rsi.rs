@@ -1,6 +1,13 @@
 use serde::{Deserialize, Serialize};
 
-/// Relative Strength Index with Wilder's smoothing, in 0..=100.
+/// Relative Strength Index with Wilder's smoothing, in 0..=100: 100 when the
+/// period only rose, 0 when it only fell, 50 when it did not move at all.
+///
+/// Fed closes, it needs `period + 1` of them (`period` changes) before the
+/// first value. A NaN or infinite close poisons its averages: from the close
+/// after it at the latest, every value is NaN (an infinite close itself may
+/// read 100 or 0). Skip such bars first (see
+/// [`crate::checks::finite_prices`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rsi {
     period: usize,
@@ -11,6 +18,8 @@ pub struct Rsi {
 }
 
 impl Rsi {
+    /// An RSI over `period` changes (14 is the classic choice); `0` counts
+    /// as 1.
     pub fn new(period: usize) -> Self {
         Self {
             period: period.max(1),
@@ -21,7 +30,8 @@ impl Rsi {
         }
     }
 
-    /// Adds a close; returns the RSI once `period` changes were seen.
+    /// Adds a close; returns the RSI once `period` changes were seen
+    /// (`None` for the first `period` calls, the warm-up).
     pub fn update(&mut self, close: f64) -> Option<f64> {
         let prev = self.prev.replace(close)?;
         let change = close - prev;
@@ -43,6 +53,7 @@ impl Rsi {
         self.value()
     }
 
+    /// The current RSI without adding a close; `None` during warm-up.
     pub fn value(&self) -> Option<f64> {
         if self.seen < self.period {
             return None;
@@ -77,5 +88,20 @@ mod tests {
         assert_eq!(rsi.update(10.0), None);
         assert_eq!(rsi.update(11.0), None);
         assert_eq!(rsi.update(10.0), Some(50.0));
+    }
+
+    // The type's docs promise this; a fix that recovers must update them.
+    #[test]
+    fn a_non_finite_close_poisons_every_value_from_the_next_close_on() {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut rsi = Rsi::new(2);
+            for x in [10.0, 11.0, 10.0] {
+                rsi.update(x);
+            }
+            rsi.update(bad);
+            for x in [10.0, 11.0, 12.0, 11.0] {
+                assert!(rsi.update(x).is_some_and(f64::is_nan), "after {bad}");
+            }
+        }
     }
 }

@@ -1,7 +1,14 @@
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
-/// Simple moving average over the last `period` values.
+/// Simple moving average over the last `period` values, in the values' own
+/// unit (feed closes, get a price).
+///
+/// It keeps a running sum, so a NaN or infinite value poisons it: every later
+/// average is NaN (infinite while an infinity is in the window), even after
+/// that value has left the window. Skip such bars first (see
+/// [`crate::checks::finite_prices`]). The runtime's feeds never send one, so
+/// this concerns values the strategy computes itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sma {
     period: usize,
@@ -10,7 +17,7 @@ pub struct Sma {
 }
 
 impl Sma {
-    /// `period` is at least 1.
+    /// An average over `period` values; `0` counts as 1.
     pub fn new(period: usize) -> Self {
         let period = period.max(1);
         Self {
@@ -20,7 +27,8 @@ impl Sma {
         }
     }
 
-    /// Adds a value; returns the average once `period` values were seen.
+    /// Adds a value; returns the average once `period` values were seen
+    /// (`None` for the first `period - 1` calls, the warm-up).
     pub fn update(&mut self, value: f64) -> Option<f64> {
         self.window.push_back(value);
         self.sum += value;
@@ -32,10 +40,12 @@ impl Sma {
         self.value()
     }
 
+    /// The current average without adding a value; `None` during warm-up.
     pub fn value(&self) -> Option<f64> {
         (self.window.len() == self.period).then(|| self.sum / self.period as f64)
     }
 
+    /// The window length in values (`new(0)` reports 1).
     pub fn period(&self) -> usize {
         self.period
     }
@@ -52,5 +62,20 @@ mod tests {
         assert_eq!(sma.update(2.0), None);
         assert_eq!(sma.update(3.0), Some(2.0));
         assert_eq!(sma.update(7.0), Some(4.0));
+    }
+
+    // The type's docs promise this; a fix that recovers must update them.
+    #[test]
+    fn a_nan_or_infinity_poisons_every_later_average() {
+        let mut nan = Sma::new(2);
+        let mut inf = Sma::new(2);
+        nan.update(f64::NAN);
+        assert_eq!(inf.update(f64::INFINITY), None);
+        assert_eq!(inf.update(1.0), Some(f64::INFINITY));
+        for x in [1.0, 2.0, 3.0] {
+            assert!(nan.update(x).is_some_and(f64::is_nan));
+            assert!(inf.update(x).is_some_and(f64::is_nan));
+        }
+        assert_eq!(Sma::new(0).period(), 1);
     }
 }
