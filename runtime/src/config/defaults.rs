@@ -20,6 +20,8 @@ pub const MAX_DEBOUNCE_MS: u64 = 60_000;
 pub const SKIP_HASH_VERIFICATION: bool = false;
 pub const KEEP_VERSIONS: usize = 5;
 pub const ROLLBACK_AFTER_TRAPS: u32 = 3;
+/// Traps are counted over this many feed bars (see `hot_reload.trap_window_bars`).
+pub const TRAP_WINDOW_BARS: u64 = 1000;
 
 pub const FUEL_PER_BAR: u64 = 5_000_000;
 /// Generous on purpose: fuel is the deterministic CPU bound; the deadline

@@ -92,7 +92,8 @@ mod tests {
                 "debounce_ms",
                 "skip_hash_verification",
                 "keep_versions",
-                "rollback_after_traps"
+                "rollback_after_traps",
+                "trap_window_bars"
             ]
         );
         assert!(fields_of::<Config>().contains(&"strategy"));

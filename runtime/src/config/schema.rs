@@ -95,6 +95,10 @@ pub struct HotReloadSection {
     pub keep_versions: usize,
     /// Traps of a freshly swapped-in version before it is rolled back. Default 3, at least 1.
     pub rollback_after_traps: u32,
+    /// The window, in feed bars, over which traps of one build are counted:
+    /// `rollback_after_traps` traps within it roll the build back even with
+    /// good bars between them. Default 1000, at least 1.
+    pub trap_window_bars: u64,
 }
 
 impl Default for HotReloadSection {
@@ -105,6 +109,7 @@ impl Default for HotReloadSection {
             skip_hash_verification: d::SKIP_HASH_VERIFICATION,
             keep_versions: d::KEEP_VERSIONS,
             rollback_after_traps: d::ROLLBACK_AFTER_TRAPS,
+            trap_window_bars: d::TRAP_WINDOW_BARS,
         }
     }
 }

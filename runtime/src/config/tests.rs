@@ -24,6 +24,7 @@ fn an_empty_file_is_a_dev_config_with_the_documented_defaults() {
             skip_hash_verification: false,
             keep_versions: 5,
             rollback_after_traps: 3,
+            trap_window_bars: 1000,
         }
     );
     assert_eq!(

@@ -70,6 +70,16 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
             Some(format!("the default is {}", d::KEEP_VERSIONS)),
         );
     }
+    if hot.trap_window_bars == 0 {
+        return fail(
+            key("hot_reload", "trap_window_bars"),
+            "`trap_window_bars` in [hot_reload] must be at least 1, not 0".into(),
+            Some(format!(
+                "it is the number of feed bars over which traps of one build are counted; the default is {}",
+                d::TRAP_WINDOW_BARS
+            )),
+        );
+    }
     if hot.rollback_after_traps == 0 {
         return fail(
             key("hot_reload", "rollback_after_traps"),

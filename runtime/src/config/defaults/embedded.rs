@@ -20,6 +20,7 @@ debounce_ms = 200
 skip_hash_verification = true        # dev only: load whatever is built
 keep_versions = 5                    # rollback history per strategy
 rollback_after_traps = 3
+trap_window_bars = 1000              # traps of one build counted over this many bars
 
 [limits]                             # per strategy instance
 fuel_per_bar = 5_000_000             # deterministic CPU budget per call

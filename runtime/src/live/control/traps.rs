@@ -1,7 +1,8 @@
-//! Traps: each strategy's streak of traps; after a trap a rebuild from the
-//! cached component (restoring the last good snapshot, never feeding the bar
-//! that trapped again), a rollback after `hot_reload.rollback_after_traps`,
-//! quarantine when neither is possible. Also the repair of the history when
+//! Traps: each strategy's streak of traps and the traps of its build within
+//! `hot_reload.trap_window_bars`; after a trap a rebuild from the cached
+//! component (restoring the last good snapshot, never feeding the bar that
+//! trapped again), a rollback after `hot_reload.rollback_after_traps` traps in
+//! a row or within the window, quarantine when neither is possible. Also the repair of the history when
 //! the loop refused a generation at its handoff.
 
 use super::super::events::{Outcome, ReloadEvent, TrapEvent, Trigger};
@@ -10,7 +11,7 @@ use super::super::shared::lock;
 use super::ControlPlane;
 use super::reload::AfterTraps;
 use crate::error::{LoadError, Stage};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 /// A run of consecutive traps of one strategy.
 #[derive(Clone)]
@@ -20,13 +21,50 @@ struct TrapStreak {
     snapshot: Option<GoodSnapshot>,
 }
 
-/// Each strategy's current run of traps.
+/// The traps of one build (SHA-256 and params) within the window.
+#[derive(Default)]
+struct WindowedTraps {
+    build: (String, String),
+    /// Sequence numbers of its traps, oldest first.
+    seqs: VecDeque<u64>,
+}
+
+/// Each strategy's current run of traps, and its build's traps in the window.
 #[derive(Default)]
 pub(super) struct TrapStreaks {
     streaks: HashMap<String, TrapStreak>,
+    windows: HashMap<String, WindowedTraps>,
 }
 
 impl TrapStreaks {
+    /// Counts a trap of `build` (SHA-256, params digest) at `seq` and returns
+    /// how many traps that build had in the last `window` bars, this one
+    /// included. Good bars between traps do not reset it; a new build does.
+    fn count_in_window(
+        &mut self,
+        id: &str,
+        build: (String, String),
+        seq: u64,
+        window: u64,
+    ) -> usize {
+        let traps = self.windows.entry(id.to_owned()).or_default();
+        if traps.build != build {
+            *traps = WindowedTraps {
+                build,
+                seqs: VecDeque::new(),
+            };
+        }
+        traps.seqs.push_back(seq);
+        while traps
+            .seqs
+            .front()
+            .is_some_and(|first| seq.saturating_sub(*first) >= window)
+        {
+            traps.seqs.pop_front();
+        }
+        traps.seqs.len()
+    }
+
     /// Adds a trap to its strategy's streak (a first trap starts a new one)
     /// and returns how to rebuild after it.
     fn record(&mut self, trap: &TrapEvent, last_good: Option<GoodSnapshot>) -> AfterTraps {
@@ -57,6 +95,7 @@ impl TrapStreaks {
 
     pub(super) fn forget(&mut self, id: &str) {
         self.streaks.remove(id);
+        self.windows.remove(id);
     }
 }
 
@@ -74,8 +113,20 @@ impl ControlPlane {
         if live_version != version {
             return; // a newer generation is already on its way
         }
-        let limit = self.config.hot_reload.rollback_after_traps.max(1);
-        let rebuilt = consecutive < limit && {
+        let hot = &self.config.hot_reload;
+        let limit = hot.rollback_after_traps.max(1);
+        let build = (recipe.sha256.clone(), recipe.params_hash.clone());
+        let in_window =
+            self.traps
+                .count_in_window(&id, build, trap.seq, hot.trap_window_bars.max(1));
+        let escalate = consecutive >= limit || in_window >= limit as usize;
+        if escalate && consecutive < limit {
+            tracing::warn!(
+                strategy = %id, traps = in_window, window_bars = hot.trap_window_bars,
+                "trapped {in_window} times within `hot_reload.trap_window_bars`; rolling back"
+            );
+        }
+        let rebuilt = !escalate && {
             let event = self.rebuild(
                 &id,
                 recipe.params,
@@ -100,7 +151,7 @@ impl ControlPlane {
         }
         .hint();
         let reason = format!(
-            "trapped {} time(s) in a row and cannot be rebuilt, with no earlier version to roll back to; a fixed file or config edit brings it back",
+            "trapped {} time(s) in a row (or `hot_reload.rollback_after_traps` times within `hot_reload.trap_window_bars`) and cannot be rebuilt, with no earlier version to roll back to; a fixed file or config edit brings it back",
             trap.consecutive
         );
         let mut event = ReloadEvent::base(id, Outcome::Quarantined, Trigger::Trap);
@@ -140,5 +191,40 @@ impl ControlPlane {
         event.sha256 = failed_sha256;
         event.previous_sha256 = previous_sha256;
         self.emit_reload(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(sha: &str) -> (String, String) {
+        (sha.to_owned(), "params".to_owned())
+    }
+
+    #[test]
+    fn traps_separated_by_good_bars_add_up_within_the_window() {
+        let mut traps = TrapStreaks::default();
+        let counts: Vec<usize> = [100, 105, 110, 1_099, 1_106]
+            .iter()
+            .map(|seq| traps.count_in_window("s", build("a"), *seq, 1000))
+            .collect();
+        // 1,099 still sees 100 (999 bars back); 1,106 no longer sees 100 or 105.
+        assert_eq!(counts, [1, 2, 3, 4, 3]);
+    }
+
+    #[test]
+    fn a_new_build_starts_a_new_count() {
+        let mut traps = TrapStreaks::default();
+        assert_eq!(traps.count_in_window("s", build("a"), 10, 1000), 1);
+        assert_eq!(traps.count_in_window("s", build("a"), 20, 1000), 2);
+        assert_eq!(traps.count_in_window("s", build("b"), 30, 1000), 1);
+        assert_eq!(
+            traps.count_in_window("t", build("b"), 30, 1000),
+            1,
+            "per strategy"
+        );
+        traps.forget("s");
+        assert_eq!(traps.count_in_window("s", build("b"), 40, 1000), 1);
     }
 }

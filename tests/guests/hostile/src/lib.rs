@@ -13,6 +13,7 @@
 //! | `inf-price` | returns a limit order at an infinite price |
 //! | `log-spam` | logs 1,000 lines per bar |
 //! | `big-snapshot` | keeps 100 KB of state |
+//! | `flaky-live` | panics on every fifth bar from `from_seq` on, but only with a live account (equity not 0): warm-up replays and smoke tests pass, so rebuilds after each trap succeed |
 //! | `panic-on-big-restore` | panics in `restore` when handed a `big-snapshot` state (its own restores pass) |
 
 use sandbar_guest::{Bar, Orders, ParamError, Position, Side, Strategy, log, params};
@@ -79,11 +80,19 @@ impl Strategy for Hostile {
         })
     }
 
-    fn on_bar(&mut self, bar: &Bar, _position: &Position, orders: &mut Orders) {
+    fn on_bar(&mut self, bar: &Bar, position: &Position, orders: &mut Orders) {
         if (bar.seq as i64) < self.params.from_seq {
             return;
         }
         match self.params.mode.as_str() {
+            "flaky-live" => {
+                if position.equity != 0.0 && (bar.seq as i64 - self.params.from_seq) % 5 == 0 {
+                    panic!(
+                        "hostile guest panics on purpose at bar {} (live only)",
+                        bar.seq
+                    );
+                }
+            }
             "loop" => spin(),
             "grow" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
