@@ -48,7 +48,7 @@ impl Default for EngineOptions {
 /// An engine for strategy components: component model on, async machinery
 /// off (cheaper sync calls), fuel metering (a deterministic CPU budget per
 /// call) and epoch interruption (a wall-clock deadline per call). A ticker
-/// thread advances the epoch every [`EPOCH_TICK`] for as long as the engine
+/// thread advances the epoch every `EPOCH_TICK` (1 ms) for as long as the engine
 /// lives.
 pub fn new_engine() -> anyhow::Result<Engine> {
     new_engine_with(EngineOptions::default())

@@ -8,18 +8,34 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
+    /// Reading the file into memory once, capped at `limits.max_component_mb`.
     Read,
+    /// Checking the SHA-256 of the bytes read against the `sha256` pinned in
+    /// the config (skipped only with `hot_reload.skip_hash_verification` in dev).
     Verify,
+    /// Compiling the component (skipped when the compile cache already holds
+    /// that SHA-256).
     Compile,
+    /// Checking the component's imports and exports against the contract,
+    /// before anything is instantiated.
     TypeCheck,
+    /// Instantiating in a fresh store (the smoke-test store, or the live one).
     Instantiate,
+    /// Calling `describe()` for the strategy's name, version and parameter
+    /// specs (an empty name is refused here).
     Describe,
+    /// Calling `init` with the configured `[strategy.params]`.
     Init,
+    /// Running the burst of synthetic and recent bars whose outputs must be
+    /// valid orders.
     SmokeTest,
+    /// Bringing the live store up to date from the old generation's snapshot
+    /// or the recent-bar history, just before publishing.
     StateHandoff,
 }
 
 impl Stage {
+    /// Every stage, in pipeline order (the order they run and are reported in).
     pub const ALL: [Stage; 9] = [
         Stage::Read,
         Stage::Verify,
@@ -32,6 +48,8 @@ impl Stage {
         Stage::StateHandoff,
     ];
 
+    /// The snake_case name used in events, metrics labels, JSON and
+    /// [`Display`](fmt::Display) (`"smoke_test"`, `"state_handoff"`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Read => "read",
@@ -56,11 +74,18 @@ impl fmt::Display for Stage {
 /// A strategy artifact was refused. Nothing running is affected by it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadError {
+    /// The pipeline stage that refused the artifact.
     pub stage: Stage,
     /// The strategy id from the config, or the file name for ad-hoc checks.
     pub strategy: String,
+    /// The component file being loaded; empty when the load failed before a
+    /// file was known (a strategy id not in the config).
     pub path: PathBuf,
+    /// What went wrong, in one sentence without the stage or path (the
+    /// [`Display`](fmt::Display) form adds those).
     pub message: String,
+    /// How to fix it, naming a config key or command where there is one;
+    /// `None` when there is nothing better to say than the message.
     pub hint: Option<String>,
 }
 

@@ -26,8 +26,12 @@ pub enum TrapKind {
 /// A call into the guest trapped. The instance must not be used again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallError {
+    /// The contract export that was called (`"on-bar"`, `"init"`, ...), or
+    /// `"instantiate"` when the store could not even be set up.
     pub export: &'static str,
+    /// What kind of failure it was; [`CallError::hint`] follows from it.
     pub kind: TrapKind,
+    /// wasmtime's one-line description of the trap or error.
     pub message: String,
     /// The guest's Wasm backtrace, when wasmtime captured one (for logs).
     pub backtrace: Option<String>,
@@ -166,6 +170,9 @@ impl StrategyInstance {
         self.fuel_used_last_call = self.fuel_per_call.saturating_sub(left);
     }
 
+    /// Calls `describe`: the strategy's name, version, description,
+    /// parameter specs and warm-up bars.
+    /// Runs under the lifecycle deadline.
     pub fn describe(&mut self) -> Result<StrategyInfo, CallError> {
         self.prepare("describe")?;
         let out = self
@@ -191,6 +198,10 @@ impl StrategyInstance {
         out
     }
 
+    /// Calls `on-bar` with one bar and the strategy's position in that
+    /// symbol (after any fills the bar made); returns the orders it sends,
+    /// not yet validated. Runs under `limits.deadline_us`, with a fresh fuel
+    /// budget (`limits.fuel_per_bar`).
     pub fn on_bar(&mut self, bar: Bar, position: Position) -> Result<Vec<Order>, CallError> {
         self.prepare("on-bar")?;
         let out = self
@@ -201,6 +212,8 @@ impl StrategyInstance {
         out
     }
 
+    /// Calls `on-fill` to tell the strategy one of its orders filled. Same
+    /// deadline and fuel as `on-bar`.
     pub fn on_fill(&mut self, fill: Fill) -> Result<(), CallError> {
         self.prepare("on-fill")?;
         let out = self
@@ -211,6 +224,9 @@ impl StrategyInstance {
         out
     }
 
+    /// Calls `snapshot`: the strategy's state as opaque bytes, for a later
+    /// `restore` in the next generation (callers cap its size with
+    /// `limits.max_snapshot_kb`). Runs under the lifecycle deadline.
     pub fn snapshot(&mut self) -> Result<Vec<u8>, CallError> {
         self.prepare("snapshot")?;
         let out = self

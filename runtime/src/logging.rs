@@ -5,9 +5,12 @@
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
+/// How log lines are written to stderr (`--log-format`, default `pretty`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
+    /// One compact, human-readable line per event, coloured on a terminal.
     Pretty,
+    /// One JSON object per line, for log shippers.
     Json,
 }
 

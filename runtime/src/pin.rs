@@ -8,8 +8,11 @@ use std::path::Path;
 /// One strategy whose pin changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repinned {
+    /// The `[[strategy]]`'s `id`.
     pub strategy: String,
+    /// The `sha256` it had before, `None` when it had no pin.
     pub old: Option<String>,
+    /// The new pin: the lowercase hex SHA-256 of its `wasm` file as it is now.
     pub new: String,
 }
 

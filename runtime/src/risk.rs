@@ -9,9 +9,20 @@ use std::collections::VecDeque;
 /// it). `None` is a rule not enforced.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct RiskRules {
+    /// `risk.max_position`: the largest absolute position per symbol, in
+    /// units of the symbol, counting accepted orders not yet filled. An order
+    /// that reduces the absolute position always passes, even over the cap.
     pub max_position: Option<f64>,
+    /// `risk.max_notional_per_order`: the largest quantity × price of one
+    /// order, in account currency (the limit price, or the last close for a
+    /// market order).
     pub max_notional_per_order: Option<f64>,
+    /// `risk.max_orders_per_sec`: the most accepted orders in any sliding
+    /// 1000 ms window of the gate's clock; refused orders do not count.
     pub max_orders_per_sec: Option<u32>,
+    /// `risk.max_drawdown_pct`: the kill switch, in percent (10.0 = 10 %) of
+    /// the equity peak; falling strictly further below the peak halts the
+    /// strategy.
     pub max_drawdown_pct: Option<f64>,
 }
 
@@ -21,14 +32,19 @@ pub struct RiskRules {
 pub enum RiskRule {
     /// The order failed the contract's validation (not a `[risk]` rule).
     Validation,
+    /// Over [`RiskRules::max_position`].
     MaxPosition,
+    /// Over [`RiskRules::max_notional_per_order`].
     MaxNotionalPerOrder,
+    /// Over [`RiskRules::max_orders_per_sec`].
     MaxOrdersPerSec,
     /// The strategy is halted (kill switch or operator).
     Halted,
 }
 
 impl RiskRule {
+    /// Every rule in declaration order, so that [`RiskRule::index`] can index
+    /// a fixed array of refusal counters.
     pub const ALL: [RiskRule; 5] = [
         RiskRule::Validation,
         RiskRule::MaxPosition,
@@ -42,6 +58,8 @@ impl RiskRule {
         self as usize
     }
 
+    /// The snake_case name used as the refusal counter's label and in JSON;
+    /// for the `[risk]` rules it is the config key's name.
     pub fn as_str(self) -> &'static str {
         match self {
             RiskRule::Validation => "validation",
@@ -56,13 +74,17 @@ impl RiskRule {
 /// One refused order: the rule and a sentence saying why and what to change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
+    /// The rule that refused the order.
     pub rule: RiskRule,
+    /// Why, with the numbers involved, and which setting or command would let
+    /// the order through.
     pub reason: String,
 }
 
 /// What the gate needs to know about an order besides the order itself.
 #[derive(Debug, Clone, Copy)]
 pub struct OrderContext<'a> {
+    /// The order's symbol, for the refusal message only.
     pub symbol: &'a str,
     /// The position after every accepted, unfilled order of this symbol fills.
     pub exposure: f64,
@@ -83,11 +105,18 @@ pub struct RiskGate {
 }
 
 impl RiskGate {
+    /// A gate with no order history, no equity peak yet (the first
+    /// [`RiskGate::mark`] sets it) and not halted.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Checks one order; an accepted order counts toward the rate limit.
+    ///
+    /// `side_sign` is +1.0 for a buy and -1.0 for a sell; `quantity` is the
+    /// order's (positive) size and `limit_price` its limit, `None` for a
+    /// market order. Rules are checked in the order halted, position,
+    /// notional, rate; the first that fails is the refusal.
     pub fn check(
         &mut self,
         rules: &RiskRules,
@@ -188,6 +217,8 @@ impl RiskGate {
         self.peak_equity = Some(equity);
     }
 
+    /// The halt reason (the kill switch's message or the operator's), or
+    /// `None` while the strategy may trade.
     pub fn halted(&self) -> Option<&str> {
         self.halted.as_deref()
     }

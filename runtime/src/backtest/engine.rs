@@ -31,28 +31,49 @@ pub struct BacktestOptions {
 /// One strategy's run.
 #[derive(Debug, Clone)]
 pub struct StrategyRun {
+    /// The `[[strategy]]`'s `id`.
     pub id: String,
+    /// Lowercase hex SHA-256 of the component that ran.
     pub sha256: String,
+    /// The strategy's symbols, in the order given to `init`; a
+    /// [`Trade::symbol`] indexes this list.
     pub symbols: Vec<String>,
     /// Closed round trips, then the trades still open at the end (marked at the last close).
     pub trades: Vec<Trade>,
+    /// How many of the last entries of `trades` are still open (0 when the
+    /// strategy ended flat).
     pub open_trades: usize,
     /// Equity after each bar of the strategy's symbols.
     pub equity: Vec<EquityPoint>,
+    /// Return, drawdown, trade and exposure figures over the whole run.
     pub stats: Stats,
+    /// Orders the risk gate accepted (refused ones are in `refused`).
     pub orders: u64,
+    /// Fills the paper broker made.
     pub fills: u64,
+    /// Refused orders by [`RiskRule::as_str`]; every rule is present, zeros
+    /// included, so the summary always has the same keys.
     pub refused: BTreeMap<&'static str, u64>,
     /// Set when the guest trapped: the run stopped at that bar.
     pub error: Option<String>,
+    /// Set when the drawdown kill switch (`risk.max_drawdown_pct`) fired: the
+    /// reason. A halted strategy still gets bars but sends no more orders.
     pub halted: Option<String>,
 }
 
+/// Everything a backtest produced, for [`write_outputs`](super::write_outputs)
+/// and the summary table.
 #[derive(Debug, Clone)]
 pub struct BacktestResult {
+    /// The CSV replayed (`--data`, or `[feed] path`).
     pub data: PathBuf,
+    /// Bars in the file (after skipped rows), each given once to every
+    /// strategy subscribed to its symbol.
     pub bars: u64,
+    /// Bad rows skipped under `feed.on_bad_row = "skip"` (0 under `"stop"`,
+    /// where a bad row stops the run instead).
     pub skipped_rows: u64,
+    /// One run per selected strategy, in config order.
     pub strategies: Vec<StrategyRun>,
     /// Wall-clock time of the bar loop only (not loading or compiling).
     pub elapsed: Duration,

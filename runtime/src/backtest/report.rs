@@ -9,8 +9,13 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+/// One row per round trip of every strategy (closed ones, then those still
+/// open at the end), with entry and exit time, bar, price, P&L and fees.
 pub const TRADES_FILE: &str = "trades.csv";
+/// One row per strategy per bar of its symbols: time, bar number, equity.
 pub const EQUITY_FILE: &str = "equity.csv";
+/// Per-strategy stats, order and refusal counts, plus the run's
+/// `performance` (the only part that depends on the machine).
 pub const SUMMARY_FILE: &str = "summary.json";
 
 /// Writes the three files; returns their paths.

@@ -9,15 +9,26 @@ use serde::Serialize;
 /// Equity after one bar of the strategy's symbols.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct EquityPoint {
+    /// The bar's open time, ms since the Unix epoch (UTC).
     pub ts_ms: i64,
+    /// The bar's sequence number in the whole file (not the strategy's own
+    /// bar count, so curves of different strategies line up).
     pub bar: u64,
+    /// Cash plus every holding marked at its last close, after that bar, in
+    /// account currency.
     pub equity: f64,
 }
 
+/// A strategy's backtest figures, as written to `summary.json` and the
+/// summary table. Percentages are percent (12.5 = 12.5 %), not fractions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stats {
+    /// Equity before the first bar: `broker.starting_cash`.
     pub start_equity: f64,
+    /// Equity after the last bar, open positions marked at their last close.
     pub final_equity: f64,
+    /// `final_equity` over `start_equity`, minus one, in percent (negative
+    /// for a loss).
     pub return_pct: f64,
     /// Closed round trips.
     pub trades: u64,
@@ -36,6 +47,11 @@ pub struct Stats {
 const YEAR_MS: f64 = 365.25 * 24.0 * 3600.0 * 1000.0;
 
 impl Stats {
+    /// The figures from the equity `curve` (one point per bar of the
+    /// strategy's symbols), the `closed` round trips, and `held_bars` of
+    /// `bars` that ended with a position. With no bars, exposure is 0 and
+    /// the Sharpe ratio `None`; drawdowns are measured from `start_equity`
+    /// as the first peak.
     pub fn compute(
         final_equity: f64,
         curve: &[EquityPoint],

@@ -38,6 +38,9 @@ pub struct PaperAccount {
 }
 
 impl PaperAccount {
+    /// A flat account over `symbols` symbols (indices `0..symbols`) holding
+    /// `starting_cash` (`broker.starting_cash`), nothing waiting, and last
+    /// prices of 0 until each symbol's first bar.
     pub fn new(symbols: usize, starting_cash: f64, model: FillModel) -> Self {
         Self {
             model,
@@ -140,22 +143,31 @@ impl PaperAccount {
         sandbar_guest::accounting::equity(self.cash, &self.holdings, &self.last_price)
     }
 
+    /// The cash the account opened with, in account currency.
     pub fn starting_cash(&self) -> f64 {
         self.starting_cash
     }
 
+    /// Cash now: starting cash, minus what buys cost, plus what sells
+    /// brought, minus every commission. Negative when the account is
+    /// leveraged (nothing stops a buy beyond the cash).
     pub fn cash(&self) -> f64 {
         self.cash
     }
 
+    /// Profit or loss realised by fills that reduced or closed a holding,
+    /// against its average entry price, before commission.
     pub fn realised_pnl(&self) -> f64 {
         self.realised_pnl
     }
 
+    /// Every commission paid so far (`broker.commission` × notional per
+    /// fill), in account currency.
     pub fn commission_paid(&self) -> f64 {
         self.commission_paid
     }
 
+    /// Fills made so far (one per filled order; there are no partial fills).
     pub fn fill_count(&self) -> u64 {
         self.fills
     }

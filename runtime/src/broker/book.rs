@@ -8,6 +8,9 @@ use crate::contract::{Bar, Fill, Order, OrderKind, Position, Side};
 use crate::risk::{OrderContext, Refusal, RiskGate, RiskRule, RiskRules};
 use std::sync::Arc;
 
+/// One strategy's trading state: its [`PaperAccount`], its [`RiskGate`]
+/// and its [`TradeLedger`], over the strategy's own symbols (indices into
+/// [`Book::symbols`]).
 pub struct Book {
     account: PaperAccount,
     gate: RiskGate,
@@ -18,12 +21,17 @@ pub struct Book {
 /// What one bar did to the book.
 #[derive(Debug, Default)]
 pub struct Marked {
+    /// The orders this bar filled, in the order they were submitted; the
+    /// caller passes each to the guest's `on-fill`.
     pub fills: Vec<Fill>,
     /// Set on the bar the drawdown kill switch fired.
     pub halted: Option<String>,
 }
 
 impl Book {
+    /// A flat, un-halted book for `symbols` with `starting_cash`
+    /// (`broker.starting_cash`) and the fill `model` (`broker.commission`,
+    /// `broker.slippage_bps`).
     pub fn new(symbols: Vec<Arc<str>>, starting_cash: f64, model: FillModel) -> Self {
         Self {
             account: PaperAccount::new(symbols.len(), starting_cash, model),
@@ -108,10 +116,13 @@ impl Book {
         self.gate.halt(reason);
     }
 
+    /// Lifts a halt; the drawdown kill switch measures from the current
+    /// equity from now on, so it does not fire again at once.
     pub fn unhalt(&mut self) {
         self.gate.unhalt(self.account.equity());
     }
 
+    /// Why the book is halted (kill switch or operator), or `None`.
     pub fn halted(&self) -> Option<&str> {
         self.gate.halted()
     }
@@ -121,18 +132,24 @@ impl Book {
         self.account.cancel_pending();
     }
 
+    /// The position passed to the guest with a bar of `symbol` (quantity 0
+    /// for an index out of range).
     pub fn position(&self, symbol: u32) -> Position {
         self.account.position(symbol)
     }
 
+    /// The paper account, for cash, equity and totals.
     pub fn account(&self) -> &PaperAccount {
         &self.account
     }
 
+    /// The round trips made so far.
     pub fn ledger(&self) -> &TradeLedger {
         &self.ledger
     }
 
+    /// The strategy's symbols; a bar's, order's or fill's `symbol` indexes
+    /// this list.
     pub fn symbols(&self) -> &[Arc<str>] {
         &self.symbols
     }

@@ -9,15 +9,25 @@ use std::collections::VecDeque;
 /// One closed (or, at the end of a run, still open) trade.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trade {
+    /// The strategy's own symbol index (into its `symbols`).
     pub symbol: u32,
     /// `long` or `short`.
     pub side: &'static str,
+    /// The quantity closed, always positive (a lot closed by several fills
+    /// makes several trades).
     pub size: f64,
+    /// The opening fill's bar time, ms since the Unix epoch (UTC).
     pub entry_ts_ms: i64,
+    /// The opening fill's bar sequence number.
     pub entry_bar: u64,
+    /// The opening fill's price (slippage included).
     pub entry_price: f64,
+    /// The closing fill's bar time in ms; for an open trade, the time it was
+    /// marked at.
     pub exit_ts_ms: i64,
+    /// The closing fill's bar sequence number, or the marking bar's.
     pub exit_bar: u64,
+    /// The closing fill's price, or for an open trade the last close.
     pub exit_price: f64,
     /// Entry and exit commission of this quantity.
     pub fees: f64,
@@ -47,6 +57,8 @@ pub struct TradeLedger {
 const EPSILON: f64 = 1e-12;
 
 impl TradeLedger {
+    /// An empty ledger for symbols `0..symbols`; fills of any other index
+    /// are ignored.
     pub fn new(symbols: usize) -> Self {
         Self {
             open: vec![VecDeque::new(); symbols],
@@ -104,6 +116,7 @@ impl TradeLedger {
         }
     }
 
+    /// The trades closed so far, in the order they closed.
     pub fn closed(&self) -> &[Trade] {
         &self.closed
     }

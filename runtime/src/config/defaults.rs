@@ -13,34 +13,55 @@ pub const HISTORY_BARS: usize = 512;
 /// The most `runtime.history_bars` may be.
 pub const MAX_HISTORY_BARS: usize = 1_000_000;
 
+/// `hot_reload.enabled`: watch `strategies_dir` and reload changed components.
 pub const HOT_RELOAD_ENABLED: bool = true;
+/// `hot_reload.debounce_ms`: quiet time after the last file event before
+/// reloading, in ms (an editor's save is several events).
 pub const DEBOUNCE_MS: u64 = 200;
 /// The most `hot_reload.debounce_ms` may be (one minute).
 pub const MAX_DEBOUNCE_MS: u64 = 60_000;
+/// `hot_reload.skip_hash_verification`: off, so `sha256` pins are checked.
 pub const SKIP_HASH_VERIFICATION: bool = false;
+/// `hot_reload.keep_versions`: versions kept per strategy for rollback, the
+/// running one included.
 pub const KEEP_VERSIONS: usize = 5;
+/// `hot_reload.rollback_after_traps`: traps of a freshly swapped-in version
+/// before it is rolled back to the previous one.
 pub const ROLLBACK_AFTER_TRAPS: u32 = 3;
 /// Traps are counted over this many feed bars (see `hot_reload.trap_window_bars`).
 pub const TRAP_WINDOW_BARS: u64 = 1000;
 
+/// `limits.fuel_per_bar`: fuel (about one per Wasm instruction) per call,
+/// refilled before every call.
 pub const FUEL_PER_BAR: u64 = 5_000_000;
 /// Generous on purpose: fuel is the deterministic CPU bound; the deadline
 /// is a watchdog, and a busy machine can pause any thread for milliseconds.
 pub const DEADLINE_US: u64 = 50_000;
 /// The most `limits.deadline_us` may be (one minute).
 pub const MAX_DEADLINE_US: u64 = 60_000_000;
+/// `limits.memory_mb`: linear memory cap per instance, in MiB.
 pub const MEMORY_MB: u64 = 64;
 /// wasm32 linear memory cannot grow past 4 GiB.
 pub const MAX_MEMORY_MB: u64 = 4096;
+/// `limits.max_orders_per_bar`: orders one `on-bar` may return; more refuse
+/// the whole result.
 pub const MAX_ORDERS_PER_BAR: usize = 64;
+/// `limits.max_snapshot_kb`: the largest snapshot carried across a swap, in
+/// KiB (4 MiB).
 pub const MAX_SNAPSHOT_KB: u64 = 4096;
+/// `limits.max_component_mb`: the largest component file read, in MiB.
 pub const MAX_COMPONENT_MB: u64 = 32;
 
+/// `feed.symbols`: what the demo's synthetic feed produces.
 pub const FEED_SYMBOLS: [&str; 2] = ["BTCUSD", "ETHUSD"];
+/// `feed.interval_ms`: synthetic feed, time between bars in ms (one bar a
+/// second per symbol).
 pub const FEED_INTERVAL_MS: u64 = 1000;
+/// `feed.seed`: synthetic feed, seed of the price paths.
 pub const FEED_SEED: u64 = 42;
 /// CSV replay pacing: 0 = as fast as the loop takes bars.
 pub const FEED_SPEED: f64 = 0.0;
+/// `feed.listen`: TCP feed address (validation accepts loopback addresses only).
 pub const FEED_LISTEN: &str = "127.0.0.1:9100";
 
 /// Where the ops API listens: loopback, a port of its own.
@@ -48,8 +69,11 @@ pub const OPS_LISTEN: &str = "127.0.0.1:9190";
 /// Shortest accepted ops token, so a guessable word is refused.
 pub const OPS_MIN_TOKEN_LEN: usize = 16;
 
+/// `broker.starting_cash`: paper cash at start, in quote currency.
 pub const STARTING_CASH: f64 = 100_000.0;
+/// `broker.commission`: a fraction of notional (0.001 = 0.1 %, 10 bp).
 pub const COMMISSION: f64 = 0.001;
+/// `broker.slippage_bps`: none, so fills are at the open or the limit.
 pub const SLIPPAGE_BPS: f64 = 0.0;
 
 /// Shown in messages about the embedded default, which has no file.

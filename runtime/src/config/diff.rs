@@ -33,6 +33,7 @@ pub struct ConfigDiff {
 /// How one strategy's entry differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StrategyChange {
+    /// The strategy's `id` (present in both the old and the new config).
     pub id: String,
     /// `wasm` or `sha256` differs: load the new artifact.
     pub artifact: bool,

@@ -18,7 +18,11 @@ pub struct ConfigError {
     /// The offending key as a dotted path, arrays indexed from 0:
     /// `hot_reload.debounce_ms`, `strategy[1].sha256`.
     pub key: Option<String>,
+    /// What is wrong, in one sentence (the path and position are added by
+    /// [`Display`](fmt::Display)).
     pub message: String,
+    /// How to fix it, naming the setting or value to use, when there is
+    /// something better to say than the message.
     pub hint: Option<String>,
 }
 

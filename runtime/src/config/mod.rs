@@ -156,6 +156,9 @@ impl Config {
         strategy.risk.over(&self.risk).to_rules()
     }
 
+    /// Whether loads check each component's `sha256` pin: true unless
+    /// `hot_reload.skip_hash_verification` is set (which validation allows
+    /// only in the `dev` profile).
     pub fn verify_hashes(&self) -> bool {
         !self.hot_reload.skip_hash_verification
     }

@@ -14,12 +14,21 @@ use std::path::PathBuf;
 pub struct Config {
     /// `dev` allows `skip_hash_verification`; `prod` never does. Default `dev`.
     pub profile: Profile,
+    /// `[runtime]`: the strategies directory, history and journal.
     pub runtime: RuntimeSection,
+    /// `[hot_reload]`: watching, debounce, hash checks and rollback.
     pub hot_reload: HotReloadSection,
+    /// `[limits]`: every strategy's fuel, deadline, memory and size caps,
+    /// unless its `[strategy.limits]` overrides them.
     pub limits: LimitsSection,
+    /// `[feed]`: the bar source and its symbols.
     pub feed: FeedSection,
+    /// `[broker]`: the paper broker's cash, commission and slippage.
     pub broker: BrokerSection,
+    /// `[risk]`: the rules every strategy trades under, unless its
+    /// `[strategy.risk]` overrides them. Empty by default (nothing enforced).
     pub risk: RiskSection,
+    /// `[ops]`: the HTTP API of `runtime live`.
     pub ops: OpsSection,
     /// The `[[strategy]]` tables, in file order.
     #[serde(rename = "strategy", skip_serializing_if = "Vec::is_empty")]
@@ -43,6 +52,7 @@ pub enum Profile {
 }
 
 impl Profile {
+    /// The value as written in TOML: `"dev"` or `"prod"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Profile::Dev => "dev",
@@ -283,6 +293,8 @@ pub struct RiskSection {
 }
 
 impl RiskSection {
+    /// No key set (no rule enforced); such a `[strategy.risk]` is left out
+    /// when the config is written back.
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
@@ -344,19 +356,26 @@ pub struct StrategyConfig {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsOverride {
+    /// This strategy's `limits.fuel_per_bar` (fuel per call); `None` takes `[limits]`'s.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fuel_per_bar: Option<u64>,
+    /// This strategy's `limits.deadline_us` (µs per call); `None` takes `[limits]`'s.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline_us: Option<u64>,
+    /// This strategy's `limits.memory_mb` (MiB); `None` takes `[limits]`'s.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_mb: Option<u64>,
+    /// This strategy's `limits.max_orders_per_bar`; `None` takes `[limits]`'s.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_orders_per_bar: Option<usize>,
+    /// This strategy's `limits.max_snapshot_kb` (KiB); `None` takes `[limits]`'s.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_snapshot_kb: Option<u64>,
 }
 
 impl LimitsOverride {
+    /// No key set: the strategy runs under `[limits]` as it is; such a
+    /// `[strategy.limits]` is left out when the config is written back.
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
@@ -406,7 +425,7 @@ impl StrategyConfig {
 }
 
 /// `[ops]`: the HTTP API inside `runtime live` (status, metrics, events,
-/// control). See config/README.md, "[ops]".
+/// control). See config/README.md, section `[ops]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OpsSection {

@@ -17,16 +17,19 @@ pub(crate) enum Seg {
 pub(crate) struct KeyPath(pub Vec<Seg>);
 
 impl KeyPath {
+    /// The document itself (displays as the empty string).
     pub fn root() -> Self {
         Self(Vec::new())
     }
 
+    /// This path with the table key `key` appended.
     pub fn key(&self, key: &str) -> Self {
         let mut segs = self.0.clone();
         segs.push(Seg::Key(key.to_owned()));
         Self(segs)
     }
 
+    /// This path with the 0-based array index `index` appended.
     pub fn index(&self, index: usize) -> Self {
         let mut segs = self.0.clone();
         segs.push(Seg::Index(index));
@@ -85,6 +88,7 @@ fn is_bare_key(key: &str) -> bool {
 /// One key (or array element) of the document.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
+    /// Where the key is in the document's tree.
     pub path: KeyPath,
     /// The key's text; for an array element, the element itself.
     pub key_span: Range<usize>,
@@ -116,10 +120,13 @@ impl SourceMap {
         }
     }
 
+    /// Every key, in document order (a table before its keys).
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
 
+    /// The key at `path`, or `None` when the document does not spell it out
+    /// (a default, or a config with no file).
     pub fn get(&self, path: &KeyPath) -> Option<&Entry> {
         self.entries.iter().find(|e| &e.path == path)
     }

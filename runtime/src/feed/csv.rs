@@ -22,8 +22,11 @@ const TIME_HEADERS: [&str; 7] = [
 /// A row the feed could not use.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BadRow {
+    /// The CSV file (`feed.path` or `--data`).
     pub path: PathBuf,
+    /// 1-based line of the row in the file (the header is line 1).
     pub line: u64,
+    /// What is wrong with the row, in one sentence.
     pub message: String,
 }
 

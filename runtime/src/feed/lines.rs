@@ -9,12 +9,20 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LineBar {
+    /// The symbol's name; it must be one of `feed.symbols`.
     pub symbol: String,
+    /// The bar's open time.
     pub ts: TimeValue,
+    /// Opening price; like the others, finite and above 0 (checked by the
+    /// [`Sequencer`](super::Sequencer), not here).
     pub open: f64,
+    /// Highest price of the bar.
     pub high: f64,
+    /// Lowest price of the bar.
     pub low: f64,
+    /// Closing price.
     pub close: f64,
+    /// Traded volume; 0 when left out.
     #[serde(default)]
     pub volume: f64,
 }
@@ -23,7 +31,9 @@ pub struct LineBar {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum TimeValue {
+    /// Milliseconds since the Unix epoch (UTC).
     Millis(i64),
+    /// An ISO 8601 / RFC 3339 time or another layout `parse_timestamp` reads.
     Text(String),
 }
 

@@ -9,11 +9,18 @@ use crate::contract::Bar;
 pub struct RawBar {
     /// Index into the feed's symbols.
     pub symbol: u32,
+    /// Open time, ms since the Unix epoch (UTC); must be after the symbol's
+    /// previous bar.
     pub ts_ms: i64,
+    /// Opening price; finite and above 0, between `low` and `high`.
     pub open: f64,
+    /// Highest price; at least `open`, `close` and `low`.
     pub high: f64,
+    /// Lowest price; at most `open`, `close` and `high`.
     pub low: f64,
+    /// Closing price; finite and above 0, between `low` and `high`.
     pub close: f64,
+    /// Traded volume; finite and not negative.
     pub volume: f64,
 }
 
@@ -25,6 +32,8 @@ pub struct Sequencer {
 }
 
 impl Sequencer {
+    /// A sequencer for symbol indices `0..symbols` that numbers from 0 and
+    /// has seen no bar of any symbol yet.
     pub fn new(symbols: usize) -> Self {
         Self {
             next_seq: 0,

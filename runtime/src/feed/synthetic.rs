@@ -76,6 +76,9 @@ impl SyntheticFeed {
         self
     }
 
+    /// The next bar: symbols take turns (one bar of each per
+    /// `feed.interval_ms` step), each a random-walk step from its previous
+    /// close. Never ends; with no symbols, a flat bar of symbol 0 at 100.
     pub fn next_bar(&mut self) -> Bar {
         if self.symbols.is_empty() {
             // No symbols: an endless stream of nothing is still well-defined.
