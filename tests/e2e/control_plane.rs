@@ -217,3 +217,80 @@ fn a_stalled_pipeline_never_blocks_another_strategys_reload() {
     );
     runtime.stop();
 }
+
+/// Regression (hardening issue, item 1): a build that runs out of memory
+/// every few hundred bars (good bars between, every rebuild passing its smoke
+/// test) was rebuilt after every trap and never rolled back, because the
+/// streak reset after each good call. Traps of one build
+/// within `hot_reload.trap_window_bars` now count together.
+#[test]
+fn regression_traps_separated_by_good_bars_roll_back_within_the_window() {
+    let mut sandbox = Sandbox::new();
+    std::fs::copy(component("hostile"), sandbox.path("dist/hostile.wasm")).unwrap();
+    let good = hostile("flaky", "none", "");
+    sandbox.write_config(&SandboxConfig {
+        extra_strategies: &good,
+        ..SandboxConfig::default()
+    });
+    sandbox.start().unwrap();
+    sandbox.feed(50);
+    let flaky = hostile("flaky", "leak", "from_seq = 300");
+    sandbox.write_config(&SandboxConfig {
+        extra_strategies: &flaky,
+        ..SandboxConfig::default()
+    });
+    sandbox.wait_reload("the flaky version", |e| {
+        e.strategy == "flaky" && e.outcome == Outcome::Swapped
+    });
+    sandbox.feed(250);
+    let rolled = sandbox.feed_until(2000, "a rollback of the leaking build", |e| {
+        e.strategy == "flaky" && e.outcome == Outcome::RolledBack
+    });
+    assert_eq!(rolled.trigger, sandbar_runtime::live::Trigger::Trap);
+    let traps: Vec<(u64, u32)> = sandbox
+        .runtime()
+        .recent_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Trap(t) if t.strategy == "flaky" => Some((t.seq, t.consecutive)),
+            _ => None,
+        })
+        .collect();
+    let reloads: Vec<String> = sandbox
+        .runtime()
+        .recent_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Reload(r) if r.strategy == "flaky" => Some(format!(
+                "{:?}/{:?} v{:?} {:?} {}",
+                r.outcome,
+                r.trigger,
+                r.version,
+                r.stage,
+                r.error.unwrap_or_default()
+            )),
+            _ => None,
+        })
+        .collect();
+    eprintln!("traps (seq, consecutive) of the leaking build: {traps:?}");
+    assert_eq!(
+        traps.len(),
+        3,
+        "two rebuilds, then the rollback: {traps:?} {reloads:#?}"
+    );
+    assert!(
+        traps
+            .iter()
+            .all(|(seq, consecutive)| *seq >= 300 && *consecutive == 1),
+        "good bars between every two traps: {traps:?}"
+    );
+    assert!(
+        traps.last().unwrap().0 - traps[0].0 < 1000,
+        "within the default window: {traps:?}"
+    );
+    sandbox.feed(1000);
+    let status = sandbox.status_of("flaky");
+    assert_eq!(status.traps, 3, "no trap after the rollback");
+    assert_eq!(status.reload.rolled_back, 1);
+    sandbox.stop();
+}

@@ -13,7 +13,7 @@
 //! | `inf-price` | returns a limit order at an infinite price |
 //! | `log-spam` | logs 1,000 lines per bar |
 //! | `big-snapshot` | keeps 100 KB of state |
-//! | `flaky-live` | panics on every fifth bar from `from_seq` on, but only with a live account (equity not 0): warm-up replays and smoke tests pass, so rebuilds after each trap succeed |
+//! | `leak` | keeps 256 KiB more memory on every bar from `from_seq` on (outside its snapshot state), so it runs out of memory every few hundred bars while smoke tests and warm-ups pass, and a rebuild always succeeds |
 //! | `panic-on-big-restore` | panics in `restore` when handed a `big-snapshot` state (its own restores pass) |
 
 use sandbar_guest::{Bar, Orders, ParamError, Position, Side, Strategy, log, params};
@@ -36,6 +36,9 @@ pub struct HostileState {
 pub struct Hostile {
     params: HostileParams,
     state: HostileState,
+    /// What mode `leak` keeps: not part of the snapshot, so every rebuild
+    /// starts empty again.
+    leaked: Vec<Vec<u8>>,
 }
 
 /// Recurses until the stack overflows; that is the point.
@@ -77,22 +80,16 @@ impl Strategy for Hostile {
         Ok(Self {
             params,
             state: HostileState { ballast },
+            leaked: Vec::new(),
         })
     }
 
-    fn on_bar(&mut self, bar: &Bar, position: &Position, orders: &mut Orders) {
+    fn on_bar(&mut self, bar: &Bar, _position: &Position, orders: &mut Orders) {
         if (bar.seq as i64) < self.params.from_seq {
             return;
         }
         match self.params.mode.as_str() {
-            "flaky-live" => {
-                if position.equity != 0.0 && (bar.seq as i64 - self.params.from_seq) % 5 == 0 {
-                    panic!(
-                        "hostile guest panics on purpose at bar {} (live only)",
-                        bar.seq
-                    );
-                }
-            }
+            "leak" => self.leaked.push(vec![1u8; 256 << 10]),
             "loop" => spin(),
             "grow" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
