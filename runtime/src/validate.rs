@@ -3,6 +3,18 @@
 
 use crate::contract::{Order, OrderKind};
 
+/// The smallest order quantity accepted: below it an order is dust (or a
+/// denormal such as 5e-324) that no venue fills and that only breeds
+/// rounding noise in the account.
+pub const MIN_QUANTITY: f64 = 1e-9;
+/// The largest order quantity accepted: above it an order can only be a
+/// sizing bug, and products with prices overflow to infinity.
+pub const MAX_QUANTITY: f64 = 1e12;
+/// The largest order notional (quantity times its limit or the last price)
+/// the broker accepts, whatever the risk rules say, so that account sums stay
+/// finite.
+pub const MAX_NOTIONAL: f64 = 1e15;
+
 /// Checks the orders of one `on-bar` call; the error says which order and why.
 pub fn validate_orders(
     orders: &[Order],
@@ -25,6 +37,12 @@ pub fn validate_orders(
         if !order.quantity.is_finite() || order.quantity <= 0.0 {
             return Err(format!(
                 "order #{i} has quantity {}; it must be a finite number above 0 (the side gives the direction)",
+                order.quantity
+            ));
+        }
+        if !(MIN_QUANTITY..=MAX_QUANTITY).contains(&order.quantity) {
+            return Err(format!(
+                "order #{i} has quantity {:e}; it must be between {MIN_QUANTITY:e} and {MAX_QUANTITY:e} (check the strategy's position sizing)",
                 order.quantity
             ));
         }
@@ -69,6 +87,8 @@ mod tests {
         assert!(err(order(0, f64::NAN, OrderKind::Market)).contains("quantity NaN"));
         assert!(err(order(0, -1.0, OrderKind::Market)).contains("quantity -1"));
         assert!(err(order(0, 1.0, OrderKind::Limit(f64::INFINITY))).contains("limit price inf"));
+        assert!(err(order(0, 1e308, OrderKind::Market)).contains("quantity 1e308"));
+        assert!(err(order(0, 5e-324, OrderKind::Market)).contains("quantity 5e-324"));
         let many = vec![order(0, 1.0, OrderKind::Market); 5];
         assert!(
             validate_orders(&many, 1, 4)

@@ -48,7 +48,19 @@ impl Book {
         for fill in &fills {
             self.ledger.record(fill);
         }
-        let halted = self.gate.mark(rules, self.account.equity());
+        let equity = self.account.equity();
+        let halted = if equity.is_finite() {
+            self.gate.mark(rules, equity)
+        } else {
+            // NaN compares false with every limit: stop before it spreads.
+            let reason = format!(
+                "equity is {equity}, not a finite number; the account can no longer be valued (fix the strategy's sizing, then `runtime unhalt <id>`)"
+            );
+            (self.halted().is_none()).then(|| {
+                self.gate.halt(reason.clone());
+                reason
+            })
+        };
         if halted.is_some() {
             self.account.cancel_pending();
         }
@@ -99,6 +111,22 @@ impl Book {
                 OrderKind::Market => None,
                 OrderKind::Limit(price) => Some(price),
             };
+            let notional = order.quantity * limit.unwrap_or(ctx.reference_price);
+            // A halted book refuses as halted (the rule that says what to do).
+            let absurd = !notional.is_finite() || notional > crate::validate::MAX_NOTIONAL;
+            if absurd && self.gate.halted().is_none() {
+                refused.push(Refusal {
+                    rule: RiskRule::Validation,
+                    reason: format!(
+                        "order notional {notional:e} ({} {} at {}) is over the broker's bound of {:e}; check the strategy's position sizing",
+                        order.quantity,
+                        ctx.symbol,
+                        limit.unwrap_or(ctx.reference_price),
+                        crate::validate::MAX_NOTIONAL
+                    ),
+                });
+                continue;
+            }
             match self.gate.check(rules, sign, order.quantity, limit, ctx) {
                 Ok(()) => {
                     self.account.submit([order]);
@@ -227,6 +255,44 @@ mod tests {
             book.submit(&rules, vec![buy(1.0)], usize::MAX, 0).0.len(),
             1
         );
+    }
+
+    /// Regression (hardening issue, item 2): quantities of 1e308 and 5e-324
+    /// passed validation, filled, and made equity NaN, which no kill switch
+    /// noticed.
+    #[test]
+    fn regression_absurd_quantities_are_refused_and_a_non_finite_equity_halts() {
+        let rules = RiskRules::default();
+        let mut book = Book::new(vec![Arc::from("X")], 1000.0, FillModel::default());
+        book.on_bar(&rules, &bar(100.0, 100.0));
+        let huge_limit = Order {
+            kind: OrderKind::Limit(1e10),
+            ..buy(1e6)
+        };
+        for order in [buy(1e308), buy(5e-324), buy(1e13), huge_limit] {
+            let (accepted, refused) = book.submit(&rules, vec![order], usize::MAX, 0);
+            assert!(accepted.is_empty(), "{order:?} accepted");
+            assert_eq!(refused[0].rule, RiskRule::Validation, "{order:?}");
+        }
+        let marked = book.on_bar(&rules, &bar(100.0, 100.0));
+        assert!(marked.fills.is_empty());
+        assert!(book.account().equity().is_finite());
+
+        // Whatever makes the account non-finite halts the strategy once.
+        book.submit(&rules, vec![buy(1.0)], usize::MAX, 0);
+        assert_eq!(book.on_bar(&rules, &bar(100.0, 100.0)).fills.len(), 1);
+        let marked = book.on_bar(&rules, &bar(f64::NAN, f64::NAN));
+        let reason = marked.halted.expect("a NaN equity halts");
+        assert!(reason.contains("not a finite number"), "{reason}");
+        assert!(
+            book.on_bar(&rules, &bar(f64::NAN, f64::NAN))
+                .halted
+                .is_none(),
+            "once"
+        );
+        let (accepted, refused) = book.submit(&rules, vec![buy(1.0)], usize::MAX, 0);
+        assert!(accepted.is_empty());
+        assert_eq!(refused[0].rule, RiskRule::Halted);
     }
 
     #[test]
