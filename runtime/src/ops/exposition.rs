@@ -98,7 +98,14 @@ impl Histograms<'_> {
             })
             .collect();
         buckets.push((f64::INFINITY, count.saturating_sub(below)));
-        self.0.push(labels, Value::Histogram { sum, count, buckets });
+        self.0.push(
+            labels,
+            Value::Histogram {
+                sum,
+                count,
+                buckets,
+            },
+        );
     }
 }
 
@@ -250,11 +257,19 @@ mod tests {
         let text = sample();
         assert!(!text.contains("# EOF"), "{text}");
         let scrape = Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
-        let x = scrape.samples.iter().find(|s| s.metric == "x_total").unwrap();
+        let x = scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == "x_total")
+            .unwrap();
         assert_eq!(x.value, Parsed::Counter(3.0));
         assert_eq!(x.labels.get("a"), Some("q\\\"u\\\\o\\nte"));
         assert!(scrape.docs.contains_key("x_total"), "{:?}", scrape.docs);
-        let h = scrape.samples.iter().find(|s| s.metric == "h_seconds").unwrap();
+        let h = scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == "h_seconds")
+            .unwrap();
         let Parsed::Histogram(buckets) = &h.value else {
             panic!("h_seconds is a histogram: {h:?}")
         };

@@ -38,8 +38,11 @@ pub fn render(input: &MetricsInput<'_>) -> String {
 
     e.gauge("sandbar_up", "1 while the runtime serves this endpoint.")
         .sample(&[("profile", &status.profile)], 1.0);
-    e.gauge("sandbar_uptime_seconds", "Seconds since the runtime started.")
-        .sample(&[], status.uptime_ms as f64 / 1000.0);
+    e.gauge(
+        "sandbar_uptime_seconds",
+        "Seconds since the runtime started.",
+    )
+    .sample(&[], status.uptime_ms as f64 / 1000.0);
     e.gauge(
         "sandbar_hot_reload_enabled",
         "1 when hot reload watches files.",
