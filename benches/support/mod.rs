@@ -32,8 +32,9 @@ pub fn quick() -> bool {
 /// `big-code` (1.4 MB of code), built once per bench binary.
 static COMPONENTS: Components = Components::new("bench-components", &["hostile", "big-code"]);
 
-pub fn components() -> &'static [Built] {
-    COMPONENTS.all()
+/// An owned copy of the cached set (the benches hold it by value).
+pub fn components() -> Vec<Built> {
+    COMPONENTS.all().to_vec()
 }
 
 pub fn component(built: &[Built], package: &str) -> PathBuf {
