@@ -3,12 +3,13 @@
 
 #![allow(dead_code)] // each bench uses its own part of this module
 
-use sandbar_runtime::build::{BuildOptions, Built};
+use sandbar_runtime::build::Built;
 use sandbar_runtime::config::Config;
 use sandbar_runtime::contract::Bar;
 use sandbar_runtime::feed::{MarketStyle, SyntheticFeed};
 use sandbar_runtime::live::{FeedMode, LiveOptions, Runtime};
 use sandbar_runtime::{EngineOptions, Loader};
+use sandbar_test_support::Components;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,27 +29,16 @@ pub fn quick() -> bool {
 }
 
 /// The example strategies, the `hostile` guest (mode "none" is a no-op) and
-/// `big-code` (1.4 MB of code).
+/// `big-code` (1.4 MB of code), built once per bench binary.
+static COMPONENTS: Components = Components::new("bench-components", &["hostile", "big-code"]);
+
+/// An owned copy of the cached set (the benches hold it by value).
 pub fn components() -> Vec<Built> {
-    let mut dirs = sandbar_runtime::build::all_strategy_dirs(workspace()).expect("strategies");
-    dirs.push(workspace().join("tests/guests/hostile"));
-    dirs.push(workspace().join("tests/guests/big-code"));
-    sandbar_runtime::build::build(&BuildOptions {
-        workspace: workspace().to_owned(),
-        strategy_dirs: dirs,
-        out_dir: workspace().join("target/bench-components"),
-        quiet: true,
-    })
-    .expect("building the components")
+    COMPONENTS.all().to_vec()
 }
 
 pub fn component(built: &[Built], package: &str) -> PathBuf {
-    built
-        .iter()
-        .find(|b| b.package == package)
-        .unwrap_or_else(|| panic!("{package} was not built"))
-        .path
-        .clone()
+    sandbar_test_support::find(built, package)
 }
 
 /// The same component with a custom section appended: a new hash, the same code.

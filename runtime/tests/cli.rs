@@ -1,34 +1,20 @@
 //! The `runtime` binary end to end: `build`, `hash` and `check` against real
 //! built components and hand-written bad inputs.
 
-use std::path::{Path, PathBuf};
+use sandbar_runtime::build::Built;
+use sandbar_test_support::{Components, workspace};
+use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+/// Every example strategy, built once for this test binary.
+static COMPONENTS: Components = Components::new("test-components/cli", &[]);
 
-/// Builds every example strategy once for this test binary.
-fn components() -> &'static Vec<sandbar_runtime::build::Built> {
-    static BUILT: OnceLock<Vec<sandbar_runtime::build::Built>> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let out = workspace().join("target/test-components/cli");
-        sandbar_runtime::build::build_all(&workspace(), &out, true)
-            .expect("building the example strategies")
-    })
+fn components() -> &'static [Built] {
+    COMPONENTS.all()
 }
 
 fn component(package: &str) -> PathBuf {
-    components()
-        .iter()
-        .find(|b| b.package == package)
-        .unwrap_or_else(|| panic!("{package} was not built"))
-        .path
-        .clone()
+    COMPONENTS.path(package)
 }
 
 fn runtime(args: &[&str]) -> Output {

@@ -2,20 +2,16 @@
 //! then `runtime status`, `runtime events`, `runtime rollback` and
 //! `runtime pause` against it, as separate processes.
 
+use sandbar_test_support::{Components, workspace};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+/// Every example strategy, built once for this test binary.
+static COMPONENTS: Components = Components::new("test-components/ops-cli", &[]);
 
 fn runtime(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_runtime"))
@@ -69,16 +65,11 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn status_events_rollback_and_pause_against_a_running_instance() {
-    let built = sandbar_runtime::build::build_all(
-        &workspace(),
-        &workspace().join("target/test-components/ops-cli"),
-        true,
-    )
-    .expect("building the example strategies");
+    let built = COMPONENTS.all();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("config")).unwrap();
     std::fs::create_dir_all(dir.path().join("strategies/dist")).unwrap();
-    for b in &built {
+    for b in built {
         let to = dir
             .path()
             .join("strategies/dist")

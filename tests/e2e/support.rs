@@ -1,13 +1,12 @@
 //! Shared fixtures: the example strategies and the test guests built once per
 //! test run, and a sandbox that runs a real `Runtime` on a temp directory.
 
-use sandbar_runtime::build::{BuildOptions, Built};
 use sandbar_runtime::config::Config;
 use sandbar_runtime::contract::Bar;
 use sandbar_runtime::feed::{MarketStyle, SyntheticFeed};
 use sandbar_runtime::live::{Event, FeedMode, LiveOptions, Outcome, ReloadEvent, Runtime};
+use sandbar_test_support::Components;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
@@ -16,29 +15,10 @@ pub fn workspace() -> &'static Path {
 }
 
 /// Every example strategy and test guest, built into components once.
-pub fn components() -> &'static [Built] {
-    static BUILT: OnceLock<Vec<Built>> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let mut dirs = sandbar_runtime::build::all_strategy_dirs(workspace()).unwrap();
-        dirs.push(workspace().join("tests/guests/seq-audit"));
-        dirs.push(workspace().join("tests/guests/hostile"));
-        sandbar_runtime::build::build(&BuildOptions {
-            workspace: workspace().to_owned(),
-            strategy_dirs: dirs,
-            out_dir: workspace().join("target/test-components/e2e"),
-            quiet: true,
-        })
-        .expect("building the example strategies and test guests")
-    })
-}
+static COMPONENTS: Components = Components::new("test-components/e2e", &["seq-audit", "hostile"]);
 
 pub fn component(package: &str) -> PathBuf {
-    components()
-        .iter()
-        .find(|b| b.package == package)
-        .unwrap_or_else(|| panic!("{package} was not built"))
-        .path
-        .clone()
+    COMPONENTS.path(package)
 }
 
 pub fn symbols(names: &[&str]) -> Vec<String> {

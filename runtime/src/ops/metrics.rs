@@ -36,87 +36,73 @@ pub fn render(input: &MetricsInput<'_>) -> String {
     let status = input.status;
     let mut e = Exposition::default();
 
-    e.family(
-        "sandbar_up",
-        "gauge",
-        "1 while the runtime serves this endpoint.",
-    );
-    e.sample("sandbar_up", &[("profile", &status.profile)], 1.0);
-    e.family(
+    e.gauge("sandbar_up", "1 while the runtime serves this endpoint.")
+        .sample(&[("profile", &status.profile)], 1.0);
+    e.gauge(
         "sandbar_uptime_seconds",
-        "gauge",
         "Seconds since the runtime started.",
-    );
-    e.sample(
-        "sandbar_uptime_seconds",
-        &[],
-        status.uptime_ms as f64 / 1000.0,
-    );
-    e.family(
+    )
+    .sample(&[], status.uptime_ms as f64 / 1000.0);
+    e.gauge(
         "sandbar_hot_reload_enabled",
-        "gauge",
         "1 when hot reload watches files.",
-    );
-    e.sample(
-        "sandbar_hot_reload_enabled",
-        &[],
-        f64::from(u8::from(status.hot_reload)),
-    );
-    e.family(
+    )
+    .sample(&[], f64::from(u8::from(status.hot_reload)));
+    e.counter(
         "sandbar_bars_total",
-        "counter",
         "Bars the bar loop has processed (all symbols).",
-    );
-    e.sample("sandbar_bars_total", &[], status.bars as f64);
+    )
+    .sample(&[], status.bars);
 
     per_strategy_counters(&mut e, status);
     reload_metrics(&mut e, status, input.events);
     traps_and_refusals(&mut e, status, input.events);
     latency(&mut e, input.latency);
 
-    e.family("sandbar_events_total", "counter", "Runtime events published, by kind, since the ops API started (including the runtime's backlog then).");
+    let mut events = e.counter("sandbar_events_total", "Runtime events published, by kind, since the ops API started (including the runtime's backlog then).");
     for (kind, n) in &input.events.events {
-        e.sample("sandbar_events_total", &[("event", kind)], *n as f64);
+        events.sample(&[("event", kind)], *n);
     }
     e.finish()
 }
 
 fn per_strategy_counters(e: &mut Exposition, status: &RuntimeStatus) {
-    type Field = fn(&crate::live::StrategyStatus) -> f64;
-    let counters: [(&str, &str, Field); 5] = [
+    type Count = fn(&crate::live::StrategyStatus) -> u64;
+    let counters: [(&'static str, &str, Count); 5] = [
         (
             "sandbar_strategy_bars_total",
             "Bars this strategy processed.",
-            |s| s.bars as f64,
+            |s| s.bars,
         ),
         (
             "sandbar_strategy_orders_total",
             "Orders this strategy sent to the broker.",
-            |s| s.orders as f64,
+            |s| s.orders,
         ),
         (
             "sandbar_strategy_fills_total",
             "Fills this strategy received.",
-            |s| s.fills as f64,
+            |s| s.fills,
         ),
         (
             "sandbar_strategy_trades_total",
             "Round-trip trades this strategy closed.",
-            |s| s.trades as f64,
+            |s| s.trades,
         ),
         (
             "sandbar_strategy_traps_total",
             "Traps of this strategy, all kinds.",
-            |s| s.traps as f64,
+            |s| s.traps,
         ),
     ];
     for (name, help, field) in counters {
-        e.family(name, "counter", help);
+        let mut family = e.counter(name, help);
         for s in &status.strategies {
-            e.sample(name, &[("strategy", &s.id)], field(s));
+            family.sample(&[("strategy", &s.id)], field(s));
         }
     }
-    let gauges: [(&str, &str, Field); 4] = [
+    type Level = fn(&crate::live::StrategyStatus) -> f64;
+    let gauges: [(&'static str, &str, Level); 4] = [
         (
             "sandbar_equity",
             "Equity of the strategy's paper account, in quote currency.",
@@ -139,32 +125,26 @@ fn per_strategy_counters(e: &mut Exposition, status: &RuntimeStatus) {
         ),
     ];
     for (name, help, field) in gauges {
-        e.family(name, "gauge", help);
+        let mut family = e.gauge(name, help);
         for s in &status.strategies {
-            e.sample(name, &[("strategy", &s.id)], field(s));
+            family.sample(&[("strategy", &s.id)], field(s));
         }
     }
-    e.family(
+    let mut states = e.gauge(
         "sandbar_strategy_state",
-        "gauge",
         "1 for the strategy's current run state, 0 for the others.",
     );
     for s in &status.strategies {
         for state in STATES {
             let on = f64::from(u8::from(s.state == state));
-            e.sample(
-                "sandbar_strategy_state",
-                &[("strategy", &s.id), ("state", state)],
-                on,
-            );
+            states.sample(&[("strategy", &s.id), ("state", state)], on);
         }
     }
 }
 
 fn reload_metrics(e: &mut Exposition, status: &RuntimeStatus, events: &EventMetrics) {
-    e.family(
+    let mut reloads = e.counter(
         "sandbar_reloads_total",
-        "counter",
         "Reload attempts by strategy and outcome (startup loads included).",
     );
     for s in &status.strategies {
@@ -177,38 +157,27 @@ fn reload_metrics(e: &mut Exposition, status: &RuntimeStatus, events: &EventMetr
             r.quarantined,
         ];
         for (outcome, n) in OUTCOMES.iter().zip(counts) {
-            e.sample(
-                "sandbar_reloads_total",
-                &[("strategy", &s.id), ("outcome", outcome)],
-                n as f64,
-            );
+            reloads.sample(&[("strategy", &s.id), ("outcome", outcome)], n);
         }
     }
-    e.family(
+    let mut rejections = e.counter(
         "sandbar_reload_rejections_total",
-        "counter",
         "Rejected reloads by strategy and the stage that failed.",
     );
     for s in &status.strategies {
         for (stage, n) in &s.reload.rejected_by_stage {
-            e.sample(
-                "sandbar_reload_rejections_total",
-                &[("strategy", &s.id), ("stage", stage.as_str())],
-                *n as f64,
-            );
+            rejections.sample(&[("strategy", &s.id), ("stage", stage.as_str())], *n);
         }
     }
-    e.family(
+    let mut stages = e.histogram(
         "sandbar_reload_stage_duration_seconds",
-        "histogram",
         "Duration of each reload pipeline stage.",
     );
     for stage in Stage::ALL {
         let Some(h) = events.stage_seconds.get(&stage) else {
             continue;
         };
-        e.histogram(
-            "sandbar_reload_stage_duration_seconds",
+        stages.series(
             &[("stage", stage.as_str())],
             &h.cumulative(),
             h.count,
@@ -218,30 +187,20 @@ fn reload_metrics(e: &mut Exposition, status: &RuntimeStatus, events: &EventMetr
 }
 
 fn traps_and_refusals(e: &mut Exposition, status: &RuntimeStatus, events: &EventMetrics) {
-    e.family(
+    let mut traps = e.counter(
         "sandbar_traps_total",
-        "counter",
         "Guest traps by strategy and kind (out_of_fuel, deadline, trap, other).",
     );
     for ((strategy, kind), n) in &events.traps {
-        e.sample(
-            "sandbar_traps_total",
-            &[("strategy", strategy), ("kind", kind)],
-            *n as f64,
-        );
+        traps.sample(&[("strategy", strategy), ("kind", kind)], *n);
     }
-    e.family(
+    let mut refusals = e.counter(
         "sandbar_risk_refusals_total",
-        "counter",
         "Orders refused before the broker, by strategy and rule.",
     );
     for s in &status.strategies {
         for (rule, n) in &s.refused {
-            e.sample(
-                "sandbar_risk_refusals_total",
-                &[("strategy", &s.id), ("rule", rule)],
-                *n as f64,
-            );
+            refusals.sample(&[("strategy", &s.id), ("rule", rule)], *n);
         }
     }
 }
@@ -250,9 +209,8 @@ fn latency(
     e: &mut Exposition,
     latency: &BTreeMap<String, std::sync::Arc<hdrhistogram::Histogram<u64>>>,
 ) {
-    e.family(
+    let mut bars = e.histogram(
         "sandbar_bar_latency_seconds",
-        "histogram",
         "Per-bar guest call latency (on-bar, fills, risk and routing) of each strategy.",
     );
     for (id, h) in latency {
@@ -275,28 +233,17 @@ fn latency(
             })
             .collect();
         let sum = h.mean() * h.len() as f64 / 1e9;
-        e.histogram(
-            "sandbar_bar_latency_seconds",
-            &[("strategy", id)],
-            &buckets,
-            h.len(),
-            sum,
-        );
+        bars.series(&[("strategy", id)], &buckets, h.len(), sum);
     }
-    e.family(
+    let mut quantiles = e.gauge(
         "sandbar_bar_latency_quantile_seconds",
-        "gauge",
         "Per-bar latency quantiles (0.5, 0.99, 0.999) since the strategy started.",
     );
     for (id, h) in latency {
         for q in [0.5, 0.99, 0.999] {
             let label = q.to_string();
             let v = h.value_at_quantile(q) as f64 / 1e9;
-            e.sample(
-                "sandbar_bar_latency_quantile_seconds",
-                &[("strategy", id), ("quantile", &label)],
-                v,
-            );
+            quantiles.sample(&[("strategy", id), ("quantile", &label)], v);
         }
     }
 }
