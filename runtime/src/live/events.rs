@@ -114,6 +114,10 @@ pub struct HandoffEvent {
     pub version: u64,
     /// The version it replaced.
     pub previous_version: u64,
+    /// First and last bar the replaced version processed (`None` if none):
+    /// with each handoff's `first_seq`, the journal alone shows that the
+    /// generations tile the bar sequence.
+    pub previous_seq_range: Option<(u64, u64)>,
     /// First bar processed by the new generation.
     pub first_seq: u64,
     /// How the state was carried over.

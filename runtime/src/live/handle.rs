@@ -30,6 +30,7 @@ pub struct RuntimeHandle {
     pub(super) sink: Weak<EventSink>,
     pub(super) loop_stats: Arc<LoopStats>,
     pub(super) profile: String,
+    pub(super) run_id: String,
     pub(super) hot_reload: bool,
     pub(super) started: Instant,
 }
@@ -177,6 +178,7 @@ impl RuntimeHandle {
             })
             .collect();
         RuntimeStatus {
+            run_id: self.run_id.clone(),
             profile: self.profile.clone(),
             uptime_ms: self.started.elapsed().as_millis() as u64,
             hot_reload: self.hot_reload,

@@ -1,5 +1,14 @@
 //! The journal: orders, fills and events as JSON lines, written by its own
 //! thread so the bar loop never touches a file.
+//!
+//! Durability: every record is handed to the operating system (so it
+//! survives the runtime being killed, `kill -9` included) as soon as the
+//! journal thread has caught up with what was sent to it, and at most
+//! [`FLUSH_EVERY`] after it was written while records keep coming; an audit
+//! record is flushed on its own. Nothing is `fsync`ed: a power loss can lose
+//! the last moments. Every record carries the run's id (`run`), so records of
+//! different runs (which all number bars and versions from the start) never
+//! look alike.
 
 use super::events::Event;
 use serde::Serialize;
@@ -7,9 +16,13 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Written records reach the operating system at most this long after they
+/// were written, even while records keep coming.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(20);
 
 /// What every order and fill record starts with: when, which bar, whose
 /// (strategy, version, build), and the trade's symbol, side and size.
@@ -123,8 +136,21 @@ fn open_append(dir: &Path, name: &str) -> anyhow::Result<BufWriter<File>> {
     Ok(BufWriter::new(file))
 }
 
+/// A new run id: the start time (ms since the epoch) and the process id, in
+/// hex — unique per run on one machine, and sorting by start time.
+pub fn new_run_id() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("{ms:011x}-{:x}", std::process::id())
+}
+
 /// Starts the journal thread. Without a directory records are dropped.
-pub fn start(dir: Option<PathBuf>, records: Receiver<Record>) -> anyhow::Result<JoinHandle<()>> {
+pub fn start(
+    dir: Option<PathBuf>,
+    run_id: String,
+    records: Receiver<Record>,
+) -> anyhow::Result<JoinHandle<()>> {
     let files = match &dir {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| {
@@ -141,26 +167,47 @@ pub fn start(dir: Option<PathBuf>, records: Receiver<Record>) -> anyhow::Result<
     };
     std::thread::Builder::new()
         .name("sandbar-journal".into())
-        .spawn(move || run(files, records))
+        .spawn(move || run(files, &run_id, records))
         .map_err(|e| anyhow::anyhow!("cannot start the journal thread: {e}"))
 }
 
-fn run(mut files: Option<Files>, records: Receiver<Record>) {
+fn run(mut files: Option<Files>, run_id: &str, records: Receiver<Record>) {
+    // `"run":"<id>",` goes first in every line.
+    let run_field = format!("\"run\":{},", serde_json::Value::from(run_id));
+    // When the oldest record not yet flushed was written.
+    let mut unflushed_since: Option<Instant> = None;
     loop {
-        match records.recv_timeout(Duration::from_millis(200)) {
+        let next = match unflushed_since {
+            // Caught up: hand what was written to the OS now.
+            Some(_) => match records.try_recv() {
+                Ok(record) => Ok(record),
+                Err(TryRecvError::Empty) => {
+                    flush(&mut files);
+                    unflushed_since = None;
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => break,
+            },
+            None => records.recv().map_err(|_| ()),
+        };
+        match next {
             Ok(record) => {
                 if let Some(files) = files.as_mut() {
-                    write(files, &record);
+                    write(files, &run_field, &record);
+                }
+                let since = *unflushed_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= FLUSH_EVERY {
+                    flush(&mut files);
+                    unflushed_since = None;
                 }
             }
-            Err(RecvTimeoutError::Timeout) => flush(&mut files),
-            Err(RecvTimeoutError::Disconnected) => break,
+            Err(_) => break,
         }
     }
     flush(&mut files);
 }
 
-fn write(files: &mut Files, record: &Record) {
+fn write(files: &mut Files, run_field: &str, record: &Record) {
     let (writer, line) = match record {
         Record::Order(r) => (&mut files.orders, serde_json::to_string(r)),
         Record::Fill(r) => (&mut files.fills, serde_json::to_string(r)),
@@ -170,7 +217,11 @@ fn write(files: &mut Files, record: &Record) {
     let audit = matches!(record, Record::Audit(_));
     let result = line
         .map_err(std::io::Error::other)
-        .and_then(|line| writeln!(writer, "{line}"))
+        .and_then(|line| {
+            // Every record is a JSON object: put the run id first.
+            let body = line.strip_prefix('{').unwrap_or(&line);
+            writeln!(writer, "{{{run_field}{body}")
+        })
         // An audit line is on disk before the next action, not 200 ms later.
         .and_then(|()| if audit { writer.flush() } else { Ok(()) });
     if let Err(e) = result {

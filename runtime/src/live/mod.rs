@@ -173,6 +173,8 @@ impl LatencySummary {
 /// The whole runtime at one moment: what `/status` and `runtime status` show.
 #[derive(Debug, Clone, Serialize)]
 pub struct RuntimeStatus {
+    /// This run's id, the `run` field of every journal record.
+    pub run_id: String,
     /// `dev` or `prod`.
     pub profile: String,
     /// Milliseconds since the runtime started.
@@ -208,6 +210,7 @@ pub struct Runtime {
     journal_thread: Option<JoinHandle<()>>,
     reaper_thread: Option<JoinHandle<u64>>,
     profile: String,
+    run_id: String,
     hot_reload: bool,
     started: Instant,
     loader: Arc<Loader>,
@@ -230,7 +233,9 @@ impl Runtime {
     ) -> anyhow::Result<Runtime> {
         let journal_dir = options.journal_dir.clone().or_else(|| config.journal_dir());
         let (journal_tx, journal_rx) = std::sync::mpsc::channel();
-        let journal_thread = journal::start(journal_dir, journal_rx)?;
+        let run_id = journal::new_run_id();
+        tracing::info!(run = %run_id, "starting; every journal record carries this run id");
+        let journal_thread = journal::start(journal_dir, run_id.clone(), journal_rx)?;
         let journal = journal::JournalSender(journal_tx);
         let (reaper_tx, reaper_thread) = reaper::start()?;
         let roster = Arc::new(ArcSwap::from_pointee(Roster::new()));
@@ -326,6 +331,7 @@ impl Runtime {
             journal_thread: Some(journal_thread),
             reaper_thread: Some(reaper_thread),
             profile,
+            run_id,
             hot_reload,
             started: Instant::now(),
             loader,
@@ -437,6 +443,7 @@ impl Runtime {
             sink: self.sink.as_ref().map(Arc::downgrade).unwrap_or_default(),
             loop_stats: Arc::clone(&self.loop_stats),
             profile: self.profile.clone(),
+            run_id: self.run_id.clone(),
             hot_reload: self.hot_reload,
             started: self.started,
         }

@@ -258,6 +258,7 @@ mod tests {
     #[test]
     fn renders_text_a_prometheus_parser_reads_back() {
         let status = RuntimeStatus {
+            run_id: "test-run".into(),
             profile: "dev".into(),
             uptime_ms: 1500,
             hot_reload: true,

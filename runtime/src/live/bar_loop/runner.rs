@@ -326,6 +326,7 @@ impl StrategyRunner {
                     strategy: self.slot.id.to_string(),
                     version: next.version,
                     previous_version: previous.version,
+                    previous_seq_range: previous.stats.seq_range(),
                     first_seq: next_seq,
                     method,
                     replayed_bars,
