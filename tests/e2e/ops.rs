@@ -3,10 +3,12 @@
 //! same client the CLI uses. Covers `/status`, `/metrics` (parsed with a
 //! Prometheus text parser), the `/events` stream (reloads good and bad,
 //! rollbacks, state changes, keep-alives, end on stop), control with and
-//! without tokens, and the audit trail.
+//! without tokens, the audit trail, and the `kind` every refusal carries
+//! (one test per case the runtime refuses, through the client the CLI uses).
 
 use crate::support::*;
 use prometheus_parse::{Scrape, Value as Prom};
+use sandbar_runtime::RefusalKind;
 use sandbar_runtime::ops::{OpsClient, OpsServer, OpsSettings, SseMessage, TokenSecret};
 use serde_json::Value;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -511,4 +513,79 @@ fn reload_through_the_api_when_nothing_watches_the_files() {
     server.stop();
     let (_, anomalies) = audit_reports(&sandbox.stop());
     assert_eq!(anomalies, 0);
+}
+
+#[test]
+fn every_refusal_answers_with_its_kind_and_status() {
+    let mut sandbox = Sandbox::new();
+    sandbox.write_config(&SandboxConfig::default());
+    sandbox.start_watching(false).unwrap();
+    let (server, client) = start_ops(&sandbox, Vec::new());
+    sandbox.feed(5);
+
+    let refused = |path: &str| {
+        let error = client.post(path).unwrap_err();
+        let sandbar_runtime::ops::ClientError::Http { body, .. } = &error else {
+            panic!("{path}: {error:?}")
+        };
+        // The body names the kind; the client hands back the same one, parsed.
+        let kind = error
+            .refusal()
+            .unwrap_or_else(|| panic!("{path}: no kind in {body}"));
+        assert_eq!(body["kind"], kind.as_str(), "{path}");
+        assert!(body["hint"].is_string(), "{path} has a hint: {body}");
+        (kind, error.status().unwrap(), error.to_string())
+    };
+
+    let (kind, status, text) = refused("/strategies/audti/halt");
+    assert_eq!(
+        (kind, status),
+        (RefusalKind::UnknownStrategy, 404),
+        "{text}"
+    );
+    assert!(text.contains("did you mean `audit`"), "{text}");
+    let (kind, status, text) = refused("/strategies/audit/hault");
+    assert_eq!((kind, status), (RefusalKind::UnknownAction, 404), "{text}");
+    assert!(text.contains("did you mean `halt`"), "{text}");
+    let (kind, status, text) = refused("/strategies/audit/unhalt");
+    assert_eq!((kind, status), (RefusalKind::NotHalted, 409), "{text}");
+    let (kind, status, text) = refused("/strategies/audit/rollback?steps=3");
+    assert_eq!(
+        (kind, status),
+        (RefusalKind::NoEarlierVersion, 409),
+        "{text}"
+    );
+    assert!(text.contains("hot_reload.keep_versions"), "{text}");
+    let (kind, status, text) = refused("/strategies/audit/rollback?steps=0");
+    assert_eq!((kind, status), (RefusalKind::BadArguments, 400), "{text}");
+    let (kind, status, text) = refused("/strategies/audit/rollback?steps=many");
+    assert_eq!((kind, status), (RefusalKind::BadArguments, 400), "{text}");
+    let (kind, status, text) = refused("/strategies/audit/rollback?to_version=1");
+    assert_eq!((kind, status), (RefusalKind::AlreadyLive, 409), "{text}");
+    let (kind, status, text) = refused("/strategies/audit/rollback?to_version=9");
+    assert_eq!((kind, status), (RefusalKind::UnknownVersion, 404), "{text}");
+
+    client.post("/strategies/audit/halt").unwrap();
+    for action in ["pause", "resume"] {
+        let (kind, status, text) = refused(&format!("/strategies/audit/{action}"));
+        assert_eq!(
+            (kind, status),
+            (RefusalKind::Halted, 409),
+            "{action}: {text}"
+        );
+    }
+    client.post("/strategies/audit/unhalt").unwrap();
+
+    let original = std::fs::read(sandbox.audit_path()).unwrap();
+    deploy(&sandbox.audit_path(), &original[..original.len() / 2]);
+    let (kind, status, text) = refused("/strategies/audit/reload");
+    assert_eq!((kind, status), (RefusalKind::ReloadRejected, 422), "{text}");
+    sandbox.feed(5);
+
+    // The runtime stops under a server that still runs: control is refused
+    // as shutting down, not as an unknown strategy or a failure.
+    sandbox.stop();
+    let (kind, status, text) = refused("/strategies/audit/halt");
+    assert_eq!((kind, status), (RefusalKind::ShuttingDown, 503), "{text}");
+    server.stop();
 }
