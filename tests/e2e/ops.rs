@@ -537,33 +537,38 @@ fn every_refusal_answers_with_its_kind_and_status() {
         (kind, error.status().unwrap(), error.to_string())
     };
 
-    let (kind, status, text) = refused("/strategies/audti/halt");
-    assert_eq!(
-        (kind, status),
-        (RefusalKind::UnknownStrategy, 404),
-        "{text}"
-    );
-    assert!(text.contains("did you mean `audit`"), "{text}");
-    let (kind, status, text) = refused("/strategies/audit/hault");
-    assert_eq!((kind, status), (RefusalKind::UnknownAction, 404), "{text}");
-    assert!(text.contains("did you mean `halt`"), "{text}");
-    let (kind, status, text) = refused("/strategies/audit/unhalt");
-    assert_eq!((kind, status), (RefusalKind::NotHalted, 409), "{text}");
-    let (kind, status, text) = refused("/strategies/audit/rollback?steps=3");
-    assert_eq!(
-        (kind, status),
-        (RefusalKind::NoEarlierVersion, 409),
-        "{text}"
-    );
-    assert!(text.contains("hot_reload.keep_versions"), "{text}");
-    let (kind, status, text) = refused("/strategies/audit/rollback?steps=0");
-    assert_eq!((kind, status), (RefusalKind::BadArguments, 400), "{text}");
-    let (kind, status, text) = refused("/strategies/audit/rollback?steps=many");
-    assert_eq!((kind, status), (RefusalKind::BadArguments, 400), "{text}");
-    let (kind, status, text) = refused("/strategies/audit/rollback?to_version=1");
-    assert_eq!((kind, status), (RefusalKind::AlreadyLive, 409), "{text}");
-    let (kind, status, text) = refused("/strategies/audit/rollback?to_version=9");
-    assert_eq!((kind, status), (RefusalKind::UnknownVersion, 404), "{text}");
+    use RefusalKind::*;
+    // (path, kind, status, a part of the message or hint)
+    let cases = [
+        ("audti/halt", UnknownStrategy, 404, "did you mean `audit`"),
+        ("audit/hault", UnknownAction, 404, "did you mean `halt`"),
+        ("audit/unhalt", NotHalted, 409, "is running, not halted"),
+        (
+            "audit/rollback?steps=3",
+            NoEarlierVersion,
+            409,
+            "hot_reload.keep_versions",
+        ),
+        ("audit/rollback?steps=0", BadArguments, 400, "at least 1"),
+        ("audit/rollback?steps=many", BadArguments, 400, "?steps=N"),
+        (
+            "audit/rollback?to_version=1",
+            AlreadyLive,
+            409,
+            "already live",
+        ),
+        (
+            "audit/rollback?to_version=9",
+            UnknownVersion,
+            404,
+            "versions kept: 1",
+        ),
+    ];
+    for (path, want, code, needle) in cases {
+        let (kind, status, text) = refused(&format!("/strategies/{path}"));
+        assert_eq!((kind, status), (want, code), "{path}: {text}");
+        assert!(text.contains(needle), "{path}: {text}");
+    }
 
     client.post("/strategies/audit/halt").unwrap();
     for action in ["pause", "resume"] {
