@@ -44,6 +44,7 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+mod action;
 mod check;
 mod engine;
 mod error;
@@ -53,6 +54,7 @@ mod limits;
 mod load;
 mod params;
 mod pin;
+mod refusal;
 mod validate;
 
 pub mod backtest;
@@ -66,6 +68,7 @@ pub mod logging;
 pub mod ops;
 pub mod risk;
 
+pub use action::{Action, Rollback, StateAction, UnknownAction};
 pub use check::{CHECK_SYMBOLS, check_file, render_report};
 pub use config::Config;
 pub use engine::{EngineOptions, new_engine, new_engine_with};
@@ -80,4 +83,5 @@ pub use load::{
 };
 pub use params::{from_toml as param_from_toml, parse_assignment as parse_param};
 pub use pin::{Repinned, repin};
+pub use refusal::{Refusal, RefusalKind};
 pub use validate::validate_orders;

@@ -3,10 +3,12 @@
 //! same client the CLI uses. Covers `/status`, `/metrics` (parsed with a
 //! Prometheus text parser), the `/events` stream (reloads good and bad,
 //! rollbacks, state changes, keep-alives, end on stop), control with and
-//! without tokens, and the audit trail.
+//! without tokens, the audit trail, and the `kind` every refusal carries
+//! (one test per case the runtime refuses, through the client the CLI uses).
 
 use crate::support::*;
 use prometheus_parse::{Scrape, Value as Prom};
+use sandbar_runtime::RefusalKind;
 use sandbar_runtime::ops::{OpsClient, OpsServer, OpsSettings, SseMessage, TokenSecret};
 use serde_json::Value;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -511,4 +513,84 @@ fn reload_through_the_api_when_nothing_watches_the_files() {
     server.stop();
     let (_, anomalies) = audit_reports(&sandbox.stop());
     assert_eq!(anomalies, 0);
+}
+
+#[test]
+fn every_refusal_answers_with_its_kind_and_status() {
+    let mut sandbox = Sandbox::new();
+    sandbox.write_config(&SandboxConfig::default());
+    sandbox.start_watching(false).unwrap();
+    let (server, client) = start_ops(&sandbox, Vec::new());
+    sandbox.feed(5);
+
+    let refused = |path: &str| {
+        let error = client.post(path).unwrap_err();
+        let sandbar_runtime::ops::ClientError::Http { body, .. } = &error else {
+            panic!("{path}: {error:?}")
+        };
+        // The body names the kind; the client hands back the same one, parsed.
+        let kind = error
+            .refusal()
+            .unwrap_or_else(|| panic!("{path}: no kind in {body}"));
+        assert_eq!(body["kind"], kind.as_str(), "{path}");
+        assert!(body["hint"].is_string(), "{path} has a hint: {body}");
+        (kind, error.status().unwrap(), error.to_string())
+    };
+
+    use RefusalKind::*;
+    // (path, kind, status, a part of the message or hint)
+    let cases = [
+        ("audti/halt", UnknownStrategy, 404, "did you mean `audit`"),
+        ("audit/hault", UnknownAction, 404, "did you mean `halt`"),
+        ("audit/unhalt", NotHalted, 409, "is running, not halted"),
+        (
+            "audit/rollback?steps=3",
+            NoEarlierVersion,
+            409,
+            "hot_reload.keep_versions",
+        ),
+        ("audit/rollback?steps=0", BadArguments, 400, "at least 1"),
+        ("audit/rollback?steps=many", BadArguments, 400, "?steps=N"),
+        (
+            "audit/rollback?to_version=1",
+            AlreadyLive,
+            409,
+            "already live",
+        ),
+        (
+            "audit/rollback?to_version=9",
+            UnknownVersion,
+            404,
+            "versions kept: 1",
+        ),
+    ];
+    for (path, want, code, needle) in cases {
+        let (kind, status, text) = refused(&format!("/strategies/{path}"));
+        assert_eq!((kind, status), (want, code), "{path}: {text}");
+        assert!(text.contains(needle), "{path}: {text}");
+    }
+
+    client.post("/strategies/audit/halt").unwrap();
+    for action in ["pause", "resume"] {
+        let (kind, status, text) = refused(&format!("/strategies/audit/{action}"));
+        assert_eq!(
+            (kind, status),
+            (RefusalKind::Halted, 409),
+            "{action}: {text}"
+        );
+    }
+    client.post("/strategies/audit/unhalt").unwrap();
+
+    let original = std::fs::read(sandbox.audit_path()).unwrap();
+    deploy(&sandbox.audit_path(), &original[..original.len() / 2]);
+    let (kind, status, text) = refused("/strategies/audit/reload");
+    assert_eq!((kind, status), (RefusalKind::ReloadRejected, 422), "{text}");
+    sandbox.feed(5);
+
+    // The runtime stops under a server that still runs: control is refused
+    // as shutting down, not as an unknown strategy or a failure.
+    sandbox.stop();
+    let (kind, status, text) = refused("/strategies/audit/halt");
+    assert_eq!((kind, status), (RefusalKind::ShuttingDown, 503), "{text}");
+    server.stop();
 }

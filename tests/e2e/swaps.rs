@@ -174,12 +174,16 @@ fn rollback_by_api_restores_an_earlier_build_instantly() {
         "the history now ends at the restored version"
     );
     let error = sandbox.runtime().rollback("audit", 1).unwrap_err();
-    assert!(error.contains("0 earlier version(s) kept"), "{error}");
+    assert!(
+        error.to_string().contains("0 earlier version(s) kept"),
+        "{error}"
+    );
     assert!(
         sandbox
             .runtime()
             .rollback("nope", 1)
             .unwrap_err()
+            .to_string()
             .contains("no running strategy `nope`")
     );
     let (_, anomalies) = audit_reports(&sandbox.stop());

@@ -224,7 +224,7 @@ fn the_drawdown_kill_switch_halts_a_live_strategy_until_unhalted() {
     let error = runtime
         .set_state("sma", StateAction::Resume, "test")
         .unwrap_err();
-    assert!(error.contains("use unhalt"), "{error}");
+    assert!(error.to_string().contains("use unhalt"), "{error}");
     assert_eq!(
         runtime.set_state("sma", StateAction::Unhalt, "test"),
         Ok(RunState::Running)

@@ -1,3 +1,6 @@
+//! `runtime backtest`: the config's strategies over a CSV, with the live
+//! broker and risk rules.
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sandbar_runtime::backtest::{self, BacktestOptions};
 use sandbar_runtime::config::Config;
@@ -6,18 +9,35 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+#[derive(Debug, clap::Args)]
 pub struct BacktestArgs {
-    pub config: PathBuf,
-    pub data: Option<PathBuf>,
-    pub out: PathBuf,
-    pub strategies: Vec<String>,
-    pub json: bool,
+    /// The config: strategies, [broker], [risk], [limits], [feed] symbols (and path).
+    #[arg(long)]
+    config: PathBuf,
+    /// The CSV to replay [default: the config's `[feed] path`].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Where to write the outputs.
+    #[arg(long, default_value = "backtest-out")]
+    out: PathBuf,
+    /// Only this strategy id (repeatable) [default: every enabled one].
+    #[arg(long = "strategy", value_name = "ID")]
+    strategies: Vec<String>,
+    /// Print summary.json instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+impl BacktestArgs {
+    pub fn execute(self) -> anyhow::Result<ExitCode> {
+        run(self)
+    }
 }
 
 /// Runs at least this many bars before a progress bar is worth drawing.
 const PROGRESS_MIN_BARS: u64 = 200_000;
 
-pub fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
+fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
     let config = Config::from_file(&args.config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let bar = (std::io::stderr().is_terminal() && !args.json).then(|| {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

@@ -1,9 +1,30 @@
+//! `runtime build [DIR...] [--all]`: strategy crates into Wasm components.
+
 use anyhow::Context;
 use sandbar_runtime::build::{self, BuildOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub fn run(dirs: Vec<PathBuf>, all: bool, out: PathBuf) -> anyhow::Result<ExitCode> {
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// Strategy crate directories (for example strategies/sma-cross).
+    dirs: Vec<PathBuf>,
+    /// Build every crate under strategies/.
+    #[arg(long, conflicts_with = "dirs")]
+    all: bool,
+    /// Where to write the components.
+    #[arg(long, default_value = "strategies/dist")]
+    out: PathBuf,
+}
+
+impl BuildArgs {
+    pub fn execute(self) -> anyhow::Result<ExitCode> {
+        let BuildArgs { dirs, all, out } = self;
+        run(dirs, all, out)
+    }
+}
+
+fn run(dirs: Vec<PathBuf>, all: bool, out: PathBuf) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let start = dirs.first().cloned().unwrap_or_else(|| cwd.clone());
     let workspace = build::find_workspace(&start).with_context(|| {

@@ -1,8 +1,27 @@
+//! `runtime check FILE`: every load stage and a smoke test, with a report.
+
 use sandbar_runtime::{CHECK_SYMBOLS, Limits, Loader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn run(file: &Path, params: &[String], symbols: Vec<String>) -> anyhow::Result<ExitCode> {
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    file: PathBuf,
+    /// A parameter for init, as key=value (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    params: Vec<String>,
+    /// Symbols to initialise the strategy with.
+    #[arg(long = "symbol", value_name = "SYMBOL")]
+    symbols: Vec<String>,
+}
+
+impl CheckArgs {
+    pub fn execute(self) -> anyhow::Result<ExitCode> {
+        run(&self.file, &self.params, self.symbols)
+    }
+}
+
+fn run(file: &Path, params: &[String], symbols: Vec<String>) -> anyhow::Result<ExitCode> {
     let params = params
         .iter()
         .map(|p| sandbar_runtime::parse_param(p))

@@ -3,40 +3,51 @@
 
 use super::connect::OpsArgs;
 use sandbar_runtime::ops::render_control;
+use sandbar_runtime::{Action, Rollback};
 use std::process::ExitCode;
 
-/// What to ask the API for.
-pub enum Action {
-    Reload,
-    Rollback {
-        steps: Option<usize>,
-        to_version: Option<u64>,
-    },
-    Pause,
-    Resume,
-    Halt,
-    Unhalt,
+/// The arguments of the actions that take only a strategy: reload, pause,
+/// resume, halt and unhalt.
+#[derive(Debug, clap::Args)]
+pub struct ControlArgs {
+    id: String,
+    #[command(flatten)]
+    ops: OpsArgs,
 }
 
-pub fn run(id: &str, action: Action, ops: &OpsArgs) -> anyhow::Result<ExitCode> {
+impl ControlArgs {
+    pub fn execute(self, action: Action) -> anyhow::Result<ExitCode> {
+        run(&self.id, action, &self.ops)
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RollbackArgs {
+    id: String,
+    /// Versions to go back [default: 1].
+    #[arg(long, conflicts_with = "to_version")]
+    steps: Option<usize>,
+    /// The version to go back to (`runtime status` lists those kept).
+    #[arg(long)]
+    to_version: Option<u64>,
+    #[command(flatten)]
+    ops: OpsArgs,
+}
+
+impl RollbackArgs {
+    pub fn execute(self) -> anyhow::Result<ExitCode> {
+        let target = match (self.to_version, self.steps) {
+            (Some(version), _) => Rollback::ToVersion(version),
+            (None, Some(steps)) => Rollback::Steps(steps),
+            (None, None) => Rollback::default(),
+        };
+        run(&self.id, Action::Rollback(target), &self.ops)
+    }
+}
+
+fn run(id: &str, action: Action, ops: &OpsArgs) -> anyhow::Result<ExitCode> {
     let client = ops.client()?;
-    let path = match action {
-        Action::Reload => format!("/strategies/{id}/reload"),
-        Action::Rollback {
-            to_version: Some(v),
-            ..
-        } => {
-            format!("/strategies/{id}/rollback?to_version={v}")
-        }
-        Action::Rollback { steps, .. } => {
-            format!("/strategies/{id}/rollback?steps={}", steps.unwrap_or(1))
-        }
-        Action::Pause => format!("/strategies/{id}/pause"),
-        Action::Resume => format!("/strategies/{id}/resume"),
-        Action::Halt => format!("/strategies/{id}/halt"),
-        Action::Unhalt => format!("/strategies/{id}/unhalt"),
-    };
-    let answer = client.post(&path)?;
+    let answer = client.post(&action.path(id))?;
     if ops.json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {

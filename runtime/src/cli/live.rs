@@ -1,3 +1,5 @@
+//! `runtime live`: strategies on a live feed with hot reload and the ops API.
+
 use anyhow::Context;
 use sandbar_runtime::config::{Config, EMBEDDED_DEFAULT_TOML, Profile};
 use sandbar_runtime::live::{FeedMode, LiveOptions, Runtime, StrategySummary};
@@ -11,14 +13,29 @@ use std::time::{Duration, Instant};
 /// How often a status line per strategy is logged.
 const STATUS_EVERY: Duration = Duration::from_secs(5);
 
+#[derive(Debug, clap::Args)]
 pub struct LiveArgs {
-    pub config: Option<PathBuf>,
-    pub journal: Option<PathBuf>,
-    pub bars: Option<u64>,
-    pub print_default_config: bool,
+    /// The config file (watched for edits); without it, the embedded demo defaults.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Write orders, fills and events as JSON lines into this directory.
+    #[arg(long)]
+    journal: Option<PathBuf>,
+    /// Stop after this many bars (all symbols).
+    #[arg(long)]
+    bars: Option<u64>,
+    /// Print the embedded default config and exit.
+    #[arg(long)]
+    print_default_config: bool,
 }
 
-pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
+impl LiveArgs {
+    pub fn execute(self) -> anyhow::Result<ExitCode> {
+        run(self)
+    }
+}
+
+fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     if args.print_default_config {
         print!("{EMBEDDED_DEFAULT_TOML}");
         return Ok(ExitCode::SUCCESS);

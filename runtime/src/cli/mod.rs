@@ -1,18 +1,21 @@
-//! Subcommands of `runtime`. Each module is one subcommand.
+//! Subcommands of `runtime`. Each module is one subcommand (the control
+//! actions share `control`): its arguments, each flag declared once with
+//! clap derive, and its `execute`. This file only lists them and dispatches.
 
 mod backtest;
 mod build;
 mod check;
 mod connect;
 mod control;
+mod events;
 mod hash;
 mod live;
 mod pin;
 mod status;
 
 use clap::{Parser, Subcommand};
+use sandbar_runtime::Action;
 use sandbar_runtime::logging::LogFormat;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -32,177 +35,52 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build strategy crates into Wasm components.
-    Build {
-        /// Strategy crate directories (for example strategies/sma-cross).
-        dirs: Vec<PathBuf>,
-        /// Build every crate under strategies/.
-        #[arg(long, conflicts_with = "dirs")]
-        all: bool,
-        /// Where to write the components.
-        #[arg(long, default_value = "strategies/dist")]
-        out: PathBuf,
-    },
+    Build(build::BuildArgs),
     /// Print the SHA-256 of files, ready to paste into the config.
-    Hash {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
+    Hash(hash::HashArgs),
     /// Run strategies on a live feed with hot reload, until Ctrl-C or SIGTERM.
-    Live {
-        /// The config file (watched for edits); without it, the embedded demo defaults.
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Write orders, fills and events as JSON lines into this directory.
-        #[arg(long)]
-        journal: Option<PathBuf>,
-        /// Stop after this many bars (all symbols).
-        #[arg(long)]
-        bars: Option<u64>,
-        /// Print the embedded default config and exit.
-        #[arg(long)]
-        print_default_config: bool,
-    },
+    Live(live::LiveArgs),
     /// Run the config's strategies over a CSV file with the live broker and risk rules; write trades.csv, equity.csv, summary.json.
-    Backtest {
-        /// The config: strategies, [broker], [risk], [limits], [feed] symbols (and path).
-        #[arg(long)]
-        config: PathBuf,
-        /// The CSV to replay [default: the config's `[feed] path`].
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Where to write the outputs.
-        #[arg(long, default_value = "backtest-out")]
-        out: PathBuf,
-        /// Only this strategy id (repeatable) [default: every enabled one].
-        #[arg(long = "strategy", value_name = "ID")]
-        strategies: Vec<String>,
-        /// Print summary.json instead of the table.
-        #[arg(long)]
-        json: bool,
-    },
+    Backtest(backtest::BacktestArgs),
     /// Set each strategy's `sha256` in a config to the hash of its file (after a rebuild).
-    Pin {
-        #[arg(long)]
-        config: PathBuf,
-        /// Only this strategy id.
-        #[arg(long)]
-        strategy: Option<String>,
-    },
+    Pin(pin::PinArgs),
     /// Show what a running `runtime live` is doing: strategies, versions, state, PnL, latency.
-    Status {
-        /// Only this strategy.
-        id: Option<String>,
-        #[command(flatten)]
-        ops: connect::OpsArgs,
-    },
+    Status(status::StatusArgs),
     /// Follow a running instance's events (reloads, rollbacks, traps, state changes), one line each.
-    Events {
-        /// Only this strategy's events.
-        #[arg(long)]
-        strategy: Option<String>,
-        #[command(flatten)]
-        ops: connect::OpsArgs,
-    },
+    Events(events::EventsArgs),
     /// Reload a strategy of a running instance from its file now.
-    Reload {
-        id: String,
-        #[command(flatten)]
-        ops: connect::OpsArgs,
-    },
+    Reload(control::ControlArgs),
     /// Roll a strategy of a running instance back to an earlier version.
-    Rollback {
-        id: String,
-        /// Versions to go back [default: 1].
-        #[arg(long, conflicts_with = "to_version")]
-        steps: Option<usize>,
-        /// The version to go back to (`runtime status` lists those kept).
-        #[arg(long)]
-        to_version: Option<u64>,
-        #[command(flatten)]
-        ops: connect::OpsArgs,
-    },
+    Rollback(control::RollbackArgs),
     /// Pause a strategy: it gets no bars until resumed (then catches up on the ones it missed).
-    Pause {
-        id: String,
-        #[command(flatten)]
-        ops: connect::OpsArgs,
-    },
+    Pause(control::ControlArgs),
     /// Resume a paused strategy.
-    Resume {
-        id: String,
-        #[command(flatten)]
-        ops: connect::OpsArgs,
-    },
+    Resume(control::ControlArgs),
     /// Kill switch: cancel a strategy's waiting orders and refuse new ones (it still gets bars).
-    Halt {
-        id: String,
-        #[command(flatten)]
-        ops: connect::OpsArgs,
-    },
+    Halt(control::ControlArgs),
     /// Lift the kill switch of a halted strategy.
-    Unhalt {
-        id: String,
-        #[command(flatten)]
-        ops: connect::OpsArgs,
-    },
+    Unhalt(control::ControlArgs),
     /// Validate, type-check, instantiate and smoke-test a component.
-    Check {
-        file: PathBuf,
-        /// A parameter for init, as key=value (repeatable).
-        #[arg(long = "param", value_name = "KEY=VALUE")]
-        params: Vec<String>,
-        /// Symbols to initialise the strategy with.
-        #[arg(long = "symbol", value_name = "SYMBOL")]
-        symbols: Vec<String>,
-    },
+    Check(check::CheckArgs),
 }
 
-pub fn run(command: Command) -> anyhow::Result<ExitCode> {
-    match command {
-        Command::Build { dirs, all, out } => build::run(dirs, all, out),
-        Command::Hash { files } => hash::run(&files),
-        Command::Live {
-            config,
-            journal,
-            bars,
-            print_default_config,
-        } => live::run(live::LiveArgs {
-            config,
-            journal,
-            bars,
-            print_default_config,
-        }),
-        Command::Backtest {
-            config,
-            data,
-            out,
-            strategies,
-            json,
-        } => backtest::run(backtest::BacktestArgs {
-            config,
-            data,
-            out,
-            strategies,
-            json,
-        }),
-        Command::Pin { config, strategy } => pin::run(&config, strategy.as_deref()),
-        Command::Check {
-            file,
-            params,
-            symbols,
-        } => check::run(&file, &params, symbols),
-        Command::Status { id, ops } => status::status(id.as_deref(), &ops),
-        Command::Events { strategy, ops } => status::events(strategy.as_deref(), &ops),
-        Command::Reload { id, ops } => control::run(&id, control::Action::Reload, &ops),
-        Command::Rollback {
-            id,
-            steps,
-            to_version,
-            ops,
-        } => control::run(&id, control::Action::Rollback { steps, to_version }, &ops),
-        Command::Pause { id, ops } => control::run(&id, control::Action::Pause, &ops),
-        Command::Resume { id, ops } => control::run(&id, control::Action::Resume, &ops),
-        Command::Halt { id, ops } => control::run(&id, control::Action::Halt, &ops),
-        Command::Unhalt { id, ops } => control::run(&id, control::Action::Unhalt, &ops),
+impl Command {
+    pub fn execute(self) -> anyhow::Result<ExitCode> {
+        match self {
+            Command::Build(args) => args.execute(),
+            Command::Hash(args) => args.execute(),
+            Command::Live(args) => args.execute(),
+            Command::Backtest(args) => args.execute(),
+            Command::Pin(args) => args.execute(),
+            Command::Status(args) => args.execute(),
+            Command::Events(args) => args.execute(),
+            Command::Reload(args) => args.execute(Action::Reload),
+            Command::Rollback(args) => args.execute(),
+            Command::Pause(args) => args.execute(Action::Pause),
+            Command::Resume(args) => args.execute(Action::Resume),
+            Command::Halt(args) => args.execute(Action::Halt),
+            Command::Unhalt(args) => args.execute(Action::Unhalt),
+            Command::Check(args) => args.execute(),
+        }
     }
 }

@@ -1,10 +1,24 @@
-//! `runtime status [ID]` and `runtime events`: reading a running instance.
+//! `runtime status [ID]`: what a running instance is doing.
 
 use super::connect::OpsArgs;
-use sandbar_runtime::ops::{render_event_line, render_status};
+use sandbar_runtime::ops::render_status;
 use std::process::ExitCode;
 
-pub fn status(id: Option<&str>, ops: &OpsArgs) -> anyhow::Result<ExitCode> {
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Only this strategy.
+    id: Option<String>,
+    #[command(flatten)]
+    ops: OpsArgs,
+}
+
+impl StatusArgs {
+    pub fn execute(self) -> anyhow::Result<ExitCode> {
+        run(self.id.as_deref(), &self.ops)
+    }
+}
+
+fn run(id: Option<&str>, ops: &OpsArgs) -> anyhow::Result<ExitCode> {
     let client = ops.client()?;
     let mut status = client.get("/status")?;
     if let Some(id) = id {
@@ -25,30 +39,5 @@ pub fn status(id: Option<&str>, ops: &OpsArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", render_status(&status));
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn events(strategy: Option<&str>, ops: &OpsArgs) -> anyhow::Result<ExitCode> {
-    let client = ops.client()?;
-    let stream = client.events(strategy)?;
-    for message in stream {
-        let message = message.map_err(|e| anyhow::anyhow!("the event stream broke off: {e}"))?;
-        if message.is_comment {
-            continue;
-        }
-        if message.event == "hello" {
-            eprintln!("following {}/events (Ctrl-C stops)", client.base_url());
-            continue;
-        }
-        if ops.json {
-            println!("{}", message.data);
-            continue;
-        }
-        match serde_json::from_str::<serde_json::Value>(&message.data) {
-            Ok(event) => println!("{}", render_event_line(&message.event, &event)),
-            Err(_) => println!("{} {}", message.event, message.data),
-        }
-    }
-    eprintln!("the runtime closed the event stream (stopped?)");
     Ok(ExitCode::SUCCESS)
 }

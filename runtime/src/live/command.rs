@@ -5,11 +5,13 @@
 
 use super::events::{ReloadEvent, TrapEvent};
 use super::loop_event::{GoodSnapshot, HandoffFailure};
+use crate::action::StateAction;
 use crate::config::Config;
+use crate::refusal::Refusal;
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 
-pub type Reply<T> = Sender<Result<T, String>>;
+pub type Reply<T> = Sender<Result<T, Refusal>>;
 
 pub enum ControlCommand {
     /// Files under the strategies directory changed.
@@ -33,19 +35,6 @@ pub enum ControlCommand {
     Shutdown,
 }
 
-/// What an operator asks of a strategy's run state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StateAction {
-    /// Stop calling the guest; pending orders are cancelled.
-    Pause,
-    /// Call the guest again after a pause (it first replays the bars it missed).
-    Resume,
-    /// Kill switch: pending orders cancelled, every new order refused.
-    Halt,
-    /// Lift a halt.
-    Unhalt,
-}
-
 pub struct StateRequest {
     pub strategy: String,
     pub action: StateAction,
@@ -57,11 +46,8 @@ pub struct StateRequest {
 pub(crate) fn ask<T>(
     commands: &Sender<ControlCommand>,
     make: impl FnOnce(Reply<T>) -> ControlCommand,
-) -> Result<T, String> {
+) -> Result<T, Refusal> {
     let (tx, rx) = std::sync::mpsc::channel();
-    commands
-        .send(make(tx))
-        .map_err(|_| "the runtime is shutting down".to_owned())?;
-    rx.recv()
-        .map_err(|_| "the runtime is shutting down".to_owned())?
+    commands.send(make(tx)).map_err(|_| Refusal::ShuttingDown)?;
+    rx.recv().map_err(|_| Refusal::ShuttingDown)?
 }

@@ -4,7 +4,7 @@
 //! runtime alive or blocks its shutdown; once the runtime has stopped,
 //! control calls answer "the runtime is shutting down".
 
-use super::command::{self, ControlCommand, StateAction, ask};
+use super::command::{self, ControlCommand, ask};
 use super::control;
 use super::event_sink::EventSink;
 use super::events::{Event, ReloadEvent};
@@ -13,6 +13,8 @@ use super::journal::AuditRecord;
 use super::metrics::ReloadMetrics;
 use super::shared::{Shared, lock};
 use super::{LatencySummary, LoopStats, RuntimeStatus, StrategyStatus};
+use crate::action::StateAction;
+use crate::refusal::Refusal;
 use arc_swap::ArcSwap;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -37,14 +39,14 @@ pub struct RuntimeHandle {
 
 impl RuntimeHandle {
     /// Runs the pipeline for `id` now, from its file.
-    pub fn reload(&self, id: &str) -> Result<ReloadEvent, String> {
+    pub fn reload(&self, id: &str) -> Result<ReloadEvent, Refusal> {
         ask(&self.commands, |reply| {
             ControlCommand::Reload(id.to_owned(), reply)
         })
     }
 
     /// Goes back `steps` versions in `id`'s history (1 = the previous one).
-    pub fn rollback(&self, id: &str, steps: usize) -> Result<ReloadEvent, String> {
+    pub fn rollback(&self, id: &str, steps: usize) -> Result<ReloadEvent, Refusal> {
         ask(&self.commands, |reply| {
             ControlCommand::Rollback(id.to_owned(), steps, reply)
         })
@@ -58,16 +60,13 @@ impl RuntimeHandle {
         id: &str,
         action: StateAction,
         actor: &str,
-    ) -> Result<RunState, String> {
+    ) -> Result<RunState, Refusal> {
         let request = command::StateRequest {
             strategy: id.to_owned(),
             action,
             actor: actor.to_owned(),
         };
-        let sink = self
-            .sink
-            .upgrade()
-            .ok_or_else(|| "the runtime is shutting down".to_owned())?;
+        let sink = self.sink.upgrade().ok_or(Refusal::ShuttingDown)?;
         control::set_state(&self.roster, &sink, request)
     }
 

@@ -79,9 +79,8 @@ pub struct AuditRecord {
     pub ts: String,
     /// `api:<token name>`, or `api:anonymous` when no token is configured.
     pub actor: String,
-    /// `reload`, `rollback`, `pause`, `resume`, `halt`, `unhalt`, or
-    /// `denied` for a request refused before it was carried out.
-    pub action: String,
+    /// `reload`, `rollback`, `pause`, `resume`, `halt` or `unhalt`.
+    pub action: crate::action::Action,
     /// The strategy it was about.
     pub strategy: String,
     /// Arguments, such as `steps=2` or `to_version=3`.

@@ -19,8 +19,8 @@ mod recent_bars;
 mod shared;
 mod watcher;
 
+pub use crate::action::StateAction;
 pub use bar_loop::{LoopStats, StrategySummary};
-pub use command::StateAction;
 pub use control::VersionEntry;
 pub use events::{
     Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, StateEvent, TrapEvent,
@@ -37,6 +37,7 @@ use crate::broker::FillModel;
 use crate::config::Config;
 use crate::contract::Bar;
 use crate::load::Loader;
+use crate::refusal::Refusal;
 use arc_swap::ArcSwap;
 use command::{ControlCommand, ask};
 use control::{ControlParts, ControlPlane};
@@ -375,17 +376,17 @@ impl Runtime {
     }
 
     /// Runs the pipeline for `id` now, from its file.
-    pub fn reload(&self, id: &str) -> Result<ReloadEvent, String> {
+    pub fn reload(&self, id: &str) -> Result<ReloadEvent, Refusal> {
         self.handle().reload(id)
     }
 
     /// Goes back `steps` versions in `id`'s history (1 = the previous one).
-    pub fn rollback(&self, id: &str, steps: usize) -> Result<ReloadEvent, String> {
+    pub fn rollback(&self, id: &str, steps: usize) -> Result<ReloadEvent, Refusal> {
         self.handle().rollback(id, steps)
     }
 
     /// Applies `config` as a diff against the running one.
-    pub fn apply_config(&self, config: Config) -> Result<Vec<ReloadEvent>, String> {
+    pub fn apply_config(&self, config: Config) -> Result<Vec<ReloadEvent>, Refusal> {
         ask(&self.commands, |reply| {
             ControlCommand::ApplyConfig(Box::new(config), reply)
         })
@@ -399,7 +400,7 @@ impl Runtime {
         id: &str,
         action: StateAction,
         actor: &str,
-    ) -> Result<RunState, String> {
+    ) -> Result<RunState, Refusal> {
         self.handle().set_state(id, action, actor)
     }
 

@@ -1,7 +1,8 @@
 //! The blocking HTTP client of the CLI (`runtime status`, `rollback`, ...)
 //! and of the end-to-end tests: JSON in, JSON out, errors with the
-//! server's message and hint, and an iterator over `/events`.
+//! server's message, hint and refusal kind, and an iterator over `/events`.
 
+use crate::refusal::RefusalKind;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::time::Duration;
@@ -19,6 +20,8 @@ pub enum ClientError {
         status: u16,
         message: String,
         hint: Option<String>,
+        /// Why a control action was refused (the body's `kind`).
+        kind: Option<RefusalKind>,
         body: Value,
     },
     /// The answer was not what the API sends.
@@ -57,6 +60,14 @@ impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ClientError::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The kind of refusal, when the server refused a control action.
+    pub fn refusal(&self) -> Option<RefusalKind> {
+        match self {
+            ClientError::Http { kind, .. } => *kind,
             _ => None,
         }
     }
@@ -215,6 +226,7 @@ fn json(status: u16, text: &str) -> Result<Value, ClientError> {
             .unwrap_or("request failed")
             .to_owned(),
         hint: value["hint"].as_str().map(str::to_owned),
+        kind: value["kind"].as_str().and_then(|k| k.parse().ok()),
         body: value,
     })
 }
@@ -287,10 +299,11 @@ mod tests {
     fn errors_carry_the_servers_message_and_hint() {
         let e = json(
             404,
-            r#"{"error":"no running strategy `x`","hint":"running: a","status":404}"#,
+            r#"{"error":"no running strategy `x`","hint":"running: a","status":404,"kind":"unknown_strategy"}"#,
         )
         .unwrap_err();
         assert_eq!(e.status(), Some(404));
+        assert_eq!(e.refusal(), Some(RefusalKind::UnknownStrategy));
         assert_eq!(
             e.to_string(),
             "no running strategy `x` (HTTP 404)\n  hint: running: a"

@@ -6,13 +6,12 @@
 use super::auth::{Access, Denied};
 use super::error::ApiError;
 use super::server::AppState;
-use crate::live::{AuditRecord, Outcome, ReloadEvent, StateAction, StrategyStatus};
+use crate::action::{Action, Rollback, StateAction};
+use crate::live::{AuditRecord, Outcome, ReloadEvent, StrategyStatus};
+use crate::refusal::Refusal;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-
-/// The actions, as they appear in paths and in the audit trail.
-pub const ACTIONS: [&str; 6] = ["reload", "rollback", "pause", "resume", "halt", "unhalt"];
 
 #[derive(Debug, Deserialize, Default)]
 pub struct ControlQuery {
@@ -26,7 +25,8 @@ pub struct ControlQuery {
 #[derive(Debug, Clone, Serialize)]
 pub struct ControlResponse {
     pub strategy: String,
-    pub action: String,
+    /// The action's name (`reload`, `rollback`, ...).
+    pub action: Action,
     pub actor: String,
     /// `running`, `paused`, `halted` or `quarantined`.
     pub state: String,
@@ -40,6 +40,7 @@ pub struct ControlResponse {
 
 pub struct Request {
     pub id: String,
+    /// The action's name, as it came in the path.
     pub action: String,
     pub query: ControlQuery,
     pub authorization: Option<String>,
@@ -59,22 +60,15 @@ pub async fn handle(state: AppState, request: Request) -> Result<ControlResponse
         authorization,
         remote,
     } = request;
-    let audit = Audit {
+    // An unknown action is answered before anything else, and not audited:
+    // there is no action to record.
+    let action: Action = action.parse().map_err(Refusal::from)?;
+    let mut audit = Audit {
         state: &state,
-        action: &action,
+        action,
         strategy: &id,
         remote,
     };
-    if !ACTIONS.contains(&action.as_str()) {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no action `{action}`"),
-            format!(
-                "POST /strategies/{id}/<action> with one of: {}",
-                ACTIONS.join(", ")
-            ),
-        ));
-    }
     let actor = match state.auth.check(authorization.as_deref(), Access::Control) {
         Ok(actor) => actor,
         Err(denied) => {
@@ -90,14 +84,14 @@ pub async fn handle(state: AppState, request: Request) -> Result<ControlResponse
         }
     };
     let Some(before) = strategy_status(&state, &id) else {
-        let error = unknown_strategy(&state, &id);
+        let error = ApiError::from(unknown_strategy(&state, &id));
         audit.write(&actor, "rejected", None, None, Some(&error.message));
         return Err(error);
     };
-    let args = rollback_steps(&before, &action, &query);
-    let steps = match args {
-        Ok(steps) => steps,
-        Err(error) => {
+    let (action, steps) = match with_rollback_target(action, &before, &query) {
+        Ok(resolved) => resolved,
+        Err(refusal) => {
+            let error = ApiError::from(refusal);
             audit.write(
                 &actor,
                 "rejected",
@@ -108,79 +102,45 @@ pub async fn handle(state: AppState, request: Request) -> Result<ControlResponse
             return Err(error);
         }
     };
-    let args = (action == "rollback").then(|| match query.to_version {
-        Some(v) => format!("to_version={v}"),
-        None => format!("steps={steps}"),
-    });
+    audit.action = action;
+    let args = action.args();
 
     let result = {
-        let (handle, id, action, actor) = (
-            state.handle.clone(),
-            id.clone(),
-            action.clone(),
-            actor.clone(),
-        );
-        tokio::task::spawn_blocking(move || -> Result<Done, String> {
+        let (handle, id, actor) = (state.handle.clone(), id.clone(), actor.clone());
+        tokio::task::spawn_blocking(move || -> Result<Done, Refusal> {
             let set = |a: StateAction| {
                 handle
                     .set_state(&id, a, &actor)
                     .map(|s| Done::State(s.as_str()))
             };
-            match action.as_str() {
-                "reload" => handle.reload(&id).map(Done::Reload),
-                "rollback" => handle.rollback(&id, steps).map(Done::Reload),
-                "pause" => set(StateAction::Pause),
-                "resume" => set(StateAction::Resume),
-                "halt" => set(StateAction::Halt),
-                _ => set(StateAction::Unhalt),
+            match action {
+                Action::Reload => handle.reload(&id).map(Done::Reload),
+                Action::Rollback(_) => handle.rollback(&id, steps).map(Done::Reload),
+                Action::Pause => set(StateAction::Pause),
+                Action::Resume => set(StateAction::Resume),
+                Action::Halt => set(StateAction::Halt),
+                Action::Unhalt => set(StateAction::Unhalt),
             }
         })
         .await
-        .map_err(|e| format!("the control task failed: {e}"))
+        .map_err(|e| Refusal::Internal(format!("the control task failed: {e}")))
         .and_then(|r| r)
+        .and_then(|done| match done {
+            // The pipeline ran and said no: a refusal for the caller, with the event.
+            Done::Reload(event) if event.outcome == Outcome::Rejected => {
+                Err(Refusal::ReloadRejected {
+                    action,
+                    event: Box::new(event),
+                })
+            }
+            done => Ok(done),
+        })
     };
 
     let after = strategy_status(&state, &id).unwrap_or(before);
-    let (done, error) = match result {
-        Ok(Done::Reload(event)) if event.outcome == Outcome::Rejected => {
-            let message = format!(
-                "reload of `{id}` rejected at {}; the running version keeps running: {}",
-                event.stage.map_or("an unknown stage", |s| s.as_str()),
-                event.error.as_deref().unwrap_or("no reason given")
-            );
-            let hint = event.hint.clone().unwrap_or_else(|| {
-                "fix the file and reload again; `runtime events` shows every attempt".into()
-            });
-            let detail = serde_json::to_value(&event).unwrap_or_default();
-            (
-                None,
-                Some(
-                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message, hint)
-                        .with_detail(detail),
-                ),
-            )
-        }
-        Ok(done) => (Some(done), None),
-        Err(message) => {
-            let hint = match action.as_str() {
-                "rollback" => "`runtime status <id>` lists the versions kept for rollback",
-                "resume" | "pause" => "`runtime status` shows each strategy's state",
-                "unhalt" => "only a halted strategy can be un-halted",
-                _ => "",
-            };
-            (
-                None,
-                Some(ApiError::new(StatusCode::CONFLICT, message, hint)),
-            )
-        }
-    };
-    let (state_now, reload) = match done {
-        Some(Done::State(s)) => (s.to_owned(), None),
-        Some(Done::Reload(event)) => (after.state.to_owned(), Some(event)),
-        None => (after.state.to_owned(), None),
-    };
-    match error {
-        Some(error) => {
+    match result {
+        Err(refusal) => {
+            let error = ApiError::from(refusal);
             audit.write(
                 &actor,
                 "rejected",
@@ -190,7 +150,11 @@ pub async fn handle(state: AppState, request: Request) -> Result<ControlResponse
             );
             Err(error)
         }
-        None => {
+        Ok(done) => {
+            let (state_now, reload) = match done {
+                Done::State(s) => (s.to_owned(), None),
+                Done::Reload(event) => (after.state.to_owned(), Some(event)),
+            };
             audit.write(&actor, "ok", Some(&after), args.as_deref(), None);
             Ok(ControlResponse {
                 strategy: id,
@@ -206,59 +170,64 @@ pub async fn handle(state: AppState, request: Request) -> Result<ControlResponse
     }
 }
 
-/// How many steps a rollback request means; 1 for other actions.
-fn rollback_steps(
+/// The action with its rollback target from the query, and how many steps
+/// back that is (1 for other actions, which ignore the query).
+fn with_rollback_target(
+    action: Action,
     status: &StrategyStatus,
-    action: &str,
     query: &ControlQuery,
-) -> Result<usize, ApiError> {
-    if action != "rollback" {
-        return Ok(1);
-    }
-    let listed = || {
+) -> Result<(Action, usize), Refusal> {
+    let Action::Rollback(_) = action else {
+        return Ok((action, 1));
+    };
+    let kept = || {
         status
             .versions
             .iter()
-            .map(|v| v.version.to_string())
+            .map(|v| v.version)
             .collect::<Vec<_>>()
-            .join(", ")
     };
-    match (query.steps, query.to_version) {
-        (Some(_), Some(_)) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "give either `steps` or `to_version`, not both",
-            "for example: ?steps=1, or ?to_version=2",
-        )),
-        (Some(0), None) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "`steps` must be at least 1",
-            "?steps=1 goes back to the previous version",
-        )),
-        (steps, None) => Ok(steps.unwrap_or(1)),
-        (None, Some(version)) => {
+    let target = match (query.steps, query.to_version) {
+        (Some(_), Some(_)) => {
+            return Err(Refusal::BadArguments {
+                message: "give either `steps` or `to_version`, not both".into(),
+                hint: "for example: ?steps=1, or ?to_version=2",
+            });
+        }
+        (Some(0), None) => {
+            return Err(Refusal::BadArguments {
+                message: "`steps` must be at least 1".into(),
+                hint: "?steps=1 goes back to the previous version",
+            });
+        }
+        (steps, None) => Rollback::Steps(steps.unwrap_or(1)),
+        (None, Some(version)) => Rollback::ToVersion(version),
+    };
+    let steps = match target {
+        Rollback::Steps(steps) => steps,
+        Rollback::ToVersion(version) => {
             let position = status.versions.iter().position(|v| v.version == version);
             let live = status.versions.len().saturating_sub(1);
             match position {
-                Some(i) if i == live => Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    format!("version {version} of `{}` is already live", status.id),
-                    format!("versions kept: {}", listed()),
-                )),
-                Some(i) => Ok(live - i),
-                None => Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    format!(
-                        "`{}` has no version {version} in its rollback history",
-                        status.id
-                    ),
-                    format!(
-                        "versions kept: {} (`hot_reload.keep_versions` sets how many)",
-                        listed()
-                    ),
-                )),
+                Some(i) if i == live => {
+                    return Err(Refusal::AlreadyLive {
+                        strategy: status.id.clone(),
+                        version,
+                        kept: kept(),
+                    });
+                }
+                Some(i) => live - i,
+                None => {
+                    return Err(Refusal::UnknownVersion {
+                        strategy: status.id.clone(),
+                        version,
+                        kept: kept(),
+                    });
+                }
             }
         }
-    }
+    };
+    Ok((Action::Rollback(target), steps))
 }
 
 pub fn strategy_status(state: &AppState, id: &str) -> Option<StrategyStatus> {
@@ -270,19 +239,12 @@ pub fn strategy_status(state: &AppState, id: &str) -> Option<StrategyStatus> {
         .find(|s| s.id == id)
 }
 
-pub fn unknown_strategy(state: &AppState, id: &str) -> ApiError {
-    let ids = state.handle.strategy_ids();
-    let names: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let hint = match crate::config::suggest_closest(id, &names) {
-        Some(close) => format!("did you mean `{close}`? running: {}", ids.join(", ")),
-        None if ids.is_empty() => "no strategy is running".into(),
-        None => format!("running: {}", ids.join(", ")),
-    };
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        format!("no running strategy `{id}`"),
-        hint,
-    )
+/// The refusal for a strategy that is not running, naming those that are.
+pub fn unknown_strategy(state: &AppState, id: &str) -> Refusal {
+    Refusal::UnknownStrategy {
+        strategy: id.to_owned(),
+        running: state.handle.strategy_ids(),
+    }
 }
 
 pub fn denied_error(denied: Denied) -> ApiError {
@@ -302,7 +264,7 @@ pub fn denied_error(denied: Denied) -> ApiError {
 
 struct Audit<'a> {
     state: &'a AppState,
-    action: &'a str,
+    action: Action,
     strategy: &'a str,
     remote: SocketAddr,
 }
@@ -320,7 +282,7 @@ impl Audit<'_> {
         let record = AuditRecord {
             ts: humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string(),
             actor: actor.to_owned(),
-            action: self.action.to_owned(),
+            action: self.action,
             strategy: self.strategy.to_owned(),
             args: args.map(str::to_owned),
             result: result.to_owned(),
@@ -331,13 +293,13 @@ impl Audit<'_> {
         };
         if result == "ok" {
             tracing::info!(
-                target: "sandbar::audit", actor, action = self.action, strategy = self.strategy,
+                target: "sandbar::audit", actor, action = self.action.name(), strategy = self.strategy,
                 args = args.unwrap_or(""), state = record.state.as_deref().unwrap_or(""),
                 version = record.version.unwrap_or(0), "control action"
             );
         } else {
             tracing::warn!(
-                target: "sandbar::audit", actor, action = self.action, strategy = self.strategy,
+                target: "sandbar::audit", actor, action = self.action.name(), strategy = self.strategy,
                 result, error = error.unwrap_or(""), remote = %self.remote, "control action not carried out"
             );
         }

@@ -1,6 +1,8 @@
 //! Errors: [`OpsError`] for starting the server (bad settings, a port in
-//! use), [`ApiError`] for answers, as JSON with a message and a hint.
+//! use), [`ApiError`] for answers, as JSON with a message, a hint and, for a
+//! refused control action, its kind.
 
+use crate::refusal::RefusalKind;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -45,6 +47,8 @@ pub(crate) struct ApiError {
     pub hint: Option<String>,
     /// Extra fields merged into the body (a rejected reload's event).
     pub detail: Option<serde_json::Value>,
+    /// What kind of refusal this answer is, for callers to match on.
+    pub kind: Option<RefusalKind>,
 }
 
 #[derive(Serialize)]
@@ -53,6 +57,8 @@ struct Body<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     hint: Option<&'a str>,
     status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<RefusalKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<&'a serde_json::Value>,
 }
@@ -64,6 +70,7 @@ impl ApiError {
             message: message.into(),
             hint: Some(hint.into()).filter(|h: &String| !h.is_empty()),
             detail: None,
+            kind: None,
         }
     }
 
@@ -79,6 +86,7 @@ impl IntoResponse for ApiError {
             error: &self.message,
             hint: self.hint.as_deref(),
             status: self.status.as_u16(),
+            kind: self.kind,
             detail: self.detail.as_ref(),
         };
         let mut response = (self.status, Json(body)).into_response();

@@ -39,6 +39,7 @@ mod error;
 mod event_metrics;
 mod exposition;
 mod metrics;
+mod refusal;
 mod render;
 mod server;
 mod settings;

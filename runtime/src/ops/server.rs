@@ -12,6 +12,7 @@ use super::settings::OpsSettings;
 use super::sse::{self, EventsQuery};
 use super::status::{OpsInfo, OpsStatus};
 use crate::live::{RuntimeHandle, StrategyStatus};
+use crate::refusal::Refusal;
 use axum::Json;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -239,7 +240,7 @@ async fn strategy(
     read_access(&state, &headers)?;
     control::strategy_status(&state, &id)
         .map(Json)
-        .ok_or_else(|| control::unknown_strategy(&state, &id))
+        .ok_or_else(|| control::unknown_strategy(&state, &id).into())
 }
 
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -278,12 +279,9 @@ async fn control_action(
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Json<ControlResponse>, ApiError> {
-    let Query(query) = query.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("bad query: {}", e.body_text()),
-            "rollback takes ?steps=N (a positive integer) or ?to_version=V",
-        )
+    let Query(query) = query.map_err(|e| Refusal::BadArguments {
+        message: format!("bad query: {}", e.body_text()),
+        hint: "rollback takes ?steps=N (a positive integer) or ?to_version=V",
     })?;
     let request = control::Request {
         id,

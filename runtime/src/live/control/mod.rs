@@ -38,6 +38,7 @@ use super::watcher::Watcher;
 use crate::config::{self, Config, StrategyConfig};
 use crate::contract::Bar;
 use crate::load::Loader;
+use crate::refusal::Refusal;
 use arc_swap::ArcSwap;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -167,7 +168,7 @@ impl ControlPlane {
                 if self.config.strategy(&id).is_some_and(|s| s.enabled) {
                     self.request_load(&id, Trigger::Api, true, vec![reply]);
                 } else {
-                    let _ = reply.send(Err(format!("no enabled strategy `{id}` in the config")));
+                    let _ = reply.send(Err(Refusal::NotEnabled { strategy: id }));
                 }
             }
             ControlCommand::Loaded(finished) => self.finished_load(*finished),

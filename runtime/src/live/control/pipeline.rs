@@ -11,6 +11,7 @@ use super::super::events::{ReloadEvent, Trigger};
 use super::ControlPlane;
 use super::reload::PreparedLoad;
 use crate::load::{LoadOutcome, Loader};
+use crate::refusal::Refusal;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
@@ -123,7 +124,9 @@ impl ControlPlane {
             replies.extend(waiting.again.map(|(_, _, r)| r).unwrap_or_default());
             reply_all(
                 replies,
-                Err(format!("no enabled strategy `{id}` in the config")),
+                Err(Refusal::NotEnabled {
+                    strategy: id.clone(),
+                }),
             );
             return;
         }
@@ -146,7 +149,7 @@ impl ControlPlane {
     }
 }
 
-fn reply_all(replies: Vec<Reply<ReloadEvent>>, result: Result<ReloadEvent, String>) {
+fn reply_all(replies: Vec<Reply<ReloadEvent>>, result: Result<ReloadEvent, Refusal>) {
     for reply in replies {
         let _ = reply.send(result.clone());
     }

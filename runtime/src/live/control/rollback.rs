@@ -6,7 +6,9 @@ use super::super::shared::lock;
 use super::ControlPlane;
 use super::publish::Publication;
 use super::reload::Warmup;
+use crate::action::{Action, Rollback};
 use crate::load::StageTimings;
+use crate::refusal::Refusal;
 
 impl ControlPlane {
     pub(super) fn rollback(
@@ -14,9 +16,13 @@ impl ControlPlane {
         id: &str,
         steps: usize,
         trigger: Trigger,
-    ) -> Result<ReloadEvent, String> {
+    ) -> Result<ReloadEvent, Refusal> {
+        let unknown = || Refusal::UnknownStrategy {
+            strategy: id.to_owned(),
+            running: self.slots.keys().cloned().collect(),
+        };
         let Some(state) = self.slots.get(id) else {
-            return Err(format!("no running strategy `{id}`"));
+            return Err(unknown());
         };
         let strategy = state.config.clone();
         let target = lock(&self.shared.versions)
@@ -25,12 +31,14 @@ impl ControlPlane {
         let target = match target {
             Some(Ok(recipe)) => recipe,
             Some(Err(not_kept)) => {
-                return Err(format!(
-                    "cannot roll `{id}` back {steps} step(s): {} earlier version(s) kept (`hot_reload.keep_versions` = {})",
-                    not_kept.kept, self.config.hot_reload.keep_versions
-                ));
+                return Err(Refusal::NoEarlierVersion {
+                    strategy: id.to_owned(),
+                    steps,
+                    kept: not_kept.kept,
+                    keep_versions: self.config.hot_reload.keep_versions,
+                });
             }
-            None => return Err(format!("no running strategy `{id}`")),
+            None => return Err(unknown()),
         };
         let symbols = self.symbols_of(&strategy);
         let (recent, warmed_through) = self.recent_bars(&symbols);
@@ -49,7 +57,10 @@ impl ControlPlane {
             },
         });
         if event.outcome == Outcome::Rejected {
-            return Err(event.error.unwrap_or_else(|| "rollback failed".into()));
+            return Err(Refusal::ReloadRejected {
+                action: Action::Rollback(Rollback::Steps(steps)),
+                event: Box::new(event),
+            });
         }
         if let Some(history) = lock(&self.shared.versions).get_mut(id) {
             history.rolled_back(steps);

@@ -2,11 +2,13 @@
 //! slot (the loop applies them at the next bar). Called on the asking thread
 //! (the ops API's, a test's), never queued behind a compile.
 
-use super::super::command::{StateAction, StateRequest};
+use super::super::command::StateRequest;
 use super::super::event_sink::EventSink;
 use super::super::events::{Event, StateEvent, now_rfc3339};
 use super::super::generation::{Roster, RunState};
 use super::super::shared::lock;
+use crate::action::StateAction;
+use crate::refusal::Refusal;
 use arc_swap::ArcSwap;
 
 /// Applies `request` and returns the state now wanted.
@@ -14,19 +16,15 @@ pub(crate) fn set_state(
     roster: &ArcSwap<Roster>,
     sink: &EventSink,
     request: StateRequest,
-) -> Result<RunState, String> {
+) -> Result<RunState, Refusal> {
     let shared = sink.shared();
     let _one_at_a_time = lock(&shared.run_state_changes);
-    let Some(slot) = roster
-        .load()
-        .iter()
-        .find(|s| *s.id == *request.strategy)
-        .cloned()
-    else {
-        return Err(format!(
-            "no running strategy `{}`; `runtime status` lists them",
-            request.strategy
-        ));
+    let roster = roster.load();
+    let Some(slot) = roster.iter().find(|s| *s.id == *request.strategy).cloned() else {
+        return Err(Refusal::UnknownStrategy {
+            strategy: request.strategy,
+            running: roster.iter().map(|s| s.id.to_string()).collect(),
+        });
     };
     let previous = slot.run_state();
     let next = next_state(&request, previous)?;
@@ -58,18 +56,18 @@ pub(crate) fn set_state(
 }
 
 /// The transition `request` asks for from `previous`, or why it is refused.
-fn next_state(request: &StateRequest, previous: RunState) -> Result<RunState, String> {
-    let id = &request.strategy;
+fn next_state(request: &StateRequest, previous: RunState) -> Result<RunState, Refusal> {
     match (request.action, previous) {
-        (StateAction::Pause, RunState::Halted) => Err(format!(
-            "`{id}` is halted; un-halt it first (a halted strategy already sends no orders)"
-        )),
+        (StateAction::Pause | StateAction::Resume, RunState::Halted) => Err(Refusal::Halted {
+            strategy: request.strategy.clone(),
+            action: request.action,
+        }),
         (StateAction::Pause, _) => Ok(RunState::Paused),
-        (StateAction::Resume, RunState::Halted) => Err(format!(
-            "`{id}` is halted, not paused; use unhalt to lift the kill switch"
-        )),
         (StateAction::Unhalt, RunState::Halted) => Ok(RunState::Running),
-        (StateAction::Unhalt, _) => Err(format!("`{id}` is {}, not halted", previous.as_str())),
+        (StateAction::Unhalt, _) => Err(Refusal::NotHalted {
+            strategy: request.strategy.clone(),
+            state: previous,
+        }),
         (StateAction::Resume, _) => Ok(RunState::Running),
         (StateAction::Halt, _) => Ok(RunState::Halted),
     }
@@ -109,7 +107,10 @@ mod tests {
             match (expected, got) {
                 (Ok(want), Ok(got)) => assert_eq!(want, got, "{action:?} from {from:?}"),
                 (Err(want), Err(got)) => {
-                    assert!(got.contains(want), "{action:?} from {from:?}: {got}")
+                    assert!(
+                        got.to_string().contains(want),
+                        "{action:?} from {from:?}: {got}"
+                    )
                 }
                 (want, got) => panic!("{action:?} from {from:?}: wanted {want:?}, got {got:?}"),
             }
