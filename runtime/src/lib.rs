@@ -48,6 +48,7 @@ pub mod live;
 pub mod logging;
 pub mod ops;
 pub mod risk;
+pub mod seal;
 
 pub use check::{CHECK_SYMBOLS, check_file, render_report};
 pub use engine::{EngineOptions, new_engine, new_engine_with};

@@ -3,6 +3,7 @@
 
 mod backtest;
 mod config_reload;
+mod deploys;
 mod equivalence;
 mod hostile;
 mod hot_reload;

@@ -45,6 +45,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
             max_bars: args.bars,
         },
         watch: true,
+        rescan: true,
     };
     // Resolve the ops settings (token variables) before loading anything,
     // so a missing token fails fast.

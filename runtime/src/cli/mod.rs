@@ -8,6 +8,7 @@ mod control;
 mod hash;
 mod live;
 mod pin;
+mod seal;
 mod status;
 
 use clap::{Parser, Subcommand};
@@ -145,6 +146,8 @@ pub enum Command {
         #[command(flatten)]
         ops: connect::OpsArgs,
     },
+    /// Seal components built by another tool so partial copies of them are refused.
+    Seal(seal::SealArgs),
     /// Validate, type-check, instantiate and smoke-test a component.
     Check {
         file: PathBuf,
@@ -185,6 +188,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             strategies,
             json,
         }),
+        Command::Seal(args) => seal::run(&args),
         Command::Pin { config, strategy } => pin::run(&config, strategy.as_deref()),
         Command::Check {
             file,
