@@ -41,7 +41,8 @@ pub fn component(built: &[Built], package: &str) -> PathBuf {
     sandbar_test_support::find(built, package)
 }
 
-/// The same component with a custom section appended: a new hash, the same code.
+/// The same component with a custom section added: a new hash, the same
+/// code. Sealed again, since sections after a build's seal are refused.
 pub fn with_marker(bytes: &[u8], marker: u32) -> Vec<u8> {
     let name = b"sandbar-bench-marker";
     let payload = marker.to_le_bytes();
@@ -51,7 +52,9 @@ pub fn with_marker(bytes: &[u8], marker: u32) -> Vec<u8> {
     out.push(name.len() as u8);
     out.extend_from_slice(name);
     out.extend_from_slice(&payload);
-    out
+    sandbar_runtime::seal::seal(&out)
+        .expect("a built component seals again")
+        .into_owned()
 }
 
 /// Writes `bytes` to `path` the way a build does: a temporary file the

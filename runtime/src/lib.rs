@@ -67,6 +67,7 @@ pub mod live;
 pub mod logging;
 pub mod ops;
 pub mod risk;
+pub mod seal;
 
 pub use action::{Action, Rollback, StateAction, UnknownAction};
 pub use check::{CHECK_SYMBOLS, check_file, render_report};

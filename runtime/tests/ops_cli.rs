@@ -110,12 +110,15 @@ fn status_events_rollback_and_pause_against_a_running_instance() {
     let mut seen_events = Vec::new();
     wait_line(&event_log, "following", &mut Vec::new());
 
-    // A new build of sma_cross.wasm: same code plus a custom section.
+    // A new build of sma_cross.wasm: same code plus a custom section, sealed
+    // again (sections after a build's seal are refused) before the rename.
     let wasm = dir.path().join("strategies/dist/sma_cross.wasm");
     let mut bytes = std::fs::read(&wasm).unwrap();
     bytes.extend_from_slice(&[0, 6, 5, b'o', b'p', b's', b'v', b'2']);
     let tmp = dir.path().join("strategies/dist/.sma_cross.tmp");
     std::fs::write(&tmp, &bytes).unwrap();
+    let sealed = runtime(&["seal", tmp.to_str().unwrap()]);
+    assert!(sealed.status.success(), "{}", text(&sealed.stderr));
     std::fs::rename(&tmp, &wasm).unwrap();
     let swapped = wait_line(&event_lines, "reload   sma-fast swapped", &mut seen_events);
     assert!(swapped.contains("trigger file"), "{swapped}");

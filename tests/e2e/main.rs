@@ -4,6 +4,7 @@
 mod backtest;
 mod config_reload;
 mod control_plane;
+mod deploys;
 mod equivalence;
 mod hostile;
 mod hot_reload;

@@ -25,8 +25,9 @@ pub fn symbols(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| (*s).to_owned()).collect()
 }
 
-/// The same component with a custom section appended: identical behaviour,
-/// a different SHA-256 — a "new build" for reload tests.
+/// The same component with a custom section added: identical behaviour,
+/// a different SHA-256 — a "new build" for reload tests. Sealed again (as
+/// `runtime seal` does), since sections after a build's seal are refused.
 pub fn rebuilt(bytes: &[u8], marker: u32) -> Vec<u8> {
     let name = b"sandbar-test-marker";
     let payload = marker.to_le_bytes();
@@ -36,7 +37,9 @@ pub fn rebuilt(bytes: &[u8], marker: u32) -> Vec<u8> {
     out.push(name.len() as u8);
     out.extend_from_slice(name);
     out.extend_from_slice(&payload);
-    out
+    sandbar_runtime::seal::seal(&out)
+        .expect("a built component seals again")
+        .into_owned()
 }
 
 pub fn sha(bytes: &[u8]) -> String {
@@ -158,14 +161,36 @@ impl Sandbox {
 
     /// [`Sandbox::start`], with the file watcher on or off.
     pub fn start_watching(&mut self, watch: bool) -> anyhow::Result<()> {
-        let config = Config::from_file(&self.config_path()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.start_with(watch, true)
+    }
+
+    /// [`Sandbox::start`] with file events only: no 1 s rescan behind them,
+    /// so whatever reloads was seen by an event.
+    pub fn start_events_only(&mut self) -> anyhow::Result<()> {
+        self.start_with(true, false)
+    }
+
+    fn start_with(&mut self, watch: bool, rescan: bool) -> anyhow::Result<()> {
+        self.start_at(&self.config_path(), watch, rescan)
+    }
+
+    /// Starts on the config at `config_path` (a symlink, say), journal in
+    /// `journal/`.
+    pub fn start_at(
+        &mut self,
+        config_path: &Path,
+        watch: bool,
+        rescan: bool,
+    ) -> anyhow::Result<()> {
+        let config = Config::from_file(config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
         let runtime = Runtime::start(
             config,
             LiveOptions {
-                config_path: Some(self.config_path()),
+                config_path: Some(config_path.to_owned()),
                 journal_dir: Some(self.path("journal")),
                 feed: FeedMode::Manual,
                 watch,
+                rescan,
             },
         )?;
         self.events = Some(runtime.subscribe());

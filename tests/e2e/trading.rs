@@ -22,6 +22,7 @@ fn start(bt: &Backtest, feed: FeedMode) -> Runtime {
             journal_dir: Some(bt.dir.path().join("journal")),
             feed,
             watch: false,
+            rescan: true,
         },
     )
     .unwrap()

@@ -1,5 +1,5 @@
-//! `runtime build`: compile strategy crates for wasm32-unknown-unknown and
-//! wrap each core module into a component.
+//! `runtime build`: compile strategy crates for wasm32-unknown-unknown,
+//! wrap each core module into a component and seal it (`crate::seal`).
 
 mod componentize;
 mod toolchain;
@@ -134,6 +134,10 @@ fn write_component(package: &str, artifacts: &Path, out_dir: &Path) -> anyhow::R
         )
     })?;
     let component = componentize(&core).with_context(|| format!("componentizing {package}"))?;
+    // The seal goes on last: the loader refuses any prefix of what is written.
+    let component = crate::seal::seal(&component)
+        .with_context(|| format!("sealing {package}"))?
+        .into_owned();
     let path = out_dir.join(&file_name);
     write_atomically(&path, &component)?;
     Ok(Built {
@@ -146,7 +150,7 @@ fn write_component(package: &str, artifacts: &Path, out_dir: &Path) -> anyhow::R
 
 /// Write to a temporary file in the same directory, then rename over the
 /// target: a watcher never sees a half-written component.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()

@@ -62,6 +62,7 @@ fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
             max_bars: args.bars,
         },
         watch: true,
+        rescan: true,
     };
     // Resolve the ops settings (token variables) before loading anything,
     // so a missing token fails fast.

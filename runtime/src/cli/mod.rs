@@ -11,6 +11,7 @@ mod events;
 mod hash;
 mod live;
 mod pin;
+mod seal;
 mod status;
 
 use clap::{Parser, Subcommand};
@@ -60,6 +61,8 @@ pub enum Command {
     Halt(control::ControlArgs),
     /// Lift the kill switch of a halted strategy.
     Unhalt(control::ControlArgs),
+    /// Seal components built by another tool so partial copies of them are refused.
+    Seal(seal::SealArgs),
     /// Validate, type-check, instantiate and smoke-test a component.
     Check(check::CheckArgs),
 }
@@ -80,6 +83,7 @@ impl Command {
             Command::Resume(args) => args.execute(Action::Resume),
             Command::Halt(args) => args.execute(Action::Halt),
             Command::Unhalt(args) => args.execute(Action::Unhalt),
+            Command::Seal(args) => seal::run(&args),
             Command::Check(args) => args.execute(),
         }
     }

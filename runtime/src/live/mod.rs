@@ -76,6 +76,10 @@ pub struct LiveOptions {
     pub feed: FeedMode,
     /// Watch files for changes (when `hot_reload.enabled`).
     pub watch: bool,
+    /// With `watch`, also re-check every file each second in case an event
+    /// was missed. On by default; tests turn it off to show that events
+    /// alone see a deploy.
+    pub rescan: bool,
 }
 
 impl Default for LiveOptions {
@@ -85,6 +89,7 @@ impl Default for LiveOptions {
             journal_dir: None,
             feed: FeedMode::Config { max_bars: None },
             watch: true,
+            rescan: true,
         }
     }
 }
@@ -256,7 +261,8 @@ impl Runtime {
             recent_bars: Arc::clone(&recent_bars),
             sink: Arc::clone(&sink),
             shared: Arc::clone(&shared),
-            hot_reload,
+            // The supervisor's `hot_reload` only switches its rescan on.
+            hot_reload: hot_reload && options.rescan,
         });
         control.start_all().map_err(anyhow::Error::msg)?;
 

@@ -51,9 +51,20 @@ pub fn classify(bytes: &[u8]) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// Refuses a file that claims to be a Sandbar build but is not whole: a copy
+/// that stopped at a section boundary validates (everything after it may be
+/// custom sections), so the framing is checked before the validator runs.
+/// Messages start with "invalid component" like the validator's own.
+pub fn check_seal(bytes: &[u8]) -> Result<(), LoadError> {
+    crate::seal::check(bytes).map(|_| ()).map_err(|e| {
+        LoadError::new(Stage::Compile, format!("invalid component: {e}")).hint(e.hint())
+    })
+}
+
 /// Validates and compiles a component.
 pub fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<Component, LoadError> {
     classify(bytes)?;
+    check_seal(bytes)?;
     let mut validator =
         wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::default());
     if let Err(e) = validator.validate_all(bytes) {

@@ -318,6 +318,18 @@ fn verify(artifact: &Artifact, spec: LoadSpec<'_>) -> Result<(), LoadError> {
     if expected.eq_ignore_ascii_case(&artifact.sha256) {
         return Ok(());
     }
+    // A half-copied build never matches its pin; say so rather than leave
+    // the operator re-pinning a prefix.
+    if let Err(seal_error) = crate::seal::check(&artifact.bytes) {
+        return Err(LoadError::new(
+            Stage::Verify,
+            format!(
+                "SHA-256 mismatch: expected {expected}, got {}; {seal_error}",
+                artifact.sha256
+            ),
+        )
+        .hint(seal_error.hint()));
+    }
     Err(LoadError::new(
         Stage::Verify,
         format!(
