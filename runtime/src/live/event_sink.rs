@@ -3,7 +3,7 @@
 //! subscriber. The control plane and the event thread both emit through it,
 //! so a loop event never waits for a compile.
 
-use super::events::{Event, HandoffEvent, Outcome, ReloadEvent};
+use super::events::{Event, Outcome, ReloadEvent};
 use super::journal::{AuditRecord, JournalSender, Record};
 use super::shared::{Shared, lock};
 use std::collections::HashMap;
@@ -24,13 +24,16 @@ pub(crate) struct EventSink {
     order: Mutex<HandoffOrder>,
 }
 
-/// Keeps `reload` (version n swapped) before `handoff` (to version n) for
-/// every subscriber, as when both went through one thread.
+/// Keeps `reload` (version n swapped) before `handoff` (to version n), and
+/// both before what the loop reports of version n afterwards, for every
+/// subscriber, as when they all went through one thread.
 #[derive(Default)]
 struct HandoffOrder {
     /// The newest version announced by a reload event, per strategy.
     announced: HashMap<String, u64>,
-    held: Vec<(Instant, HandoffEvent)>,
+    /// Events held back, oldest first: a handoff whose version is not
+    /// announced yet, and every later loop event of the same strategy.
+    held: Vec<(Instant, Event)>,
 }
 
 impl EventSink {
@@ -42,21 +45,21 @@ impl EventSink {
         }
     }
 
-    /// Journals, keeps and broadcasts one event.
+    /// Journals, keeps and broadcasts one event. `recent` is held throughout,
+    /// so the journal, the backlog and subscribers see one order.
     pub(crate) fn emit(&self, event: Event) {
-        self.journal.send(Record::Event(event.clone()));
-        {
-            let mut recent = lock(&self.shared.recent);
-            if recent.len() == RECENT_EVENTS {
-                recent.pop_front();
-            }
-            recent.push_back(event.clone());
+        let mut recent = lock(&self.shared.recent);
+        if recent.len() == RECENT_EVENTS {
+            recent.pop_front();
         }
+        recent.push_back(event.clone());
+        self.journal.send(Record::Event(event.clone()));
         lock(&self.shared.subscribers).retain(|s| s.send(event.clone()).is_ok());
+        drop(recent);
     }
 
     /// Logs, counts and emits a reload attempt's event; then releases the
-    /// handoffs that were waiting for it.
+    /// events that were waiting for it.
     pub(crate) fn reload(&self, event: ReloadEvent) -> ReloadEvent {
         log_reload(&event);
         lock(&self.shared.metrics)
@@ -74,37 +77,42 @@ impl EventSink {
             order.announced.remove(&event.strategy);
         }
         self.emit(Event::Reload(event.clone()));
-        let ready = order.take_ready(|_| false);
-        drop(order);
-        for handoff in ready {
-            self.emit(Event::Handoff(handoff));
+        for ready in order.take_ready(|_| false) {
+            self.emit(ready);
         }
         event
     }
 
-    /// Emits a handoff once the reload event of its version is out.
-    pub(crate) fn handoff(&self, event: HandoffEvent) {
+    /// Emits an event the bar loop reported: at once, unless an earlier
+    /// event of the same strategy is held (then after it). A handoff is held
+    /// until the reload event of its version is out.
+    pub(crate) fn loop_event(&self, event: Event) {
         let mut order = lock(&self.order);
-        let announced = order.announced.get(&event.strategy).copied();
-        if announced.is_some_and(|v| v >= event.version) {
-            drop(order);
-            self.emit(Event::Handoff(event));
-        } else {
+        let strategy = event.strategy();
+        let behind_held = order.held.iter().any(|(_, e)| e.strategy() == strategy);
+        let unannounced = match &event {
+            Event::Handoff(h) => order
+                .announced
+                .get(&h.strategy)
+                .is_none_or(|v| *v < h.version),
+            _ => false,
+        };
+        if behind_held || unannounced {
             order.held.push((Instant::now(), event));
+        } else {
+            self.emit(event);
         }
     }
 
-    /// Emits held handoffs whose announcement never came (a generation
-    /// published without a reload event would otherwise hide its handoff).
+    /// Emits held events whose announcement never came (a generation
+    /// published without a reload event would otherwise hide them); true
+    /// while any is still held.
     pub(crate) fn release_stale_handoffs(&self) -> bool {
         let mut order = lock(&self.order);
-        let stale = order.take_ready(|since| since.elapsed() >= HANDOFF_HOLD);
-        let still_held = !order.held.is_empty();
-        drop(order);
-        for handoff in stale {
-            self.emit(Event::Handoff(handoff));
+        for stale in order.take_ready(|since| since.elapsed() >= HANDOFF_HOLD) {
+            self.emit(stale);
         }
-        still_held
+        !order.held.is_empty()
     }
 
     /// Writes a control action to `audit.jsonl`.
@@ -118,21 +126,34 @@ impl EventSink {
 }
 
 impl HandoffOrder {
-    /// Removes and returns the held handoffs that are announced now, or that
-    /// `expired` says have waited long enough; oldest first.
-    fn take_ready(&mut self, expired: impl Fn(Instant) -> bool) -> Vec<HandoffEvent> {
-        let announced = &self.announced;
-        let (ready, held): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.held)
-                .into_iter()
-                .partition(|(since, event)| {
-                    announced
-                        .get(&event.strategy)
-                        .is_some_and(|v| *v >= event.version)
-                        || expired(*since)
-                });
-        self.held = held;
-        ready.into_iter().map(|(_, event)| event).collect()
+    /// Removes and returns, oldest first, the held events that may go now:
+    /// per strategy, everything up to its first handoff that is neither
+    /// announced nor `expired`.
+    fn take_ready(&mut self, expired: impl Fn(Instant) -> bool) -> Vec<Event> {
+        let mut blocked: Vec<String> = Vec::new();
+        let mut ready = Vec::new();
+        for (since, event) in std::mem::take(&mut self.held) {
+            let strategy = event.strategy().to_owned();
+            let waits = blocked.contains(&strategy)
+                || match &event {
+                    Event::Handoff(h) => {
+                        self.announced
+                            .get(&h.strategy)
+                            .is_none_or(|v| *v < h.version)
+                            && !expired(since)
+                    }
+                    _ => false,
+                };
+            if waits {
+                if !blocked.contains(&strategy) {
+                    blocked.push(strategy);
+                }
+                self.held.push((since, event));
+            } else {
+                ready.push(event);
+            }
+        }
+        ready
     }
 }
 
@@ -156,5 +177,84 @@ fn log_reload(event: &ReloadEvent) {
             total_us = event.duration_us.values().sum::<u64>(),
             "reload"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::events::{HandoffEvent, HandoffMethod, TrapEvent};
+
+    fn handoff(strategy: &str, version: u64) -> Event {
+        Event::Handoff(HandoffEvent {
+            ts: String::new(),
+            strategy: strategy.into(),
+            version,
+            previous_version: version - 1,
+            previous_seq_range: None,
+            first_seq: 0,
+            method: HandoffMethod::Replay,
+            replayed_bars: 0,
+            restore_error: None,
+        })
+    }
+
+    fn trap(strategy: &str, version: u64) -> Event {
+        Event::Trap(TrapEvent {
+            ts: String::new(),
+            strategy: strategy.into(),
+            version,
+            sha256: String::new(),
+            export: "on-bar".into(),
+            seq: 0,
+            kind: crate::instance::TrapKind::Trap,
+            message: String::new(),
+            consecutive: 1,
+        })
+    }
+
+    fn names(events: &[Event]) -> Vec<String> {
+        events
+            .iter()
+            .map(|e| match e {
+                Event::Handoff(h) => format!("handoff {} v{}", h.strategy, h.version),
+                Event::Trap(t) => format!("trap {} v{}", t.strategy, t.version),
+                _ => "other".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn held_events_go_out_in_order_once_their_version_is_announced() {
+        let mut order = HandoffOrder::default();
+        let since = Instant::now();
+        order.held = vec![
+            (since, handoff("a", 2)),
+            (since, trap("a", 2)),
+            (since, trap("b", 1)),
+        ];
+        // Nothing of `a` may pass its unannounced handoff; `b` is free.
+        assert_eq!(names(&order.take_ready(|_| false)), ["trap b v1"]);
+        assert_eq!(order.held.len(), 2);
+        order.announced.insert("a".into(), 2);
+        assert_eq!(
+            names(&order.take_ready(|_| false)),
+            ["handoff a v2", "trap a v2"]
+        );
+        assert!(order.held.is_empty());
+    }
+
+    #[test]
+    fn a_handoff_never_announced_is_released_when_it_expires() {
+        let mut order = HandoffOrder::default();
+        order.held = vec![
+            (Instant::now(), handoff("a", 7)),
+            (Instant::now(), trap("a", 7)),
+        ];
+        assert!(order.take_ready(|_| false).is_empty());
+        assert_eq!(
+            names(&order.take_ready(|_| true)),
+            ["handoff a v7", "trap a v7"]
+        );
     }
 }

@@ -57,14 +57,16 @@ fn publish(event: LoopEvent, sink: &EventSink, control: &Sender<ControlCommand>)
                 export = %trap.export, kind = ?trap.kind,
                 "strategy trapped: {}", trap.message
             );
-            sink.emit(Event::Trap(trap.clone()));
+            sink.loop_event(Event::Trap(trap.clone()));
             let _ = control.send(ControlCommand::Trapped(trap, last_good));
         }
-        LoopEvent::HandedOver(handoff) => sink.handoff(handoff),
+        LoopEvent::HandedOver(handoff) => sink.loop_event(Event::Handoff(handoff)),
         LoopEvent::Halted { strategy, reason } => {
             tracing::error!(strategy = %strategy, "kill switch: strategy halted: {reason}");
+            // As an operator's change: one transition after the other.
+            let _one_at_a_time = lock(&sink.shared().run_state_changes);
             lock(&sink.shared().halt_reasons).insert(strategy.clone(), reason.clone());
-            sink.emit(Event::State(StateEvent {
+            sink.loop_event(Event::State(StateEvent {
                 ts: now_rfc3339(),
                 strategy,
                 state: RunState::Halted,
@@ -78,7 +80,7 @@ fn publish(event: LoopEvent, sink: &EventSink, control: &Sender<ControlCommand>)
                 strategy = %refusal.strategy, seq = refusal.seq, total = refusal.refused_total,
                 "orders refused, not sent to the broker: {}", refusal.reason
             );
-            sink.emit(Event::Refusal(refusal));
+            sink.loop_event(Event::Refusal(refusal));
         }
         LoopEvent::HandoffFailed(failure) => {
             let _ = control.send(ControlCommand::HandoffFailed(failure));

@@ -136,6 +136,7 @@ impl ControlPlane {
     /// Applies a new config as a diff: retire removed strategies, load added
     /// ones, reload changed artifacts, rebuild for changed params or limits.
     pub(super) fn apply_config(&mut self, new: Config, trigger: Trigger) -> Vec<ReloadEvent> {
+        self.loads_in_flight_are_stale();
         let diff = config::diff(&self.config, &new);
         for note in &diff.restart_required {
             tracing::warn!("{note}");

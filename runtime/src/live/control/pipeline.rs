@@ -32,6 +32,12 @@ pub(super) struct InFlight {
 struct Waiting {
     /// Replies to send the finished load's event to.
     replies: Vec<Reply<ReloadEvent>>,
+    /// A config edit was applied while it ran: what it prepared (limits,
+    /// expected hash, path, params) may be stale, so it is not published.
+    stale: bool,
+    /// Commands about this strategy that must not overtake the load (a
+    /// rollback, a trap's rebuild): handled, in order, once it is concluded.
+    deferred: Vec<ControlCommand>,
     /// Asked again while in flight: load once more afterwards (trigger,
     /// force, and who waits for that one).
     again: Option<(Trigger, bool, Vec<Reply<ReloadEvent>>)>,
@@ -56,12 +62,38 @@ impl PipelineWorkers {
         std::thread::Builder::new()
             .name(format!("sandbar-load-{}", prepared.id))
             .spawn(move || {
-                let outcome = prepared.run(&loader);
+                // A panic must still come back as an answer, or the load
+                // would stay in flight for good.
+                let run = std::panic::AssertUnwindSafe(|| prepared.run(&loader));
+                let outcome = std::panic::catch_unwind(run).unwrap_or_else(|panic| {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".to_owned());
+                    tracing::error!(strategy = %prepared.id, "the load pipeline panicked: {what}");
+                    LoadOutcome {
+                        result: Err(crate::error::LoadError::new(
+                            crate::error::Stage::Compile,
+                            format!("the pipeline panicked on this component: {what}"),
+                        )
+                        .hint("this is a runtime bug: report it with the component; the running version keeps running")),
+                        timings: Default::default(),
+                        sha256: None,
+                    }
+                });
                 let finished = FinishedLoad { prepared, outcome };
                 // Fails only when the control plane has stopped.
                 let _ = results.send(ControlCommand::Loaded(Box::new(finished)));
             })
             .map(drop)
+    }
+}
+
+impl InFlight {
+    /// True while a load of `id` runs.
+    pub(super) fn contains(&self, id: &str) -> bool {
+        self.loads.contains_key(id)
     }
 }
 
@@ -104,7 +136,7 @@ impl ControlPlane {
                     id.to_owned(),
                     Waiting {
                         replies,
-                        again: None,
+                        ..Waiting::default()
                     },
                 );
             }
@@ -130,21 +162,53 @@ impl ControlPlane {
             );
             return;
         }
-        if entry.is_some_and(|s| *s == prepared.strategy) {
+        if !waiting.stale && entry.is_some_and(|s| *s == prepared.strategy) {
             let event = self.conclude_load(prepared, outcome);
             reply_all(std::mem::take(&mut waiting.replies), Ok(event));
         } else {
-            // A config edit changed the entry while this compiled: what was
-            // compiled may no longer be what the config asks for.
-            tracing::info!(strategy = %id, "the config entry changed while it loaded; loading again");
+            // A config edit was applied while this compiled: what it
+            // prepared may no longer be what the config asks for. Load the
+            // file again under the new config — unless the edit has loaded
+            // it already (then the unchanged-file check skips it), and
+            // always when someone waits for an answer.
+            tracing::info!(strategy = %id, "the config changed while it loaded; loading again");
+            let force = !waiting.replies.is_empty();
             let again = waiting
                 .again
-                .get_or_insert((prepared.trigger, true, Vec::new()));
-            again.1 = true;
+                .get_or_insert((prepared.trigger, force, Vec::new()));
+            again.1 |= force;
             again.2.append(&mut waiting.replies);
         }
+        let deferred = std::mem::take(&mut waiting.deferred);
         if let Some((trigger, force, replies)) = waiting.again {
             self.request_load(&id, trigger, force, replies);
+        }
+        for command in deferred {
+            self.handle(command);
+        }
+    }
+
+    /// Holds `command` back until the load of `id` in flight is concluded;
+    /// gives it back when none is.
+    pub(super) fn defer_behind_load(
+        &mut self,
+        id: &str,
+        command: ControlCommand,
+    ) -> Option<ControlCommand> {
+        match self.in_flight.loads.get_mut(id) {
+            Some(waiting) => {
+                waiting.deferred.push(command);
+                None
+            }
+            None => Some(command),
+        }
+    }
+
+    /// A config edit is being applied: loads in flight were prepared under
+    /// the old config and will be loaded again instead of published.
+    pub(super) fn loads_in_flight_are_stale(&mut self) {
+        for waiting in self.in_flight.loads.values_mut() {
+            waiting.stale = true;
         }
     }
 }
