@@ -185,3 +185,78 @@ fn status_events_rollback_and_pause_against_a_running_instance() {
         [("rollback", "ok"), ("pause", "ok"), ("halt", "rejected")]
     );
 }
+
+/// Regression (hardening issue, item 12): with a steady stream of records a
+/// pause/resume `state` event stayed in the journal's buffer for 30 s and was
+/// lost to `kill -9`. Every record now reaches the OS as soon as the journal
+/// thread catches up, and every record names its run.
+#[test]
+fn regression_state_events_survive_kill_9_and_every_record_names_its_run() {
+    let built = COMPONENTS.all();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("config")).unwrap();
+    std::fs::create_dir_all(dir.path().join("strategies/dist")).unwrap();
+    for b in built {
+        let to = dir
+            .path()
+            .join("strategies/dist")
+            .join(b.path.file_name().unwrap());
+        std::fs::copy(&b.path, to).unwrap();
+    }
+    let config = std::fs::read_to_string(workspace().join("config/dev.toml"))
+        .unwrap()
+        .replace("127.0.0.1:9190", "127.0.0.1:0")
+        .replace("interval_ms = 250", "interval_ms = 5");
+    let config_path = dir.path().join("config/dev.toml");
+    std::fs::write(&config_path, config).unwrap();
+
+    let mut live = spawn(&["live", "--config", config_path.to_str().unwrap()]);
+    let live_log = lines(live.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    let listening = wait_line(&live_log, "ops API listening", &mut seen);
+    let addr = listening
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("addr="))
+        .expect("the log names the address")
+        .to_owned();
+    for action in ["pause", "resume"] {
+        let answer = runtime(&[action, "sma-fast", "--addr", &addr]);
+        assert!(answer.status.success(), "{}", text(&answer.stderr));
+    }
+    // Bars keep flowing (every 5 ms) and the journal keeps writing; the
+    // records above must be on disk without any pause in the stream.
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = Command::new("kill")
+        .args(["-9", &live.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let _ = live.wait();
+
+    let journal = dir.path().join("journal/dev");
+    let events: Vec<serde_json::Value> = std::fs::read_to_string(journal.join("events.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("only whole lines: a record is written at once"))
+        .collect();
+    let states: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "state" && e["strategy"] == "sma-fast")
+        .map(|e| e["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        ["paused", "running"],
+        "both state events survived kill -9"
+    );
+    let run = events[0]["run"].as_str().expect("a run id").to_owned();
+    assert!(!run.is_empty());
+    assert!(events.iter().all(|e| e["run"] == run.as_str()), "one run");
+    let audit = std::fs::read_to_string(journal.join("audit.jsonl")).unwrap();
+    assert!(
+        audit
+            .lines()
+            .all(|l| l.starts_with(&format!("{{\"run\":\"{run}\""))),
+        "the run id comes first in every record: {audit}"
+    );
+}
