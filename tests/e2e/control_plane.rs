@@ -294,3 +294,33 @@ fn regression_traps_separated_by_good_bars_roll_back_within_the_window() {
     assert_eq!(status.reload.rolled_back, 1);
     sandbox.stop();
 }
+
+/// Regression (hardening issue, item 7): the final summary said `running`
+/// for a strategy that events and `/status` called quarantined.
+#[test]
+fn regression_the_final_summary_names_a_quarantined_strategy_so() {
+    let mut sandbox = Sandbox::new();
+    std::fs::copy(component("hostile"), sandbox.path("dist/hostile.wasm")).unwrap();
+    let block = hostile("panicker", "panic", &format!("from_seq = {PANICS_AT}"));
+    sandbox.write_config(&SandboxConfig {
+        extra_strategies: &block,
+        ..SandboxConfig::default()
+    });
+    sandbox.start().unwrap();
+    sandbox.feed(PANICS_AT);
+    sandbox.feed_until(100, "the quarantine", |e| {
+        e.strategy == "panicker" && e.outcome == Outcome::Quarantined
+    });
+    assert_eq!(sandbox.status_of("panicker").state, "quarantined");
+    let summaries = sandbox.runtime.take().unwrap().stop();
+    let of = |id: &str| summaries.iter().find(|s| s.strategy == id).unwrap();
+    assert_eq!(of("panicker").state_name(), "quarantined");
+    assert!(
+        of("panicker")
+            .quarantined
+            .as_deref()
+            .unwrap()
+            .contains("trapped")
+    );
+    assert_eq!(of("audit").state_name(), "running");
+}

@@ -173,7 +173,7 @@ fn print_summary(summaries: &[StrategySummary]) {
             s.unrealised_pnl,
             s.commission,
             s.refused,
-            s.state.as_str(),
+            s.state_name(),
             &s.sha256[..12.min(s.sha256.len())],
             if s.retired { "  (retired)" } else { "" }
         );

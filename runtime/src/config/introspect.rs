@@ -101,4 +101,59 @@ mod tests {
         assert_eq!(variants_of::<Profile>(), ["dev", "prod"]);
         assert_eq!(shape_of::<u64>(), Shape::Other);
     }
+
+    /// Regression (hardening issue, item 4): a hint named
+    /// limits.max_snapshot_mb, a key that does not exist. Every setting
+    /// quoted as section.key anywhere in the runtime's source (hints,
+    /// errors, docs) and in the READMEs must be a real key of that section.
+    #[test]
+    fn regression_every_setting_named_in_the_source_exists() {
+        use crate::config::schema::*;
+        let sections: [(&str, &[&str]); 7] = [
+            ("runtime", fields_of::<RuntimeSection>()),
+            ("hot_reload", fields_of::<HotReloadSection>()),
+            ("limits", fields_of::<LimitsSection>()),
+            ("feed", fields_of::<FeedSection>()),
+            ("broker", fields_of::<BrokerSection>()),
+            ("risk", fields_of::<RiskSection>()),
+            ("ops", fields_of::<OpsSection>()),
+        ];
+        let mut bad = Vec::new();
+        let mut checked = 0;
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs" && e != "md") {
+                continue;
+            }
+            // Code fences would throw the pairing of backticks off.
+            let text = std::fs::read_to_string(&path).unwrap().replace("```", "");
+            for quoted in text.split('`').skip(1).step_by(2) {
+                let Some((section, key)) = quoted.split_once('.') else {
+                    continue;
+                };
+                let Some((_, keys)) = sections.iter().find(|(name, _)| *name == section) else {
+                    continue;
+                };
+                if !key.chars().all(|c| c.is_ascii_lowercase() || c == '_') || key.is_empty() {
+                    continue;
+                }
+                checked += 1;
+                if !keys.contains(&key) {
+                    bad.push(format!("{}: `{quoted}`", path.display()));
+                }
+            }
+        }
+        assert!(
+            checked > 50,
+            "the scan found the settings named ({checked})"
+        );
+        assert!(bad.is_empty(), "settings that do not exist: {bad:#?}");
+    }
 }

@@ -489,11 +489,17 @@ impl Runtime {
         if let Some(feed) = self.feed_thread.take() {
             let _ = feed.join();
         }
-        let summaries = self
+        let mut summaries: Vec<StrategySummary> = self
             .loop_thread
             .take()
             .and_then(|t| t.join().ok())
             .unwrap_or_default();
+        {
+            let quarantined = lock(&self.shared.quarantined);
+            for summary in summaries.iter_mut().filter(|s| !s.retired) {
+                summary.quarantined = quarantined.get(&summary.strategy).cloned();
+            }
+        }
         // The loop is gone, so the event thread drains what it reported and
         // ends; then the control plane handles what that forwarded.
         if let Some(events) = self.events_thread.take() {

@@ -107,7 +107,7 @@ pub fn smoke_test(
                 limits.max_snapshot_bytes
             ),
         )
-        .hint("keep less state (bounded windows), or raise `limits.max_snapshot_mb`"));
+        .hint("keep less state (bounded windows), or raise `limits.max_snapshot_kb`"));
     }
     report.snapshot_bytes = snapshot.len();
     let restored = if snapshot.is_empty() {

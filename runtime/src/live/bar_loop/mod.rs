@@ -62,6 +62,21 @@ pub struct StrategySummary {
     pub state: RunState,
     /// True when a config edit retired it before the loop stopped.
     pub retired: bool,
+    /// Why it was quarantined (trapping, nothing to roll back to), if it was
+    /// when the runtime stopped.
+    pub quarantined: Option<String>,
+}
+
+impl StrategySummary {
+    /// The state as status shows it: `quarantined` wins over the loop's
+    /// run state, which a quarantined strategy still has.
+    pub fn state_name(&self) -> &'static str {
+        if self.quarantined.is_some() {
+            "quarantined"
+        } else {
+            self.state.as_str()
+        }
+    }
 }
 
 pub(crate) struct LoopContext {

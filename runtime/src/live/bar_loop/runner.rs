@@ -404,6 +404,7 @@ impl StrategyRunner {
             refused: counters.refused.load(Ordering::Relaxed),
             state: self.run_state,
             retired,
+            quarantined: None,
         }
     }
 
