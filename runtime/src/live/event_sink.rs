@@ -226,13 +226,15 @@ mod tests {
 
     #[test]
     fn held_events_go_out_in_order_once_their_version_is_announced() {
-        let mut order = HandoffOrder::default();
         let since = Instant::now();
-        order.held = vec![
-            (since, handoff("a", 2)),
-            (since, trap("a", 2)),
-            (since, trap("b", 1)),
-        ];
+        let mut order = HandoffOrder {
+            held: vec![
+                (since, handoff("a", 2)),
+                (since, trap("a", 2)),
+                (since, trap("b", 1)),
+            ],
+            ..HandoffOrder::default()
+        };
         // Nothing of `a` may pass its unannounced handoff; `b` is free.
         assert_eq!(names(&order.take_ready(|_| false)), ["trap b v1"]);
         assert_eq!(order.held.len(), 2);
@@ -246,11 +248,13 @@ mod tests {
 
     #[test]
     fn a_handoff_never_announced_is_released_when_it_expires() {
-        let mut order = HandoffOrder::default();
-        order.held = vec![
-            (Instant::now(), handoff("a", 7)),
-            (Instant::now(), trap("a", 7)),
-        ];
+        let mut order = HandoffOrder {
+            held: vec![
+                (Instant::now(), handoff("a", 7)),
+                (Instant::now(), trap("a", 7)),
+            ],
+            ..HandoffOrder::default()
+        };
         assert!(order.take_ready(|_| false).is_empty());
         assert_eq!(
             names(&order.take_ready(|_| true)),
