@@ -63,8 +63,10 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-#[test]
-fn status_events_rollback_and_pause_against_a_running_instance() {
+/// `runtime live` in a child process on a copy of config/dev.toml (ops on a
+/// free port, bars every `interval_ms`) in a temp dir with every example
+/// built; returns the dir, the child and the ops address.
+fn start_live(interval_ms: u64) -> (tempfile::TempDir, Child, String) {
     let built = COMPONENTS.all();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("config")).unwrap();
@@ -79,7 +81,7 @@ fn status_events_rollback_and_pause_against_a_running_instance() {
     let config = std::fs::read_to_string(workspace().join("config/dev.toml"))
         .unwrap()
         .replace("127.0.0.1:9190", "127.0.0.1:0")
-        .replace("interval_ms = 250", "interval_ms = 20");
+        .replace("interval_ms = 250", &format!("interval_ms = {interval_ms}"));
     let config_path = dir.path().join("config/dev.toml");
     std::fs::write(&config_path, config).unwrap();
 
@@ -92,6 +94,14 @@ fn status_events_rollback_and_pause_against_a_running_instance() {
         .find_map(|w| w.strip_prefix("addr="))
         .expect("the log names the address")
         .to_owned();
+    // Keep draining the log so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in live_log {});
+    (dir, live, addr)
+}
+
+#[test]
+fn status_events_rollback_and_pause_against_a_running_instance() {
+    let (dir, live, addr) = start_live(20);
 
     let status = runtime(&["status", "--addr", &addr]);
     assert!(status.status.success(), "{}", text(&status.stderr));
@@ -192,33 +202,7 @@ fn status_events_rollback_and_pause_against_a_running_instance() {
 /// thread catches up, and every record names its run.
 #[test]
 fn regression_state_events_survive_kill_9_and_every_record_names_its_run() {
-    let built = COMPONENTS.all();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("config")).unwrap();
-    std::fs::create_dir_all(dir.path().join("strategies/dist")).unwrap();
-    for b in built {
-        let to = dir
-            .path()
-            .join("strategies/dist")
-            .join(b.path.file_name().unwrap());
-        std::fs::copy(&b.path, to).unwrap();
-    }
-    let config = std::fs::read_to_string(workspace().join("config/dev.toml"))
-        .unwrap()
-        .replace("127.0.0.1:9190", "127.0.0.1:0")
-        .replace("interval_ms = 250", "interval_ms = 5");
-    let config_path = dir.path().join("config/dev.toml");
-    std::fs::write(&config_path, config).unwrap();
-
-    let mut live = spawn(&["live", "--config", config_path.to_str().unwrap()]);
-    let live_log = lines(live.stderr.take().unwrap());
-    let mut seen = Vec::new();
-    let listening = wait_line(&live_log, "ops API listening", &mut seen);
-    let addr = listening
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("addr="))
-        .expect("the log names the address")
-        .to_owned();
+    let (dir, mut live, addr) = start_live(5);
     for action in ["pause", "resume"] {
         let answer = runtime(&[action, "sma-fast", "--addr", &addr]);
         assert!(answer.status.success(), "{}", text(&answer.stderr));

@@ -81,15 +81,11 @@ fn an_in_place_burst_goes_live_once_after_its_last_write() {
         later.iter().all(|e| e.outcome != Outcome::Swapped),
         "one generation for the whole burst: {later:#?}"
     );
-    sandbox.feed(5);
-    let status = sandbox.status_of("audit");
-    let versions: Vec<&str> = status.versions.iter().map(|v| v.sha256.as_str()).collect();
-    assert_eq!(
-        versions,
-        [sha(&original), sha(&v2)],
-        "nothing but the complete file went live"
+    assert_history_is(
+        &mut sandbox,
+        &[sha(&original), sha(&v2)],
+        "nothing but the complete file went live",
     );
-    assert_eq!(status.bars, sandbox.fed);
     sandbox.stop();
 }
 
@@ -165,15 +161,11 @@ fn a_copy_stalled_at_a_section_boundary_is_refused_then_goes_live() {
     let last_write = Instant::now();
     sandbox.wait_swapped_to(&sha(&v2));
     swap_report("stalled copy", last_write);
-    sandbox.feed(5);
-    let status = sandbox.status_of("audit");
-    let versions: Vec<&str> = status.versions.iter().map(|v| v.sha256.as_str()).collect();
-    assert_eq!(
-        versions,
-        [sha(&original), sha(&v2)],
-        "the prefix never entered the rollback history"
+    assert_history_is(
+        &mut sandbox,
+        &[sha(&original), sha(&v2)],
+        "the prefix never entered the rollback history",
     );
-    assert_eq!(status.bars, sandbox.fed);
     sandbox.stop();
 }
 
@@ -312,4 +304,14 @@ fn a_dist_symlink_flip_moves_the_watch_to_the_new_release() {
     sandbox.feed(5);
     assert_eq!(sandbox.status_of("audit").bars, sandbox.fed);
     sandbox.stop();
+}
+
+/// After a few more bars: the rollback history holds exactly `shas` (no
+/// partial file ever went live) and every bar was processed.
+fn assert_history_is(sandbox: &mut Sandbox, shas: &[String], why: &str) {
+    sandbox.feed(5);
+    let status = sandbox.status_of("audit");
+    let versions: Vec<&str> = status.versions.iter().map(|v| v.sha256.as_str()).collect();
+    assert_eq!(versions, shas, "{why}");
+    assert_eq!(status.bars, sandbox.fed);
 }
