@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! # sandbar-runtime — the Sandbar host
 //!
 //! Loads strategy components (the contract in `guest-sdk/wit`), checks them

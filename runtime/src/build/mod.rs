@@ -27,9 +27,14 @@ pub struct BuildOptions {
 /// One component written by [`build`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Built {
+    /// The crate's `[package] name`.
     pub package: String,
+    /// The sealed component, `<out_dir>/<package with - as _>.wasm`.
     pub path: PathBuf,
+    /// Size of the sealed component, in bytes.
     pub size_bytes: usize,
+    /// SHA-256 (hex) of the whole sealed file: the value to pin as the
+    /// strategy's `sha256` in the config.
     pub sha256: String,
 }
 

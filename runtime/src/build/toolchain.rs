@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The target every strategy is compiled for: no WASI, no host imports
+/// beyond the contract's.
 pub const GUEST_TARGET: &str = "wasm32-unknown-unknown";
 const DEBIAN_CARGO: &str = "/usr/bin/cargo";
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
@@ -16,12 +18,21 @@ pub const TOOLCHAIN_ENV: &str = "SANDBAR_GUEST_TOOLCHAIN";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Toolchain {
     /// `rustup target add wasm32-unknown-unknown` was done.
-    RustupTarget { sysroot: PathBuf },
+    RustupTarget {
+        /// `rustc --print sysroot` of the toolchain that has the target.
+        sysroot: PathBuf,
+    },
     /// Debian's rustc-web + rust-web-src, building std from source.
-    DebianFallback { linker: Option<PathBuf> },
+    DebianFallback {
+        /// A `wasm-ld` found on `PATH`, used when `/usr/bin/rust-lld` (rustc's
+        /// default wasm linker) is missing or dangling; `None` keeps rust-lld.
+        linker: Option<PathBuf>,
+    },
 }
 
 impl Toolchain {
+    /// One line for `runtime build` and error messages: which toolchain,
+    /// and its sysroot or linker.
     pub fn describe(&self) -> String {
         match self {
             Toolchain::RustupTarget { sysroot } => {

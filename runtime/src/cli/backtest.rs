@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub struct BacktestArgs {
-    /// The config: strategies, [broker], [risk], [limits], [feed] symbols (and path).
+    /// The config: strategies, `[broker]`, `[risk]`, `[limits]`, `[feed] symbols` (and path).
     #[arg(long)]
     config: PathBuf,
     /// The CSV to replay [default: the config's `[feed] path`].

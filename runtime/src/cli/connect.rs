@@ -12,10 +12,10 @@ pub const TOKEN_ENV: &str = "SANDBAR_OPS_TOKEN";
 
 #[derive(Debug, clap::Args)]
 pub struct OpsArgs {
-    /// Where the ops API listens, host:port [default: $SANDBAR_OPS_ADDR, the config's [ops] listen, or 127.0.0.1:9190].
+    /// Where the ops API listens, host:port [default: $SANDBAR_OPS_ADDR, the config's `[ops] listen`, or 127.0.0.1:9190].
     #[arg(long, value_name = "HOST:PORT")]
     pub addr: Option<String>,
-    /// The config the runtime runs with: its [ops] gives the address and token.
+    /// The config the runtime runs with: its `[ops]` gives the address and token.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Bearer token for control actions [default: $SANDBAR_OPS_TOKEN, or the config's token]. Prefer the variable: arguments show in `ps`.

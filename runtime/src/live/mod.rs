@@ -346,7 +346,7 @@ impl Runtime {
     }
 
     /// Feeds one bar (with [`FeedMode::Manual`]). Blocks when the loop is
-    /// [`feed_thread::FEED_QUEUE`] bars behind.
+    /// `FEED_QUEUE` (4096) bars behind.
     pub fn push_bar(&self, bar: Bar) -> Result<(), String> {
         let feed = lock(&self.manual_feed);
         let sender = feed.as_ref().ok_or("this runtime's feed is not manual")?;

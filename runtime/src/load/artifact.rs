@@ -9,12 +9,18 @@ use std::path::{Path, PathBuf};
 /// A strategy file's exact bytes and their digest.
 #[derive(Debug, Clone)]
 pub struct Artifact {
+    /// Where the bytes came from, for messages; nothing reads it again.
     pub path: PathBuf,
+    /// The whole file, seal included: what gets hashed is what gets compiled.
     pub bytes: Vec<u8>,
+    /// SHA-256 of `bytes`, lowercase hex (64 digits), the form `sha256` pins
+    /// take in the config.
     pub sha256: String,
 }
 
 impl Artifact {
+    /// Wraps bytes that did not come from [`read_artifact`] (tests, benches,
+    /// bytes already in memory), hashing them. No size cap is applied here.
     pub fn from_bytes(path: impl Into<PathBuf>, bytes: Vec<u8>) -> Self {
         let sha256 = sha256_hex(&bytes);
         Self {

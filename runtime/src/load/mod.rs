@@ -26,6 +26,9 @@ use wasmtime::component::Linker;
 /// How long each stage took, in pipeline order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StageTimings {
+    /// Each stage that ran and its wall-clock time. Stages skipped (a cache
+    /// hit skips compile and type-check) or never reached (after the first
+    /// failure) are absent rather than zero.
     pub stages: Vec<(Stage, Duration)>,
 }
 
@@ -37,6 +40,7 @@ impl StageTimings {
         out
     }
 
+    /// The time `stage` took, or `None` if it did not run.
     pub fn get(&self, stage: Stage) -> Option<Duration> {
         self.stages
             .iter()
@@ -44,6 +48,8 @@ impl StageTimings {
             .map(|(_, d)| *d)
     }
 
+    /// The sum over the stages that ran: the pipeline's cost without the
+    /// bookkeeping between stages.
     pub fn total(&self) -> Duration {
         self.stages.iter().map(|(_, d)| *d).sum()
     }
@@ -56,8 +62,17 @@ pub struct LoadSpec<'a> {
     pub strategy_id: &'a str,
     /// The SHA-256 the config pins; `None` skips verification (dev only).
     pub expected_sha256: Option<&'a str>,
+    /// Symbols the strategy trades, in the order `init` sees them (index =
+    /// the symbol id in bars and orders): `strategy.symbols`, or every
+    /// `feed.symbols` entry when left out.
     pub symbols: &'a [String],
+    /// Parameters passed to `init`, from `[strategy.params]`; parameters
+    /// left out take the defaults the strategy's `describe` declares.
     pub params: &'a [Param],
+    /// The limits the smoke store runs under, and the `read` stage's size
+    /// cap: `[limits]` with the strategy's `[strategy.limits]` overrides
+    /// (`Config::limits_of`), the same the live store gets, so a version that
+    /// passes here does not trip them on its first real bar.
     pub limits: &'a Limits,
     /// Recent real bars appended to the smoke burst.
     pub recent_bars: &'a [Bar],
@@ -65,10 +80,18 @@ pub struct LoadSpec<'a> {
 
 /// A version that passed every stage and may go live.
 pub struct Candidate {
+    /// SHA-256 of the component bytes, lowercase hex (64 digits).
     pub sha256: String,
+    /// Size of the file read, in bytes; 0 when nothing was read
+    /// ([`Loader::load_pre`]: a parameter change or a rollback).
     pub size_bytes: usize,
+    /// The compiled, type-checked component, ready to instantiate a live
+    /// store without compiling again.
     pub pre: StrategyBindingsPre<HostState>,
+    /// What `describe` returned (name, version, parameter declarations),
+    /// already checked (non-empty name, defaults of the declared kinds).
     pub info: StrategyInfo,
+    /// What the smoke burst saw.
     pub smoke: SmokeReport,
     /// The compile and type-check stages were skipped: this hash was known.
     pub cache_hit: bool,
@@ -76,7 +99,10 @@ pub struct Candidate {
 
 /// The result of one pass through the pipeline, with its timings either way.
 pub struct LoadOutcome {
+    /// The version that passed, or the first stage's refusal (with the
+    /// strategy id and path attached).
     pub result: Result<Candidate, LoadError>,
+    /// The stages that ran, including the one that failed.
     pub timings: StageTimings,
     /// SHA-256 of the bytes read, even when a later stage refused them.
     pub sha256: Option<String>,
@@ -84,6 +110,8 @@ pub struct LoadOutcome {
 
 /// A file read by [`Loader::read_stage`], with the read's timing.
 pub struct ReadStage {
+    /// The bytes read and their hash, or the `read` stage's refusal (missing
+    /// file, or over `limits.max_component_mb`).
     pub artifact: Result<Artifact, LoadError>,
     timings: StageTimings,
 }
@@ -106,10 +134,18 @@ pub struct Loader {
 }
 
 impl Loader {
+    /// A loader with the default engine and a compile cache of
+    /// `DEFAULT_CACHE_ENTRIES` (64) components.
+    ///
+    /// Fails only if the engine cannot be built or the contract cannot be
+    /// linked, neither of which depends on user input.
     pub fn new() -> anyhow::Result<Self> {
         Self::with_cache_entries(DEFAULT_CACHE_ENTRIES)
     }
 
+    /// A loader with the default engine and a compile cache of `entries`
+    /// components (no config key sets it; tests and benches pick small
+    /// caches to watch eviction). 0 is taken as 1: the cache cannot be empty.
     pub fn with_cache_entries(entries: usize) -> anyhow::Result<Self> {
         Self::with_options(entries, crate::engine::EngineOptions::default())
     }
@@ -196,6 +232,8 @@ impl Loader {
         typecheck::type_check(&self.engine, &self.linker, component)
     }
 
+    /// The engine every component of this loader is compiled for: a live
+    /// store must use this same engine to instantiate a [`Candidate::pre`].
     pub fn engine(&self) -> &wasmtime::Engine {
         &self.engine
     }

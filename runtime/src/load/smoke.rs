@@ -15,9 +15,16 @@ const SMOKE_SEED: u64 = 0x5eed_5a4d;
 /// What the smoke test saw.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SmokeReport {
+    /// Bars fed to `on-bar`: [`SMOKE_BARS_PER_SYMBOL`] per symbol of
+    /// synthetic bars, plus the recent real bars given.
     pub bars: usize,
+    /// Orders returned over the whole burst, all of which passed validation.
     pub orders: usize,
+    /// The most fuel one `on-bar` call used, comparable with
+    /// `limits.fuel_per_call` to see the headroom a version leaves.
     pub max_fuel_per_bar: u64,
+    /// Size of the snapshot taken after the burst, in bytes (0 for a
+    /// stateless strategy; then no restore is tried).
     pub snapshot_bytes: usize,
 }
 

@@ -24,6 +24,9 @@ pub enum Denied {
     Invalid,
 }
 
+/// The server's token check: decides from a request's `Authorization`
+/// header and what it wants to do whether it may, and who it is for the
+/// audit trail. Holds only digests of the `[[ops.tokens]]` secrets.
 pub struct Auth {
     /// Name and SHA-256 of each secret: comparing fixed-size digests in
     /// constant time leaks neither the secret nor its length.
@@ -35,6 +38,9 @@ pub struct Auth {
 pub const ANONYMOUS: &str = "api:anonymous";
 
 impl Auth {
+    /// Checks against `tokens`. `reads_need_token` makes [`Access::Read`]
+    /// need a token too (the server sets it when it listens beyond loopback);
+    /// with no tokens it has no effect, since then everything is open.
     pub fn new(tokens: &[TokenSecret], reads_need_token: bool) -> Self {
         Self {
             tokens: tokens
@@ -45,12 +51,13 @@ impl Auth {
         }
     }
 
+    /// Whether any token is configured, i.e. whether control needs one.
     pub fn enabled(&self) -> bool {
         !self.tokens.is_empty()
     }
 
     /// Checks an `Authorization` header value; returns the actor
-    /// (`api:<token name>` or [`ANONYMOUS`]).
+    /// (`api:<token name>`, or `api:anonymous` when no token was needed).
     pub fn check(&self, authorization: Option<&str>, access: Access) -> Result<String, Denied> {
         if self.tokens.is_empty() || (access == Access::Read && !self.reads_need_token) {
             return Ok(ANONYMOUS.to_owned());

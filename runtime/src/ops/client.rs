@@ -11,17 +11,29 @@ use std::time::Duration;
 /// compiles takes well under a second.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Why an [`OpsClient`] call failed. `Display` gives the operator-facing
+/// line, with the server's hint (or where to look) on a second line.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientError {
     /// Nothing answered at the address.
-    Connect { url: String, message: String },
+    Connect {
+        /// The base URL tried (`http://host:port`).
+        url: String,
+        /// The transport's error (refused, timed out, DNS, ...).
+        message: String,
+    },
     /// The server answered with an error status.
     Http {
+        /// The HTTP status: 401/403 for tokens, 404 for an unknown strategy,
+        /// 409 for a refused control action, and so on.
         status: u16,
+        /// The body's `error`, or `request failed` when it has none.
         message: String,
+        /// The body's `hint`, naming what to change.
         hint: Option<String>,
         /// Why a control action was refused (the body's `kind`).
         kind: Option<RefusalKind>,
+        /// The whole JSON body, for fields the other members do not carry.
         body: Value,
     },
     /// The answer was not what the API sends.
@@ -57,6 +69,7 @@ impl std::fmt::Display for ClientError {
 impl std::error::Error for ClientError {}
 
 impl ClientError {
+    /// The HTTP status, when the server answered with an error status.
     pub fn status(&self) -> Option<u16> {
         match self {
             ClientError::Http { status, .. } => Some(*status),
@@ -78,12 +91,18 @@ impl ClientError {
 pub struct SseMessage {
     /// The `event:` field (`reload`, `trap`, ..., `hello`, `lagged`).
     pub event: String,
+    /// The `data:` lines, joined with `\n` (here a JSON-encoded event).
     pub data: String,
+    /// The `id:` field: the event's number in the runtime's event stream,
+    /// counting up, so a gap shows what a lagging reader missed.
     pub id: Option<String>,
     /// A comment line; `data` holds its text.
     pub is_comment: bool,
 }
 
+/// A blocking client of one ops API server, with an optional bearer token
+/// sent on every request. Requests give up after 60 s; `/events` streams
+/// have no overall timeout.
 pub struct OpsClient {
     base: String,
     token: Option<String>,
@@ -122,15 +141,20 @@ impl OpsClient {
         }
     }
 
+    /// `http://host:port`, after the wildcard-to-loopback rewrite.
     pub fn base_url(&self) -> &str {
         &self.base
     }
 
+    /// `GET path` (e.g. `/status`), the JSON body on a 2xx status, else a
+    /// [`ClientError::Http`] with the server's message.
     pub fn get(&self, path: &str) -> Result<Value, ClientError> {
         let (status, text) = self.request("GET", path)?;
         json(status, &text)
     }
 
+    /// `POST path` with an empty body (a control action, e.g.
+    /// `/strategies/{id}/reload`); answers as [`OpsClient::get`] does.
     pub fn post(&self, path: &str) -> Result<Value, ClientError> {
         let (status, text) = self.request("POST", path)?;
         json(status, &text)

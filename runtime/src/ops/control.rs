@@ -24,17 +24,26 @@ pub struct ControlQuery {
 /// The answer to a control action: who did what, and the strategy now.
 #[derive(Debug, Clone, Serialize)]
 pub struct ControlResponse {
+    /// The strategy's `id` in the config, as named in the path.
     pub strategy: String,
     /// The action's name (`reload`, `rollback`, ...).
     pub action: Action,
+    /// Who did it, as the audit trail records it: `api:<token name>`, or
+    /// `api:anonymous` when no `[[ops.tokens]]` are configured.
     pub actor: String,
     /// `running`, `paused`, `halted` or `quarantined`.
     pub state: String,
+    /// The live generation's version after the action (the run-state
+    /// actions leave it unchanged; a reload or rollback that publishes
+    /// raises it by one).
     pub version: u64,
+    /// SHA-256 (hex) of the live component after the action.
     pub sha256: String,
     /// The reload event, for `reload` and `rollback`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reload: Option<ReloadEvent>,
+    /// The strategy's whole status after the action, as `/strategies/{id}`
+    /// would show it.
     pub status: StrategyStatus,
 }
 

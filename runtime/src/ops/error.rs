@@ -11,7 +11,10 @@ use serde::Serialize;
 /// Why the ops server cannot start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpsError {
+    /// What went wrong, e.g. a `listen` that is not an address, or a token
+    /// whose `token_env` variable is unset.
     pub message: String,
+    /// What to change, naming the `[ops]` setting or the variable to export.
     pub hint: Option<String>,
     /// The listen address is taken (another `runtime live`?).
     pub in_use: bool,

@@ -10,7 +10,11 @@ use std::time::Duration;
 /// A resolved bearer token and the name the audit trail records.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TokenSecret {
+    /// The `name` of the `[[ops.tokens]]` entry; the audit trail records
+    /// `api:<name>` as the actor.
     pub name: String,
+    /// The bearer token itself, from `token` or the variable `token_env`
+    /// names. Never logged: `Debug` redacts it.
     pub secret: String,
 }
 
@@ -21,10 +25,14 @@ impl std::fmt::Debug for TokenSecret {
     }
 }
 
+/// Everything [`super::OpsServer::start`] needs: where to listen, who may
+/// call, and what `/status` shows about the config and hot reload.
 #[derive(Debug, Clone)]
 pub struct OpsSettings {
     /// Where to listen; port 0 picks a free port ([`super::OpsServer::local_addr`] tells which).
     pub listen: SocketAddr,
+    /// Accepted bearer tokens (`[[ops.tokens]]`). Empty: everything is open,
+    /// which config validation allows only on a loopback `listen`.
     pub tokens: Vec<TokenSecret>,
     /// Shown in `/status`.
     pub config_path: Option<PathBuf>,

@@ -4,6 +4,8 @@
 use crate::live::RuntimeStatus;
 use serde::Serialize;
 
+/// The body of `GET /status`: what the runtime reports about itself
+/// ([`RuntimeStatus`], flattened) plus what only the serving process knows.
 #[derive(Debug, Clone, Serialize)]
 pub struct OpsStatus {
     /// `profile`, `uptime_ms`, `hot_reload`, `bars`, `last_seq`,
@@ -11,19 +13,27 @@ pub struct OpsStatus {
     /// `reload_total`.
     #[serde(flatten)]
     pub runtime: RuntimeStatus,
+    /// `uptime_ms` in seconds, for people and for Prometheus-style tools.
     pub uptime_seconds: f64,
     /// The `sandbar-runtime` version serving this.
     pub version: &'static str,
+    /// The process id of `runtime live`.
     pub pid: u32,
+    /// The config file the runtime was started with; left out of the JSON
+    /// when it was built in code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_path: Option<String>,
     /// Paths hot reload watches (strategies dir, config file); empty when off.
     pub watching: Vec<String>,
+    /// How the API itself is reached and guarded.
     pub ops: OpsInfo,
 }
 
+/// The `ops` object of `/status`.
 #[derive(Debug, Clone, Serialize)]
 pub struct OpsInfo {
+    /// The address actually bound (with the real port when `[ops] listen`
+    /// asked for port 0).
     pub listen: String,
     /// `token` when control needs a bearer token, `none` otherwise.
     pub auth: &'static str,

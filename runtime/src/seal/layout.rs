@@ -24,6 +24,8 @@ pub struct Section {
 /// The sections of a file, in order, and whether it ends inside one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
+    /// The whole sections, in file order (an unfinished last one is not
+    /// listed; see `truncated_at`).
     pub sections: Vec<Section>,
     /// The file stops before the end of a section (or of its header): the
     /// offset at which that unfinished section starts.

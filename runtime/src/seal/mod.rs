@@ -46,7 +46,11 @@ pub enum SealState {
     /// all, which the loader's own checks report).
     Foreign,
     /// A complete Sandbar build: the seal covers the first `sealed_len` bytes.
-    Sealed { sealed_len: usize },
+    Sealed {
+        /// Bytes before the seal section (the header, the `sandbar-build`
+        /// marker and the component's own sections), all hashed by the seal.
+        sealed_len: usize,
+    },
 }
 
 /// Why a file that claims to be a Sandbar build is refused, or cannot be sealed.
@@ -56,38 +60,71 @@ pub enum SealError {
         "the file is a partial copy of a Sandbar build (ends at byte {ends_at}{}, seal missing)",
         if *.inside_section { " inside a section" } else { "" }
     )]
+    /// The file claims to be a Sandbar build but has no seal yet: a copy or
+    /// write still under way, or one that stopped early.
     Partial {
+        /// The file's length: where the partial copy stops.
         ends_at: usize,
+        /// It stops in the middle of a section, not at a section boundary.
         inside_section: bool,
     },
     #[error(
         "the Sandbar seal does not match: it covers {sealed_len} bytes with SHA-256 {sealed}, but those bytes hash to {actual} (the file changed after it was sealed)"
     )]
+    /// The seal is in place and readable, but the bytes it covers hash to
+    /// something else: they changed after sealing.
     Mismatch {
+        /// Bytes the seal covers (the seal section's own offset).
         sealed_len: usize,
+        /// The SHA-256 the seal records, hex.
         sealed: String,
+        /// The SHA-256 of those bytes now, hex.
         actual: String,
     },
     #[error(
         "the Sandbar seal at byte {seal_at} says it covers {sealed_len} bytes (it must cover exactly the bytes before it)"
     )]
-    Misplaced { seal_at: usize, sealed_len: usize },
+    /// The seal records a length other than its own offset: sections were
+    /// removed or inserted before it, or it was copied from another file.
+    Misplaced {
+        /// Offset of the seal section's id byte.
+        seal_at: usize,
+        /// The length the seal records.
+        sealed_len: usize,
+    },
     #[error(
         "{trailing} byte(s) follow the Sandbar seal at byte {seal_at} (sections were added after the file was sealed)"
     )]
-    AfterSeal { seal_at: usize, trailing: usize },
+    /// Sections follow the seal (some tool appended to the file after
+    /// `runtime build` sealed it); the seal must be last.
+    AfterSeal {
+        /// Offset of the seal section's id byte.
+        seal_at: usize,
+        /// Bytes after the end of the seal section.
+        trailing: usize,
+    },
     #[error(
         "the Sandbar seal at byte {seal_at} is unreadable ({len}-byte payload, scheme version {version}; this runtime reads version {SCHEME_VERSION})"
     )]
+    /// The seal section has the wrong payload length or a scheme version this
+    /// runtime does not read (a newer runtime's build, or garbage).
     Unreadable {
+        /// Offset of the seal section's id byte.
         seal_at: usize,
+        /// Length of its payload in bytes (41 in scheme version 1).
         len: usize,
+        /// Its first payload byte (0 when the payload is empty).
         version: u8,
     },
+    /// [`seal`] was given something without the WebAssembly preamble.
     #[error("not a WebAssembly file")]
     NotWasm,
+    /// [`seal`] was given a file that stops inside a section.
     #[error("the file ends inside a section that starts at byte {section_at} (truncated?)")]
-    Truncated { section_at: usize },
+    Truncated {
+        /// Offset of the unfinished section's id byte.
+        section_at: usize,
+    },
 }
 
 impl SealError {
