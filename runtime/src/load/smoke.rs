@@ -20,8 +20,8 @@ pub struct SmokeReport {
     pub bars: usize,
     /// Orders returned over the whole burst, all of which passed validation.
     pub orders: usize,
-    /// The most fuel one `on-bar` call used, comparable with
-    /// `limits.fuel_per_call` to see the headroom a version leaves.
+    /// The most fuel one `on-bar` call used: against `limits.fuel_per_bar`
+    /// it shows the headroom a version leaves.
     pub max_fuel_per_bar: u64,
     /// Size of the snapshot taken after the burst, in bytes (0 for a
     /// stateless strategy; then no restore is tried).
