@@ -30,7 +30,7 @@ pub(crate) use versions::VersionHistory;
 
 use super::command::ControlCommand;
 use super::event_sink::EventSink;
-use super::events::{Outcome, ReloadEvent, TrapEvent, Trigger};
+use super::events::{Outcome, ReloadEvent, Trigger};
 use super::generation::{Recipe, Roster, StrategySlot};
 use super::recent_bars::SharedRecentBars;
 use super::shared::{Shared, lock};
@@ -157,6 +157,11 @@ impl ControlPlane {
     }
 
     fn handle(&mut self, command: ControlCommand) {
+        // A rollback or a trap's rebuild must not overtake a load of the
+        // same strategy in flight (its result would land on top).
+        let Some(command) = self.in_flight.defer(command) else {
+            return;
+        };
         match command {
             ControlCommand::FilesChanged(paths) => self.files_changed(&paths),
             ControlCommand::ConfigFileChanged => self.config_file_changed(),
@@ -172,18 +177,6 @@ impl ControlPlane {
                 }
             }
             ControlCommand::Loaded(finished) => self.finished_load(*finished),
-            // A rollback or a trap's rebuild must not overtake a load of the
-            // same strategy in flight (its result would land on top).
-            ControlCommand::Rollback(ref id, ..)
-            | ControlCommand::Trapped(
-                TrapEvent {
-                    strategy: ref id, ..
-                },
-                _,
-            ) if self.in_flight_for(id) => {
-                let id = id.clone();
-                let _ = self.defer_behind_load(&id, command);
-            }
             ControlCommand::Rollback(id, steps, reply) => {
                 let _ = reply.send(self.rollback(&id, steps, Trigger::Api));
             }
@@ -191,10 +184,6 @@ impl ControlPlane {
             ControlCommand::HandoffFailed(failure) => self.handoff_failed(failure),
             ControlCommand::Shutdown => {}
         }
-    }
-
-    fn in_flight_for(&self, id: &str) -> bool {
-        self.in_flight.contains(id)
     }
 
     fn enabled(&self) -> impl Iterator<Item = &StrategyConfig> {

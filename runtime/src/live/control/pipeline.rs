@@ -91,9 +91,22 @@ impl PipelineWorkers {
 }
 
 impl InFlight {
-    /// True while a load of `id` runs.
-    pub(super) fn contains(&self, id: &str) -> bool {
-        self.loads.contains_key(id)
+    /// Holds back a rollback or a trap of a strategy whose load is in
+    /// flight, to be handled once that load is concluded; gives back every
+    /// other command.
+    pub(super) fn defer(&mut self, command: ControlCommand) -> Option<ControlCommand> {
+        let id = match &command {
+            ControlCommand::Rollback(id, ..) => id,
+            ControlCommand::Trapped(trap, _) => &trap.strategy,
+            _ => return Some(command),
+        };
+        match self.loads.get_mut(id) {
+            Some(waiting) => {
+                waiting.deferred.push(command);
+                None
+            }
+            None => Some(command),
+        }
     }
 }
 
@@ -185,22 +198,6 @@ impl ControlPlane {
         }
         for command in deferred {
             self.handle(command);
-        }
-    }
-
-    /// Holds `command` back until the load of `id` in flight is concluded;
-    /// gives it back when none is.
-    pub(super) fn defer_behind_load(
-        &mut self,
-        id: &str,
-        command: ControlCommand,
-    ) -> Option<ControlCommand> {
-        match self.in_flight.loads.get_mut(id) {
-            Some(waiting) => {
-                waiting.deferred.push(command);
-                None
-            }
-            None => Some(command),
         }
     }
 
