@@ -107,7 +107,7 @@ impl EventSink {
     /// Emits held events whose announcement never came (a generation
     /// published without a reload event would otherwise hide them); true
     /// while any is still held.
-    pub(crate) fn release_stale_handoffs(&self) -> bool {
+    pub(crate) fn release_stale_held(&self) -> bool {
         let mut order = lock(&self.order);
         for stale in order.take_ready(|since| since.elapsed() >= HANDOFF_HOLD) {
             self.emit(stale);

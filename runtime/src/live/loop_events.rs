@@ -42,9 +42,9 @@ fn run(events: Receiver<LoopEvent>, sink: &EventSink, control: &Sender<ControlCo
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        holding = sink.release_stale_handoffs();
+        holding = sink.release_stale_held();
     }
-    while sink.release_stale_handoffs() {
+    while sink.release_stale_held() {
         std::thread::sleep(HELD_RECHECK);
     }
 }
