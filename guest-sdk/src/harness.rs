@@ -17,7 +17,7 @@
 //!   for free. [`crate::testing`] has series to feed them.
 
 use crate::data::BadRow;
-use crate::paper::{FillModel, PaperAccount};
+use crate::paper::{FillModel, OrderUpdate, PaperAccount};
 use crate::testing::Activity;
 use crate::{
     Bar, Fill, LogLevel, Order, Param, ParamType, Position, Strategy, StrategyInfo, slot::Slot,
@@ -44,6 +44,8 @@ pub struct Replay {
     /// Every fill, in the order the broker made them (stamped with the
     /// filling bar's `seq` and `ts_ms`).
     pub fills: Vec<Fill>,
+    /// What happened to each order (accepted, filled, expired...), in order.
+    pub updates: Vec<OrderUpdate>,
     /// Bars replayed.
     pub bars: u64,
     /// Equity after the last bar: cash plus holdings at their last close.
@@ -88,10 +90,12 @@ impl<S: Strategy> Harness<S> {
                 self.slot.on_fill(fill);
                 replay.fills.push(fill);
             }
+            replay.updates.extend(self.account.take_updates());
             let position = self.account.position(bar.symbol);
             let orders = self.on_bar_at(*bar, position);
             replay.orders.extend(orders.iter().map(|o| (bar.seq, *o)));
             self.account.submit(orders);
+            replay.updates.extend(self.account.take_updates());
             replay.bars += 1;
         }
         replay.final_equity = self.account.equity();
@@ -415,6 +419,7 @@ mod tests {
         let model = FillModel {
             commission: 0.01,
             slippage_bps: 100.0,
+            ..FillModel::default()
         };
         let mut h = Harness::<Above>::with_defaults(&["A"]).with_broker(1_000.0, model);
         let replay = h.replay(&[ohlc(0, 9.0, 9.0), ohlc(1, 10.0, 11.0), ohlc(2, 12.0, 13.0)]);

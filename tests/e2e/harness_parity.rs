@@ -14,10 +14,7 @@ use sandbar_runtime::broker::{Trade, TradeLedger};
 use sandbar_runtime::config::Config;
 
 const STARTING_CASH: f64 = 100_000.0;
-const MODEL: FillModel = FillModel {
-    commission: 0.0015,
-    slippage_bps: 3.0,
-};
+const MODEL: FillModel = FillModel::new(0.0015, 3.0);
 
 /// `runtime backtest` of `package`'s component on `data`, with `params`
 /// (TOML lines of `[strategy.params]`).

@@ -28,11 +28,15 @@ impl PaperAccount {
     /// Queues validated orders; they fill on the next bar of their symbol.
     pub fn submit(&mut self, orders: impl IntoIterator<Item = Order>) {
         self.inner.submit(orders.into_iter().map(Into::into));
+        // Contract 0.1.0 orders have no ids, so their updates (accepted,
+        // expired) tell the strategy nothing; fills reach it through on-fill.
+        self.inner.take_updates();
     }
 
     /// Drops every order still waiting for a bar.
     pub fn cancel_pending(&mut self) {
         self.inner.cancel_pending();
+        self.inner.take_updates();
     }
 
     /// Fills what this bar fills, then marks the symbol at the bar's close.
@@ -40,11 +44,14 @@ impl PaperAccount {
     /// the limit when the range reaches it, at the open when it gaps through,
     /// and expire unfilled otherwise ([`sandbar_guest::paper`]).
     pub fn on_bar(&mut self, bar: &Bar) -> Vec<Fill> {
-        self.inner
+        let fills = self
+            .inner
             .on_bar(&(*bar).into())
             .into_iter()
             .map(Into::into)
-            .collect()
+            .collect();
+        self.inner.take_updates();
+        fills
     }
 
     /// The position passed to the strategy with a bar of `symbol`.
@@ -114,6 +121,7 @@ mod tests {
         let model = FillModel {
             commission: 0.01,
             slippage_bps: 100.0,
+            ..FillModel::default()
         };
         let mut account = PaperAccount::new(2, 1000.0, model);
         account.submit([
