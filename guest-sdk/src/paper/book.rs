@@ -277,7 +277,7 @@ impl OrderBook {
                 Touch::Miss => {}
             }
         }
-        touched.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        touched.sort_by_key(|t| (t.0, t.1, t.2));
         let mut released = Vec::new();
         for (phase, _, _, id, price) in touched {
             // An earlier fill of this bar may have cancelled it (its OCO group).
