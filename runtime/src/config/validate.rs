@@ -566,7 +566,7 @@ fn check_ops(
             _ => {}
         }
     }
-    check_ops_limits(ops, &|name, message, hint| fail_at(at(name), message, hint))?;
+    check_ops_limits(ops, fail_at)?;
     if !config.ops_enabled() || !ops.tokens.is_empty() {
         return Ok(());
     }
@@ -593,8 +593,9 @@ fn check_ops(
 /// than connections, the idle timeout above the event keep-alive.
 fn check_ops_limits(
     ops: &super::schema::OpsSection,
-    fail_at: &dyn Fn(&str, String, Option<String>) -> Result<(), ConfigError>,
+    fail_at: &dyn Fn(KeyPath, String, Option<String>) -> Result<(), ConfigError>,
 ) -> Result<(), ConfigError> {
+    let at = |name: &str| KeyPath::of(&["ops", name]);
     let at_least_one = [
         ("max_connections", ops.max_connections as u64),
         ("max_event_streams", ops.max_event_streams as u64),
@@ -605,15 +606,17 @@ fn check_ops_limits(
     for (name, value) in at_least_one {
         if value == 0 {
             return fail_at(
-                name,
+                at(name),
                 format!("`{name}` in [ops] must be at least 1"),
-                Some(format!("leave it out for the default, or set a positive {name}")),
+                Some(format!(
+                    "leave it out for the default, or set a positive {name}"
+                )),
             );
         }
     }
     if ops.max_event_streams >= ops.max_connections {
         return fail_at(
-            "max_event_streams",
+            at("max_event_streams"),
             format!(
                 "`max_event_streams` in [ops] ({}) must be below `max_connections` ({}): long-lived event streams would leave no connection for status and control",
                 ops.max_event_streams, ops.max_connections
@@ -623,13 +626,16 @@ fn check_ops_limits(
     }
     if ops.idle_timeout_ms <= d::OPS_EVENTS_KEEP_ALIVE_MS {
         return fail_at(
-            "idle_timeout_ms",
+            at("idle_timeout_ms"),
             format!(
                 "`idle_timeout_ms` in [ops] ({}) must be above {} ms, the event streams' keep-alive interval, or idle streams would be cut",
                 ops.idle_timeout_ms,
                 d::OPS_EVENTS_KEEP_ALIVE_MS
             ),
-            Some(format!("for example: idle_timeout_ms = {}", d::OPS_IDLE_TIMEOUT_MS)),
+            Some(format!(
+                "for example: idle_timeout_ms = {}",
+                d::OPS_IDLE_TIMEOUT_MS
+            )),
         );
     }
     Ok(())

@@ -99,7 +99,10 @@ mod tests {
         let budget = budget().expect("RLIMIT_NOFILE is readable on this OS");
         assert!(budget.soft >= budget.soft_before, "{budget:?}");
         assert!(budget.soft <= budget.hard, "{budget:?}");
-        assert_eq!(budget.soft, budget.hard.min(RAISE_AT_MOST).max(budget.soft_before));
+        assert_eq!(
+            budget.soft,
+            budget.hard.min(RAISE_AT_MOST).max(budget.soft_before)
+        );
         assert!(budget.open > 0, "stdin, stdout, stderr at least");
     }
 }

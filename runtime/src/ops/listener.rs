@@ -108,7 +108,9 @@ pub async fn serve(
         .await
         .is_err()
     {
-        tracing::warn!("ops API: connections still open {SHUTDOWN_GRACE:?} after stop; closing them");
+        tracing::warn!(
+            "ops API: connections still open {SHUTDOWN_GRACE:?} after stop; closing them"
+        );
     }
 }
 
@@ -183,7 +185,8 @@ impl Connection {
         let mut stopping = false;
         loop {
             let last = Duration::from_millis(activity.load(Ordering::Relaxed));
-            let idle_until = tokio::time::Instant::from_std(started + last + self.limits.idle_timeout);
+            let idle_until =
+                tokio::time::Instant::from_std(started + last + self.limits.idle_timeout);
             tokio::select! {
                 result = connection.as_mut() => {
                     if let Err(e) = result {
@@ -274,10 +277,7 @@ impl AsyncWrite for Watched {
         Pin::new(&mut self.stream).poll_flush(cx)
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

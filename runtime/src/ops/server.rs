@@ -234,9 +234,16 @@ fn read_access(state: &AppState, headers: &HeaderMap) -> Result<View, ApiError> 
         .auth
         .check(presented.as_deref(), Access::Read)
         .map_err(control::denied_error)?;
-    let identified =
-        !state.auth.enabled() || state.auth.check(presented.as_deref(), Access::Control).is_ok();
-    Ok(if identified { View::Full } else { View::Anonymous })
+    let identified = !state.auth.enabled()
+        || state
+            .auth
+            .check(presented.as_deref(), Access::Control)
+            .is_ok();
+    Ok(if identified {
+        View::Full
+    } else {
+        View::Anonymous
+    })
 }
 
 /// What a read may see.

@@ -38,10 +38,12 @@ pub fn stream(
     let events = stream::unfold((receiver, query.strategy), next).take_until(async move {
         let _ = shutdown.wait_for(|stopping| *stopping).await;
     });
-    let stream = stream::once(async move { hello }).chain(events).map(move |event| {
-        let _held = &permit;
-        Ok(event)
-    });
+    let stream = stream::once(async move { hello })
+        .chain(events)
+        .map(move |event| {
+            let _held = &permit;
+            Ok(event)
+        });
     Sse::new(stream).keep_alive(
         KeepAlive::new()
             .interval(state.keep_alive)

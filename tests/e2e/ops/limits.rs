@@ -103,7 +103,10 @@ fn regression_13_14_idle_connections_beyond_the_cap_are_refused_and_the_rest_tim
         busy >= IDLE - CAP,
         "at most {CAP} held at once: {endings:?}"
     );
-    assert!(busy < IDLE, "some were held until their header timeout: {endings:?}");
+    assert!(
+        busy < IDLE,
+        "some were held until their header timeout: {endings:?}"
+    );
 
     let status = client.get("/status").expect("a fresh connection is served");
     let connections = &status["ops"]["connections"];
@@ -175,11 +178,20 @@ fn regression_13_14_event_streams_are_capped_and_give_their_place_back() {
         s.max_event_streams = 1;
     });
     let first = client.events(None).expect("the first stream");
-    let error = client.events(None).err().expect("a second stream is refused");
+    let error = client
+        .events(None)
+        .err()
+        .expect("a second stream is refused");
     assert_eq!(error.status(), Some(503), "{error}");
-    assert!(error.to_string().contains("ops.max_event_streams"), "{error}");
+    assert!(
+        error.to_string().contains("ops.max_event_streams"),
+        "{error}"
+    );
     // Status and control still get through while the stream holds its place.
-    assert_eq!(client.get("/status").unwrap()["ops"]["connections"]["event_streams"], 1);
+    assert_eq!(
+        client.get("/status").unwrap()["ops"]["connections"]["event_streams"],
+        1
+    );
     drop(first);
     // The server notices the close at its next keep-alive (200 ms here).
     let deadline = Instant::now() + WAIT;
@@ -239,7 +251,10 @@ fn regression_13_16_a_flood_of_control_actions_gets_429_and_no_audit_record_each
     raw.read_to_string(&mut answer).unwrap();
     if answer.starts_with("HTTP/1.1 429") {
         limited += 1;
-        assert!(answer.to_ascii_lowercase().contains("\r\nretry-after: "), "{answer}");
+        assert!(
+            answer.to_ascii_lowercase().contains("\r\nretry-after: "),
+            "{answer}"
+        );
         assert!(answer.contains("\"kind\":\"rate_limited\""), "{answer}");
     }
 
@@ -272,7 +287,11 @@ fn regression_13_16_resume_of_a_running_strategy_answers_409_like_every_no_op() 
         (error.refusal(), error.status(), error.to_string())
     };
     let (kind, status, text) = refused("resume");
-    assert_eq!((kind, status), (Some(RefusalKind::Unchanged), Some(409)), "{text}");
+    assert_eq!(
+        (kind, status),
+        (Some(RefusalKind::Unchanged), Some(409)),
+        "{text}"
+    );
     assert!(text.contains("already running"), "{text}");
     client.post("/strategies/audit/pause").unwrap();
     assert_eq!(refused("pause").0, Some(RefusalKind::Unchanged));
@@ -286,7 +305,10 @@ fn regression_13_16_resume_of_a_running_strategy_answers_409_like_every_no_op() 
         .into_iter()
         .filter(|e| e["event"] == "state")
         .count();
-    assert_eq!(states, 3, "pause, halt, unhalt: the refused ones wrote no event");
+    assert_eq!(
+        states, 3,
+        "pause, halt, unhalt: the refused ones wrote no event"
+    );
 }
 
 /// With a token configured, loopback reads stay open by default but see no
@@ -313,7 +335,10 @@ fn regression_13_16_anonymous_loopback_reads_see_no_pid_and_no_absolute_paths() 
         .get("/status")
         .unwrap();
     assert_eq!(full["pid"], std::process::id());
-    assert!(full["config_path"].as_str().unwrap().starts_with('/'), "{full}");
+    assert!(
+        full["config_path"].as_str().unwrap().starts_with('/'),
+        "{full}"
+    );
     server.stop();
 
     let (server, anonymous) = serve(&sandbox, vec![alice()], |s| {
@@ -323,7 +348,10 @@ fn regression_13_16_anonymous_loopback_reads_see_no_pid_and_no_absolute_paths() 
     let error = anonymous.get("/status").unwrap_err();
     assert_eq!(error.status(), Some(401), "{error}");
     let with_token = OpsClient::new(&addr, Some(ALICE.into()));
-    assert_eq!(with_token.get("/status").unwrap()["pid"], std::process::id());
+    assert_eq!(
+        with_token.get("/status").unwrap()["pid"],
+        std::process::id()
+    );
     server.stop();
     sandbox.stop();
 }

@@ -123,7 +123,11 @@ mod tests {
             (Pause, Paused, Err("already paused; pause changes nothing")),
             (Pause, Halted, Err("halted; un-halt it first")),
             (Resume, Paused, Ok(Running)),
-            (Resume, Running, Err("already running; resume changes nothing")),
+            (
+                Resume,
+                Running,
+                Err("already running; resume changes nothing"),
+            ),
             (Resume, Halted, Err("halted, not paused")),
             (Halt, Running, Ok(Halted)),
             (Halt, Paused, Ok(Halted)),
