@@ -169,11 +169,20 @@ impl Connection {
             started,
             activity: Arc::clone(&activity),
         });
-        let (app, remote) = (self.app.clone(), self.remote);
+        // Requests whose answer is being computed: a reload that compiles
+        // for a minute moves no byte, and must not count as idle.
+        let in_flight = Arc::new(AtomicU64::new(0));
+        let (app, remote, busy) = (self.app.clone(), self.remote, Arc::clone(&in_flight));
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(remote));
+            let busy = InFlight::enter(&busy);
             // A router is always ready: calling it without `poll_ready` is allowed.
-            app.clone().call(request)
+            let answer = app.clone().call(request);
+            async move {
+                let answer = answer.await;
+                drop(busy);
+                answer
+            }
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
@@ -202,6 +211,10 @@ impl Connection {
                     connection.as_mut().graceful_shutdown();
                 }
                 _ = tokio::time::sleep_until(idle_until) => {
+                    if in_flight.load(Ordering::Relaxed) > 0 {
+                        Watched::moved_at(started, &activity);
+                        continue;
+                    }
                     let now = Duration::from_millis(activity.load(Ordering::Relaxed));
                     if now == last {
                         self.counters.timed_out.fetch_add(1, Ordering::Relaxed);
@@ -215,6 +228,23 @@ impl Connection {
     }
 }
 
+/// Counts a request from its head to its answer's head (not its body: an
+/// event stream's bytes are watched by [`Watched`]).
+struct InFlight(Arc<AtomicU64>);
+
+impl InFlight {
+    fn enter(count: &Arc<AtomicU64>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(count))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// The socket, noting when bytes last moved either way (ms since `started`).
 struct Watched {
     stream: TcpStream,
@@ -224,8 +254,12 @@ struct Watched {
 
 impl Watched {
     fn moved(&self) {
-        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.activity.store(ms, Ordering::Relaxed);
+        Self::moved_at(self.started, &self.activity);
+    }
+
+    fn moved_at(started: Instant, activity: &AtomicU64) {
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        activity.store(ms, Ordering::Relaxed);
     }
 }
 
@@ -279,5 +313,73 @@ impl AsyncWrite for Watched {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+
+    /// Regression (hardening issue, item 14): a client that asks for an
+    /// endless answer and stops reading held its connection (and the
+    /// server's buffers) forever. Once no byte has moved for the idle
+    /// timeout, the server closes it.
+    #[test]
+    fn regression_13_14_a_client_that_stops_reading_is_closed_after_the_idle_timeout() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let counters = Arc::new(ConnectionCounters::default());
+        let (stop, stopping) = watch::channel(false);
+        let app = Router::new().route(
+            "/endless",
+            get(|| async {
+                let chunk = axum::body::Bytes::from(vec![b'x'; 64 * 1024]);
+                axum::body::Body::from_stream(futures_util::stream::repeat_with(move || {
+                    Ok::<_, std::convert::Infallible>(chunk.clone())
+                }))
+            }),
+        );
+        let limits = ConnectionLimits {
+            max_connections: 4,
+            header_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_millis(300),
+        };
+        let server = {
+            let counters = Arc::clone(&counters);
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async move {
+                    let listener = TcpListener::from_std(listener).unwrap();
+                    serve(listener, app, limits, counters, stopping).await;
+                });
+            })
+        };
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        std::io::Write::write_all(&mut client, b"GET /endless HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        // The client never reads: the buffers fill, then nothing moves.
+        let started = Instant::now();
+        while counters.timed_out.load(Ordering::Relaxed) == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the stalled connection was never closed"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!("stalled connection closed after {:?}", started.elapsed());
+        assert_eq!(counters.timed_out.load(Ordering::Relaxed), 1);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while counters.open.load(Ordering::Relaxed) != 0 {
+            assert!(Instant::now() < deadline, "the connection stayed counted");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        stop.send(true).unwrap();
+        server.join().unwrap();
+        drop(client);
     }
 }
