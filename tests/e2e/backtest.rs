@@ -144,6 +144,13 @@ fn hand_computed_round_trip() {
         "sharpe_ratio",
         "exposure_pct",
         "bars",
+        "cagr_pct",
+        "avg_trade_pnl",
+        "median_trade_pnl",
+        "max_consecutive_losses",
+        "avg_holding_hours",
+        "avg_holding_bars",
+        "buy_and_hold_return_pct",
     ] {
         assert!(!s0[key].is_null(), "summary.json lacks {key}");
     }

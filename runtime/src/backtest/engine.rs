@@ -2,7 +2,7 @@
 //! book first (fills at this bar's prices), then the guest. No threads, no
 //! channels, no journal: the batched call path.
 
-use super::stats::{EquityPoint, Stats};
+use super::stats::{EquityPoint, RunFigures, Stats};
 use crate::broker::{Book, FillModel, Trade};
 use crate::config::{BadRowPolicy, Config, StrategyConfig};
 use crate::contract::Bar;
@@ -99,6 +99,8 @@ struct Runner {
     max_orders_per_bar: usize,
     equity: Vec<EquityPoint>,
     held_bars: u64,
+    /// The first close of each of the strategy's symbols (buy-and-hold benchmark).
+    first_closes: Vec<Option<f64>>,
     bars: u64,
     orders: u64,
     refused: BTreeMap<&'static str, u64>,
@@ -231,7 +233,8 @@ fn load(
         .map_err(|e| anyhow::anyhow!("strategy `{id}`: init trapped: {e}"))?
         .map_err(|e| anyhow::anyhow!("strategy `{id}` refused its parameters: {e}"))?;
     let symbol_map = crate::feed::subscription(&config.feed.symbols, &symbols);
-    let names = symbols.iter().map(|s| Arc::from(s.as_str())).collect();
+    let names: Vec<Arc<str>> = symbols.iter().map(|s| Arc::from(s.as_str())).collect();
+    let names_len = names.len();
     Ok(Runner {
         id: id.to_owned(),
         sha256: candidate.sha256,
@@ -243,6 +246,7 @@ fn load(
         max_orders_per_bar: limits.max_orders_per_bar,
         equity: Vec::new(),
         held_bars: 0,
+        first_closes: vec![None; names_len],
         bars: 0,
         orders: 0,
         refused: RiskRule::ALL.iter().map(|r| (r.as_str(), 0)).collect(),
@@ -269,6 +273,9 @@ impl Runner {
             self.halted = Some(reason);
         }
         self.bars += 1;
+        if let Some(first) = self.first_closes.get_mut(local as usize) {
+            first.get_or_insert(bar.close);
+        }
         let account = self.book.account();
         self.equity.push(EquityPoint {
             ts_ms: bar.ts_ms,
@@ -330,14 +337,21 @@ impl Runner {
         let open_trades = open.len();
         trades.extend(open);
         let closed = &trades[..trades.len() - open_trades];
-        let stats = Stats::compute(
-            account.equity(),
-            &self.equity,
+        let closes: Vec<Option<(f64, f64)>> = self
+            .first_closes
+            .iter()
+            .zip(account.last_prices())
+            .map(|(first, last)| first.map(|first| (first, *last)))
+            .collect();
+        let stats = Stats::compute(RunFigures {
+            start_equity: account.starting_cash(),
+            final_equity: account.equity(),
+            curve: &self.equity,
             closed,
-            self.held_bars,
-            self.bars,
-            account.starting_cash(),
-        );
+            held_bars: self.held_bars,
+            bars: self.bars,
+            closes: &closes,
+        });
         StrategyRun {
             id: self.id,
             sha256: self.sha256,

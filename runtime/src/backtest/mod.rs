@@ -10,4 +10,4 @@ pub use engine::{BACKTEST_DEADLINE, BacktestOptions, BacktestResult, StrategyRun
 pub use report::{
     EQUITY_FILE, SUMMARY_FILE, TRADES_FILE, render_table, summary_json, write_outputs,
 };
-pub use stats::Stats;
+pub use stats::{RunFigures, Stats};

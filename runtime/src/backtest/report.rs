@@ -169,24 +169,40 @@ pub fn render_table(result: &BacktestResult) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<18} {:>13} {:>13} {:>9} {:>7} {:>8} {:>9} {:>7} {:>9}",
-        "strategy", "start", "final", "return%", "trades", "win%", "maxDD%", "sharpe", "exposure%"
+        "{:<18} {:>13} {:>13} {:>9} {:>8} {:>7} {:>8} {:>9} {:>7} {:>8} {:>6} {:>9} {:>8}",
+        "strategy",
+        "start",
+        "final",
+        "return%",
+        "cagr%",
+        "trades",
+        "win%",
+        "maxDD%",
+        "sharpe",
+        "sortino",
+        "PF",
+        "exposure%",
+        "b&hold%"
     );
     let optional = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
     for run in &result.strategies {
         let s = &run.stats;
         let _ = writeln!(
             out,
-            "{:<18} {:>13.2} {:>13.2} {:>+9.2} {:>7} {:>8} {:>9.2} {:>7} {:>9.1}",
+            "{:<18} {:>13.2} {:>13.2} {:>+9.2} {:>8} {:>7} {:>8} {:>9.2} {:>7} {:>8} {:>6} {:>9.1} {:>8}",
             run.id,
             s.start_equity,
             s.final_equity,
             s.return_pct,
+            optional(s.cagr_pct),
             s.trades,
             optional(s.win_rate_pct),
             s.max_drawdown_pct,
             optional(s.sharpe_ratio),
-            s.exposure_pct
+            optional(s.sortino_ratio),
+            optional(s.profit_factor),
+            s.exposure_pct,
+            optional(s.buy_and_hold_return_pct)
         );
         let refused: u64 = run.refused.values().sum();
         if refused > 0 {
