@@ -14,4 +14,5 @@ mod ops;
 mod reference;
 mod support;
 mod swaps;
+mod sweep;
 mod trading;

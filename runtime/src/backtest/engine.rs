@@ -87,7 +87,7 @@ impl BacktestResult {
 }
 
 /// One strategy in the loop.
-struct Runner {
+pub(super) struct Runner {
     id: String,
     sha256: String,
     symbols: Vec<String>,
@@ -108,9 +108,9 @@ struct Runner {
     halted: Option<String>,
 }
 
-/// Loads every selected strategy, reads the data, runs, and returns the result.
-pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<BacktestResult> {
-    let data = options
+/// The CSV to replay: `--data`, else `[feed] path`.
+pub(super) fn data_path(config: &Config, options: &BacktestOptions) -> anyhow::Result<PathBuf> {
+    options
         .data
         .clone()
         .or_else(|| config.feed_path())
@@ -118,7 +118,35 @@ pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<Backtes
             anyhow::anyhow!(
                 "no data to backtest on: pass --data FILE.csv or set [feed] path in the config"
             )
-        })?;
+        })
+}
+
+/// The bars of `data` under the config's `[feed]` (symbols, bad-row
+/// policy), and how many bad rows were skipped.
+pub(super) fn read_bars(
+    config: &Config,
+    data: &std::path::Path,
+) -> anyhow::Result<(Vec<Bar>, u64)> {
+    let skip = config.feed.on_bad_row == BadRowPolicy::Skip;
+    let mut skipped_rows = 0u64;
+    let bars = crate::feed::csv::read_all(data, &config.feed.symbols, skip, |bad| {
+        skipped_rows += 1;
+        tracing::warn!("{bad}; row skipped (feed.on_bad_row = \"skip\")");
+    })
+    .map_err(|bad| {
+        anyhow::anyhow!(
+            "{bad}\n  hint: fix the row, or set [feed] on_bad_row = \"skip\" to skip bad rows"
+        )
+    })?;
+    if bars.is_empty() {
+        anyhow::bail!("{} has no bars", data.display());
+    }
+    Ok((bars, skipped_rows))
+}
+
+/// Loads every selected strategy, reads the data, runs, and returns the result.
+pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<BacktestResult> {
+    let data = data_path(config, options)?;
     let selected: Vec<&StrategyConfig> = config
         .enabled_strategies()
         .filter(|s| options.only.is_empty() || options.only.contains(&s.id))
@@ -141,20 +169,7 @@ pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<Backtes
         anyhow::bail!("the config has no enabled [[strategy]] to backtest");
     }
 
-    let skip = config.feed.on_bad_row == BadRowPolicy::Skip;
-    let mut skipped_rows = 0u64;
-    let bars = crate::feed::csv::read_all(&data, &config.feed.symbols, skip, |bad| {
-        skipped_rows += 1;
-        tracing::warn!("{bad}; row skipped (feed.on_bad_row = \"skip\")");
-    })
-    .map_err(|bad| {
-        anyhow::anyhow!(
-            "{bad}\n  hint: fix the row, or set [feed] on_bad_row = \"skip\" to skip bad rows"
-        )
-    })?;
-    if bars.is_empty() {
-        anyhow::bail!("{} has no bars", data.display());
-    }
+    let (bars, skipped_rows) = read_bars(config, &data)?;
 
     let loader = Loader::new()?;
     let model = FillModel {
@@ -193,7 +208,7 @@ pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<Backtes
     })
 }
 
-fn load(
+pub(super) fn load(
     loader: &Loader,
     config: &Config,
     strategy: &StrategyConfig,
@@ -256,7 +271,7 @@ fn load(
 }
 
 impl Runner {
-    fn step(&mut self, bar: &Bar) {
+    pub(super) fn step(&mut self, bar: &Bar) {
         let Some(Some(local)) = self.symbol_map.get(bar.symbol as usize).copied() else {
             return;
         };
@@ -326,7 +341,7 @@ impl Runner {
         self.instance = None;
     }
 
-    fn finish(self, last: Option<Bar>) -> StrategyRun {
+    pub(super) fn finish(self, last: Option<Bar>) -> StrategyRun {
         let account = self.book.account();
         let mut trades = self.book.ledger().closed().to_vec();
         let (ts, bar) = last.map_or((0, 0), |b| (b.ts_ms, b.seq));

@@ -3,11 +3,17 @@
 //! fast as one thread can call the guests, with deterministic outputs.
 
 mod engine;
+pub mod overrides;
 mod report;
 mod stats;
+mod sweep;
 
 pub use engine::{BACKTEST_DEADLINE, BacktestOptions, BacktestResult, StrategyRun, run};
 pub use report::{
     EQUITY_FILE, SUMMARY_FILE, TRADES_FILE, render_table, summary_json, write_outputs,
 };
 pub use stats::{RunFigures, Stats};
+pub use sweep::{
+    RankBy, SWEEP_FILE, SweepFigures, SweepOptions, SweepResult, SweepRow, render_sweep, run_sweep,
+    sweep_csv,
+};

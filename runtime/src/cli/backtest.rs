@@ -2,12 +2,13 @@
 //! broker and risk rules.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sandbar_runtime::backtest::{self, BacktestOptions};
+use sandbar_runtime::backtest::{self, BacktestOptions, RankBy, SweepOptions, overrides};
 use sandbar_runtime::config::Config;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 #[derive(Debug, clap::Args)]
 pub struct BacktestArgs {
@@ -26,6 +27,25 @@ pub struct BacktestArgs {
     /// Print summary.json instead of the table.
     #[arg(long)]
     json: bool,
+    /// Set one parameter of one strategy, over its `[strategy.params]`
+    /// (repeatable): `ID.KEY=VALUE`, the value read as TOML.
+    #[arg(long = "param", value_name = "ID.KEY=VALUE")]
+    params: Vec<String>,
+    /// Sweep one parameter of one strategy (repeatable: the grid of every
+    /// combination): `ID.KEY=A..B:STEP` (inclusive) or `ID.KEY=v1,v2,...`.
+    /// Writes sweep.csv to --out, ranked by --rank-by.
+    #[arg(long = "sweep", value_name = "ID.KEY=VALUES")]
+    sweeps: Vec<String>,
+    /// Threads running sweep combinations [default: one per core].
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// The metric a sweep is ranked by: sharpe, sortino, calmar, return,
+    /// cagr, profit_factor, win_rate, drawdown (lowest first) or equity.
+    #[arg(long, default_value = "sharpe")]
+    rank_by: String,
+    /// Sweep rows shown in the terminal (sweep.csv has them all).
+    #[arg(long, default_value_t = 10)]
+    top: usize,
 }
 
 impl BacktestArgs {
@@ -38,7 +58,17 @@ impl BacktestArgs {
 const PROGRESS_MIN_BARS: u64 = 200_000;
 
 fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
-    let config = Config::from_file(&args.config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut config = Config::from_file(&args.config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let overrides = args
+        .params
+        .iter()
+        .map(|p| overrides::parse_override(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    overrides::apply(&mut config, &overrides).map_err(anyhow::Error::msg)?;
+    if !args.sweeps.is_empty() {
+        return sweep(&config, args);
+    }
     let bar = (std::io::stderr().is_terminal() && !args.json).then(|| {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(
@@ -74,6 +104,72 @@ fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
     }
     let failed = result.strategies.iter().any(|s| s.error.is_some());
     Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `--sweep`: the grid on every core, sweep.csv, the best rows.
+fn sweep(config: &Config, args: BacktestArgs) -> anyhow::Result<ExitCode> {
+    let axes = args
+        .sweeps
+        .iter()
+        .map(|s| overrides::parse_sweep(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let rank_by = RankBy::parse(&args.rank_by).map_err(anyhow::Error::msg)?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if jobs == 0 {
+        anyhow::bail!("--jobs 0 runs nothing; give at least 1");
+    }
+    // Ctrl-C stops starting combinations; the finished ones are kept and written.
+    let stop = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&stop))?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} combinations, eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = bar.clone().map(|bar| {
+        Arc::new(move |done: u64, total: u64| {
+            bar.set_length(total);
+            bar.set_position(done);
+        }) as Arc<dyn Fn(u64, u64) + Send + Sync>
+    });
+    let options = BacktestOptions {
+        data: args.data,
+        only: Vec::new(),
+        progress: None,
+    };
+    let sweep = SweepOptions {
+        axes,
+        jobs,
+        rank_by,
+        stop,
+        progress,
+    };
+    let result = backtest::run_sweep(config, &options, &sweep)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    std::fs::create_dir_all(&args.out).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the output directory {}: {e}",
+            args.out.display()
+        )
+    })?;
+    let path = args.out.join(backtest::SWEEP_FILE);
+    std::fs::write(&path, backtest::sweep_csv(&result))
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    print!("{}", backtest::render_sweep(&result, args.top));
+    println!("wrote {}", path.display());
+    Ok(if result.rows.iter().all(|r| r.run.is_err()) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

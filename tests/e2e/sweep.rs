@@ -1,0 +1,141 @@
+//! `runtime backtest --sweep` and `--param`: every combination of the grid
+//! is its own instance and book (its figures equal a plain backtest with
+//! those parameters set by `--param`), the ranking is by the chosen metric,
+//! the output is the same byte for byte whatever the number of jobs, a
+//! combination the strategy refuses is a row with its reason, and a stop
+//! keeps what finished.
+
+use crate::reference::reference_data;
+use crate::support::component;
+use sandbar_runtime::backtest::{
+    self, BacktestOptions, RankBy, SweepOptions, overrides, run_sweep, sweep_csv,
+};
+use sandbar_runtime::config::Config;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+fn goog_config() -> (tempfile::TempDir, Config) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("dist")).unwrap();
+    std::fs::copy(component("sma-cross"), dir.path().join("dist/sma.wasm")).unwrap();
+    let text = format!(
+        r#"[runtime]
+strategies_dir = "dist"
+[hot_reload]
+skip_hash_verification = true
+[feed]
+kind = "csv"
+symbols = ["GOOG"]
+path = {:?}
+[[strategy]]
+id = "sma"
+wasm = "sma.wasm"
+[strategy.params]
+size = 10.0
+"#,
+        reference_data("GOOG")
+    );
+    let path = dir.path().join("bt.toml");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::from_file(&path).unwrap();
+    (dir, config)
+}
+
+fn options(jobs: usize, axes: &[&str]) -> SweepOptions {
+    SweepOptions {
+        axes: axes
+            .iter()
+            .map(|a| overrides::parse_sweep(a).unwrap())
+            .collect(),
+        jobs,
+        rank_by: RankBy::Sharpe,
+        stop: Arc::new(AtomicBool::new(false)),
+        progress: None,
+    }
+}
+
+#[test]
+fn every_combination_is_a_backtest_of_its_own_and_the_ranking_is_deterministic() {
+    let (_dir, config) = goog_config();
+    let axes = ["sma.fast=5..20:5", "sma.slow=10,30,60"];
+    let result = run_sweep(&config, &BacktestOptions::default(), &options(2, &axes)).unwrap();
+    assert_eq!((result.combinations, result.rows.len()), (12, 12));
+    assert!(!result.stopped);
+
+    // Ranked by Sharpe, highest first, the refused ones last.
+    let sharpe: Vec<Option<f64>> = result
+        .rows
+        .iter()
+        .map(|r| r.run.as_ref().ok().and_then(|f| f.stats.sharpe_ratio))
+        .collect();
+    let ranked: Vec<f64> = sharpe.iter().map_while(|s| *s).collect();
+    assert!(ranked.len() >= 8, "{sharpe:?}");
+    assert!(ranked.windows(2).all(|w| w[0] >= w[1]), "{ranked:?}");
+
+    // fast >= slow is refused by the strategy: a row saying why, not a failure.
+    let refused: Vec<&str> = result
+        .rows
+        .iter()
+        .filter_map(|r| r.run.as_ref().err().map(String::as_str))
+        .collect();
+    assert!(
+        !refused.is_empty(),
+        "fast=10..20 with slow=10 must be refused"
+    );
+    assert!(refused.iter().all(|e| e.contains("fast")), "{refused:?}");
+
+    // Each row equals a plain backtest with its values set by --param.
+    for row in result.rows.iter().filter(|r| r.run.is_ok()).take(3) {
+        let mut plain = config.clone();
+        let set: Vec<_> = result
+            .keys
+            .iter()
+            .zip(&row.values)
+            .map(|(k, v)| overrides::parse_override(&format!("sma.{k}={v}")).unwrap())
+            .collect();
+        overrides::apply(&mut plain, &set).unwrap();
+        let run = backtest::run(&plain, &BacktestOptions::default()).unwrap();
+        let figures = row.run.as_ref().unwrap();
+        assert_eq!(figures.stats, run.strategies[0].stats, "{:?}", row.values);
+        assert_eq!(figures.fills, run.strategies[0].fills);
+    }
+
+    // The same grid on one job writes the same sweep.csv, byte for byte.
+    let serial = run_sweep(&config, &BacktestOptions::default(), &options(1, &axes)).unwrap();
+    assert_eq!(sweep_csv(&result), sweep_csv(&serial));
+    eprintln!(
+        "12 combinations: {:.0} strategy-bars/s on 2 jobs, {:.0} on 1",
+        result.strategy_bars_per_second(),
+        serial.strategy_bars_per_second()
+    );
+}
+
+#[test]
+fn a_stopped_sweep_keeps_what_finished_and_says_so() {
+    let (_dir, config) = goog_config();
+    let sweep = options(1, &["sma.fast=2..9:1"]);
+    sweep.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let result = run_sweep(&config, &BacktestOptions::default(), &sweep).unwrap();
+    assert!(result.stopped);
+    assert_eq!((result.combinations, result.rows.len()), (8, 0));
+    assert!(backtest::render_sweep(&result, 5).contains("stopped"));
+}
+
+#[test]
+fn sweep_and_param_mistakes_name_the_fix() {
+    let (_dir, mut config) = goog_config();
+    let error = overrides::apply(
+        &mut config,
+        &[overrides::parse_override("smaa.fast=3").unwrap()],
+    )
+    .unwrap_err();
+    assert!(error.contains("did you mean `sma`"), "{error}");
+    let error = run_sweep(
+        &config,
+        &BacktestOptions::default(),
+        &options(1, &["sma.fast=2,3", "other.slow=5,6"]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("one strategy"), "{error}");
+}
