@@ -4,14 +4,25 @@
 use crate::contract::{Param, ParamValue};
 use crate::error::LoadError;
 use crate::limits::Limits;
-use crate::load::{Candidate, LoadSpec, Loader, StageTimings};
+use crate::load::guest_text::{shown, shown_max};
+use crate::load::{Candidate, LoadSpec, Loader, SmokeSetup, StageTimings};
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 /// Symbols used by `runtime check` when none are given.
 pub const CHECK_SYMBOLS: [&str; 2] = ["BTCUSD", "ETHUSD"];
 
-/// Runs the pipeline on `path` as strategy `check` would see it.
+/// The deadline `runtime check` runs calls under: the verdict rests on fuel
+/// (deterministic) rather than on wall time (the machine's load), so a call
+/// fails on time only past this much; how close calls came to the
+/// configured `limits.deadline_us` is reported beside the verdict instead.
+pub fn check_deadline(limits: &Limits) -> Duration {
+    (limits.deadline * 10).max(Duration::from_secs(1))
+}
+
+/// Runs the pipeline on `path` as strategy `check` would see it, with calls
+/// under [`check_deadline`] instead of `limits.deadline`.
 pub fn check_file(
     loader: &Loader,
     path: &Path,
@@ -19,6 +30,10 @@ pub fn check_file(
     params: &[Param],
     limits: &Limits,
 ) -> (Result<Candidate, LoadError>, StageTimings) {
+    let limits = &Limits {
+        deadline: check_deadline(limits),
+        ..limits.clone()
+    };
     let id = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -32,6 +47,7 @@ pub fn check_file(
             params,
             limits,
             recent_bars: &[],
+            smoke: SmokeSetup::default(),
         },
     );
     (outcome.result, outcome.timings)
@@ -51,7 +67,9 @@ pub fn render_report(
     let _ = writeln!(
         out,
         "  strategy     {} {} — {}",
-        info.name, info.version, info.description
+        shown(&info.name),
+        shown(&info.version),
+        shown(&info.description)
     );
     let _ = writeln!(out, "  sha256       {}", candidate.sha256);
     let _ = writeln!(out, "  size         {} bytes", candidate.size_bytes);
@@ -64,22 +82,27 @@ pub fn render_report(
         let _ = writeln!(
             out,
             "    {:<16} {:<7} default {:<10} {}",
-            spec.name,
+            shown_max(&spec.name, 64),
             kind_name(&spec.default),
             render_value(&spec.default),
-            spec.description
+            shown(&spec.description)
         );
     }
     let smoke = &candidate.smoke;
     let _ = writeln!(
         out,
-        "  smoke test   {} bars over {} ({} orders), max fuel per bar {}, snapshot {} bytes",
+        "  smoke test   {} bars over {} ({} orders), snapshot {} bytes",
         smoke.bars,
         symbols.join(", "),
         smoke.orders,
-        smoke.max_fuel_per_bar,
         smoke.snapshot_bytes
     );
+    let _ = writeln!(
+        out,
+        "  fuel         max per call {} of {} (on-bar {}): the same on any machine",
+        smoke.max_fuel_per_call, limits.fuel_per_call, smoke.max_fuel_per_bar
+    );
+    let _ = writeln!(out, "  wall time    {}", deadline_verdict(smoke, limits));
     let _ = writeln!(
         out,
         "  limits       fuel/call {}, deadline {} µs, memory {} MiB, wasm stack {} KiB, orders/bar {}, snapshot {} KiB",
@@ -90,13 +113,47 @@ pub fn render_report(
         limits.max_orders_per_bar,
         limits.max_snapshot_bytes >> 10
     );
+    let _ = writeln!(out, "  stages       {}", render_stages(timings));
+    out
+}
+
+/// How the `on-bar` calls' wall time compares with `limits.deadline_us`:
+/// the part of the verdict that depends on the machine's load, said so.
+pub fn deadline_verdict(smoke: &crate::load::SmokeReport, limits: &Limits) -> String {
+    let deadline = limits.deadline;
+    let max_us = smoke.max_bar_time.as_micros();
+    let over = smoke.bars_slower_than(deadline);
+    let near = smoke.bars_slower_than(deadline / 2);
+    let fuel = format!(
+        "fuel used {} of {}",
+        smoke.max_fuel_per_bar, limits.fuel_per_call
+    );
+    if over > 0 {
+        format!(
+            "warning: {over} on-bar call(s) took longer than `limits.deadline_us` ({max_us} µs at most, deadline {} µs): live would trap them on this machine now; depends on machine load; {fuel}",
+            deadline.as_micros()
+        )
+    } else if near > 0 {
+        format!(
+            "warning: {near} on-bar call(s) took over half of `limits.deadline_us` ({max_us} µs at most, deadline {} µs): depends on machine load; {fuel}",
+            deadline.as_micros()
+        )
+    } else {
+        format!(
+            "on-bar at most {max_us} µs, under half of the {} µs deadline",
+            deadline.as_micros()
+        )
+    }
+}
+
+/// The stages that ran and their times, for a report or a refusal.
+pub fn render_stages(timings: &StageTimings) -> String {
     let stages: Vec<String> = timings
         .stages
         .iter()
         .map(|(stage, d)| format!("{stage} {:.1}ms", d.as_secs_f64() * 1e3))
         .collect();
-    let _ = writeln!(out, "  stages       {}", stages.join(", "));
-    out
+    stages.join(", ")
 }
 
 fn kind_name(value: &ParamValue) -> &'static str {
@@ -113,6 +170,6 @@ fn render_value(value: &ParamValue) -> String {
         ParamValue::Int(v) => v.to_string(),
         ParamValue::Float(v) => format!("{v:?}"),
         ParamValue::Boolean(v) => v.to_string(),
-        ParamValue::Text(v) => format!("{v:?}"),
+        ParamValue::Text(v) => format!("\"{}\"", shown_max(v, 64).replace('"', "\\\"")),
     }
 }

@@ -5,11 +5,12 @@
 mod artifact;
 mod background;
 mod compile;
+pub(crate) mod guest_text;
 mod smoke;
 mod typecheck;
 
 pub use artifact::{Artifact, read_artifact};
-pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport};
+pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport, SmokeSetup, describe_limits};
 
 use crate::contract::{self, Bar, HostState, Param, StrategyBindingsPre, StrategyInfo};
 use crate::engine::EngineOptions;
@@ -76,6 +77,10 @@ pub struct LoadSpec<'a> {
     pub limits: &'a Limits,
     /// Recent real bars appended to the smoke burst.
     pub recent_bars: &'a [Bar],
+    /// The account and bar spacing the smoke burst shows the strategy:
+    /// [`SmokeSetup::default`] (`broker.starting_cash`, one-minute bars
+    /// ending now) unless the caller knows better.
+    pub smoke: SmokeSetup,
 }
 
 /// A version that passed every stage and may go live.
@@ -249,7 +254,18 @@ impl Loader {
     /// exactly those bytes.
     pub fn read_stage(path: &Path, max_bytes: u64) -> ReadStage {
         let mut timings = StageTimings::default();
-        let artifact = timings.time(Stage::Read, || read_artifact(path, max_bytes));
+        let artifact = timings.time(Stage::Read, || {
+            // Opening a directory succeeds on Linux and only the read fails
+            // (EISDIR), which `read_artifact` would blame on permissions.
+            if path.is_dir() {
+                return Err(LoadError::new(
+                    Stage::Read,
+                    "it is a directory, not a strategy file",
+                )
+                .hint("give the path of the `.wasm` file inside it (`runtime build` prints it)"));
+            }
+            read_artifact(path, max_bytes)
+        });
         ReadStage { artifact, timings }
     }
 
@@ -337,6 +353,7 @@ impl Loader {
                 spec.params,
                 spec.recent_bars,
                 spec.limits,
+                spec.smoke,
             )
         })?;
         tracing::debug!(

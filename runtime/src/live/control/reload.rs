@@ -13,7 +13,8 @@ use crate::contract::{Bar, Param, ParamValue};
 use crate::error::{LoadError, Stage};
 use crate::instance::StrategyInstance;
 use crate::limits::Limits;
-use crate::load::{LoadOutcome, LoadSpec, Loader, ReadStage};
+use crate::load::{LoadOutcome, LoadSpec, Loader, ReadStage, SmokeSetup};
+use std::sync::atomic::Ordering;
 
 /// How a new live instance is brought up to date before it is published.
 pub(super) struct Warmup<'a> {
@@ -51,6 +52,7 @@ pub(super) struct PreparedLoad {
     limits: Limits,
     recent: Vec<Bar>,
     warmed_through: Option<u64>,
+    smoke: SmokeSetup,
 }
 
 impl PreparedLoad {
@@ -71,6 +73,7 @@ impl PreparedLoad {
                 params: &self.params,
                 limits: &self.limits,
                 recent_bars: &self.recent,
+                smoke: self.smoke,
             },
         )
     }
@@ -156,7 +159,27 @@ impl ControlPlane {
             limits,
             recent,
             warmed_through,
+            smoke: self.smoke_setup(id),
         })
+    }
+
+    /// What the smoke test of a new load for `id` shows the strategy: the
+    /// equity its running generation last published (its account continues
+    /// into the new version), `broker.starting_cash` before its first bar,
+    /// and the feed's bar spacing.
+    fn smoke_setup(&self, id: &str) -> SmokeSetup {
+        let starting = self.config.broker.starting_cash;
+        let equity = self
+            .slots
+            .get(id)
+            .filter(|state| state.slot.counters.bars.load(Ordering::Relaxed) > 0)
+            .map(|state| state.slot.counters.equity())
+            .filter(|equity| equity.is_finite() && *equity > 0.0)
+            .unwrap_or(starting);
+        SmokeSetup::new(
+            equity,
+            i64::try_from(self.config.feed.interval_ms).unwrap_or(i64::MAX),
+        )
     }
 
     /// Publishes what a load's pipeline produced, or reports why not.
@@ -214,6 +237,7 @@ impl ControlPlane {
                 params: &params,
                 limits: &limits,
                 recent_bars: &recent,
+                smoke: self.smoke_setup(id),
             },
             &path,
         );
