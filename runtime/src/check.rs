@@ -64,30 +64,12 @@ pub fn render_report(
     let info = &candidate.info;
     let mut out = String::new();
     let _ = writeln!(out, "ok: {} passed every stage", path.display());
-    let _ = writeln!(
-        out,
-        "  strategy     {} {} — {}",
-        shown(&info.name),
-        shown(&info.version),
-        shown(&info.description)
-    );
+    let info_lines = render_info(info);
+    let (strategy_line, rest) = info_lines.split_once('\n').unwrap_or((&info_lines, ""));
+    let _ = writeln!(out, "{strategy_line}");
     let _ = writeln!(out, "  sha256       {}", candidate.sha256);
     let _ = writeln!(out, "  size         {} bytes", candidate.size_bytes);
-    let _ = writeln!(out, "  warm-up      {} bars", info.warmup_bars);
-    let _ = writeln!(out, "  parameters");
-    if info.params.is_empty() {
-        let _ = writeln!(out, "    (none)");
-    }
-    for spec in &info.params {
-        let _ = writeln!(
-            out,
-            "    {:<16} {:<7} default {:<10} {}",
-            shown_max(&spec.name, 64),
-            kind_name(&spec.default),
-            render_value(&spec.default),
-            shown(&spec.description)
-        );
-    }
+    out.push_str(rest);
     let smoke = &candidate.smoke;
     let _ = writeln!(
         out,
@@ -156,6 +138,35 @@ pub fn render_stages(timings: &StageTimings) -> String {
     stages.join(", ")
 }
 
+/// The `describe` part of the report: every guest string through
+/// [`shown`], so the report is safe to print and at most a screen wide.
+pub fn render_info(info: &crate::contract::StrategyInfo) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "  strategy     {} {} — {}",
+        shown(&info.name),
+        shown(&info.version),
+        shown(&info.description)
+    );
+    let _ = writeln!(out, "  warm-up      {} bars", info.warmup_bars);
+    let _ = writeln!(out, "  parameters");
+    if info.params.is_empty() {
+        let _ = writeln!(out, "    (none)");
+    }
+    for spec in &info.params {
+        let _ = writeln!(
+            out,
+            "    {:<16} {:<7} default {:<10} {}",
+            shown_max(&spec.name, 64),
+            kind_name(&spec.default),
+            render_value(&spec.default),
+            shown(&spec.description)
+        );
+    }
+    out
+}
+
 fn kind_name(value: &ParamValue) -> &'static str {
     match value {
         ParamValue::Int(_) => "int",
@@ -171,5 +182,73 @@ fn render_value(value: &ParamValue) -> String {
         ParamValue::Float(v) => format!("{v:?}"),
         ParamValue::Boolean(v) => v.to_string(),
         ParamValue::Text(v) => format!("\"{}\"", shown_max(v, 64).replace('"', "\\\"")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{ParamKind, ParamSpec, StrategyInfo};
+
+    #[test]
+    fn regression_13_8_check_prints_guest_strings_escaped_and_cut() {
+        let info = StrategyInfo {
+            name: "\u{1b}[31mred".into(),
+            version: "1.0\u{202e}".into(),
+            description: "d".repeat(5_000),
+            params: vec![ParamSpec {
+                name: "p\u{0}".into(),
+                kind: ParamKind::Text,
+                default: ParamValue::Text("say \"\u{1b}]0;pwned\u{7}\"".into()),
+                description: "bell\u{7}".into(),
+            }],
+            warmup_bars: 3,
+        };
+        let out = render_info(&info);
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{0}') && !out.contains('\u{7}'));
+        assert!(!out.contains('\u{202e}'), "{out}");
+        assert!(
+            out.contains("  strategy     \\u{1b}[31mred 1.0\\u{202e} — ddd"),
+            "{out}"
+        );
+        assert!(out.contains(&format!("… ({} more bytes)", 5_000 - 200)), "{out}");
+        assert!(
+            out.contains("p\\u{0}") && out.contains("\"say \\\"\\u{1b}]0;pwned\\u{7}\\\"\""),
+            "{out}"
+        );
+        assert!(out.len() < 1_000, "bounded: {} bytes", out.len());
+    }
+
+    fn report(times_us: &[u64]) -> crate::load::SmokeReport {
+        crate::load::SmokeReport {
+            bars: times_us.len(),
+            max_fuel_per_bar: 12_345,
+            max_fuel_per_call: 20_000,
+            max_bar_time: Duration::from_micros(times_us.iter().copied().max().unwrap_or(0)),
+            bar_times_us: times_us.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn regression_13_10_a_result_near_the_deadline_says_it_depends_on_machine_load() {
+        let limits = Limits {
+            deadline: Duration::from_micros(10_000),
+            ..Limits::default()
+        };
+        let fuel = format!("fuel used 12345 of {}", limits.fuel_per_call);
+        assert_eq!(
+            deadline_verdict(&report(&[100, 200]), &limits),
+            "on-bar at most 200 µs, under half of the 10000 µs deadline"
+        );
+        assert_eq!(
+            deadline_verdict(&report(&[100, 6_000, 7_000]), &limits),
+            format!("warning: 2 on-bar call(s) took over half of `limits.deadline_us` (7000 µs at most, deadline 10000 µs): depends on machine load; {fuel}")
+        );
+        assert_eq!(
+            deadline_verdict(&report(&[100, 12_000]), &limits),
+            format!("warning: 1 on-bar call(s) took longer than `limits.deadline_us` (12000 µs at most, deadline 10000 µs): live would trap them on this machine now; depends on machine load; {fuel}")
+        );
+        assert!(check_deadline(&limits) >= Duration::from_secs(1), "the verdict rests on fuel");
     }
 }

@@ -310,7 +310,16 @@ impl Loader {
         let pre = match cached {
             Some(pre) => pre,
             None => {
-                let component = timings.time(Stage::Compile, || self.compile(&artifact.bytes))?;
+                let component = timings.time(Stage::Compile, || self.compile(&artifact.bytes));
+                // Names are checked before the compile: a refusal by name is
+                // a type-check that ran instead of the compile, timed so.
+                if let Err(refusal) = &component
+                    && refusal.stage == Stage::TypeCheck
+                    && let Some(last) = timings.stages.last_mut()
+                {
+                    last.0 = Stage::TypeCheck;
+                }
+                let component = component?;
                 let pre = timings.time(Stage::TypeCheck, || {
                     typecheck::type_check(&self.engine, &self.linker, &component)
                 })?;

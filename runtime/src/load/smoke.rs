@@ -424,6 +424,65 @@ mod tests {
         }
     }
 
+    fn info() -> StrategyInfo {
+        StrategyInfo {
+            name: "ok".into(),
+            version: "0.1.0".into(),
+            description: "fine".into(),
+            params: Vec::new(),
+            warmup_bars: 10,
+        }
+    }
+
+    fn spec(name: &str) -> crate::contract::ParamSpec {
+        crate::contract::ParamSpec {
+            name: name.into(),
+            kind: crate::contract::ParamKind::Int,
+            default: ParamValue::Int(1),
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn regression_13_8_describe_is_bounded_with_clear_refusals() {
+        assert!(check_info(&info()).is_ok());
+        let refusal = |edit: &dyn Fn(&mut StrategyInfo)| {
+            let mut i = info();
+            edit(&mut i);
+            let err = check_info(&i).unwrap_err();
+            assert_eq!(err.stage, Stage::Describe);
+            err.message
+        };
+        assert_eq!(
+            refusal(&|i| i.name = "n".repeat(1 << 20)),
+            "describe() returned a name of 1048576 bytes, over the contract's 64-byte limit"
+        );
+        assert_eq!(
+            refusal(&|i| i.description = "d".repeat(1025)),
+            "describe() returned a description of 1025 bytes, over the contract's 1024-byte limit"
+        );
+        assert_eq!(
+            refusal(&|i| i.params = (0..10_000).map(|n| spec(&format!("p{n}"))).collect()),
+            "describe() declares 10000 parameters, over the contract's limit of 64"
+        );
+        assert_eq!(
+            refusal(&|i| i.warmup_bars = u32::MAX),
+            "describe() asks for 4294967295 warm-up bars, over the contract's limit of 100000"
+        );
+        assert_eq!(
+            refusal(&|i| i.params = vec![spec(&"x".repeat(65))]),
+            "describe() returned a parameter name of 65 bytes, over the contract's 64-byte limit"
+        );
+        assert_eq!(
+            refusal(&|i| {
+                let mut p = spec("\u{1b}[2J");
+                p.description = "y".repeat(2_000);
+                i.params = vec![p];
+            }),
+            "describe() returned a description of parameter `\\u{1b}[2J` of 2000 bytes, over the contract's 1024-byte limit"
+        );
+    }
+
     #[test]
     fn regression_13_9_without_recent_bars_the_smoke_bars_end_now_at_the_feeds_spacing() {
         let setup = SmokeSetup {
