@@ -225,12 +225,20 @@ pub fn top_level_names(bytes: &[u8]) -> Option<TopLevelNames> {
             }
             Payload::ComponentImportSection(reader) => {
                 for import in reader {
-                    names.imports.push(import.ok()?.name.full_name().into_owned());
+                    let import = import.ok()?;
+                    // Type imports (the records a function signature uses)
+                    // are not interfaces: wasmtime does not list them either.
+                    if !matches!(import.ty, wasmparser::ComponentTypeRef::Type(_)) {
+                        names.imports.push(import.name.full_name().into_owned());
+                    }
                 }
             }
             Payload::ComponentExportSection(reader) => {
                 for export in reader {
-                    names.exports.push(export.ok()?.name.full_name().into_owned());
+                    let export = export.ok()?;
+                    if export.kind != wasmparser::ComponentExternalKind::Type {
+                        names.exports.push(export.name.full_name().into_owned());
+                    }
                 }
             }
             Payload::End(_) => return Some(names),
