@@ -22,7 +22,7 @@ pub fn check_deadline(limits: &Limits) -> Duration {
 }
 
 /// Runs the pipeline on `path` as strategy `check` would see it, with calls
-/// under [`check_deadline`] instead of `limits.deadline`.
+/// under [`check_deadline`] instead of the configured deadline (`limits.deadline_us`).
 pub fn check_file(
     loader: &Loader,
     path: &Path,
@@ -211,7 +211,10 @@ mod tests {
             out.contains("  strategy     \\u{1b}[31mred 1.0\\u{202e} — ddd"),
             "{out}"
         );
-        assert!(out.contains(&format!("… ({} more bytes)", 5_000 - 200)), "{out}");
+        assert!(
+            out.contains(&format!("… ({} more bytes)", 5_000 - 200)),
+            "{out}"
+        );
         assert!(
             out.contains("p\\u{0}") && out.contains("\"say \\\"\\u{1b}]0;pwned\\u{7}\\\"\""),
             "{out}"
@@ -243,12 +246,19 @@ mod tests {
         );
         assert_eq!(
             deadline_verdict(&report(&[100, 6_000, 7_000]), &limits),
-            format!("warning: 2 on-bar call(s) took over half of `limits.deadline_us` (7000 µs at most, deadline 10000 µs): depends on machine load; {fuel}")
+            format!(
+                "warning: 2 on-bar call(s) took over half of `limits.deadline_us` (7000 µs at most, deadline 10000 µs): depends on machine load; {fuel}"
+            )
         );
         assert_eq!(
             deadline_verdict(&report(&[100, 12_000]), &limits),
-            format!("warning: 1 on-bar call(s) took longer than `limits.deadline_us` (12000 µs at most, deadline 10000 µs): live would trap them on this machine now; depends on machine load; {fuel}")
+            format!(
+                "warning: 1 on-bar call(s) took longer than `limits.deadline_us` (12000 µs at most, deadline 10000 µs): live would trap them on this machine now; depends on machine load; {fuel}"
+            )
         );
-        assert!(check_deadline(&limits) >= Duration::from_secs(1), "the verdict rests on fuel");
+        assert!(
+            check_deadline(&limits) >= Duration::from_secs(1),
+            "the verdict rests on fuel"
+        );
     }
 }

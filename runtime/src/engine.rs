@@ -152,7 +152,10 @@ mod tests {
     fn regression_13_11_validator_and_engine_enable_the_same_features() {
         let ours: Vec<&str> = wasm_features().iter_names().map(|(n, _)| n).collect();
         let engine: Vec<&str> = engine_features().iter_names().map(|(n, _)| n).collect();
-        assert_eq!(ours, engine, "every flag of the list is known to wasmtime's parser");
+        assert_eq!(
+            ours, engine,
+            "every flag of the list is known to wasmtime's parser"
+        );
         assert!(ours.contains(&"COMPONENT_MODEL") && ours.contains(&"SIMD"));
         assert!(!ours.contains(&"THREADS") && !ours.contains(&"CM_ASYNC"));
         assert!(new_engine().is_ok(), "wasmtime accepts the list");

@@ -432,7 +432,10 @@ fn regression_13_11_foreign_binaries_get_messages_that_say_what_they_are() {
         let stderr = refusal(path);
         assert_eq!(first_line(&stderr, path), *expected, "{stderr}");
         assert!(stderr.contains("\n  hint: "), "{stderr}");
-        assert!(stderr.contains("\n  stages: read "), "timings even on failure: {stderr}");
+        assert!(
+            stderr.contains("\n  stages: read "),
+            "timings even on failure: {stderr}"
+        );
     }
     let host = refusal(&cases[4].0);
     assert!(
@@ -533,7 +536,10 @@ fn regression_13_11_a_foreign_component_is_refused_by_name_before_the_compile() 
         .find(|l| l.starts_with("  stages: "))
         .unwrap_or_else(|| panic!("{stderr}"));
     assert!(stages.contains("type_check "), "{stages}");
-    assert!(!stages.contains("compile"), "refused before any compile: {stages}");
+    assert!(
+        !stages.contains("compile"),
+        "refused before any compile: {stages}"
+    );
 }
 
 #[test]

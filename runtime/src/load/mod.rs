@@ -262,7 +262,7 @@ impl Loader {
                     Stage::Read,
                     "it is a directory, not a strategy file",
                 )
-                .hint("give the path of the `.wasm` file inside it (`runtime build` prints it)"));
+                .hint("give the path of a `.wasm` file; for a strategy crate, `runtime build <dir>` builds it and prints that path"));
             }
             read_artifact(path, max_bytes)
         });

@@ -1,13 +1,13 @@
 //! Stages `describe`, `init` and `smoke_test`, in a store that is thrown away
 //! afterwards: a version proves it works before it may go live.
 
+use super::guest_text;
 use crate::contract::{Bar, Param, ParamValue, Position, StrategyInfo};
 use crate::error::{LoadError, Stage};
 use crate::feed::{MarketStyle, SyntheticFeed};
 use crate::instance::{CallError, StrategyInstance};
 use crate::limits::Limits;
 use crate::validate::validate_orders;
-use super::guest_text;
 use std::time::{Duration, Instant};
 
 /// Bars per symbol in the smoke burst.
@@ -69,7 +69,10 @@ impl SmokeSetup {
 impl Default for SmokeSetup {
     /// `broker.starting_cash` and a one-minute feed at their defaults.
     fn default() -> Self {
-        Self::new(crate::config::BrokerSection::default().starting_cash, 60_000)
+        Self::new(
+            crate::config::BrokerSection::default().starting_cash,
+            60_000,
+        )
     }
 }
 
@@ -108,7 +111,10 @@ impl SmokeReport {
     /// `on-bar` calls that took at least `threshold` of wall-clock time.
     pub fn bars_slower_than(&self, threshold: Duration) -> usize {
         let threshold = u64::try_from(threshold.as_micros()).unwrap_or(u64::MAX);
-        self.bar_times_us.iter().filter(|t| **t >= threshold).count()
+        self.bar_times_us
+            .iter()
+            .filter(|t| **t >= threshold)
+            .count()
     }
 }
 
@@ -141,7 +147,9 @@ fn trapped_in(
 fn too_long(what: &str, len: usize, max: usize) -> LoadError {
     LoadError::new(
         Stage::Describe,
-        format!("describe() returned a {what} of {len} bytes, over the contract's {max}-byte limit"),
+        format!(
+            "describe() returned a {what} of {len} bytes, over the contract's {max}-byte limit"
+        ),
     )
     .hint("shorten it in the strategy (README, \"Contract limits\")")
 }
@@ -159,7 +167,11 @@ pub fn check_info(info: &StrategyInfo) -> Result<(), LoadError> {
     let strings = [
         ("name", info.name.len(), max::NAME_BYTES),
         ("version", info.version.len(), max::VERSION_BYTES),
-        ("description", info.description.len(), max::DESCRIPTION_BYTES),
+        (
+            "description",
+            info.description.len(),
+            max::DESCRIPTION_BYTES,
+        ),
     ];
     for (what, len, limit) in strings {
         if len > limit {
@@ -190,7 +202,11 @@ pub fn check_info(info: &StrategyInfo) -> Result<(), LoadError> {
     }
     for spec in &info.params {
         if spec.name.len() > max::PARAM_NAME_BYTES {
-            return Err(too_long("parameter name", spec.name.len(), max::PARAM_NAME_BYTES));
+            return Err(too_long(
+                "parameter name",
+                spec.name.len(),
+                max::PARAM_NAME_BYTES,
+            ));
         }
         let name = guest_text::shown(&spec.name);
         if spec.description.len() > max::PARAM_DESCRIPTION_BYTES {
@@ -351,7 +367,12 @@ fn synthetic_bars(symbols: usize, recent: &[Bar], setup: SmokeSetup) -> Vec<Bar>
         let Some(target) = recent.iter().find(|b| b.symbol == symbol).map(|b| b.open) else {
             continue;
         };
-        let Some(last) = bars.iter().rev().find(|b| b.symbol == symbol).map(|b| b.close) else {
+        let Some(last) = bars
+            .iter()
+            .rev()
+            .find(|b| b.symbol == symbol)
+            .map(|b| b.close)
+        else {
             continue;
         };
         let scale = target / last;
@@ -412,10 +433,23 @@ mod tests {
         let bars = synthetic_bars(2, &recent, SmokeSetup::default());
         assert_eq!(bars.len(), 2 * SMOKE_BARS_PER_SYMBOL);
         let last = bars[bars.len() - 1];
-        assert_eq!(last.seq, 4_999, "sequence numbers continue into the real ones");
-        assert_eq!(last.ts_ms, 1_764_000_000_000 - 5_000, "the feed's 5 s spacing");
+        assert_eq!(
+            last.seq, 4_999,
+            "sequence numbers continue into the real ones"
+        );
+        assert_eq!(
+            last.ts_ms,
+            1_764_000_000_000 - 5_000,
+            "the feed's 5 s spacing"
+        );
         assert_eq!(bars[0].ts_ms, last.ts_ms - 199 * 5_000);
-        let last_close = |symbol: u32| bars.iter().rev().find(|b| b.symbol == symbol).unwrap().close;
+        let last_close = |symbol: u32| {
+            bars.iter()
+                .rev()
+                .find(|b| b.symbol == symbol)
+                .unwrap()
+                .close
+        };
         assert!((last_close(0) - 61_000.0).abs() < 1e-6, "{}", last_close(0));
         assert!((last_close(1) - 3_100.0).abs() < 1e-6, "{}", last_close(1));
         for pair in bars.windows(2) {

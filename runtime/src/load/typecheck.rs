@@ -1,8 +1,8 @@
 //! Stage `type_check`: the component must speak this contract, by name and by
 //! signature, before anything of it runs.
 
-use crate::contract::{self, HostState, StrategyBindingsPre};
 use super::guest_text;
+use crate::contract::{self, HostState, StrategyBindingsPre};
 use crate::error::{LoadError, Stage};
 use std::fmt::Write as _;
 use wasmtime::component::{Component, Linker};
@@ -247,7 +247,9 @@ mod tests {
             "an import named just `host` is not the contract's interface: the contract's are `sandbar:strategy/host@0.1.0` and `sandbar:strategy/types@0.1.0`, by their full names; build with the sandbar-guest SDK, which imports them so"
         );
         let other = check_names(&names(&["acme:x/y@1.0.0"]), &all_exports()).unwrap_err();
-        assert!(other.hint.unwrap().starts_with("a strategy may import only the contract's interfaces `sandbar:strategy/host@0.1.0`"));
+        assert!(other.hint.unwrap().starts_with(
+            "a strategy may import only the contract's interfaces `sandbar:strategy/host@0.1.0`"
+        ));
     }
 
     #[test]
