@@ -24,6 +24,9 @@ pub(super) struct Warmup<'a> {
     pub warmed_through: Option<u64>,
     /// A snapshot to restore first; then only bars after it are replayed.
     pub restore_from: Option<GoodSnapshot>,
+    /// Cash and equity shown with every replayed bar (a flat position): the
+    /// account the strategy trades with, as in its smoke test, not 0.0.
+    pub equity: f64,
 }
 
 /// How to bring a rebuild after traps up to date.
@@ -167,7 +170,7 @@ impl ControlPlane {
     /// equity its running generation last published (its account continues
     /// into the new version), `broker.starting_cash` before its first bar,
     /// and the feed's bar spacing.
-    fn smoke_setup(&self, id: &str) -> SmokeSetup {
+    pub(super) fn smoke_setup(&self, id: &str) -> SmokeSetup {
         let starting = self.config.broker.starting_cash;
         let equity = self
             .slots
@@ -197,6 +200,7 @@ impl ControlPlane {
                 recent: &prepared.recent,
                 warmed_through: prepared.warmed_through,
                 restore_from: None,
+                equity: prepared.smoke.equity,
             },
         };
         self.conclude(&prepared.id, attempt, outcome)
@@ -227,6 +231,7 @@ impl ControlPlane {
             restore_from = after.snapshot;
         }
         let path = self.config.wasm_path(&strategy);
+        let smoke = self.smoke_setup(id);
         let outcome = self.loader.load_pre(
             &current.sha256,
             current.pre.clone(),
@@ -237,7 +242,7 @@ impl ControlPlane {
                 params: &params,
                 limits: &limits,
                 recent_bars: &recent,
-                smoke: self.smoke_setup(id),
+                smoke,
             },
             &path,
         );
@@ -250,6 +255,7 @@ impl ControlPlane {
                 recent: &recent,
                 warmed_through,
                 restore_from,
+                equity: smoke.equity,
             },
         };
         self.conclude(id, attempt, outcome)
@@ -345,8 +351,8 @@ pub(super) fn warm_instance(
     let flat = crate::contract::Position {
         quantity: 0.0,
         avg_price: 0.0,
-        cash: 0.0,
-        equity: 0.0,
+        cash: warmup.equity,
+        equity: warmup.equity,
     };
     // With a snapshot the strategy accepts, only the bars after it are
     // replayed; otherwise all recent bars are.
