@@ -83,11 +83,20 @@ pub fn new_engine() -> anyhow::Result<Engine> {
 
 /// [`new_engine`] with other [`EngineOptions`] (the benches compare them).
 pub fn new_engine_with(options: EngineOptions) -> anyhow::Result<Engine> {
-    let mut config = Config::new();
+    let mut config = config(options);
     // Exactly `wasm_features()`: everything off, then the list on.
     config
         .wasm_features(wasmtime::WasmFeatures::all(), false)
         .wasm_features(engine_features(), true);
+    let engine =
+        Engine::new(&config).map_err(|e| anyhow::anyhow!("cannot configure wasmtime: {e}"))?;
+    start_ticker(&engine)?;
+    Ok(engine)
+}
+
+/// Everything but the feature list.
+fn config(options: EngineOptions) -> Config {
+    let mut config = Config::new();
     config
         .wasm_component_model(true)
         // Off: no async machinery in any store. (On is not even an option
@@ -101,10 +110,7 @@ pub fn new_engine_with(options: EngineOptions) -> anyhow::Result<Engine> {
     if options.pooling {
         config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling()));
     }
-    let engine =
-        Engine::new(&config).map_err(|e| anyhow::anyhow!("cannot configure wasmtime: {e}"))?;
-    start_ticker(&engine)?;
-    Ok(engine)
+    config
 }
 
 /// Instances the pool holds at once, per engine: live generations, smoke
@@ -159,6 +165,22 @@ mod tests {
         assert!(ours.contains(&"COMPONENT_MODEL") && ours.contains(&"SIMD"));
         assert!(!ours.contains(&"THREADS") && !ours.contains(&"CM_ASYNC"));
         assert!(new_engine().is_ok(), "wasmtime accepts the list");
+    }
+
+    #[test]
+    fn the_feature_list_is_what_wasmtime_enabled_for_this_build_by_default() {
+        // The compatibility hash covers the enabled features: equal hashes,
+        // equal feature sets, so naming them changed nothing that compiles.
+        use std::hash::{Hash, Hasher};
+        let hash = |engine: &Engine| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            engine.precompile_compatibility_hash().hash(&mut h);
+            h.finish()
+        };
+        let options = EngineOptions::default();
+        let implicit = Engine::new(&config(options)).unwrap();
+        let explicit = new_engine_with(options).unwrap();
+        assert_eq!(hash(&implicit), hash(&explicit));
     }
 
     #[test]
