@@ -5,12 +5,14 @@
 mod artifact;
 mod background;
 mod compile;
+mod describe;
 pub(crate) mod guest_text;
 mod smoke;
 mod typecheck;
 
 pub use artifact::{Artifact, read_artifact};
-pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport, SmokeSetup, describe_limits};
+pub use describe::describe_limits;
+pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport, SmokeSetup};
 
 use crate::contract::{self, Bar, HostState, Param, StrategyBindingsPre, StrategyInfo};
 use crate::engine::EngineOptions;
@@ -352,7 +354,7 @@ impl Loader {
             let info = instance
                 .describe()
                 .map_err(|e| smoke::trapped(Stage::Describe, e))?;
-            smoke::check_info(&info)?;
+            describe::check_info(&info)?;
             Ok::<_, LoadError>(info)
         })?;
         let smoke = timings.time(Stage::SmokeTest, || {
