@@ -113,6 +113,7 @@ fn batched(c: &mut Criterion) {
                 params: &[],
                 limits: &limits,
                 recent_bars: &[],
+                smoke: sandbar_runtime::SmokeSetup::default(),
             },
         )
         .result

@@ -56,6 +56,7 @@ fn load(
                 params,
                 limits,
                 recent_bars: &[],
+                smoke: sandbar_runtime::SmokeSetup::default(),
             },
         )
         .result

@@ -84,6 +84,7 @@ fn stages(c: &mut Criterion) {
             params: &[],
             limits: &limits,
             recent_bars: &[],
+            smoke: sandbar_runtime::SmokeSetup::default(),
         };
         heavy(&mut group, false);
         group.bench_function(format!("read/{label}"), |b| {
@@ -216,6 +217,7 @@ fn pipeline(c: &mut Criterion) {
             params: &[],
             limits: &limits,
             recent_bars: &[],
+            smoke: sandbar_runtime::SmokeSetup::default(),
         };
         heavy(&mut group, label == "large");
         group.bench_function(format!("cold/{label}"), |b| {

@@ -27,6 +27,7 @@ fuzz_target!(|bytes: &[u8]| {
             params: &[],
             limits: &limits,
             recent_bars: &[],
+            smoke: sandbar_runtime::SmokeSetup::default(),
         },
     );
     if let Err(error) = outcome.result {

@@ -45,6 +45,33 @@ impl Default for EngineOptions {
     }
 }
 
+/// The WebAssembly features a strategy may use: the one list both the
+/// validator (`wasmparser`, at stage `compile`) and the engine (wasmtime)
+/// are configured from, so a file never passes one and fails the other.
+///
+/// WebAssembly 3.0 with the component model, without threads (shared
+/// memory and atomics make a guest's timing observable), exceptions and GC
+/// types (this wasmtime build has no `gc`), and without the component
+/// model's async (no async machinery in any store): what wasmtime 48 enables
+/// by default for this build's crate features.
+pub fn wasm_features() -> wasmparser::WasmFeatures {
+    use wasmparser::WasmFeatures as F;
+    F::WASM3
+        .difference(F::THREADS | F::EXCEPTIONS | F::GC_TYPES)
+        .union(F::COMPONENT_MODEL)
+}
+
+/// [`wasm_features`] in the `wasmparser` version wasmtime is built with
+/// (another semver line than the validator's): flag by flag, by name. A
+/// flag wasmtime's parser does not know is left out; a unit test keeps the
+/// two sets equal.
+fn engine_features() -> wasmtime::WasmFeatures {
+    wasm_features()
+        .iter_names()
+        .filter_map(|(name, _)| wasmtime::WasmFeatures::from_name(name))
+        .fold(wasmtime::WasmFeatures::empty(), |all, flag| all | flag)
+}
+
 /// An engine for strategy components: component model on, async machinery
 /// off (cheaper sync calls), fuel metering (a deterministic CPU budget per
 /// call) and epoch interruption (a wall-clock deadline per call). A ticker
@@ -56,6 +83,19 @@ pub fn new_engine() -> anyhow::Result<Engine> {
 
 /// [`new_engine`] with other [`EngineOptions`] (the benches compare them).
 pub fn new_engine_with(options: EngineOptions) -> anyhow::Result<Engine> {
+    let mut config = config(options);
+    // Exactly `wasm_features()`: everything off, then the list on.
+    config
+        .wasm_features(wasmtime::WasmFeatures::all(), false)
+        .wasm_features(engine_features(), true);
+    let engine =
+        Engine::new(&config).map_err(|e| anyhow::anyhow!("cannot configure wasmtime: {e}"))?;
+    start_ticker(&engine)?;
+    Ok(engine)
+}
+
+/// Everything but the feature list.
+fn config(options: EngineOptions) -> Config {
     let mut config = Config::new();
     config
         .wasm_component_model(true)
@@ -70,10 +110,7 @@ pub fn new_engine_with(options: EngineOptions) -> anyhow::Result<Engine> {
     if options.pooling {
         config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling()));
     }
-    let engine =
-        Engine::new(&config).map_err(|e| anyhow::anyhow!("cannot configure wasmtime: {e}"))?;
-    start_ticker(&engine)?;
-    Ok(engine)
+    config
 }
 
 /// Instances the pool holds at once, per engine: live generations, smoke
@@ -116,6 +153,35 @@ pub fn deadline_ticks(deadline: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regression_13_11_validator_and_engine_enable_the_same_features() {
+        let ours: Vec<&str> = wasm_features().iter_names().map(|(n, _)| n).collect();
+        let engine: Vec<&str> = engine_features().iter_names().map(|(n, _)| n).collect();
+        assert_eq!(
+            ours, engine,
+            "every flag of the list is known to wasmtime's parser"
+        );
+        assert!(ours.contains(&"COMPONENT_MODEL") && ours.contains(&"SIMD"));
+        assert!(!ours.contains(&"THREADS") && !ours.contains(&"CM_ASYNC"));
+        assert!(new_engine().is_ok(), "wasmtime accepts the list");
+    }
+
+    #[test]
+    fn the_feature_list_is_what_wasmtime_enabled_for_this_build_by_default() {
+        // The compatibility hash covers the enabled features: equal hashes,
+        // equal feature sets, so naming them changed nothing that compiles.
+        use std::hash::{Hash, Hasher};
+        let hash = |engine: &Engine| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            engine.precompile_compatibility_hash().hash(&mut h);
+            h.finish()
+        };
+        let options = EngineOptions::default();
+        let implicit = Engine::new(&config(options)).unwrap();
+        let explicit = new_engine_with(options).unwrap();
+        assert_eq!(hash(&implicit), hash(&explicit));
+    }
 
     #[test]
     fn deadlines_round_up_to_whole_ticks_plus_one() {

@@ -23,7 +23,7 @@
 //!   rest of the product, one module each.
 //!
 //! ```no_run
-//! use sandbar_runtime::{Limits, LoadSpec, Loader};
+//! use sandbar_runtime::{Limits, LoadSpec, Loader, SmokeSetup};
 //!
 //! let loader = Loader::new()?;
 //! let symbols = vec!["BTCUSD".to_string()];
@@ -36,6 +36,7 @@
 //!         params: &[],
 //!         limits: &Limits::default(),
 //!         recent_bars: &[],
+//!         smoke: SmokeSetup::default(),
 //!     },
 //! );
 //! match outcome.result {
@@ -71,7 +72,9 @@ pub mod risk;
 pub mod seal;
 
 pub use action::{Action, Rollback, StateAction, UnknownAction};
-pub use check::{CHECK_SYMBOLS, check_file, render_report};
+pub use check::{
+    CHECK_SYMBOLS, check_deadline, check_file, deadline_verdict, render_report, render_stages,
+};
 pub use config::Config;
 pub use engine::{EngineOptions, new_engine, new_engine_with};
 pub use error::{LoadError, Stage};
@@ -81,7 +84,7 @@ pub use limits::Limits;
 pub use live::{Generation, LiveOptions, Roster, Runtime, RuntimeHandle, StrategySlot};
 pub use load::{
     Artifact, Candidate, LoadOutcome, LoadSpec, Loader, ReadStage, SMOKE_BARS_PER_SYMBOL,
-    SmokeReport, StageTimings, read_artifact,
+    SmokeReport, SmokeSetup, StageTimings, describe_limits, read_artifact,
 };
 pub use params::{from_toml as param_from_toml, parse_assignment as parse_param};
 pub use pin::{Repinned, repin};

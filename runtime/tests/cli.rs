@@ -382,3 +382,179 @@ fn live_runs_the_dev_config_and_prints_a_summary() {
         assert!(journal.join(file).is_file(), "{file} written");
     }
 }
+
+/// Runs `runtime check` on `path` and returns its stderr, which must be a
+/// refusal (exit code 2, no panic).
+fn refusal(path: &str) -> String {
+    let out = runtime(&["check", path]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+/// The first line of a refusal with the path replaced by `<file>`.
+fn first_line(stderr: &str, path: &str) -> String {
+    stderr.lines().next().unwrap_or("").replace(path, "<file>")
+}
+
+#[test]
+fn regression_13_11_foreign_binaries_get_messages_that_say_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = |name: &str| wat::parse_file(fixture(name)).unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (
+            temp_file(&dir, "header.wasm", b"\0asm"),
+            "check failed at stage `compile` for <file>: truncated: the file is 4 bytes, shorter than the 8-byte WebAssembly header (magic 00 61 73 6d, version bytes missing)",
+        ),
+        (
+            {
+                let sub = dir.path().join("a-directory.wasm");
+                std::fs::create_dir(&sub).unwrap();
+                sub.display().to_string()
+            },
+            "check failed at stage `read` for <file>: it is a directory, not a strategy file",
+        ),
+        (
+            temp_file(&dir, "imports.wasm", &wat("other_world_imports.wat")),
+            "check failed at stage `type_check` for <file>: unexpected imports: acme:logger/log@1.0.0; missing exports: describe, init, on-bar, on-fill, snapshot, restore (the component exports: run); it is not of the `strategy` world",
+        ),
+        (
+            temp_file(&dir, "unversioned.wasm", &wat("unversioned_contract.wat")),
+            "check failed at stage `type_check` for <file>: imports the contract without a version (`sandbar:strategy/host`); this runtime speaks sandbar:strategy@0.1.0 and expects `sandbar:strategy/host@0.1.0`",
+        ),
+        (
+            temp_file(&dir, "host.wasm", &wat("plain_host_import.wat")),
+            "check failed at stage `type_check` for <file>: unexpected imports: host; and it exports nothing: it is not a strategy",
+        ),
+    ];
+    for (path, expected) in &cases {
+        let stderr = refusal(path);
+        assert_eq!(first_line(&stderr, path), *expected, "{stderr}");
+        assert!(stderr.contains("\n  hint: "), "{stderr}");
+        assert!(
+            stderr.contains("\n  stages: read "),
+            "timings even on failure: {stderr}"
+        );
+    }
+    let host = refusal(&cases[4].0);
+    assert!(
+        host.contains("hint: an import named just `host` is not the contract's interface"),
+        "{host}"
+    );
+    let dir_hint = refusal(&cases[1].0);
+    assert!(!dir_hint.contains("permissions"), "{dir_hint}");
+}
+
+#[test]
+fn regression_13_11_an_unenabled_feature_is_named_not_called_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = wat::parse_file(fixture("threads_feature.wat")).unwrap();
+    let path = temp_file(&dir, "threads.wasm", &bytes);
+    let stderr = refusal(&path);
+    let line = first_line(&stderr, &path);
+    assert!(
+        line.starts_with("check failed at stage `compile` for <file>: the component uses the WebAssembly feature threads, which Sandbar does not enable ("),
+        "{stderr}"
+    );
+    assert!(line.contains(" at offset 0x"), "offsets in hex: {line}");
+    assert!(!stderr.contains("corrupt"), "{stderr}");
+    // The validator's verdict is the engine's: wasmtime refuses it too.
+    let engine = sandbar_runtime::new_engine().unwrap();
+    assert!(wasmtime::component::Component::new(&engine, &bytes).is_err());
+}
+
+#[test]
+fn regression_13_11_corrupt_offsets_are_hex_like_wasmtimes() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(component("sma-cross")).unwrap();
+    let foreign = unsealed(&good);
+    // Cut inside the last non-custom section: the validator's refusal.
+    let path = temp_file(&dir, "cut.wasm", &foreign[..foreign.len() * 2 / 3]);
+    let stderr = refusal(&path);
+    let line = first_line(&stderr, &path);
+    assert!(line.contains("invalid component: "), "{stderr}");
+    assert!(line.contains("(at offset 0x"), "{line}");
+    assert!(!line.contains("byte offset"), "{line}");
+}
+
+/// `bytes` without the Sandbar marker and seal sections: what another
+/// tool's component of the same code looks like.
+fn unsealed(bytes: &[u8]) -> Vec<u8> {
+    let layout = sandbar_runtime::seal::layout(bytes).unwrap();
+    let mut out = bytes[..8].to_vec();
+    for section in &layout.sections {
+        let ours = section.id == 0
+            && matches!(
+                section.name.as_deref(),
+                Some(sandbar_runtime::seal::BUILD_MARKER | sandbar_runtime::seal::SEAL_SECTION)
+            );
+        if !ours {
+            out.extend_from_slice(&bytes[section.start..section.end]);
+        }
+    }
+    out
+}
+
+/// `needle` replaced by `with` (same length) everywhere in `bytes`.
+fn renamed(bytes: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    assert_eq!(needle.len(), with.len());
+    let mut out = bytes.to_vec();
+    let mut i = 0;
+    while i + needle.len() <= out.len() {
+        if &out[i..i + needle.len()] == needle {
+            out[i..i + needle.len()].copy_from_slice(with);
+            i += needle.len();
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn regression_13_11_a_foreign_component_is_refused_by_name_before_the_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(component("sma-cross")).unwrap();
+    let foreign = renamed(&unsealed(&good), b"on-bar", b"on-baz");
+    let path = temp_file(&dir, "renamed.wasm", &foreign);
+    let started = std::time::Instant::now();
+    let stderr = refusal(&path);
+    eprintln!(
+        "refusing a {}-byte foreign component by name took {:?}",
+        foreign.len(),
+        started.elapsed()
+    );
+    assert!(
+        first_line(&stderr, &path).starts_with(
+            "check failed at stage `type_check` for <file>: missing exports: on-bar (the component exports: describe, init, on-baz"
+        ),
+        "{stderr}"
+    );
+    let stages = stderr
+        .lines()
+        .find(|l| l.starts_with("  stages: "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(stages.contains("type_check "), "{stages}");
+    assert!(
+        !stages.contains("compile"),
+        "refused before any compile: {stages}"
+    );
+}
+
+#[test]
+fn regression_13_10_check_shows_fuel_per_call_and_the_deadline_verdict_apart() {
+    let path = component("sma-cross");
+    let out = runtime(&["check", path.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let fuel = stdout
+        .lines()
+        .find(|l| l.starts_with("  fuel         max per call "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(fuel.ends_with("the same on any machine"), "{fuel}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("  wall time    ")),
+        "{stdout}"
+    );
+}

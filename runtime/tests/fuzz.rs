@@ -115,6 +115,7 @@ fn load(bytes: Vec<u8>) -> sandbar_runtime::LoadOutcome {
             params: &[],
             limits: &limits,
             recent_bars: &[],
+            smoke: sandbar_runtime::SmokeSetup::default(),
         },
     )
 }

@@ -75,6 +75,7 @@ fn run_both<S: Strategy>(
                 params: &host_params,
                 limits: &limits,
                 recent_bars: &[],
+                smoke: sandbar_runtime::SmokeSetup::default(),
             },
         )
         .result

@@ -19,6 +19,7 @@ fn spec<'a>(
         params,
         limits,
         recent_bars: &[],
+        smoke: sandbar_runtime::SmokeSetup::default(),
     }
 }
 

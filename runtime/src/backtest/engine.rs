@@ -238,6 +238,10 @@ pub(super) fn load(
             params: &params,
             limits: &limits,
             recent_bars: &[],
+            smoke: crate::load::SmokeSetup::new(
+                config.broker.starting_cash,
+                i64::try_from(config.feed.interval_ms).unwrap_or(i64::MAX),
+            ),
         },
     );
     let candidate = outcome.result.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -53,6 +53,9 @@ fn run(file: &Path, params: &[String], symbols: Vec<String>) -> anyhow::Result<E
             if let Some(hint) = &error.hint {
                 eprintln!("  hint: {hint}");
             }
+            // Where the time went even when it failed: a refusal by name
+            // should cost milliseconds, not a compile.
+            eprintln!("  stages: {}", sandbar_runtime::render_stages(&timings));
             Ok(ExitCode::from(2))
         }
     }

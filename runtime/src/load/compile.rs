@@ -1,6 +1,8 @@
 //! Stage `compile`: say precisely what a file is when it is not a strategy
 //! component, then compile it with Cranelift.
 
+use super::typecheck;
+use crate::engine;
 use crate::error::{LoadError, Stage};
 use wasmtime::component::Component;
 
@@ -20,16 +22,34 @@ pub fn classify(bytes: &[u8]) -> Result<(), LoadError> {
                 .hint(format!("a half-written or truncated copy? {REBUILD_HINT}")),
         );
     }
-    if bytes.len() < 8 || &bytes[..4] != WASM_MAGIC {
-        let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let head = &bytes[..bytes.len().min(4)];
+    if head != &WASM_MAGIC[..head.len()] {
         return Err(LoadError::new(
             Stage::Compile,
             format!(
                 "not a WebAssembly file (starts with bytes {}, expected 00 61 73 6d)",
-                head.join(" ")
+                hex_bytes(head)
             ),
         )
         .hint(REBUILD_HINT));
+    }
+    if bytes.len() < 8 {
+        // The magic (or its start) is there: a copy that stopped early.
+        let version = bytes.get(4..).unwrap_or_default();
+        return Err(LoadError::new(
+            Stage::Compile,
+            format!(
+                "truncated: the file is {} bytes, shorter than the 8-byte WebAssembly header (magic {}, version bytes {})",
+                bytes.len(),
+                hex_bytes(head),
+                if version.is_empty() {
+                    "missing".to_owned()
+                } else {
+                    format!("{} of 4", hex_bytes(version))
+                }
+            ),
+        )
+        .hint(format!("a half-written or truncated copy? {REBUILD_HINT}")));
     }
     if bytes[4..8] == CORE_MODULE_VERSION {
         return Err(LoadError::new(
@@ -51,6 +71,14 @@ pub fn classify(bytes: &[u8]) -> Result<(), LoadError> {
     Ok(())
 }
 
+fn hex_bytes(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Refuses a file that claims to be a Sandbar build but is not whole: a copy
 /// that stopped at a section boundary validates (everything after it may be
 /// custom sections), so the framing is checked before the validator runs.
@@ -61,29 +89,162 @@ pub fn check_seal(bytes: &[u8]) -> Result<(), LoadError> {
     })
 }
 
-/// Validates and compiles a component.
+/// Validates and compiles a component: the header, the seal, the top-level
+/// import and export names (a foreign component is refused by name before
+/// the validator reads its code and long before Cranelift compiles it),
+/// validation with [`engine::wasm_features`], then the compile.
 pub fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<Component, LoadError> {
     classify(bytes)?;
     check_seal(bytes)?;
-    let mut validator =
-        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::default());
-    if let Err(e) = validator.validate_all(bytes) {
-        return Err(LoadError::new(
-            Stage::Compile,
-            format!(
-                "invalid component: {} (at byte offset {})",
-                e.message(),
-                e.offset()
-            ),
-        )
-        .hint(format!(
-            "the file may be truncated or corrupt; {REBUILD_HINT}"
-        )));
+    if let Some(names) = top_level_names(bytes) {
+        typecheck::check_names(&names.imports, &names.exports)?;
     }
+    validate(bytes)?;
     Component::new(engine, bytes).map_err(|e| {
         LoadError::new(Stage::Compile, format!("wasmtime cannot compile it: {e:#}"))
             .hint(REBUILD_HINT)
     })
+}
+
+/// Stage `compile`'s validation, with the features the engine enables. A
+/// component that is valid with more features is not called corrupt: the
+/// message names the features it needs.
+pub fn validate(bytes: &[u8]) -> Result<(), LoadError> {
+    let enabled = engine::wasm_features();
+    let Err(error) = validate_with(bytes, enabled) else {
+        return Ok(());
+    };
+    if let Some(needed) = features_needed(bytes, enabled) {
+        let names: Vec<String> = needed.iter_names().map(|(n, _)| feature_name(n)).collect();
+        let (feature, them) = if names.len() == 1 {
+            ("feature", "it")
+        } else {
+            ("features", "them")
+        };
+        return Err(LoadError::new(
+            Stage::Compile,
+            format!(
+                "the component uses the WebAssembly {feature} {}, which Sandbar does not enable ({} at offset {:#x})",
+                names.join(", "),
+                error.message(),
+                error.offset()
+            ),
+        )
+        .hint(format!(
+            "strategies run without {them}: build for wasm32-unknown-unknown with the sandbar-guest SDK and `runtime build` (no threads, no async, no GC)"
+        )));
+    }
+    Err(LoadError::new(
+        Stage::Compile,
+        format!(
+            "invalid component: {} (at offset {:#x})",
+            error.message(),
+            error.offset()
+        ),
+    )
+    .hint(format!(
+        "the file may be truncated or corrupt; {REBUILD_HINT}"
+    )))
+}
+
+fn validate_with(
+    bytes: &[u8],
+    features: wasmparser::WasmFeatures,
+) -> Result<(), wasmparser::BinaryReaderError> {
+    wasmparser::Validator::new_with_features(features)
+        .validate_all(bytes)
+        .map(|_| ())
+}
+
+/// The smallest set of features beyond `enabled` (found greedily) with
+/// which `bytes` validates; `None` when it is invalid whatever is enabled.
+/// Runs only after a failed validation, at most once per feature.
+fn features_needed(
+    bytes: &[u8],
+    enabled: wasmparser::WasmFeatures,
+) -> Option<wasmparser::WasmFeatures> {
+    let mut extra = wasmparser::WasmFeatures::all().difference(enabled);
+    validate_with(bytes, enabled | extra).ok()?;
+    for (_, flag) in extra.iter_names().collect::<Vec<_>>() {
+        let without = extra.difference(flag);
+        if validate_with(bytes, enabled | without).is_ok() {
+            extra = without;
+        }
+    }
+    Some(extra)
+}
+
+/// A wasmparser flag name as the proposal is usually called.
+fn feature_name(flag: &str) -> String {
+    match flag {
+        "GC_TYPES" | "GC" => "gc".to_owned(),
+        "CM_ASYNC" => "component-model async".to_owned(),
+        "CM_ASYNC_STACKFUL" => "component-model async (stackful)".to_owned(),
+        "CM_THREADING" => "component-model threading".to_owned(),
+        other => other.to_ascii_lowercase().replace('_', "-"),
+    }
+}
+
+/// The names a component imports and exports at its top level.
+pub struct TopLevelNames {
+    /// Import names, versions included (`sandbar:strategy/host@0.1.0`).
+    pub imports: Vec<String>,
+    /// Export names.
+    pub exports: Vec<String>,
+}
+
+/// Reads the top-level import and export sections only, skipping nested
+/// modules and components whole (their code is most of the file). `None`
+/// when the framing cannot be read: the validator then says what is wrong.
+pub fn top_level_names(bytes: &[u8]) -> Option<TopLevelNames> {
+    use wasmparser::{Chunk, Parser, Payload};
+    let mut names = TopLevelNames {
+        imports: Vec::new(),
+        exports: Vec::new(),
+    };
+    let mut parser = Parser::new(0);
+    let mut pos = 0usize;
+    loop {
+        let Chunk::Parsed { consumed, payload } = parser.parse(bytes.get(pos..)?, true).ok()?
+        else {
+            return None;
+        };
+        pos += consumed;
+        match payload {
+            Payload::ModuleSection {
+                unchecked_range, ..
+            }
+            | Payload::ComponentSection {
+                unchecked_range, ..
+            } => {
+                // The parser moved past the nested binary; so do we.
+                pos = usize::try_from(unchecked_range.end).ok()?;
+                if pos > bytes.len() {
+                    return None;
+                }
+            }
+            Payload::ComponentImportSection(reader) => {
+                for import in reader {
+                    let import = import.ok()?;
+                    // Type imports (the records a function signature uses)
+                    // are not interfaces: wasmtime does not list them either.
+                    if !matches!(import.ty, wasmparser::ComponentTypeRef::Type(_)) {
+                        names.imports.push(import.name.full_name().into_owned());
+                    }
+                }
+            }
+            Payload::ComponentExportSection(reader) => {
+                for export in reader {
+                    let export = export.ok()?;
+                    if export.kind != wasmparser::ComponentExternalKind::Type {
+                        names.exports.push(export.name.full_name().into_owned());
+                    }
+                }
+            }
+            Payload::End(_) => return Some(names),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]
@@ -106,6 +267,23 @@ mod tests {
             "a core WebAssembly module, not a component"
         );
         assert!(message(b"\0asm\x0d\0\x07\0").starts_with("unknown WebAssembly binary layer"));
+    }
+
+    #[test]
+    fn regression_13_11_a_truncated_header_says_truncated_and_shows_the_version_bytes() {
+        assert_eq!(
+            message(b"\0asm"),
+            "truncated: the file is 4 bytes, shorter than the 8-byte WebAssembly header (magic 00 61 73 6d, version bytes missing)"
+        );
+        assert_eq!(
+            message(b"\0asm\x0d\0"),
+            "truncated: the file is 6 bytes, shorter than the 8-byte WebAssembly header (magic 00 61 73 6d, version bytes 0d 00 of 4)"
+        );
+        assert!(message(b"\0as").starts_with("truncated: the file is 3 bytes"));
+        assert_eq!(
+            message(b"\0asX"),
+            "not a WebAssembly file (starts with bytes 00 61 73 58, expected 00 61 73 6d)"
+        );
     }
 
     #[test]

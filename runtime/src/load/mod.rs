@@ -5,11 +5,14 @@
 mod artifact;
 mod background;
 mod compile;
+mod describe;
+pub(crate) mod guest_text;
 mod smoke;
 mod typecheck;
 
 pub use artifact::{Artifact, read_artifact};
-pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport};
+pub use describe::describe_limits;
+pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport, SmokeSetup};
 
 use crate::contract::{self, Bar, HostState, Param, StrategyBindingsPre, StrategyInfo};
 use crate::engine::EngineOptions;
@@ -76,6 +79,10 @@ pub struct LoadSpec<'a> {
     pub limits: &'a Limits,
     /// Recent real bars appended to the smoke burst.
     pub recent_bars: &'a [Bar],
+    /// The account and bar spacing the smoke burst shows the strategy:
+    /// [`SmokeSetup::default`] (`broker.starting_cash`, one-minute bars
+    /// ending now) unless the caller knows better.
+    pub smoke: SmokeSetup,
 }
 
 /// A version that passed every stage and may go live.
@@ -249,7 +256,18 @@ impl Loader {
     /// exactly those bytes.
     pub fn read_stage(path: &Path, max_bytes: u64) -> ReadStage {
         let mut timings = StageTimings::default();
-        let artifact = timings.time(Stage::Read, || read_artifact(path, max_bytes));
+        let artifact = timings.time(Stage::Read, || {
+            // Opening a directory succeeds on Linux and only the read fails
+            // (EISDIR), which `read_artifact` would blame on permissions.
+            if path.is_dir() {
+                return Err(LoadError::new(
+                    Stage::Read,
+                    "it is a directory, not a strategy file",
+                )
+                .hint("give the path of a `.wasm` file; for a strategy crate, `runtime build <dir>` builds it and prints that path"));
+            }
+            read_artifact(path, max_bytes)
+        });
         ReadStage { artifact, timings }
     }
 
@@ -294,7 +312,16 @@ impl Loader {
         let pre = match cached {
             Some(pre) => pre,
             None => {
-                let component = timings.time(Stage::Compile, || self.compile(&artifact.bytes))?;
+                let component = timings.time(Stage::Compile, || self.compile(&artifact.bytes));
+                // Names are checked before the compile: a refusal by name is
+                // a type-check that ran instead of the compile, timed so.
+                if let Err(refusal) = &component
+                    && refusal.stage == Stage::TypeCheck
+                    && let Some(last) = timings.stages.last_mut()
+                {
+                    last.0 = Stage::TypeCheck;
+                }
+                let component = component?;
                 let pre = timings.time(Stage::TypeCheck, || {
                     typecheck::type_check(&self.engine, &self.linker, &component)
                 })?;
@@ -327,7 +354,7 @@ impl Loader {
             let info = instance
                 .describe()
                 .map_err(|e| smoke::trapped(Stage::Describe, e))?;
-            smoke::check_info(&info)?;
+            describe::check_info(&info)?;
             Ok::<_, LoadError>(info)
         })?;
         let smoke = timings.time(Stage::SmokeTest, || {
@@ -337,6 +364,7 @@ impl Loader {
                 spec.params,
                 spec.recent_bars,
                 spec.limits,
+                spec.smoke,
             )
         })?;
         tracing::debug!(

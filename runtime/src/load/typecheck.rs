@@ -1,8 +1,10 @@
 //! Stage `type_check`: the component must speak this contract, by name and by
 //! signature, before anything of it runs.
 
+use super::guest_text;
 use crate::contract::{self, HostState, StrategyBindingsPre};
 use crate::error::{LoadError, Stage};
+use std::fmt::Write as _;
 use wasmtime::component::{Component, Linker};
 
 const SDK_HINT: &str = "build the strategy with the sandbar-guest SDK (`sandbar_guest::export_strategy!`) and `runtime build`";
@@ -74,18 +76,31 @@ pub(crate) fn check_names(imports: &[String], exports: &[String]) -> Result<(), 
             contract::VERSION
         )));
     }
-    if !unexpected.is_empty() {
-        let wasi = unexpected.iter().any(|n| n.starts_with("wasi:"));
-        let hint = if wasi {
-            "strategies get no WASI (no files, network, clock or randomness): build for wasm32-unknown-unknown, not wasm32-wasip*, and avoid std::fs/std::net/std::time"
-        } else {
-            "a strategy may import only the contract's `host` interface; remove the other imports"
-        };
+    if let Some(name) = unversioned_contract(&unexpected) {
         return Err(LoadError::new(
             Stage::TypeCheck,
-            format!("unexpected imports: {}", unexpected.join(", ")),
+            format!(
+                "imports the contract without a version (`{}`); this runtime speaks {}@{} and expects `{name}@{}`",
+                guest_text::shown(name),
+                contract::PACKAGE,
+                contract::VERSION,
+                contract::VERSION
+            ),
         )
-        .hint(hint));
+        .hint(format!(
+            "rebuild the strategy with a sandbar-guest for contract {} (its WIT names the version)",
+            contract::VERSION
+        )));
+    }
+    if !unexpected.is_empty() {
+        let listed: Vec<String> = unexpected.iter().map(|n| guest_text::shown(n)).collect();
+        let mut message = format!("unexpected imports: {}", listed.join(", "));
+        if exports.is_empty() {
+            message.push_str("; and it exports nothing: it is not a strategy");
+        } else if !missing.is_empty() {
+            let _ = write!(message, "; {}", missing_exports(&missing, exports));
+        }
+        return Err(LoadError::new(Stage::TypeCheck, message).hint(imports_hint(&unexpected)));
     }
     if exports.is_empty() {
         return Err(LoadError::new(
@@ -95,17 +110,47 @@ pub(crate) fn check_names(imports: &[String], exports: &[String]) -> Result<(), 
         .hint(SDK_HINT));
     }
     if !missing.is_empty() {
-        return Err(LoadError::new(
-            Stage::TypeCheck,
-            format!(
-                "missing exports: {} (the component exports: {}); it is not of the `strategy` world",
-                missing.join(", "),
-                exports.join(", ")
-            ),
-        )
-        .hint(SDK_HINT));
+        return Err(
+            LoadError::new(Stage::TypeCheck, missing_exports(&missing, exports)).hint(SDK_HINT),
+        );
     }
     Ok(())
+}
+
+/// The exports part of a name refusal: which are missing, what there is.
+fn missing_exports(missing: &[&str], exports: &[String]) -> String {
+    let listed: Vec<String> = exports.iter().map(|n| guest_text::shown(n)).collect();
+    format!(
+        "missing exports: {} (the component exports: {}); it is not of the `strategy` world",
+        missing.join(", "),
+        listed.join(", ")
+    )
+}
+
+/// What to do about imports outside the contract, by what they are.
+fn imports_hint(unexpected: &[&str]) -> String {
+    let [host, types] = contract::allowed_imports();
+    if unexpected.iter().any(|n| n.starts_with("wasi:")) {
+        "strategies get no WASI (no files, network, clock or randomness): build for wasm32-unknown-unknown, not wasm32-wasip*, and avoid std::fs/std::net/std::time".to_owned()
+    } else if let Some(plain) = unexpected.iter().find(|n| **n == "host" || **n == "types") {
+        format!(
+            "an import named just `{plain}` is not the contract's interface: the contract's are `{host}` and `{types}`, by their full names; build with the sandbar-guest SDK, which imports them so"
+        )
+    } else {
+        format!(
+            "a strategy may import only the contract's interfaces `{host}` and `{types}`; remove the other imports"
+        )
+    }
+}
+
+/// The first import that names an interface of this contract's package
+/// without any version (`sandbar:strategy/host`).
+fn unversioned_contract<'a>(unexpected: &[&'a str]) -> Option<&'a str> {
+    let prefix = format!("{}/", contract::PACKAGE);
+    unexpected
+        .iter()
+        .copied()
+        .find(|name| name.starts_with(&prefix) && !name.contains('@'))
 }
 
 /// `Some(version)` when an import names this contract's package at another version.
@@ -114,7 +159,7 @@ fn other_contract_version(unexpected: &[&str]) -> Option<String> {
     unexpected.iter().find_map(|name| {
         let rest = name.strip_prefix(&prefix)?;
         let (_, version) = rest.split_once('@')?;
-        Some(version.to_owned())
+        Some(guest_text::shown(version))
     })
 }
 
@@ -167,6 +212,50 @@ mod tests {
             err.message,
             "missing exports: on-bar, on-fill, snapshot, restore (the component exports: describe, init, run); it is not of the `strategy` world"
         );
+    }
+
+    #[test]
+    fn regression_13_11_another_world_that_imports_lists_the_missing_exports_too() {
+        let err = check_names(&names(&["acme:logger/log@1.0.0"]), &names(&["run"])).unwrap_err();
+        assert_eq!(
+            err.message,
+            "unexpected imports: acme:logger/log@1.0.0; missing exports: describe, init, on-bar, on-fill, snapshot, restore (the component exports: run); it is not of the `strategy` world"
+        );
+        let err = check_names(&names(&["acme:logger/log@1.0.0"]), &[]).unwrap_err();
+        assert_eq!(
+            err.message,
+            "unexpected imports: acme:logger/log@1.0.0; and it exports nothing: it is not a strategy"
+        );
+    }
+
+    #[test]
+    fn regression_13_11_an_unversioned_contract_import_is_the_contract_without_a_version() {
+        let err = check_names(&names(&["sandbar:strategy/host"]), &all_exports()).unwrap_err();
+        assert_eq!(
+            err.message,
+            "imports the contract without a version (`sandbar:strategy/host`); this runtime speaks sandbar:strategy@0.1.0 and expects `sandbar:strategy/host@0.1.0`"
+        );
+    }
+
+    #[test]
+    fn regression_13_11_an_import_named_host_is_not_taken_for_the_contracts() {
+        let err = check_names(&names(&["host"]), &all_exports()).unwrap_err();
+        assert_eq!(err.message, "unexpected imports: host");
+        let hint = err.hint.unwrap();
+        assert_eq!(
+            hint,
+            "an import named just `host` is not the contract's interface: the contract's are `sandbar:strategy/host@0.1.0` and `sandbar:strategy/types@0.1.0`, by their full names; build with the sandbar-guest SDK, which imports them so"
+        );
+        let other = check_names(&names(&["acme:x/y@1.0.0"]), &all_exports()).unwrap_err();
+        assert!(other.hint.unwrap().starts_with(
+            "a strategy may import only the contract's interfaces `sandbar:strategy/host@0.1.0`"
+        ));
+    }
+
+    #[test]
+    fn regression_13_8_foreign_names_are_escaped_in_refusals() {
+        let err = check_names(&names(&["\u{1b}[2J"]), &all_exports()).unwrap_err();
+        assert_eq!(err.message, "unexpected imports: \\u{1b}[2J");
     }
 
     #[test]

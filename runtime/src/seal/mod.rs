@@ -82,7 +82,7 @@ pub enum SealError {
         actual: String,
     },
     #[error(
-        "the Sandbar seal at byte {seal_at} says it covers {sealed_len} bytes (it must cover exactly the bytes before it)"
+        "the Sandbar seal at offset {seal_at:#x} says it covers {sealed_len} bytes (it must cover exactly the bytes before it)"
     )]
     /// The seal records a length other than its own offset: sections were
     /// removed or inserted before it, or it was copied from another file.
@@ -93,7 +93,7 @@ pub enum SealError {
         sealed_len: usize,
     },
     #[error(
-        "{trailing} byte(s) follow the Sandbar seal at byte {seal_at} (sections were added after the file was sealed)"
+        "{trailing} byte(s) follow the Sandbar seal at offset {seal_at:#x} (sections were added after the file was sealed)"
     )]
     /// Sections follow the seal (some tool appended to the file after
     /// `runtime build` sealed it); the seal must be last.
@@ -104,7 +104,7 @@ pub enum SealError {
         trailing: usize,
     },
     #[error(
-        "the Sandbar seal at byte {seal_at} is unreadable ({len}-byte payload, scheme version {version}; this runtime reads version {SCHEME_VERSION})"
+        "the Sandbar seal at offset {seal_at:#x} is unreadable ({len}-byte payload, scheme version {version}; this runtime reads version {SCHEME_VERSION})"
     )]
     /// The seal section has the wrong payload length or a scheme version this
     /// runtime does not read (a newer runtime's build, or garbage).
@@ -120,7 +120,7 @@ pub enum SealError {
     #[error("not a WebAssembly file")]
     NotWasm,
     /// [`seal`] was given a file that stops inside a section.
-    #[error("the file ends inside a section that starts at byte {section_at} (truncated?)")]
+    #[error("the file ends inside a section that starts at offset {section_at:#x} (truncated?)")]
     Truncated {
         /// Offset of the unfinished section's id byte.
         section_at: usize,

@@ -13,7 +13,8 @@ use crate::contract::{Bar, Param, ParamValue};
 use crate::error::{LoadError, Stage};
 use crate::instance::StrategyInstance;
 use crate::limits::Limits;
-use crate::load::{LoadOutcome, LoadSpec, Loader, ReadStage};
+use crate::load::{LoadOutcome, LoadSpec, Loader, ReadStage, SmokeSetup};
+use std::sync::atomic::Ordering;
 
 /// How a new live instance is brought up to date before it is published.
 pub(super) struct Warmup<'a> {
@@ -23,6 +24,9 @@ pub(super) struct Warmup<'a> {
     pub warmed_through: Option<u64>,
     /// A snapshot to restore first; then only bars after it are replayed.
     pub restore_from: Option<GoodSnapshot>,
+    /// Cash and equity shown with every replayed bar (a flat position): the
+    /// account the strategy trades with, as in its smoke test, not 0.0.
+    pub equity: f64,
 }
 
 /// How to bring a rebuild after traps up to date.
@@ -51,6 +55,7 @@ pub(super) struct PreparedLoad {
     limits: Limits,
     recent: Vec<Bar>,
     warmed_through: Option<u64>,
+    smoke: SmokeSetup,
 }
 
 impl PreparedLoad {
@@ -71,6 +76,7 @@ impl PreparedLoad {
                 params: &self.params,
                 limits: &self.limits,
                 recent_bars: &self.recent,
+                smoke: self.smoke,
             },
         )
     }
@@ -156,7 +162,27 @@ impl ControlPlane {
             limits,
             recent,
             warmed_through,
+            smoke: self.smoke_setup(id),
         })
+    }
+
+    /// What the smoke test of a new load for `id` shows the strategy: the
+    /// equity its running generation last published (its account continues
+    /// into the new version), `broker.starting_cash` before its first bar,
+    /// and the feed's bar spacing.
+    pub(super) fn smoke_setup(&self, id: &str) -> SmokeSetup {
+        let starting = self.config.broker.starting_cash;
+        let equity = self
+            .slots
+            .get(id)
+            .filter(|state| state.slot.counters.bars.load(Ordering::Relaxed) > 0)
+            .map(|state| state.slot.counters.equity())
+            .filter(|equity| equity.is_finite() && *equity > 0.0)
+            .unwrap_or(starting);
+        SmokeSetup::new(
+            equity,
+            i64::try_from(self.config.feed.interval_ms).unwrap_or(i64::MAX),
+        )
     }
 
     /// Publishes what a load's pipeline produced, or reports why not.
@@ -174,6 +200,7 @@ impl ControlPlane {
                 recent: &prepared.recent,
                 warmed_through: prepared.warmed_through,
                 restore_from: None,
+                equity: prepared.smoke.equity,
             },
         };
         self.conclude(&prepared.id, attempt, outcome)
@@ -204,6 +231,7 @@ impl ControlPlane {
             restore_from = after.snapshot;
         }
         let path = self.config.wasm_path(&strategy);
+        let smoke = self.smoke_setup(id);
         let outcome = self.loader.load_pre(
             &current.sha256,
             current.pre.clone(),
@@ -214,6 +242,7 @@ impl ControlPlane {
                 params: &params,
                 limits: &limits,
                 recent_bars: &recent,
+                smoke,
             },
             &path,
         );
@@ -226,6 +255,7 @@ impl ControlPlane {
                 recent: &recent,
                 warmed_through,
                 restore_from,
+                equity: smoke.equity,
             },
         };
         self.conclude(id, attempt, outcome)
@@ -321,8 +351,8 @@ pub(super) fn warm_instance(
     let flat = crate::contract::Position {
         quantity: 0.0,
         avg_price: 0.0,
-        cash: 0.0,
-        equity: 0.0,
+        cash: warmup.equity,
+        equity: warmup.equity,
     };
     // With a snapshot the strategy accepts, only the bars after it are
     // replayed; otherwise all recent bars are.

@@ -54,6 +54,7 @@ impl ControlPlane {
                 recent: &recent,
                 warmed_through,
                 restore_from: None,
+                equity: self.smoke_setup(id).equity,
             },
         });
         if event.outcome == Outcome::Rejected {
