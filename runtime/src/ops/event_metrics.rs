@@ -71,6 +71,7 @@ pub fn event_kind(event: &Event) -> &'static str {
         Event::Handoff(_) => "handoff",
         Event::Refusal(_) => "refusal",
         Event::State(_) => "state",
+        Event::Stop(_) => "stop",
     }
 }
 

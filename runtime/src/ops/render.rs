@@ -71,6 +71,7 @@ pub fn render_status(status: &Value) -> String {
     let empty = Vec::new();
     let strategies = status["strategies"].as_array().unwrap_or(&empty);
     let mut notes = Vec::new();
+    let mut latencies = Vec::new();
     for st in strategies {
         let id = s(&st["id"]);
         let reload = &st["reload"];
@@ -102,11 +103,39 @@ pub fn render_status(status: &Value) -> String {
             ),
             versions.join(","),
         );
+        let us = |v: &Value, q: &str| v[q].as_f64().unwrap_or(0.0);
+        let (call, decide) = (&st["latency_us"], &st["feed_to_decision_us"]);
+        latencies.push(format!(
+            "  {:<18} {:>9.1} {:>9.1} {:>11.1}  {:>9.1} {:>9.1} {:>11.1}",
+            id,
+            us(call, "p50"),
+            us(call, "p99"),
+            us(call, "max"),
+            us(decide, "p50"),
+            us(decide, "p99"),
+            us(decide, "max"),
+        ));
         if let Some(reason) = st["state_reason"].as_str() {
             notes.push(format!("{id}: {} — {reason}", s(&st["state"])));
         }
         if let Some(error) = reload["last_error"].as_str() {
             notes.push(format!("{id}: last reload error: {error}"));
+        }
+        if st["disk_differs"].as_bool() == Some(true) {
+            let disk = &st["disk"];
+            let on_disk = match disk["unreadable"].as_str() {
+                Some(reason) => format!("unreadable: {reason}"),
+                None => format!("sha256 {}", short(s(&disk["sha256"]))),
+            };
+            let mut note = format!(
+                "{id}: file on disk differs from the running version ({on_disk}; since {}",
+                s(&disk["since"])
+            );
+            if let Some(attempt) = disk["last_attempt"].as_str() {
+                let _ = write!(note, ", last attempt: {attempt}");
+            }
+            note.push(')');
+            notes.push(note);
         }
         let refused: u64 = st["refused"]
             .as_object()
@@ -119,7 +148,26 @@ pub fn render_status(status: &Value) -> String {
     if strategies.is_empty() {
         out.push_str("(no strategy running)\n");
     }
-    out.push_str("\nreloads = swapped/rejected/rolled back; versions = kept for rollback, the last one is live\n");
+    if !latencies.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nlatency (us)         call: p50       p99         max  decision: p50   p99         max"
+        );
+        for line in latencies {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    if let Some(lag) = status["loop_lag"].as_object() {
+        let _ = writeln!(
+            out,
+            "\nbar loop: {} bar(s) queued; bar age when taken p50 {:.1} us, p99 {:.1} us, max {:.1} us",
+            lag.get("bars_queued").and_then(Value::as_u64).unwrap_or(0),
+            status["loop_lag"]["age_us"]["p50"].as_f64().unwrap_or(0.0),
+            status["loop_lag"]["age_us"]["p99"].as_f64().unwrap_or(0.0),
+            status["loop_lag"]["age_us"]["max"].as_f64().unwrap_or(0.0),
+        );
+    }
+    out.push_str("\nreloads = swapped/rejected/rolled back; versions = kept for rollback, the last one is live; decision = the feed delivered the bar -> the strategy's orders routed (queueing included)\n");
     for note in notes {
         let _ = writeln!(out, "{note}");
     }
@@ -218,6 +266,17 @@ pub fn render_event_line(kind: &str, event: &Value) -> String {
                 let _ = write!(line, " ({reason})");
             }
             line
+        }
+        "stop" => {
+            let range = event["seq_range"]
+                .as_array()
+                .map_or("no bars".to_owned(), |r| format!("bars {}..={}", r[0], r[1]));
+            format!(
+                "{ts} stop     {id} version {} {} ({})",
+                event["version"],
+                range,
+                s(&event["reason"])
+            )
         }
         other => format!("{other} {event}"),
     }

@@ -40,6 +40,8 @@ pub(super) struct AfterTraps {
 pub(super) struct PreparedLoad {
     pub id: String,
     pub trigger: Trigger,
+    /// Loaded even if the file matches the running version.
+    pub force: bool,
     /// The config entry it was prepared from (a load that finishes after the
     /// entry changed is not published).
     pub strategy: StrategyConfig,
@@ -133,6 +135,7 @@ impl ControlPlane {
             None
         };
         let read = Loader::read_stage(&path, limits.max_component_bytes);
+        super::disk::observe(&self.shared, id, &read.artifact);
         if !force
             && let Ok(artifact) = &read.artifact
             && self.unchanged(id, &artifact.sha256, &params)
@@ -147,6 +150,7 @@ impl ControlPlane {
         Ok(PreparedLoad {
             id: id.to_owned(),
             trigger,
+            force,
             strategy,
             path,
             read: Some(read),
