@@ -172,17 +172,30 @@ pub(crate) mod faults {
 
     static FAULTS: Mutex<Option<HashMap<PathBuf, (i32, u32)>>> = Mutex::new(None);
 
+    fn key(path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
+    }
+
     /// The next `times` opens of `path` fail with OS error `errno`.
     pub(crate) fn inject(path: &Path, errno: i32, times: u32) {
         let mut faults = FAULTS.lock().unwrap_or_else(|p| p.into_inner());
         faults
             .get_or_insert_with(HashMap::new)
-            .insert(path.to_owned(), (errno, times));
+            .insert(key(path), (errno, times));
+    }
+
+    /// Injected failures of `path` not used yet.
+    pub(crate) fn remaining(path: &Path) -> u32 {
+        let faults = FAULTS.lock().unwrap_or_else(|p| p.into_inner());
+        faults
+            .as_ref()
+            .and_then(|f| f.get(&key(path)))
+            .map_or(0, |e| e.1)
     }
 
     pub(super) fn take(path: &Path) -> Option<std::io::Error> {
         let mut faults = FAULTS.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = faults.as_mut()?.get_mut(path)?;
+        let entry = faults.as_mut()?.get_mut(&key(path))?;
         if entry.1 == 0 {
             return None;
         }

@@ -23,6 +23,8 @@ mod pipeline;
 mod publish;
 mod reload;
 mod retry;
+#[cfg(test)]
+mod retry_live_test;
 mod rollback;
 mod run_states;
 mod traps;
