@@ -354,7 +354,11 @@ fn regression_13_6_a_stalled_loop_shows_in_the_neighbours_feed_to_decision_laten
     std::thread::sleep(Duration::from_millis(1100));
     let bar = sandbox.next_bar();
     sandbox.runtime().push_bar(bar).unwrap();
-    assert!(sandbox.runtime().wait_for_bars(BARS + 1, Duration::from_secs(30)));
+    assert!(
+        sandbox
+            .runtime()
+            .wait_for_bars(BARS + 1, Duration::from_secs(30))
+    );
 
     let status = sandbox.runtime().status();
     let audit = status.strategies.iter().find(|s| s.id == "audit").unwrap();

@@ -287,7 +287,10 @@ fn regression_13_13_handoff_and_stop_ranges_in_the_journal_tile_the_bars() {
     // each handoff's first bar is the one after the range it closes.
     let mut next = 0;
     for (i, (first, last)) in ranges.iter().enumerate() {
-        assert_eq!(*first, next, "range {i} starts where the previous ended: {ranges:?}");
+        assert_eq!(
+            *first, next,
+            "range {i} starts where the previous ended: {ranges:?}"
+        );
         assert!(last >= first, "{ranges:?}");
         if let Some(h) = handoffs.get(i) {
             assert_eq!(h["first_seq"].as_u64(), Some(last + 1), "{h}");
@@ -300,5 +303,9 @@ fn regression_13_13_handoff_and_stop_ranges_in_the_journal_tile_the_bars() {
         handoffs.last().unwrap()["version"].as_u64(),
         "the stop names the generation the last handoff started"
     );
-    assert!(stops[0]["run"].is_string(), "it carries the run id: {}", stops[0]);
+    assert!(
+        stops[0]["run"].is_string(),
+        "it carries the run id: {}",
+        stops[0]
+    );
 }

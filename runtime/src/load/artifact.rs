@@ -228,7 +228,10 @@ mod tests {
         assert!(!cause.transient, "{cause:?}");
         // A missing file is not transient either (its return is a change).
         let error = read_artifact(&dir.path().join("missing.wasm"), 1 << 20).unwrap_err();
-        assert_eq!(error.io.map(|c| (c.kind, c.transient)), Some((ErrorKind::NotFound, false)));
+        assert_eq!(
+            error.io.map(|c| (c.kind, c.transient)),
+            Some((ErrorKind::NotFound, false))
+        );
         for errno in [libc::ENFILE, libc::EAGAIN, libc::EINTR, libc::EIO] {
             let cause = IoCause::of(&std::io::Error::from_raw_os_error(errno));
             assert!(cause.transient, "errno {errno}");

@@ -8,9 +8,9 @@ mod compile;
 mod smoke;
 mod typecheck;
 
-pub use artifact::{Artifact, IoCause, read_artifact};
 #[cfg(test)]
 pub(crate) use artifact::faults;
+pub use artifact::{Artifact, IoCause, read_artifact};
 pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport};
 
 use crate::contract::{self, Bar, HostState, Param, StrategyBindingsPre, StrategyInfo};

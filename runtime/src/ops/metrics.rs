@@ -359,7 +359,9 @@ mod tests {
         let lag_p99 = scrape
             .samples
             .iter()
-            .find(|s| s.metric == "sandbar_loop_lag_seconds" && s.labels.get("quantile") == Some("0.99"))
+            .find(|s| {
+                s.metric == "sandbar_loop_lag_seconds" && s.labels.get("quantile") == Some("0.99")
+            })
             .unwrap();
         assert_eq!(lag_p99.value, Value::Gauge(1.5));
     }

@@ -270,7 +270,9 @@ pub fn render_event_line(kind: &str, event: &Value) -> String {
         "stop" => {
             let range = event["seq_range"]
                 .as_array()
-                .map_or("no bars".to_owned(), |r| format!("bars {}..={}", r[0], r[1]));
+                .map_or("no bars".to_owned(), |r| {
+                    format!("bars {}..={}", r[0], r[1])
+                });
             format!(
                 "{ts} stop     {id} version {} {} ({})",
                 event["version"],

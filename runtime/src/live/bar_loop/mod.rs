@@ -12,12 +12,12 @@ mod runner;
 
 pub(crate) use outbox::Outbox;
 
+use super::LatencySummary;
 use super::events::{StopEvent, StopReason, now_rfc3339};
 use super::feed_thread::FedBar;
 use super::generation::{Roster, RunState, latency_histogram};
 use super::loop_event::LoopEvent;
 use super::recent_bars::{LoopRecentBars, SharedRecentBars};
-use super::LatencySummary;
 use crate::broker::FillModel;
 use crate::contract::Bar;
 use arc_swap::ArcSwap;

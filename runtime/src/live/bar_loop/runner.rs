@@ -3,10 +3,10 @@
 //! the steps of one bar for it: take over a new generation, apply a run
 //! state, fill, call `on-bar`, route orders, snapshot, report traps.
 
+use super::super::LatencySummary;
 use super::super::events::{HandoffEvent, RefusalEvent, TrapEvent, now_rfc3339};
 use super::super::generation::{Generation, RunState, StrategySlot, latency_histogram};
 use super::super::loop_event::{GoodSnapshot, HandoffFailure, LoopEvent};
-use super::super::LatencySummary;
 use super::super::recent_bars::LoopRecentBars;
 use super::StrategySummary;
 use super::catch_up::{catch_up_bars, handoff, replay};

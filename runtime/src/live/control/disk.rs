@@ -43,12 +43,11 @@ impl DiskFile {
     /// Status of the file beside the running version; true when they differ
     /// (an unreadable file counts as differing: nothing shows it matches).
     pub(crate) fn status(&self, running_sha256: &str) -> (DiskStatus, bool) {
-        let differs = self.seen.as_deref().map_or(true, |sha| sha != running_sha256);
+        let differs = self.seen.as_deref() != Ok(running_sha256);
         let status = DiskStatus {
             sha256: self.seen.as_ref().ok().cloned(),
             unreadable: self.seen.as_ref().err().cloned(),
-            since: differs
-                .then(|| humantime::format_rfc3339_seconds(self.since).to_string()),
+            since: differs.then(|| humantime::format_rfc3339_seconds(self.since).to_string()),
             last_attempt: if differs {
                 self.last_attempt.clone()
             } else {
@@ -129,7 +128,11 @@ mod tests {
             "cannot open: Too many open files (os error 24)",
         ));
         observe(&shared, "a", &unreadable);
-        attempted(&shared, "a", Some("read failed; retry 1 of 5 in 0.5 s".into()));
+        attempted(
+            &shared,
+            "a",
+            Some("read failed; retry 1 of 5 in 0.5 s".into()),
+        );
         let first = lock(&shared.disk)["a"].since;
         observe(&shared, "a", &unreadable);
         let file = lock(&shared.disk)["a"].clone();

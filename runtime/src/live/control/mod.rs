@@ -30,8 +30,8 @@ mod run_states;
 mod traps;
 mod versions;
 
-pub use disk::DiskStatus;
 pub(crate) use disk::DiskFile;
+pub use disk::DiskStatus;
 pub(crate) use pipeline::FinishedLoad;
 pub(crate) use run_states::set_state;
 pub use versions::VersionEntry;

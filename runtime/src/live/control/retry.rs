@@ -110,7 +110,10 @@ mod tests {
     fn a_handful_of_retries_then_none_and_a_new_stamp_starts_over() {
         let mut retries = Retries::default();
         let attempts: Vec<Option<u32>> = (0..6).map(|_| retries.next_attempt("a")).collect();
-        assert_eq!(attempts, [Some(1), Some(2), Some(3), Some(4), Some(5), None]);
+        assert_eq!(
+            attempts,
+            [Some(1), Some(2), Some(3), Some(4), Some(5), None]
+        );
         assert_eq!(retries.next_attempt("a"), Some(1), "counting starts over");
         retries.next_attempt("a");
         let now = Instant::now();
@@ -129,6 +132,10 @@ mod tests {
         assert_eq!(retries.take_due(now + Duration::from_secs(1)).len(), 1);
         assert_eq!(retries.next_due(), None);
         retries.reset("a");
-        assert_eq!(retries.next_attempt("a"), Some(1), "a new stamp starts over");
+        assert_eq!(
+            retries.next_attempt("a"),
+            Some(1),
+            "a new stamp starts over"
+        );
     }
 }

@@ -88,10 +88,17 @@ fn regression_13_15_a_transient_read_failure_is_retried_until_the_file_loads() {
         if sma.disk.unreadable.is_some() && sma.disk.last_attempt.is_some() {
             break sma;
         }
-        assert!(Instant::now() < deadline, "no unreadable file in status: {sma:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no unreadable file in status: {sma:?}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     };
-    eprintln!("{:?} after the deploy: status {:?}", deployed.elapsed(), seen.disk);
+    eprintln!(
+        "{:?} after the deploy: status {:?}",
+        deployed.elapsed(),
+        seen.disk
+    );
     assert!(seen.disk_differs);
     assert_eq!(seen.sha256, running, "the running version keeps running");
     let unreadable = seen.disk.unreadable.as_deref().unwrap();
@@ -106,7 +113,11 @@ fn regression_13_15_a_transient_read_failure_is_retried_until_the_file_loads() {
         let left = deadline.saturating_duration_since(Instant::now());
         match events.recv_timeout(left) {
             Ok(Event::Reload(e)) if e.strategy == "sma" => {
-                assert_ne!(e.outcome, Outcome::Rejected, "no rejection while retrying: {e:?}");
+                assert_ne!(
+                    e.outcome,
+                    Outcome::Rejected,
+                    "no rejection while retrying: {e:?}"
+                );
                 if e.outcome == Outcome::Swapped && e.sha256.as_deref() == Some(&new_sha) {
                     break e;
                 }
@@ -120,7 +131,11 @@ fn regression_13_15_a_transient_read_failure_is_retried_until_the_file_loads() {
         deployed.elapsed(),
         swapped.trigger
     );
-    assert_eq!(faults::remaining(&wasm), 0, "three failed reads, then one that worked");
+    assert_eq!(
+        faults::remaining(&wasm),
+        0,
+        "three failed reads, then one that worked"
+    );
     runtime.push_bar(feed.next_bar()).unwrap();
     let status = runtime.status();
     let sma = &status.strategies[0];
