@@ -106,7 +106,7 @@ pub fn render_status(status: &Value) -> String {
         let us = |v: &Value, q: &str| v[q].as_f64().unwrap_or(0.0);
         let (call, decide) = (&st["latency_us"], &st["feed_to_decision_us"]);
         latencies.push(format!(
-            "  {:<18} {:>9.1} {:>9.1} {:>11.1}  {:>9.1} {:>9.1} {:>11.1}",
+            "  {:<18} {:>11.1} {:>11.1} {:>11.1}  {:>11.1} {:>11.1} {:>11.1}",
             id,
             us(call, "p50"),
             us(call, "p99"),
@@ -151,7 +151,14 @@ pub fn render_status(status: &Value) -> String {
     if !latencies.is_empty() {
         let _ = writeln!(
             out,
-            "\nlatency (us)         call: p50       p99         max  decision: p50   p99         max"
+            "\n  {:<18} {:>11} {:>11} {:>11}  {:>11} {:>11} {:>11}",
+            "latency (us)",
+            "call p50",
+            "call p99",
+            "call max",
+            "decide p50",
+            "decide p99",
+            "decide max"
         );
         for line in latencies {
             let _ = writeln!(out, "{line}");
@@ -335,6 +342,46 @@ mod tests {
         assert!(text.contains("sma-cross: halted — halted by api:alice"));
         assert!(text.contains("last reload error: not a WebAssembly file"));
         assert!(text.contains("3 order(s) refused"));
+    }
+
+    /// Regression (hardening issue, items 6 and 15): the status render shows
+    /// feed-to-decision latency beside call time, the loop's lag, and when
+    /// the file on disk is not the running version.
+    #[test]
+    fn regression_13_15_status_says_the_file_on_disk_differs_and_shows_queueing() {
+        let mut status = status();
+        status["loop_lag"] = json!({"bars_queued": 12, "last_age_us": 5.0,
+            "age_us": {"p50": 4.0, "p99": 7_000_000.0, "max": 7_100_000.0}});
+        let st = &mut status["strategies"][0];
+        st["latency_us"]["max"] = json!(106.0);
+        st["feed_to_decision_us"] = json!({"p50": 20.0, "p99": 7_000_100.0, "max": 7_100_100.0});
+        st["disk_differs"] = json!(true);
+        st["disk"] = json!({"unreadable": "cannot open: Too many open files (os error 24)",
+            "since": "2026-12-01T13:56:38Z",
+            "last_attempt": "cannot open: Too many open files (os error 24); retry 2 of 5 in 1.0 s"});
+        let text = render_status(&status);
+        assert!(
+            text.contains("sma-cross: file on disk differs from the running version (unreadable: cannot open: Too many open files (os error 24); since 2026-12-01T13:56:38Z, last attempt: cannot open: Too many open files (os error 24); retry 2 of 5 in 1.0 s)"),
+            "{text}"
+        );
+        let latency = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("sma-cross") && l.starts_with("  "))
+            .unwrap();
+        let fields: Vec<&str> = latency.split_whitespace().collect();
+        assert_eq!(
+            fields,
+            [
+                "sma-cross",
+                "3.2",
+                "11.0",
+                "106.0",
+                "20.0",
+                "7000100.0",
+                "7100100.0"
+            ]
+        );
+        assert!(text.contains("bar loop: 12 bar(s) queued"), "{text}");
     }
 
     #[test]
