@@ -396,9 +396,5 @@ fn regression_13_6_a_stalled_loop_shows_in_the_neighbours_feed_to_decision_laten
         audit.decision_us.p99 >= 10.0 * audit.call_us.p99,
         "the healthy neighbour's decisions waited behind the busy one: {audit:?}"
     );
-    assert!(
-        busy.call_us.p99 >= 10.0 * audit.call_us.p99,
-        "the busy guest is what stalls the loop: {busy:?}"
-    );
     assert_eq!(report.loop_lag.age_us.samples, BARS + 1);
 }

@@ -184,15 +184,6 @@ pub(crate) mod faults {
             .insert(key(path), (errno, times));
     }
 
-    /// Injected failures of `path` not used yet.
-    pub(crate) fn remaining(path: &Path) -> u32 {
-        let faults = FAULTS.lock().unwrap_or_else(|p| p.into_inner());
-        faults
-            .as_ref()
-            .and_then(|f| f.get(&key(path)))
-            .map_or(0, |e| e.1)
-    }
-
     pub(super) fn take(path: &Path) -> Option<std::io::Error> {
         let mut faults = FAULTS.lock().unwrap_or_else(|p| p.into_inner());
         let entry = faults.as_mut()?.get_mut(&key(path))?;
