@@ -205,12 +205,12 @@ pub enum Event {
     Trap(TrapEvent),
     /// A state handoff to a new generation.
     Handoff(HandoffEvent),
+    /// A strategy's last generation stopped (runtime stop or retirement).
+    Stop(StopEvent),
     /// Orders refused before the broker.
     Refusal(RefusalEvent),
     /// A run-state change.
     State(StateEvent),
-    /// A strategy's last generation stopped (runtime stop or retirement).
-    Stop(StopEvent),
 }
 
 impl Event {
@@ -220,9 +220,9 @@ impl Event {
             Event::Reload(e) => &e.strategy,
             Event::Trap(e) => &e.strategy,
             Event::Handoff(e) => &e.strategy,
+            Event::Stop(e) => &e.strategy,
             Event::Refusal(e) => &e.strategy,
             Event::State(e) => &e.strategy,
-            Event::Stop(e) => &e.strategy,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! What the bar loop reports. Its own module so the loop and the threads that
 //! consume its reports do not import each other.
 
-use super::events::{HandoffEvent, RefusalEvent, StopEvent, TrapEvent, Trigger};
+use super::events::StopEvent;
+use super::events::{HandoffEvent, RefusalEvent, TrapEvent, Trigger};
 use std::sync::Arc;
 
 /// The last snapshot a healthy instance produced, kept so a rebuild after a
@@ -20,6 +21,8 @@ pub struct GoodSnapshot {
 pub enum LoopEvent {
     Trapped(TrapEvent, Option<GoodSnapshot>),
     HandedOver(HandoffEvent),
+    /// A strategy's last generation stopped (its bar range, for the journal).
+    Stopped(StopEvent),
     /// Orders that failed validation and never reached the broker.
     Refused(RefusalEvent),
     /// The drawdown kill switch halted a strategy.
@@ -29,8 +32,6 @@ pub enum LoopEvent {
     },
     /// The new generation trapped while taking over; the old one was put back.
     HandoffFailed(HandoffFailure),
-    /// A strategy's last generation stopped (its bar range, for the journal).
-    Stopped(StopEvent),
 }
 
 /// A new generation that trapped while taking over at the swap bar.

@@ -20,12 +20,15 @@ mod shared;
 mod watcher;
 
 pub use crate::action::StateAction;
-pub use bar_loop::{LoopLag, LoopStats, StrategySummary};
-pub use control::{DiskStatus, VersionEntry};
+pub use bar_loop::LoopLag;
+pub use bar_loop::{LoopStats, StrategySummary};
+pub use control::DiskStatus;
+pub use control::VersionEntry;
 pub use events::{
-    Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, StateEvent, StopEvent,
-    StopReason, TrapEvent, Trigger,
+    Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, StateEvent, TrapEvent,
+    Trigger,
 };
+pub use events::{StopEvent, StopReason};
 pub use generation::{
     Generation, GenerationStats, Recipe, Roster, RunState, SlotCounters, StrategySlot,
 };

@@ -3,7 +3,6 @@
 //! the steps of one bar for it: take over a new generation, apply a run
 //! state, fill, call `on-bar`, route orders, snapshot, report traps.
 
-use super::super::LatencySummary;
 use super::super::events::{HandoffEvent, RefusalEvent, TrapEvent, now_rfc3339};
 use super::super::generation::{Generation, RunState, StrategySlot, latency_histogram};
 use super::super::loop_event::{GoodSnapshot, HandoffFailure, LoopEvent};
@@ -18,6 +17,8 @@ use crate::risk::{RiskRule, RiskRules};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+
+use super::super::LatencySummary;
 
 /// A healthy instance is snapshotted every this many of its bars.
 pub const SNAPSHOT_EVERY_BARS: u32 = 64;
