@@ -79,8 +79,9 @@ pub use hash::sha256_hex;
 pub use instance::{CallError, StrategyInstance, TrapKind};
 pub use limits::Limits;
 pub use live::{Generation, LiveOptions, Roster, Runtime, RuntimeHandle, StrategySlot};
+pub use load::IoCause;
 pub use load::{
-    Artifact, Candidate, IoCause, LoadOutcome, LoadSpec, Loader, ReadStage, SMOKE_BARS_PER_SYMBOL,
+    Artifact, Candidate, LoadOutcome, LoadSpec, Loader, ReadStage, SMOKE_BARS_PER_SYMBOL,
     SmokeReport, StageTimings, read_artifact,
 };
 pub use params::{from_toml as param_from_toml, parse_assignment as parse_param};

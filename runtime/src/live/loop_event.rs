@@ -1,9 +1,10 @@
 //! What the bar loop reports. Its own module so the loop and the threads that
 //! consume its reports do not import each other.
 
-use super::events::StopEvent;
 use super::events::{HandoffEvent, RefusalEvent, TrapEvent, Trigger};
 use std::sync::Arc;
+
+use super::events::StopEvent;
 
 /// The last snapshot a healthy instance produced, kept so a rebuild after a
 /// trap can restore it instead of starting cold.

@@ -8,9 +8,7 @@ mod compile;
 mod smoke;
 mod typecheck;
 
-#[cfg(test)]
-pub(crate) use artifact::faults;
-pub use artifact::{Artifact, IoCause, read_artifact};
+pub use artifact::{Artifact, read_artifact};
 pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport};
 
 use crate::contract::{self, Bar, HostState, Param, StrategyBindingsPre, StrategyInfo};
@@ -24,6 +22,10 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use wasmtime::component::Linker;
+
+pub use artifact::IoCause;
+#[cfg(test)]
+pub(crate) use artifact::faults;
 
 /// How long each stage took, in pipeline order.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -18,8 +18,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::super::LatencySummary;
-
 /// A healthy instance is snapshotted every this many of its bars.
 pub const SNAPSHOT_EVERY_BARS: u32 = 64;
 
@@ -422,8 +420,8 @@ impl StrategyRunner {
             state: self.run_state,
             retired,
             quarantined: None,
-            call_us: LatencySummary::of(&self.latency),
-            decision_us: LatencySummary::of(&self.decision),
+            call_us: super::super::LatencySummary::of(&self.latency),
+            decision_us: super::super::LatencySummary::of(&self.decision),
         }
     }
 
