@@ -217,7 +217,7 @@ impl ControlPlane {
     /// A read that failed for a transient reason is tried again later
     /// (true: scheduled, `replies` go with it); used-up retries end as the
     /// usual rejection, saying how many were made.
-    fn retry_if_transient(
+    pub(super) fn retry_if_transient(
         &mut self,
         prepared: &PreparedLoad,
         outcome: &mut LoadOutcome,

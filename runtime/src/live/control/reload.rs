@@ -100,7 +100,16 @@ impl ControlPlane {
     ) -> ReloadEvent {
         match self.prepare_load(id, trigger, force) {
             Ok(mut prepared) => {
-                let outcome = prepared.run(&self.loader);
+                let mut outcome = prepared.run(&self.loader);
+                // Whoever waits here (start-up, a config edit) gets its answer
+                // now: the rejection says a retry follows, which reports again.
+                if self.retry_if_transient(&prepared, &mut outcome, &mut Vec::new())
+                    && let Err(error) = &mut outcome.result
+                {
+                    error
+                        .message
+                        .push_str("; retried with backoff, see the log");
+                }
                 self.conclude_load(prepared, outcome)
             }
             Err(event) => *event,

@@ -143,3 +143,66 @@ fn regression_13_15_a_transient_read_failure_is_retried_until_the_file_loads() {
     assert_eq!(sma.disk.sha256.as_deref(), Some(new_sha.as_str()));
     runtime.stop();
 }
+
+/// The same at start-up (dev starts without the strategy): its load is
+/// retried, and it joins the loop once its file reads.
+#[test]
+fn regression_13_15_a_strategy_unreadable_at_start_is_loaded_by_a_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = std::fs::canonicalize(dir.path()).unwrap();
+    std::fs::create_dir(dir_path.join("dist")).unwrap();
+    let wasm = dir_path.join("dist/sma.wasm");
+    let original = std::fs::read(COMPONENTS.path("sma-cross")).unwrap();
+    std::fs::write(&wasm, &original).unwrap();
+    let config_path = dir_path.join("sandbar.toml");
+    std::fs::write(&config_path, CONFIG).unwrap();
+    let config = Config::parse(CONFIG, &config_path).unwrap();
+    faults::inject(&wasm, libc::EMFILE, u32::MAX);
+    let runtime = Runtime::start(
+        config,
+        LiveOptions {
+            config_path: Some(config_path),
+            journal_dir: None,
+            feed: FeedMode::Manual,
+            watch: true,
+            rescan: true,
+        },
+    )
+    .unwrap();
+    let events = runtime.subscribe();
+    let started = runtime
+        .recent_events()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Reload(r) if r.strategy == "sma" => Some(r),
+            _ => None,
+        })
+        .expect("the start-up load reported");
+    assert_eq!(started.outcome, Outcome::Rejected);
+    let error = started.error.unwrap_or_default();
+    assert!(
+        error.contains("os error 24") && error.contains("retried"),
+        "{error}"
+    );
+    assert!(runtime.status().strategies.is_empty(), "not running yet");
+
+    faults::inject(&wasm, libc::EMFILE, 0);
+    let swapped = loop {
+        match events.recv_timeout(Duration::from_secs(30)) {
+            Ok(Event::Reload(e)) if e.strategy == "sma" && e.outcome == Outcome::Swapped => {
+                break e;
+            }
+            Ok(Event::Reload(e)) if e.strategy == "sma" => panic!("{e:?}"),
+            Ok(_) => {}
+            Err(_) => panic!("the strategy never started"),
+        }
+    };
+    assert_eq!(
+        swapped.sha256.as_deref(),
+        Some(crate::sha256_hex(&original).as_str())
+    );
+    let status = runtime.status();
+    assert_eq!(status.strategies.len(), 1);
+    assert!(!status.strategies[0].disk_differs);
+    runtime.stop();
+}
