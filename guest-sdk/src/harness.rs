@@ -3,16 +3,26 @@
 //! snapshot codec), and keeps a position per symbol that [`Harness::fill`]
 //! updates with the same accounting the runtime uses.
 //!
-//! Besides the single calls it has runners for whole price series
-//! ([`Harness::run_filled`], [`Harness::run_filled_mirrored`],
-//! [`Harness::activity`]); [`crate::testing`] has the series to feed them.
+//! Two ways to run a series:
+//! - [`Harness::replay`] and [`Harness::replay_csv`] trade like the runtime:
+//!   full OHLCV bars, each order filled on the next bar of its symbol by the
+//!   runtime's own paper broker ([`crate::paper`]: next open plus slippage,
+//!   limits at the limit or the gap open, commission), fills passed to
+//!   `on-fill` before the bar's `on-bar`. A replay of a CSV file gives the
+//!   fills `runtime backtest` gives on it (the runtime's contract checks and
+//!   `[risk]` rules are not applied: a strategy that trips them differs).
+//! - [`Harness::run_filled`], [`Harness::run_filled_mirrored`] and
+//!   [`Harness::activity`] are quick logic checks on close prices: bars with
+//!   open = high = low = close, every order filled at once at its close and
+//!   for free. [`crate::testing`] has series to feed them.
 
-use crate::accounting::Holding;
+use crate::data::BadRow;
+use crate::paper::{FillModel, OrderUpdate, PaperAccount};
 use crate::testing::Activity;
 use crate::{
-    Bar, Fill, LogLevel, Order, Param, ParamType, Position, Side, Strategy, StrategyInfo,
-    slot::Slot,
+    Bar, Fill, LogLevel, Order, Param, ParamType, Position, Strategy, StrategyInfo, slot::Slot,
 };
+use std::path::Path;
 
 /// Cash the harness's book starts with.
 pub const STARTING_CASH: f64 = 100_000.0;
@@ -21,10 +31,25 @@ pub const STARTING_CASH: f64 = 100_000.0;
 pub struct Harness<S: Strategy> {
     slot: Slot<S>,
     symbols: Vec<String>,
-    holdings: Vec<Holding>,
-    last_close: Vec<f64>,
-    cash: f64,
+    /// The harness's book: the runtime's paper account.
+    account: PaperAccount,
     next_seq: u64,
+}
+
+/// What a [`Harness::replay`] did, bar by bar.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Replay {
+    /// Every order the strategy sent, with the `seq` of the bar it answered.
+    pub orders: Vec<(u64, Order)>,
+    /// Every fill, in the order the broker made them (stamped with the
+    /// filling bar's `seq` and `ts_ms`).
+    pub fills: Vec<Fill>,
+    /// What happened to each order (accepted, filled, expired...), in order.
+    pub updates: Vec<OrderUpdate>,
+    /// Bars replayed.
+    pub bars: u64,
+    /// Equity after the last bar: cash plus holdings at their last close.
+    pub final_equity: f64,
 }
 
 impl<S: Strategy> Harness<S> {
@@ -33,11 +58,57 @@ impl<S: Strategy> Harness<S> {
         Self {
             slot: Slot::new(),
             symbols: symbols.iter().map(|s| (*s).to_owned()).collect(),
-            holdings: vec![Holding::default(); symbols.len()],
-            last_close: vec![0.0; symbols.len()],
-            cash: STARTING_CASH,
+            account: PaperAccount::new(symbols.len(), STARTING_CASH, FillModel::default()),
             next_seq: 0,
         }
+    }
+
+    /// The same harness with a fresh book of `starting_cash` filling by
+    /// `model`: set them as the config's `[broker]` says
+    /// (`broker.starting_cash`, `broker.commission`, `broker.slippage_bps`)
+    /// to replay what a backtest does. Without it: 100,000 of cash and the
+    /// runtime's default model (commission 0.001, no slippage).
+    pub fn with_broker(mut self, starting_cash: f64, model: FillModel) -> Self {
+        self.account = PaperAccount::new(self.symbols.len(), starting_cash, model);
+        self
+    }
+
+    /// The harness's book (cash, holdings, waiting orders, PnL).
+    pub fn account(&self) -> &PaperAccount {
+        &self.account
+    }
+
+    /// Replays `bars` as the runtime does: on each bar the broker first fills
+    /// the orders waiting for that symbol (each passed to `on-fill`), then
+    /// the strategy sees the bar with its position and its orders wait for
+    /// the symbol's next bar. Bars' `symbol` fields index this harness's
+    /// symbols.
+    pub fn replay(&mut self, bars: &[Bar]) -> Replay {
+        let mut replay = Replay::default();
+        for bar in bars {
+            for fill in self.account.on_bar(bar) {
+                self.slot.on_fill(fill);
+                replay.fills.push(fill);
+            }
+            replay.updates.extend(self.account.take_updates());
+            let position = self.account.position(bar.symbol);
+            let orders = self.on_bar_at(*bar, position);
+            replay.orders.extend(orders.iter().map(|o| (bar.seq, *o)));
+            self.account.submit(orders);
+            replay.updates.extend(self.account.take_updates());
+            replay.bars += 1;
+        }
+        replay.final_equity = self.account.equity();
+        replay
+    }
+
+    /// Reads a CSV file with the runtime's reader (the layouts
+    /// `runtime backtest --data` takes; the harness's symbols are the feed's,
+    /// rows without a symbol column belong to the first) and
+    /// [`Harness::replay`]s it. A bad row is an error naming its line.
+    pub fn replay_csv(&mut self, path: impl AsRef<Path>) -> Result<Replay, BadRow> {
+        let bars = crate::data::read_all(path.as_ref(), &self.symbols, false, |_| {})?;
+        Ok(self.replay(&bars))
     }
 
     /// What `describe` returns to the host: name, version, description,
@@ -89,9 +160,7 @@ impl<S: Strategy> Harness<S> {
 
     /// Feeds one bar (with the harness's position for its symbol) and returns the orders.
     pub fn on_bar(&mut self, bar: Bar) -> Vec<Order> {
-        if let Some(close) = self.last_close.get_mut(bar.symbol as usize) {
-            *close = bar.close;
-        }
+        self.account.mark(bar.symbol, bar.close);
         let position = self.position(bar.symbol);
         self.on_bar_at(bar, position)
     }
@@ -173,46 +242,17 @@ impl<S: Strategy> Harness<S> {
         }
     }
 
-    /// Fills `order` at `price`, updates the position and calls `on_fill`.
+    /// Fills `order` at `price` for free (no commission or slippage),
+    /// updates the position and calls `on_fill`.
     pub fn fill(&mut self, order: &Order, price: f64) {
-        let index = order.symbol as usize;
-        let signed = match order.side {
-            Side::Buy => order.quantity,
-            Side::Sell => -order.quantity,
-        };
-        if let Some(holding) = self.holdings.get_mut(index) {
-            self.cash += holding.apply_fill(signed, price, 0.0).cash_delta;
-        }
-        self.slot.on_fill(Fill {
-            seq: self.next_seq.saturating_sub(1),
-            ts_ms: 0,
-            symbol: order.symbol,
-            side: order.side,
-            quantity: order.quantity,
-            price,
-            commission: 0.0,
-        });
+        let seq = self.next_seq.saturating_sub(1);
+        let fill = self.account.fill_at(order, price, 0.0, seq, 0);
+        self.slot.on_fill(fill);
     }
 
     /// The position the harness will pass with the next bar of `symbol`.
     pub fn position(&self, symbol: u32) -> Position {
-        let holding = self
-            .holdings
-            .get(symbol as usize)
-            .copied()
-            .unwrap_or_default();
-        let marked: f64 = self
-            .holdings
-            .iter()
-            .zip(&self.last_close)
-            .map(|(h, close)| h.quantity * close)
-            .sum();
-        Position {
-            quantity: holding.quantity,
-            avg_price: holding.avg_price,
-            cash: self.cash,
-            equity: self.cash + marked,
-        }
+        self.account.position(symbol)
     }
 
     /// The bytes `snapshot` would hand the host: the strategy's
@@ -257,7 +297,7 @@ pub fn value<T: ParamType>(v: T) -> crate::ParamValue {
 mod tests {
     use super::*;
     use crate::testing::flatten;
-    use crate::{Orders, ParamError};
+    use crate::{Orders, ParamError, Side};
 
     crate::params! {
         struct AboveParams {
@@ -359,6 +399,70 @@ mod tests {
         // The mirrors were not fed the bars: with the position they were
         // given, their next bar asks for nothing.
         assert!(b.on_close(0, 13.0).is_empty());
+    }
+
+    fn ohlc(seq: u64, open: f64, close: f64) -> Bar {
+        Bar {
+            seq,
+            ts_ms: seq as i64 * 86_400_000,
+            symbol: 0,
+            open,
+            high: open.max(close) + 1.0,
+            low: open.min(close) - 1.0,
+            close,
+            volume: 10.0,
+        }
+    }
+
+    #[test]
+    fn replay_fills_on_the_next_open_by_the_broker_model_before_the_next_on_bar() {
+        let model = FillModel {
+            commission: 0.01,
+            slippage_bps: 100.0,
+            ..FillModel::default()
+        };
+        let mut h = Harness::<Above>::with_defaults(&["A"]).with_broker(1_000.0, model);
+        let replay = h.replay(&[ohlc(0, 9.0, 9.0), ohlc(1, 10.0, 11.0), ohlc(2, 12.0, 13.0)]);
+        assert_eq!(replay.bars, 3);
+        // The buy answers bar 1's close (11 > 10) and fills at bar 2's open
+        // plus 1 % slippage, paying 1 % commission: not at bar 1's close.
+        assert_eq!(replay.orders.len(), 1);
+        assert_eq!(replay.orders[0].0, 1);
+        assert_eq!(replay.fills.len(), 1);
+        let fill = replay.fills[0];
+        assert_eq!((fill.seq, fill.ts_ms), (2, 2 * 86_400_000));
+        assert_eq!(fill.price, 12.0 * 1.01);
+        assert_eq!(fill.commission, 12.0 * 1.01 * 0.01);
+        let position = h.position(0);
+        assert_eq!(position.quantity, 1.0);
+        assert_eq!(position.cash, 1_000.0 - fill.price - fill.commission);
+        assert_eq!(replay.final_equity, position.cash + 13.0);
+        // Bar 2 saw the position already filled: no second buy.
+        assert!(replay.orders.iter().all(|(seq, _)| *seq == 1));
+    }
+
+    #[test]
+    fn replay_csv_reads_the_runtime_layouts_and_names_a_bad_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.csv");
+        std::fs::write(
+            &good,
+            "Date,Open,High,Low,Close,Volume\n2024-01-01,9,9,9,9,1\n2024-01-02,10,11,10,11,1\n2024-01-03,12,12,12,12,1\n",
+        )
+        .unwrap();
+        let mut h = Harness::<Above>::with_defaults(&["A"]).with_broker(100.0, FillModel::FREE);
+        let replay = h.replay_csv(&good).unwrap();
+        assert_eq!((replay.bars, replay.fills.len()), (3, 1));
+        assert_eq!(replay.fills[0].price, 12.0);
+
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(
+            &bad,
+            "Date,Open,High,Low,Close\n2024-01-01,9,9,9,9\n2024-01-02,10,9,10,11\n",
+        )
+        .unwrap();
+        let error = h.replay_csv(&bad).unwrap_err().to_string();
+        assert!(error.contains("bad.csv:3:"), "{error}");
     }
 
     #[test]

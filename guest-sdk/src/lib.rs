@@ -81,8 +81,12 @@ mod strategy;
 
 pub mod accounting;
 pub mod checks;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod data;
 pub mod indicators;
 pub mod log;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod paper;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 
@@ -91,7 +95,7 @@ pub use bindings::sandbar::strategy::types::{
     StrategyInfo,
 };
 #[cfg(not(target_arch = "wasm32"))]
-pub use harness::{Harness, value};
+pub use harness::{Harness, Replay, value};
 pub use params::{ParamError, ParamType, Params};
 pub use per_symbol::PerSymbol;
 pub use strategy::{Orders, Strategy};

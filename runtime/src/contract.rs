@@ -169,3 +169,69 @@ impl From<&ParamValue> for sandbar_guest::ParamValue {
         }
     }
 }
+
+// And back: the paper broker is the SDK's (`sandbar_guest::paper`), so the
+// runtime hands it orders and bars and takes back fills and positions.
+
+impl From<Order> for sandbar_guest::Order {
+    fn from(o: Order) -> Self {
+        Self {
+            symbol: o.symbol,
+            side: o.side.into(),
+            quantity: o.quantity,
+            kind: match o.kind {
+                OrderKind::Market => sandbar_guest::OrderKind::Market,
+                OrderKind::Limit(price) => sandbar_guest::OrderKind::Limit(price),
+            },
+        }
+    }
+}
+
+impl From<sandbar_guest::Side> for Side {
+    fn from(side: sandbar_guest::Side) -> Self {
+        match side {
+            sandbar_guest::Side::Buy => Side::Buy,
+            sandbar_guest::Side::Sell => Side::Sell,
+        }
+    }
+}
+
+impl From<sandbar_guest::Fill> for Fill {
+    fn from(f: sandbar_guest::Fill) -> Self {
+        Self {
+            seq: f.seq,
+            ts_ms: f.ts_ms,
+            symbol: f.symbol,
+            side: f.side.into(),
+            quantity: f.quantity,
+            price: f.price,
+            commission: f.commission,
+        }
+    }
+}
+
+impl From<sandbar_guest::Position> for Position {
+    fn from(p: sandbar_guest::Position) -> Self {
+        Self {
+            quantity: p.quantity,
+            avg_price: p.avg_price,
+            cash: p.cash,
+            equity: p.equity,
+        }
+    }
+}
+
+impl From<sandbar_guest::Bar> for Bar {
+    fn from(b: sandbar_guest::Bar) -> Self {
+        Self {
+            seq: b.seq,
+            ts_ms: b.ts_ms,
+            symbol: b.symbol,
+            open: b.open,
+            high: b.high,
+            low: b.low,
+            close: b.close,
+            volume: b.volume,
+        }
+    }
+}

@@ -43,6 +43,18 @@ pub enum Refusal {
         /// Its state now.
         state: RunState,
     },
+    /// A run-state action that would change nothing (pause a paused
+    /// strategy, resume a running one, halt a halted one): refused like
+    /// unhalt of a running one, so no action is reported as done that did nothing.
+    #[error("`{strategy}` is already {}; {action} changes nothing", state.as_str())]
+    Unchanged {
+        /// The strategy.
+        strategy: String,
+        /// What was asked of it.
+        action: StateAction,
+        /// Its state now (the one asked for).
+        state: RunState,
+    },
     /// A rollback further back than the history kept.
     #[error(
         "cannot roll `{strategy}` back {steps} step(s): {kept} earlier version(s) kept (`hot_reload.keep_versions` = {keep_versions})"
@@ -102,6 +114,19 @@ pub enum Refusal {
         /// How to write them.
         hint: &'static str,
     },
+    /// More control actions than `ops.actions_per_second` (with bursts of
+    /// `ops.action_burst`) allow; nothing was done.
+    #[error(
+        "too many control actions: {per_second} a second are allowed (bursts of {burst}); try again in {retry_after_s} s"
+    )]
+    RateLimited {
+        /// The steady rate allowed.
+        per_second: u32,
+        /// The burst allowed.
+        burst: u32,
+        /// Whole seconds until an action is allowed again (`Retry-After`).
+        retry_after_s: u64,
+    },
     /// The runtime is stopping (or has stopped) and takes no more actions.
     #[error("the runtime is shutting down")]
     ShuttingDown,
@@ -130,12 +155,14 @@ impl Refusal {
             Refusal::NotEnabled { .. } => RefusalKind::NotEnabled,
             Refusal::Halted { .. } => RefusalKind::Halted,
             Refusal::NotHalted { .. } => RefusalKind::NotHalted,
+            Refusal::Unchanged { .. } => RefusalKind::Unchanged,
             Refusal::NoEarlierVersion { .. } => RefusalKind::NoEarlierVersion,
             Refusal::UnknownVersion { .. } => RefusalKind::UnknownVersion,
             Refusal::AlreadyLive { .. } => RefusalKind::AlreadyLive,
             Refusal::ReloadRejected { .. } => RefusalKind::ReloadRejected,
             Refusal::UnknownAction(_) => RefusalKind::UnknownAction,
             Refusal::BadArguments { .. } => RefusalKind::BadArguments,
+            Refusal::RateLimited { .. } => RefusalKind::RateLimited,
             Refusal::ShuttingDown => RefusalKind::ShuttingDown,
             Refusal::Internal(_) => RefusalKind::Internal,
         }
@@ -163,6 +190,9 @@ impl Refusal {
                 )
             }
             Refusal::NotHalted { .. } => "only a halted strategy can be un-halted".into(),
+            Refusal::Unchanged { strategy, .. } => format!(
+                "nothing to do; `runtime status {strategy}` shows its state"
+            ),
             Refusal::NoEarlierVersion { strategy, .. } => format!(
                 "`runtime status {strategy}` lists the versions kept for rollback; `hot_reload.keep_versions` sets how many"
             ),
@@ -176,6 +206,7 @@ impl Refusal {
             }),
             Refusal::UnknownAction(unknown) => unknown.hint(),
             Refusal::BadArguments { hint, .. } => (*hint).to_owned(),
+            Refusal::RateLimited { .. } => "wait as long as `Retry-After` says; the limit is `ops.actions_per_second` with bursts of `ops.action_burst`".into(),
             Refusal::ShuttingDown => {
                 "the instance is stopping; start `runtime live` again to control it".into()
             }
@@ -201,6 +232,8 @@ pub enum RefusalKind {
     Halted,
     /// [`Refusal::NotHalted`]
     NotHalted,
+    /// [`Refusal::Unchanged`]
+    Unchanged,
     /// [`Refusal::NoEarlierVersion`]
     NoEarlierVersion,
     /// [`Refusal::UnknownVersion`]
@@ -213,6 +246,8 @@ pub enum RefusalKind {
     UnknownAction,
     /// [`Refusal::BadArguments`]
     BadArguments,
+    /// [`Refusal::RateLimited`]
+    RateLimited,
     /// [`Refusal::ShuttingDown`]
     ShuttingDown,
     /// [`Refusal::Internal`]
@@ -221,7 +256,7 @@ pub enum RefusalKind {
 
 impl RefusalKind {
     /// Every kind.
-    pub const ALL: [RefusalKind; 12] = [
+    pub const ALL: [RefusalKind; 14] = [
         RefusalKind::UnknownStrategy,
         RefusalKind::NotEnabled,
         RefusalKind::Halted,
@@ -234,6 +269,8 @@ impl RefusalKind {
         RefusalKind::BadArguments,
         RefusalKind::ShuttingDown,
         RefusalKind::Internal,
+        RefusalKind::Unchanged,
+        RefusalKind::RateLimited,
     ];
 
     /// The name in error bodies.
@@ -243,12 +280,14 @@ impl RefusalKind {
             RefusalKind::NotEnabled => "not_enabled",
             RefusalKind::Halted => "halted",
             RefusalKind::NotHalted => "not_halted",
+            RefusalKind::Unchanged => "unchanged",
             RefusalKind::NoEarlierVersion => "no_earlier_version",
             RefusalKind::UnknownVersion => "unknown_version",
             RefusalKind::AlreadyLive => "already_live",
             RefusalKind::ReloadRejected => "reload_rejected",
             RefusalKind::UnknownAction => "unknown_action",
             RefusalKind::BadArguments => "bad_arguments",
+            RefusalKind::RateLimited => "rate_limited",
             RefusalKind::ShuttingDown => "shutting_down",
             RefusalKind::Internal => "internal",
         }
@@ -331,6 +370,16 @@ mod tests {
             },
             Refusal::ShuttingDown,
             Refusal::Internal("the control task failed".into()),
+            Refusal::Unchanged {
+                strategy: strategy(),
+                action: StateAction::Resume,
+                state: RunState::Running,
+            },
+            Refusal::RateLimited {
+                per_second: 10,
+                burst: 30,
+                retry_after_s: 1,
+            },
         ]
     }
 
@@ -366,6 +415,9 @@ mod tests {
         );
         assert_eq!(text(8), "no action `hault`");
         assert_eq!(text(10), "the runtime is shutting down");
+        assert_eq!(text(12), "`sma` is already running; resume changes nothing");
+        assert!(text(13).contains("10 a second"), "{}", text(13));
+        assert!(refusals[13].hint().contains("`ops.actions_per_second`"));
         let pause = Refusal::Halted {
             strategy: "sma".into(),
             action: StateAction::Pause,

@@ -244,3 +244,38 @@ fn regression_state_events_survive_kill_9_and_every_record_names_its_run() {
         "the run id comes first in every record: {audit}"
     );
 }
+
+/// Regression (hardening issue, item 12): "events on disk before the HTTP
+/// answer that reports them". A control action's answer now waits until the
+/// journal has handed its `state` event and audit record to the OS, so a
+/// `kill -9` the moment `runtime pause` returns loses neither, however busy
+/// the journal is (a bar every millisecond here).
+#[test]
+fn regression_13_12_the_state_event_is_on_disk_when_the_pause_answer_arrives() {
+    let (dir, mut live, addr) = start_live(1);
+    let answer = runtime(&["pause", "rsi", "--addr", &addr]);
+    // No pause at all between the answer and the kill.
+    let killed = Command::new("kill")
+        .args(["-9", &live.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(answer.status.success(), "{}", text(&answer.stderr));
+    assert!(killed.success());
+    let _ = live.wait();
+
+    let journal = dir.path().join("journal/dev");
+    let events = std::fs::read_to_string(journal.join("events.jsonl")).unwrap();
+    let paused = events
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "state" && e["strategy"] == "rsi" && e["state"] == "paused")
+        .count();
+    assert_eq!(paused, 1, "the state event the answer reported is on disk");
+    let audit = std::fs::read_to_string(journal.join("audit.jsonl")).unwrap();
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("\"action\":\"pause\"") && l.contains("\"result\":\"ok\"")),
+        "{audit}"
+    );
+}

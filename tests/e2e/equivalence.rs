@@ -91,6 +91,7 @@ fn run_both<S: Strategy>(
     let model = FillModel {
         commission: 0.0005,
         slippage_bps: 2.0,
+        ..FillModel::default()
     };
     let mut account = PaperAccount::new(syms.len(), 100_000.0, model);
     let mut run = Run {

@@ -5,6 +5,9 @@
 //! rollbacks, state changes, keep-alives, end on stop), control with and
 //! without tokens, the audit trail, and the `kind` every refusal carries
 //! (one test per case the runtime refuses, through the client the CLI uses).
+//! Its submodule `limits` covers the server under abuse.
+
+mod limits;
 
 use crate::support::*;
 use prometheus_parse::{Scrape, Value as Prom};

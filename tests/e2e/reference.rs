@@ -9,7 +9,7 @@ use crate::support::workspace;
 use std::path::PathBuf;
 use std::process::Command;
 
-fn reference_data(name: &str) -> PathBuf {
+pub fn reference_data(name: &str) -> PathBuf {
     let dir = workspace().join("target/reference-data");
     let path = dir.join(format!("{name}.csv"));
     if !path.exists() {

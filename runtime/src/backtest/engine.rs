@@ -158,6 +158,7 @@ pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<Backtes
     let model = FillModel {
         commission: config.broker.commission,
         slippage_bps: config.broker.slippage_bps,
+        ..FillModel::default()
     };
     let mut runners = selected
         .iter()

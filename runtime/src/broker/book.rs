@@ -236,6 +236,7 @@ mod tests {
         let model = FillModel {
             commission: 0.0,
             slippage_bps: 0.0,
+            ..FillModel::default()
         };
         let mut book = Book::new(vec![Arc::from("X")], 1000.0, model);
         book.on_bar(&rules, &bar(100.0, 100.0));
@@ -301,6 +302,7 @@ mod tests {
         let model = FillModel {
             commission: 0.0,
             slippage_bps: 0.0,
+            ..FillModel::default()
         };
         let mut book = Book::new(vec![Arc::from("X")], 1000.0, model);
         book.on_bar(&rules, &bar(10.0, 10.0));

@@ -68,6 +68,22 @@ pub const FEED_LISTEN: &str = "127.0.0.1:9100";
 pub const OPS_LISTEN: &str = "127.0.0.1:9190";
 /// Shortest accepted ops token, so a guessable word is refused.
 pub const OPS_MIN_TOKEN_LEN: usize = 16;
+/// `ops.max_connections`: plenty for people, scripts and a scraper, few
+/// enough that the descriptors they hold never starve the runtime.
+pub const OPS_MAX_CONNECTIONS: usize = 256;
+/// `ops.max_event_streams`: `/events` subscribers at once.
+pub const OPS_MAX_EVENT_STREAMS: usize = 32;
+/// `ops.header_timeout_ms`: time to send a request head (slowloris bound).
+pub const OPS_HEADER_TIMEOUT_MS: u64 = 10_000;
+/// `ops.idle_timeout_ms`: a connection with no traffic either way is closed.
+pub const OPS_IDLE_TIMEOUT_MS: u64 = 60_000;
+/// The event streams' keep-alive interval, which `ops.idle_timeout_ms` must exceed.
+pub const OPS_EVENTS_KEEP_ALIVE_MS: u64 = 15_000;
+/// `ops.actions_per_second`: far above what a person does, far below a
+/// flood (1,500 a second grew the journal by 59 MB in 2 minutes).
+pub const OPS_ACTIONS_PER_SECOND: u32 = 10;
+/// `ops.action_burst`: actions allowed at once above the steady rate.
+pub const OPS_ACTION_BURST: u32 = 30;
 
 /// `broker.starting_cash`: paper cash at start, in quote currency.
 pub const STARTING_CASH: f64 = 100_000.0;

@@ -440,6 +440,30 @@ pub struct OpsSection {
     /// local callers (dev only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tokens: Vec<OpsToken>,
+    /// Connections served at once; one more is answered `503` and closed
+    /// at once. Never more than the open-file limit leaves after a reserve
+    /// for the runtime's own files (the log says the effective number).
+    pub max_connections: usize,
+    /// `/events` streams open at once (each holds a connection); fewer than
+    /// `max_connections`, so control and status always find a connection.
+    pub max_event_streams: usize,
+    /// A connection must send a whole request head within this many ms of
+    /// the server waiting for one (a new connection, or a kept-alive one
+    /// after its last answer); slow or silent clients are closed.
+    pub header_timeout_ms: u64,
+    /// A connection on which no byte moves either way for this many ms is
+    /// closed, even in the middle of an answer (a client that stopped
+    /// reading). Above the event streams' 15 s keep-alive.
+    pub idle_timeout_ms: u64,
+    /// Control actions carried out per second, over every caller; more are
+    /// answered `429` with `Retry-After` and not audited one by one.
+    pub actions_per_second: u32,
+    /// Control actions allowed in one burst above `actions_per_second`.
+    pub action_burst: u32,
+    /// With tokens configured, reads (`/status`, `/metrics`, `/events`) on a
+    /// loopback `listen` need a token too. Off: anonymous loopback reads
+    /// see no pid and no absolute paths.
+    pub loopback_reads_need_token: bool,
 }
 
 impl Default for OpsSection {
@@ -448,6 +472,13 @@ impl Default for OpsSection {
             enabled: None,
             listen: d::OPS_LISTEN.to_owned(),
             tokens: Vec::new(),
+            max_connections: d::OPS_MAX_CONNECTIONS,
+            max_event_streams: d::OPS_MAX_EVENT_STREAMS,
+            header_timeout_ms: d::OPS_HEADER_TIMEOUT_MS,
+            idle_timeout_ms: d::OPS_IDLE_TIMEOUT_MS,
+            actions_per_second: d::OPS_ACTIONS_PER_SECOND,
+            action_burst: d::OPS_ACTION_BURST,
+            loopback_reads_need_token: false,
         }
     }
 }

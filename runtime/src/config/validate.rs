@@ -566,6 +566,7 @@ fn check_ops(
             _ => {}
         }
     }
+    check_ops_limits(ops, fail_at)?;
     if !config.ops_enabled() || !ops.tokens.is_empty() {
         return Ok(());
     }
@@ -583,6 +584,58 @@ fn check_ops(
             at("enabled"),
             "the ops API in profile \"prod\" needs a token: control actions must say who they are".into(),
             Some("add [[ops.tokens]] with name = \"...\" and token_env = \"SANDBAR_OPS_TOKEN\", or set enabled = false".into()),
+        );
+    }
+    Ok(())
+}
+
+/// `[ops]` connection and rate limits: each at least 1, event streams fewer
+/// than connections, the idle timeout above the event keep-alive.
+fn check_ops_limits(
+    ops: &super::schema::OpsSection,
+    fail_at: &dyn Fn(KeyPath, String, Option<String>) -> Result<(), ConfigError>,
+) -> Result<(), ConfigError> {
+    let at = |name: &str| KeyPath::of(&["ops", name]);
+    let at_least_one = [
+        ("max_connections", ops.max_connections as u64),
+        ("max_event_streams", ops.max_event_streams as u64),
+        ("header_timeout_ms", ops.header_timeout_ms),
+        ("actions_per_second", u64::from(ops.actions_per_second)),
+        ("action_burst", u64::from(ops.action_burst)),
+    ];
+    for (name, value) in at_least_one {
+        if value == 0 {
+            return fail_at(
+                at(name),
+                format!("`{name}` in [ops] must be at least 1"),
+                Some(format!(
+                    "leave it out for the default, or set a positive {name}"
+                )),
+            );
+        }
+    }
+    if ops.max_event_streams >= ops.max_connections {
+        return fail_at(
+            at("max_event_streams"),
+            format!(
+                "`max_event_streams` in [ops] ({}) must be below `max_connections` ({}): long-lived event streams would leave no connection for status and control",
+                ops.max_event_streams, ops.max_connections
+            ),
+            Some("raise `ops.max_connections` or lower `ops.max_event_streams`".into()),
+        );
+    }
+    if ops.idle_timeout_ms <= d::OPS_EVENTS_KEEP_ALIVE_MS {
+        return fail_at(
+            at("idle_timeout_ms"),
+            format!(
+                "`idle_timeout_ms` in [ops] ({}) must be above {} ms, the event streams' keep-alive interval, or idle streams would be cut",
+                ops.idle_timeout_ms,
+                d::OPS_EVENTS_KEEP_ALIVE_MS
+            ),
+            Some(format!(
+                "for example: idle_timeout_ms = {}",
+                d::OPS_IDLE_TIMEOUT_MS
+            )),
         );
     }
     Ok(())
@@ -727,6 +780,24 @@ mod tests {
         assert!(message(|c| c.feed.speed = -1.0).contains("speed"));
         assert!(message(|c| c.feed.symbols.clear()).contains("is empty"));
         assert!(message(|c| c.feed.symbols.push("BTCUSD".into())).contains("twice"));
+    }
+
+    #[test]
+    fn ops_connection_and_rate_limits_are_enforced() {
+        check(|c| {
+            c.ops.max_connections = 2;
+            c.ops.max_event_streams = 1;
+        })
+        .unwrap();
+        assert!(message(|c| c.ops.max_connections = 0).contains("max_connections"));
+        assert!(message(|c| c.ops.header_timeout_ms = 0).contains("at least 1"));
+        assert!(message(|c| c.ops.actions_per_second = 0).contains("actions_per_second"));
+        assert!(message(|c| c.ops.action_burst = 0).contains("action_burst"));
+        assert!(
+            message(|c| c.ops.max_event_streams = c.ops.max_connections)
+                .contains("must be below `max_connections`")
+        );
+        assert!(message(|c| c.ops.idle_timeout_ms = 15_000).contains("keep-alive interval"));
     }
 
     #[test]

@@ -6,12 +6,11 @@ pub mod csv;
 mod lines;
 mod sequence;
 mod synthetic;
-mod time;
 
 pub use lines::{LineBar, parse_line};
+pub use sandbar_guest::data::{format_timestamp, parse_timestamp};
 pub use sequence::{RawBar, Sequencer};
 pub use synthetic::{MarketStyle, SyntheticFeed};
-pub use time::{format_timestamp, parse_timestamp};
 
 /// For each feed symbol, its index among a strategy's `symbols`, or `None`
 /// when the strategy does not trade it: how a feed bar finds its strategies.

@@ -120,6 +120,12 @@ impl EventSink {
         self.journal.send(Record::Audit(record));
     }
 
+    /// Waits (at most `wait`) until the journal handed every record emitted
+    /// before this call to the OS; see [`super::journal`]. False on timeout.
+    pub(crate) fn journal_barrier(&self, wait: Duration) -> bool {
+        self.journal.barrier(wait)
+    }
+
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
     }

@@ -78,6 +78,17 @@ impl RuntimeHandle {
         }
     }
 
+    /// Waits until every event and audit record written before this call is
+    /// in the journal's files (handed to the OS), at most one second
+    /// ([`super::journal::BARRIER_WAIT`]). False only when that wait ran out;
+    /// true also once the runtime has stopped (nothing can then be written,
+    /// and the journal flushes on its way out). Blocks: not for the bar loop.
+    pub fn journal_barrier(&self) -> bool {
+        self.sink
+            .upgrade()
+            .is_none_or(|sink| sink.journal_barrier(super::journal::BARRIER_WAIT))
+    }
+
     /// Every event from now on.
     pub fn subscribe(&self) -> Receiver<Event> {
         let (tx, rx) = std::sync::mpsc::channel();

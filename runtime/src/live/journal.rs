@@ -6,7 +6,16 @@
 //! journal thread has caught up with what was sent to it, and at most
 //! [`FLUSH_EVERY`] after it was written while records keep coming; an audit
 //! record is flushed on its own. Nothing is `fsync`ed: a power loss can lose
-//! the last moments. Every record carries the run's id (`run`), so records of
+//! the last moments.
+//!
+//! Control actions add one promise: their HTTP answer is sent only after
+//! the records they produced (`state` and `reload` events, the audit record)
+//! were handed to the OS. The ops API sends a [`Record::Barrier`] after
+//! them; the journal thread flushes when it reaches it and acknowledges, and
+//! the answer waits for that (at most [`BARRIER_WAIT`], then it is sent
+//! anyway with a warning). The bar loop never waits on a barrier.
+//!
+//! Every record carries the run's id (`run`), so records of
 //! different runs (which all number bars and versions from the start) never
 //! look alike.
 
@@ -16,13 +25,18 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Written records reach the operating system at most this long after they
 /// were written, even while records keep coming.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(20);
+
+/// How long a control action's answer waits for the journal to flush what
+/// the action wrote (the journal thread is behind a disk that stalls, say)
+/// before it is sent anyway.
+pub const BARRIER_WAIT: Duration = Duration::from_secs(1);
 
 /// What every order and fill record starts with: when, which bar, whose
 /// (strategy, version, build), and the trade's symbol, side and size.
@@ -107,6 +121,8 @@ pub enum Record {
     Fill(FillRecord),
     Event(Event),
     Audit(AuditRecord),
+    /// Flush everything sent before this, then acknowledge on the channel.
+    Barrier(SyncSender<()>),
 }
 
 /// Files in the journal directory.
@@ -190,6 +206,12 @@ fn run(mut files: Option<Files>, run_id: &str, records: Receiver<Record>) {
             None => records.recv().map_err(|_| ()),
         };
         match next {
+            Ok(Record::Barrier(ack)) => {
+                flush(&mut files);
+                unflushed_since = None;
+                // The asker may have given up waiting: nothing to do then.
+                let _ = ack.try_send(());
+            }
             Ok(record) => {
                 if let Some(files) = files.as_mut() {
                     write(files, &run_field, &record);
@@ -212,6 +234,7 @@ fn write(files: &mut Files, run_field: &str, record: &Record) {
         Record::Fill(r) => (&mut files.fills, serde_json::to_string(r)),
         Record::Event(r) => (&mut files.events, serde_json::to_string(r)),
         Record::Audit(r) => (&mut files.audit, serde_json::to_string(r)),
+        Record::Barrier(_) => return,
     };
     let audit = matches!(record, Record::Audit(_));
     let result = line
@@ -250,5 +273,72 @@ pub struct JournalSender(pub(crate) Sender<Record>);
 impl JournalSender {
     pub fn send(&self, record: Record) {
         let _ = self.0.send(record);
+    }
+
+    /// Waits (at most `wait`) until every record sent before this call was
+    /// handed to the OS. False when it took longer or the journal is closed.
+    /// Never call it from the bar loop.
+    pub fn barrier(&self, wait: Duration) -> bool {
+        let (ack, acked) = std::sync::mpsc::sync_channel(1);
+        if self.0.send(Record::Barrier(ack)).is_err() {
+            return false;
+        }
+        acked.recv_timeout(wait).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn audit(n: u32) -> Record {
+        Record::Audit(AuditRecord {
+            ts: String::new(),
+            actor: "test".into(),
+            action: crate::action::Action::Pause,
+            strategy: format!("s{n}"),
+            args: None,
+            result: "ok".into(),
+            state: None,
+            version: None,
+            error: None,
+            remote: None,
+        })
+    }
+
+    /// Regression (hardening issue, item 12): a control action's records
+    /// must be on disk before its answer. After a barrier returns, every
+    /// record sent before it is in the file, whatever the flush timer says.
+    #[test]
+    fn regression_13_12_a_barrier_returns_once_earlier_records_reached_the_os() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = start(Some(dir.path().to_owned()), "run".into(), rx).unwrap();
+        let sender = JournalSender(tx);
+        for round in 0..20u32 {
+            let event = Event::State(crate::live::events::StateEvent {
+                ts: String::new(),
+                strategy: format!("s{round}"),
+                state: crate::live::RunState::Paused,
+                previous: crate::live::RunState::Running,
+                actor: "test".into(),
+                reason: None,
+            });
+            sender.send(Record::Event(event));
+            sender.send(audit(round));
+            assert!(sender.barrier(BARRIER_WAIT), "round {round}: acknowledged");
+            let events = std::fs::read_to_string(dir.path().join(EVENTS_FILE)).unwrap();
+            assert_eq!(events.lines().count(), round as usize + 1, "round {round}");
+            assert!(events.contains(&format!("\"s{round}\"")), "{events}");
+        }
+        drop(sender);
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn a_barrier_on_a_closed_journal_says_so_at_once() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        drop(rx);
+        assert!(!JournalSender(tx).barrier(BARRIER_WAIT));
     }
 }

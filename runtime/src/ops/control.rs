@@ -1,7 +1,10 @@
 //! `POST /strategies/{id}/{action}`: reload, rollback, pause, resume, halt,
-//! unhalt. Each checks the token, carries the action out on a blocking
-//! thread (the control plane answers through a channel), writes an audit
-//! record and a log line, and answers with the strategy's state afterwards.
+//! unhalt. Each takes a token from the rate limit (`ops.actions_per_second`;
+//! refused ones get `429` and no audit record), checks the bearer token,
+//! carries the action out on a blocking thread (the control plane answers
+//! through a channel), writes an audit record and a log line, waits until the
+//! journal has handed what the action wrote to the OS (the promise in
+//! live/journal.rs), and answers with the strategy's state afterwards.
 
 use super::auth::{Access, Denied};
 use super::error::ApiError;
@@ -72,13 +75,45 @@ pub async fn handle(state: AppState, request: Request) -> Result<ControlResponse
     // An unknown action is answered before anything else, and not audited:
     // there is no action to record.
     let action: Action = action.parse().map_err(Refusal::from)?;
+    let checked = state.auth.check(authorization.as_deref(), Access::Control);
+    // Denied requests draw from a bucket of their own: a flood without a
+    // token can neither grow the audit trail nor lock out the token holders.
+    let limit = if checked.is_ok() {
+        &state.action_limit
+    } else {
+        &state.denied_limit
+    };
+    limit.take(action.name()).map_err(ApiError::from)?;
+    let answer = carry_out(&state, action, checked, id, query, remote).await;
+    // Events on disk before the answer that reports them.
+    let handle = state.handle.clone();
+    let flushed = tokio::task::spawn_blocking(move || handle.journal_barrier())
+        .await
+        .unwrap_or(false);
+    if !flushed {
+        tracing::warn!(
+            action = action.name(),
+            "the journal did not confirm this action's records within 1 s; answering anyway"
+        );
+    }
+    answer
+}
+
+async fn carry_out(
+    state: &AppState,
+    action: Action,
+    checked: Result<String, Denied>,
+    id: String,
+    query: ControlQuery,
+    remote: SocketAddr,
+) -> Result<ControlResponse, ApiError> {
     let mut audit = Audit {
-        state: &state,
+        state,
         action,
         strategy: &id,
         remote,
     };
-    let actor = match state.auth.check(authorization.as_deref(), Access::Control) {
+    let actor = match checked {
         Ok(actor) => actor,
         Err(denied) => {
             let error = denied_error(denied);
@@ -92,8 +127,8 @@ pub async fn handle(state: AppState, request: Request) -> Result<ControlResponse
             return Err(error);
         }
     };
-    let Some(before) = strategy_status(&state, &id) else {
-        let error = ApiError::from(unknown_strategy(&state, &id));
+    let Some(before) = strategy_status(state, &id) else {
+        let error = ApiError::from(unknown_strategy(state, &id));
         audit.write(&actor, "rejected", None, None, Some(&error.message));
         return Err(error);
     };
@@ -146,7 +181,7 @@ pub async fn handle(state: AppState, request: Request) -> Result<ControlResponse
         })
     };
 
-    let after = strategy_status(&state, &id).unwrap_or(before);
+    let after = strategy_status(state, &id).unwrap_or(before);
     match result {
         Err(refusal) => {
             let error = ApiError::from(refusal);

@@ -52,6 +52,8 @@ pub(crate) struct ApiError {
     pub detail: Option<serde_json::Value>,
     /// What kind of refusal this answer is, for callers to match on.
     pub kind: Option<RefusalKind>,
+    /// Seconds for the `Retry-After` header (a rate-limited action, a full server).
+    pub retry_after_s: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -74,6 +76,7 @@ impl ApiError {
             hint: Some(hint.into()).filter(|h: &String| !h.is_empty()),
             detail: None,
             kind: None,
+            retry_after_s: None,
         }
     }
 
@@ -98,6 +101,11 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"sandbar\""),
             );
+        }
+        if let Some(seconds) = self.retry_after_s {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -15,10 +15,12 @@ pub fn status_of(kind: RefusalKind) -> StatusCode {
         RefusalKind::NotEnabled
         | RefusalKind::Halted
         | RefusalKind::NotHalted
+        | RefusalKind::Unchanged
         | RefusalKind::NoEarlierVersion
         | RefusalKind::AlreadyLive => StatusCode::CONFLICT,
         RefusalKind::ReloadRejected => StatusCode::UNPROCESSABLE_ENTITY,
         RefusalKind::BadArguments => StatusCode::BAD_REQUEST,
+        RefusalKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         RefusalKind::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
         RefusalKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -31,6 +33,9 @@ impl From<Refusal> for ApiError {
         error.kind = Some(kind);
         if let Refusal::ReloadRejected { event, .. } = &refusal {
             error = error.with_detail(serde_json::to_value(event).unwrap_or_default());
+        }
+        if let Refusal::RateLimited { retry_after_s, .. } = refusal {
+            error.retry_after_s = Some(retry_after_s);
         }
         error
     }
@@ -64,6 +69,8 @@ mod tests {
         assert_eq!(code(RefusalKind::ReloadRejected), 422);
         assert_eq!(code(RefusalKind::BadArguments), 400);
         assert_eq!(code(RefusalKind::ShuttingDown), 503);
+        assert_eq!(code(RefusalKind::Unchanged), 409);
+        assert_eq!(code(RefusalKind::RateLimited), 429);
     }
 
     #[test]

@@ -1,16 +1,20 @@
 //! The HTTP server: routes, shared state, and the thread that runs a
 //! single-threaded tokio runtime for it (the bar loop's core stays free;
-//! blocking control calls go to tokio's blocking pool).
+//! blocking control calls go to tokio's blocking pool). Connections and
+//! their limits are listener.rs's.
 
 use super::auth::{Access, Auth};
 use super::bridge::{Bridge, Numbered, lock};
 use super::control::{self, ControlQuery, ControlResponse};
 use super::error::{ApiError, OpsError};
 use super::exposition::CONTENT_TYPE;
+use super::fd_limit;
+use super::listener::{self, ConnectionCounters, ConnectionLimits};
 use super::metrics::{MetricsInput, render};
+use super::rate_limit::RateLimit;
 use super::settings::OpsSettings;
 use super::sse::{self, EventsQuery};
-use super::status::{OpsInfo, OpsStatus};
+use super::status::{ConnectionsInfo, OpsInfo, OpsStatus};
 use crate::live::{RuntimeHandle, StrategyStatus};
 use crate::refusal::Refusal;
 use axum::Json;
@@ -22,12 +26,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use tokio::sync::{broadcast, watch};
-
-/// How long open connections get to finish after a stop, before they are cut.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+use tokio::sync::{Semaphore, broadcast, watch};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -39,6 +41,15 @@ pub struct AppState {
     pub event_metrics: Arc<std::sync::Mutex<super::event_metrics::EventMetrics>>,
     pub shutdown: watch::Receiver<bool>,
     pub keep_alive: Duration,
+    /// Control actions of callers that passed the token check.
+    pub action_limit: Arc<RateLimit>,
+    /// Control actions denied for their token (audited, so limited too).
+    pub denied_limit: Arc<RateLimit>,
+    /// One permit per `/events` stream open.
+    pub event_streams: Arc<Semaphore>,
+    pub counters: Arc<ConnectionCounters>,
+    /// The effective connection maximum.
+    pub max_connections: usize,
 }
 
 /// The running ops server. Stop it before the runtime (dropping does too).
@@ -74,10 +85,23 @@ impl OpsServer {
             .map_err(|e| io("cannot read the bound address", e))?;
         let bridge = Bridge::start(&handle).map_err(|e| io("cannot start the event thread", e))?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let reads_need_token = !addr.ip().is_loopback();
+        let reads_need_token = !addr.ip().is_loopback() || settings.loopback_reads_need_token;
+        let limits = connection_limits(&settings);
+        let counters = Arc::new(ConnectionCounters::default());
         let state = AppState {
             auth: Arc::new(Auth::new(&settings.tokens, reads_need_token)),
             keep_alive: settings.keep_alive,
+            action_limit: Arc::new(RateLimit::new(
+                settings.actions_per_second,
+                settings.action_burst,
+            )),
+            denied_limit: Arc::new(RateLimit::new(
+                settings.actions_per_second,
+                settings.action_burst,
+            )),
+            event_streams: Arc::new(Semaphore::new(settings.max_event_streams)),
+            counters: Arc::clone(&counters),
+            max_connections: limits.max_connections,
             settings: Arc::new(settings),
             handle,
             listen: addr,
@@ -92,7 +116,7 @@ impl OpsServer {
             .map_err(|e| io("cannot start the async runtime", e))?;
         let thread = std::thread::Builder::new()
             .name("sandbar-ops".into())
-            .spawn(move || runtime.block_on(serve(listener, state, shutdown_rx)))
+            .spawn(move || runtime.block_on(serve(listener, state, limits, counters, shutdown_rx)))
             .map_err(|e| io("cannot start the server thread", e))?;
         tracing::info!(addr = %addr, "ops API listening: http://{addr}/status, /metrics, /events");
         Ok(OpsServer {
@@ -129,10 +153,48 @@ impl Drop for OpsServer {
     }
 }
 
+/// The connection limits from the settings, the maximum held under what the
+/// open-file limit leaves the runtime (raised to the hard limit first).
+fn connection_limits(settings: &OpsSettings) -> ConnectionLimits {
+    let wanted = settings.max_connections.max(1);
+    let max_connections = match fd_limit::budget() {
+        Some(budget) => {
+            let cap = budget.connection_cap(wanted);
+            let level = if cap < wanted {
+                tracing::Level::WARN
+            } else {
+                tracing::Level::INFO
+            };
+            let message = format!(
+                "ops API: at most {cap} connections (`ops.max_connections` = {wanted}); open-file limit {} (was {}, hard {}), {} open, {} kept for the runtime",
+                budget.soft,
+                budget.soft_before,
+                budget.hard,
+                budget.open,
+                fd_limit::FD_RESERVE
+            );
+            if level == tracing::Level::WARN {
+                tracing::warn!("{message}");
+            } else {
+                tracing::info!("{message}");
+            }
+            cap
+        }
+        None => wanted,
+    };
+    ConnectionLimits {
+        max_connections,
+        header_timeout: settings.header_timeout,
+        idle_timeout: settings.idle_timeout,
+    }
+}
+
 async fn serve(
     listener: std::net::TcpListener,
     state: AppState,
-    mut shutdown: watch::Receiver<bool>,
+    limits: ConnectionLimits,
+    counters: Arc<ConnectionCounters>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(listener) => listener,
@@ -141,22 +203,7 @@ async fn serve(
             return;
         }
     };
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let mut stopping = shutdown.clone();
-    let graceful = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = stopping.wait_for(|s| *s).await;
-    });
-    tokio::select! {
-        result = graceful => {
-            if let Err(e) = result {
-                tracing::error!(error = %e, "ops API stopped");
-            }
-        }
-        _ = async {
-            let _ = shutdown.wait_for(|s| *s).await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => tracing::warn!("ops API: connections still open {SHUTDOWN_GRACE:?} after stop; closing them"),
-    }
+    listener::serve(listener, router(state), limits, counters, shutdown).await;
 }
 
 pub fn router(state: AppState) -> Router {
@@ -178,12 +225,34 @@ fn authorization(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn read_access(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+/// Whether the caller may read, and whether it sees everything: with
+/// tokens configured, a read that shows no valid token (allowed on loopback
+/// unless `ops.loopback_reads_need_token`) sees no pid and no absolute paths.
+fn read_access(state: &AppState, headers: &HeaderMap) -> Result<View, ApiError> {
+    let presented = authorization(headers);
     state
         .auth
-        .check(authorization(headers).as_deref(), Access::Read)
-        .map(|_| ())
-        .map_err(control::denied_error)
+        .check(presented.as_deref(), Access::Read)
+        .map_err(control::denied_error)?;
+    let identified = !state.auth.enabled()
+        || state
+            .auth
+            .check(presented.as_deref(), Access::Control)
+            .is_ok();
+    Ok(if identified {
+        View::Full
+    } else {
+        View::Anonymous
+    })
+}
+
+/// What a read may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Everything (no tokens configured, or the caller showed one).
+    Full,
+    /// No pid, only file names of paths.
+    Anonymous,
 }
 
 const ENDPOINTS: &str = "GET /status, GET /strategies/{id}, GET /metrics, GET /events, POST /strategies/{id}/{reload|rollback|pause|resume|halt|unhalt}";
@@ -203,14 +272,20 @@ async fn not_found(uri: Uri) -> ApiError {
     )
 }
 
-pub fn ops_status(state: &AppState) -> OpsStatus {
+pub fn ops_status(state: &AppState, view: View) -> OpsStatus {
     let runtime = state.handle.status();
-    let show = |p: &std::path::Path| p.display().to_string();
+    let show = |p: &std::path::Path| match view {
+        View::Full => p.display().to_string(),
+        View::Anonymous => p
+            .file_name()
+            .map_or_else(String::new, |name| name.to_string_lossy().into_owned()),
+    };
+    let counters = &state.counters;
     OpsStatus {
         uptime_seconds: runtime.uptime_ms as f64 / 1000.0,
         runtime,
         version: env!("CARGO_PKG_VERSION"),
-        pid: std::process::id(),
+        pid: (view == View::Full).then(std::process::id),
         config_path: state.settings.config_path.as_deref().map(show),
         watching: state.settings.watching.iter().map(|p| show(p)).collect(),
         ops: OpsInfo {
@@ -220,6 +295,17 @@ pub fn ops_status(state: &AppState) -> OpsStatus {
             } else {
                 "none"
             },
+            connections: ConnectionsInfo {
+                open: counters.open.load(Ordering::Relaxed),
+                max: state.max_connections,
+                refused: counters.refused.load(Ordering::Relaxed),
+                timed_out: counters.timed_out.load(Ordering::Relaxed),
+                event_streams: state
+                    .settings
+                    .max_event_streams
+                    .saturating_sub(state.event_streams.available_permits()),
+                max_event_streams: state.settings.max_event_streams,
+            },
         },
     }
 }
@@ -228,8 +314,8 @@ async fn status(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<OpsStatus>, ApiError> {
-    read_access(&state, &headers)?;
-    Ok(Json(ops_status(&state)))
+    let view = read_access(&state, &headers)?;
+    Ok(Json(ops_status(&state, view)))
 }
 
 async fn strategy(
@@ -269,7 +355,21 @@ async fn events(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     read_access(&state, &headers)?;
-    Ok(sse::stream(&state, query).into_response())
+    // Each stream holds a connection for as long as it is open: bounded,
+    // so they can never take every connection from status and control.
+    let Ok(permit) = Arc::clone(&state.event_streams).try_acquire_owned() else {
+        let mut error = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{} event streams are open, the most allowed",
+                state.settings.max_event_streams
+            ),
+            "close one, or raise `ops.max_event_streams`",
+        );
+        error.retry_after_s = Some(5);
+        return Err(error);
+    };
+    Ok(sse::stream(&state, query, permit).into_response())
 }
 
 async fn control_action(

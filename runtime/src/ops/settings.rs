@@ -2,7 +2,7 @@
 //! the environment here, at start) or directly in code (tests).
 
 use super::error::OpsError;
-use crate::config::Config;
+use crate::config::{Config, OpsSection};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -40,6 +40,22 @@ pub struct OpsSettings {
     pub watching: Vec<PathBuf>,
     /// How often an idle event stream gets a `: keep-alive` comment.
     pub keep_alive: Duration,
+    /// `ops.max_connections`: connections served at once (the server may
+    /// use fewer, to keep file descriptors for the runtime).
+    pub max_connections: usize,
+    /// `ops.max_event_streams`: `/events` streams open at once.
+    pub max_event_streams: usize,
+    /// `ops.header_timeout_ms`: time a connection has to send a request head.
+    pub header_timeout: Duration,
+    /// `ops.idle_timeout_ms`: a connection with no traffic for this long is closed.
+    pub idle_timeout: Duration,
+    /// `ops.actions_per_second`: control actions a second, over all callers.
+    pub actions_per_second: u32,
+    /// `ops.action_burst`: control actions allowed at once.
+    pub action_burst: u32,
+    /// `ops.loopback_reads_need_token`: reads need a token on loopback too
+    /// (beyond loopback they always do, when tokens are configured).
+    pub loopback_reads_need_token: bool,
 }
 
 /// Default keep-alive of `/events`: well under the idle timeouts of common proxies.
@@ -48,12 +64,24 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 impl OpsSettings {
     /// Loopback on `listen`, no tokens: what tests and embedding start from.
     pub fn local(listen: SocketAddr) -> Self {
+        Self::with_limits(listen, &OpsSection::default())
+    }
+
+    /// `listen` with the connection, timeout, rate and read limits of `ops`.
+    fn with_limits(listen: SocketAddr, ops: &OpsSection) -> Self {
         Self {
             listen,
             tokens: Vec::new(),
             config_path: None,
             watching: Vec::new(),
             keep_alive: KEEP_ALIVE,
+            max_connections: ops.max_connections,
+            max_event_streams: ops.max_event_streams,
+            header_timeout: Duration::from_millis(ops.header_timeout_ms),
+            idle_timeout: Duration::from_millis(ops.idle_timeout_ms),
+            actions_per_second: ops.actions_per_second,
+            action_burst: ops.action_burst,
+            loopback_reads_need_token: ops.loopback_reads_need_token,
         }
     }
 
@@ -103,11 +131,10 @@ impl OpsSettings {
             }
         }
         Ok(Self {
-            listen,
             tokens,
             config_path: config_path.map(Path::to_path_buf),
             watching,
-            keep_alive: KEEP_ALIVE,
+            ..Self::with_limits(listen, &config.ops)
         })
     }
 }

@@ -12,6 +12,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 use std::convert::Infallible;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 #[derive(Debug, Deserialize, Default)]
@@ -20,9 +21,12 @@ pub struct EventsQuery {
     pub strategy: Option<String>,
 }
 
+/// The stream for one subscriber; `permit` (one of `ops.max_event_streams`)
+/// is given back when the stream is dropped.
 pub fn stream(
     state: &AppState,
     query: EventsQuery,
+    permit: OwnedSemaphorePermit,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
     // Subscribe before answering, so nothing published after the response
     // headers reach the client is missed.
@@ -34,7 +38,12 @@ pub fn stream(
     let events = stream::unfold((receiver, query.strategy), next).take_until(async move {
         let _ = shutdown.wait_for(|stopping| *stopping).await;
     });
-    let stream = stream::once(async move { hello }).chain(events).map(Ok);
+    let stream = stream::once(async move { hello })
+        .chain(events)
+        .map(move |event| {
+            let _held = &permit;
+            Ok(event)
+        });
     Sse::new(stream).keep_alive(
         KeepAlive::new()
             .interval(state.keep_alive)

@@ -1,6 +1,9 @@
 //! Run states: pause, resume, halt and un-halt, checked and stored in the
 //! slot (the loop applies them at the next bar). Called on the asking thread
-//! (the ops API's, a test's), never queued behind a compile.
+//! (the ops API's, a test's), never queued behind a compile. An action that
+//! would change nothing (pause a paused strategy, resume a running one, halt
+//! a halted one, unhalt one that is not halted) is refused, 409 over HTTP,
+//! and writes no event: an answer of "done" always means a state changed.
 
 use super::super::command::StateRequest;
 use super::super::event_sink::EventSink;
@@ -28,9 +31,6 @@ pub(crate) fn set_state(
     };
     let previous = slot.run_state();
     let next = next_state(&request, previous)?;
-    if next == previous {
-        return Ok(next);
-    }
     slot.set_run_state(next);
     let reason = match next {
         RunState::Halted => {
@@ -55,9 +55,10 @@ pub(crate) fn set_state(
     Ok(next)
 }
 
-/// The transition `request` asks for from `previous`, or why it is refused.
+/// The transition `request` asks for from `previous`, or why it is refused
+/// (a halted strategy, or a state it is already in).
 fn next_state(request: &StateRequest, previous: RunState) -> Result<RunState, Refusal> {
-    match (request.action, previous) {
+    let next = match (request.action, previous) {
         (StateAction::Pause | StateAction::Resume, RunState::Halted) => Err(Refusal::Halted {
             strategy: request.strategy.clone(),
             action: request.action,
@@ -70,7 +71,15 @@ fn next_state(request: &StateRequest, previous: RunState) -> Result<RunState, Re
         }),
         (StateAction::Resume, _) => Ok(RunState::Running),
         (StateAction::Halt, _) => Ok(RunState::Halted),
+    }?;
+    if next == previous {
+        return Err(Refusal::Unchanged {
+            strategy: request.strategy.clone(),
+            action: request.action,
+            state: previous,
+        });
     }
+    Ok(next)
 }
 
 #[cfg(test)]
@@ -85,19 +94,44 @@ mod tests {
         }
     }
 
+    /// Regression (hardening issue, item 16): `resume` of a running strategy
+    /// answered 200 while `unhalt` of a running one answered 409. Every
+    /// no-op transition is now the same kind of refusal.
+    #[test]
+    fn regression_13_16_every_no_op_transition_is_refused_as_unchanged() {
+        use RunState::*;
+        use StateAction::*;
+        for (action, state) in [(Pause, Paused), (Resume, Running), (Halt, Halted)] {
+            let refusal = next_state(&request(action), state).unwrap_err();
+            assert_eq!(
+                refusal.kind(),
+                crate::refusal::RefusalKind::Unchanged,
+                "{action:?} from {state:?}: {refusal}"
+            );
+        }
+        // Unhalt of a strategy that is not halted keeps its own, older kind.
+        let refusal = next_state(&request(Unhalt), Running).unwrap_err();
+        assert_eq!(refusal.kind(), crate::refusal::RefusalKind::NotHalted);
+    }
+
     #[test]
     fn transitions_follow_the_documented_table() {
         use RunState::*;
         use StateAction::*;
         let cases = [
             (Pause, Running, Ok(Paused)),
-            (Pause, Paused, Ok(Paused)),
+            (Pause, Paused, Err("already paused; pause changes nothing")),
             (Pause, Halted, Err("halted; un-halt it first")),
             (Resume, Paused, Ok(Running)),
-            (Resume, Running, Ok(Running)),
+            (
+                Resume,
+                Running,
+                Err("already running; resume changes nothing"),
+            ),
             (Resume, Halted, Err("halted, not paused")),
             (Halt, Running, Ok(Halted)),
             (Halt, Paused, Ok(Halted)),
+            (Halt, Halted, Err("already halted; halt changes nothing")),
             (Unhalt, Halted, Ok(Running)),
             (Unhalt, Running, Err("is running, not halted")),
             (Unhalt, Paused, Err("is paused, not halted")),
