@@ -87,6 +87,9 @@ pub struct LoadError {
     /// How to fix it, naming a config key or command where there is one;
     /// `None` when there is nothing better to say than the message.
     pub hint: Option<String>,
+    /// The io error behind a failed read (stage `read`), classified
+    /// transient or not; the control plane retries transient ones.
+    pub io: Option<crate::load::IoCause>,
 }
 
 impl LoadError {
@@ -97,7 +100,19 @@ impl LoadError {
             path: PathBuf::new(),
             message: message.into(),
             hint: None,
+            io: None,
         }
+    }
+
+    pub(crate) fn io(mut self, cause: crate::load::IoCause) -> Self {
+        self.io = Some(cause);
+        self
+    }
+
+    /// True when it failed reading the file for a reason that may clear
+    /// without the file changing (see [`crate::load::IoCause`]).
+    pub fn is_transient(&self) -> bool {
+        self.stage == Stage::Read && self.io.is_some_and(|c| c.transient)
     }
 
     pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {

@@ -82,6 +82,7 @@ pub use hash::sha256_hex;
 pub use instance::{CallError, StrategyInstance, TrapKind};
 pub use limits::Limits;
 pub use live::{Generation, LiveOptions, Roster, Runtime, RuntimeHandle, StrategySlot};
+pub use load::IoCause;
 pub use load::{
     Artifact, Candidate, LoadOutcome, LoadSpec, Loader, ReadStage, SMOKE_BARS_PER_SYMBOL,
     SmokeReport, SmokeSetup, StageTimings, describe_limits, read_artifact,

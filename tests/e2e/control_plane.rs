@@ -324,3 +324,77 @@ fn regression_the_final_summary_names_a_quarantined_strategy_so() {
     );
     assert_eq!(of("audit").state_name(), "running");
 }
+
+/// Regression (hardening issue, item 6): a guest that stalls the loop made
+/// its healthy neighbour's decisions late while the neighbour's call time —
+/// the only figure reported — stayed at microseconds. The feed-to-decision
+/// latency (bar delivered → orders routed) and the loop's lag now show it,
+/// in status and in the final summary. Ratios within one run only.
+#[test]
+fn regression_13_6_a_stalled_loop_shows_in_the_neighbours_feed_to_decision_latency() {
+    const BARS: u64 = 300;
+    let mut sandbox = Sandbox::new();
+    std::fs::copy(component("hostile"), sandbox.path("dist/hostile.wasm")).unwrap();
+    let limits = "[strategy.limits]\nfuel_per_bar = 1000000000000000\ndeadline_us = 5000000";
+    sandbox.write_config(&SandboxConfig {
+        extra_strategies: &hostile("busy", "busy", limits),
+        ..SandboxConfig::default()
+    });
+    sandbox.start_watching(false).unwrap();
+    let started = Instant::now();
+    // All at once, as a feed does when the loop falls behind.
+    for _ in 0..BARS {
+        let bar = sandbox.next_bar();
+        sandbox.runtime().push_bar(bar).unwrap();
+    }
+    let runtime = sandbox.runtime();
+    assert!(runtime.wait_for_bars(BARS, Duration::from_secs(300)));
+    let took = started.elapsed();
+    // The figures are published about once a second, on a bar.
+    std::thread::sleep(Duration::from_millis(1100));
+    let bar = sandbox.next_bar();
+    sandbox.runtime().push_bar(bar).unwrap();
+    assert!(
+        sandbox
+            .runtime()
+            .wait_for_bars(BARS + 1, Duration::from_secs(30))
+    );
+
+    let status = sandbox.runtime().status();
+    let audit = status.strategies.iter().find(|s| s.id == "audit").unwrap();
+    eprintln!(
+        "{BARS} bars in {took:?}; status: audit call p99 {:.1} us, feed-to-decision p50 {:.1} us p99 {:.1} us max {:.1} us; loop lag {:?}",
+        audit.latency_us.p99,
+        audit.feed_to_decision_us.p50,
+        audit.feed_to_decision_us.p99,
+        audit.feed_to_decision_us.max,
+        status.loop_lag
+    );
+    assert_eq!(audit.feed_to_decision_us.samples, BARS + 1);
+    assert!(
+        audit.feed_to_decision_us.p99 >= 10.0 * audit.latency_us.p99,
+        "queueing shows in status: {audit:?}"
+    );
+    assert_eq!(status.loop_lag.age_us.samples, BARS + 1);
+    assert!(status.loop_lag.age_us.max >= 10.0 * audit.latency_us.p99);
+    assert_eq!(status.loop_lag.bars_queued, 0, "all processed");
+
+    let report = sandbox.runtime.take().unwrap().stop_with_report();
+    let summary = |id: &str| report.strategies.iter().find(|s| s.strategy == id).unwrap();
+    let (audit, busy) = (summary("audit"), summary("busy"));
+    eprintln!(
+        "summary: audit call p99 {:.1} us, decision p99 {:.1} us; busy call p99 {:.1} us; loop lag p99 {:.1} us max {:.1} us",
+        audit.call_us.p99,
+        audit.decision_us.p99,
+        busy.call_us.p99,
+        report.loop_lag.age_us.p99,
+        report.loop_lag.age_us.max
+    );
+    assert_eq!((audit.bars, busy.bars), (BARS + 1, BARS + 1), "no bar lost");
+    assert_eq!(audit.call_us.samples, BARS + 1);
+    assert!(
+        audit.decision_us.p99 >= 10.0 * audit.call_us.p99,
+        "the healthy neighbour's decisions waited behind the busy one: {audit:?}"
+    );
+    assert_eq!(report.loop_lag.age_us.samples, BARS + 1);
+}

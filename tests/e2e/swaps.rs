@@ -237,3 +237,75 @@ fn prod_refuses_to_start_on_a_wrong_pin_and_rejects_unpinned_builds() {
     assert_eq!(sandbox.live_sha(), sha(&v2));
     sandbox.stop();
 }
+
+/// Regression (hardening issue, item 13): the journal alone proves
+/// continuity. Each `handoff` carries the replaced generation's bar range
+/// and the `stop` event at shutdown the last generation's, so together they
+/// tile [first seq, last seq] with no gap or overlap.
+#[test]
+fn regression_13_13_handoff_and_stop_ranges_in_the_journal_tile_the_bars() {
+    let mut sandbox = Sandbox::new();
+    sandbox.write_config(&SandboxConfig::default());
+    sandbox.start().unwrap();
+    let base = Config::from_file(&sandbox.config_path()).unwrap();
+    sandbox.feed(7);
+    for i in 0..4 {
+        let mut config = base.clone();
+        config.strategies[0]
+            .params
+            .insert("label".into(), toml::Value::String(format!("swap-{i}")));
+        let events = sandbox.runtime().apply_config(config).unwrap();
+        assert_eq!(events[0].outcome, Outcome::Swapped, "{:?}", events[0]);
+        sandbox.feed(7);
+    }
+    let rollback = sandbox.runtime().rollback("audit", 1).unwrap();
+    assert_eq!(rollback.outcome, Outcome::RolledBack, "{rollback:?}");
+    sandbox.feed(7);
+    let total = sandbox.fed;
+    sandbox.stop();
+
+    let events = crate::support::read_jsonl(&sandbox.path("journal/events.jsonl"));
+    let audit = |kind: &str| -> Vec<&serde_json::Value> {
+        events
+            .iter()
+            .filter(|e| e["event"] == kind && e["strategy"] == "audit")
+            .collect()
+    };
+    let range = |v: &serde_json::Value| (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
+    let handoffs = audit("handoff");
+    assert_eq!(handoffs.len(), 5, "four swaps and a rollback");
+    let stops = audit("stop");
+    assert_eq!(stops.len(), 1, "one stop event: {stops:?}");
+    assert_eq!(stops[0]["reason"], "shutdown");
+    let mut ranges: Vec<(u64, u64)> = handoffs
+        .iter()
+        .map(|h| range(&h["previous_seq_range"]))
+        .collect();
+    ranges.push(range(&stops[0]["seq_range"]));
+    eprintln!("generation ranges from the journal: {ranges:?}");
+    // In journal order, each range starts right after the previous one, and
+    // each handoff's first bar is the one after the range it closes.
+    let mut next = 0;
+    for (i, (first, last)) in ranges.iter().enumerate() {
+        assert_eq!(
+            *first, next,
+            "range {i} starts where the previous ended: {ranges:?}"
+        );
+        assert!(last >= first, "{ranges:?}");
+        if let Some(h) = handoffs.get(i) {
+            assert_eq!(h["first_seq"].as_u64(), Some(last + 1), "{h}");
+        }
+        next = last + 1;
+    }
+    assert_eq!(next, total, "the ranges end at the last bar fed");
+    assert_eq!(
+        stops[0]["version"].as_u64(),
+        handoffs.last().unwrap()["version"].as_u64(),
+        "the stop names the generation the last handoff started"
+    );
+    assert!(
+        stops[0]["run"].is_string(),
+        "it carries the run id: {}",
+        stops[0]
+    );
+}

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use sandbar_runtime::config::{Config, EMBEDDED_DEFAULT_TOML, Profile};
-use sandbar_runtime::live::{FeedMode, LiveOptions, Runtime, StrategySummary};
+use sandbar_runtime::live::{FeedMode, LiveOptions, LoopLag, Runtime, StrategySummary};
 use sandbar_runtime::ops::{OpsServer, OpsSettings};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -115,8 +115,9 @@ fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         ops.stop();
     }
     let feed_error = runtime.feed_error();
-    let summaries = runtime.stop();
-    print_summary(&summaries);
+    let report = runtime.stop_with_report();
+    print_summary(&report.strategies);
+    print_loop_lag(&report.loop_lag);
     if let Some(error) = feed_error {
         eprintln!("error: the feed stopped early: {error}");
         return Ok(ExitCode::FAILURE);
@@ -143,9 +144,18 @@ fn log_status(runtime: &Runtime) {
     }
 }
 
+/// How far the loop fell behind its feed over the run. On stderr: stdout is
+/// the table, one row per strategy.
+fn print_loop_lag(lag: &LoopLag) {
+    eprintln!(
+        "bar loop lag (feed delivery to processing): p50 {:.1} us, p99 {:.1} us, max {:.1} us over {} bars; {} bar(s) left queued",
+        lag.age_us.p50, lag.age_us.p99, lag.age_us.max, lag.age_us.samples, lag.bars_queued
+    );
+}
+
 fn print_summary(summaries: &[StrategySummary]) {
     println!(
-        "{:<18} {:>4} {:>8} {:>7} {:>6} {:>6} {:>13} {:>11} {:>11} {:>9} {:>7}  {:<8} sha256",
+        "{:<18} {:>4} {:>8} {:>7} {:>6} {:>6} {:>13} {:>11} {:>11} {:>9} {:>7} {:>12} {:>12}  {:<11} sha256",
         "strategy",
         "ver",
         "bars",
@@ -157,11 +167,13 @@ fn print_summary(summaries: &[StrategySummary]) {
         "unrealised",
         "fees",
         "refused",
+        "call_p99_us",
+        "decide_p99us",
         "state"
     );
     for s in summaries {
         println!(
-            "{:<18} {:>4} {:>8} {:>7} {:>6} {:>6} {:>13.2} {:>+11.2} {:>+11.2} {:>9.2} {:>7}  {:<8} {}{}",
+            "{:<18} {:>4} {:>8} {:>7} {:>6} {:>6} {:>13.2} {:>+11.2} {:>+11.2} {:>9.2} {:>7} {:>12.1} {:>12.1}  {:<11} {}{}",
             s.strategy,
             s.version,
             s.bars,
@@ -173,6 +185,8 @@ fn print_summary(summaries: &[StrategySummary]) {
             s.unrealised_pnl,
             s.commission,
             s.refused,
+            s.call_us.p99,
+            s.decision_us.p99,
             s.state_name(),
             &s.sha256[..12.min(s.sha256.len())],
             if s.retired { "  (retired)" } else { "" }

@@ -166,6 +166,35 @@ pub struct StateEvent {
     pub reason: Option<String>,
 }
 
+/// Why a strategy's last generation stopped getting bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The runtime stopped.
+    Shutdown,
+    /// A config edit removed it (or replaced its slot, for new symbols).
+    Retired,
+}
+
+/// A strategy's last generation stopped: with every handoff's
+/// `previous_seq_range`, the journal alone shows the generations tiling the
+/// bar sequence, the last one included.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StopEvent {
+    /// When (RFC 3339, microseconds).
+    pub ts: String,
+    /// The strategy's id.
+    pub strategy: String,
+    /// Version of its last generation.
+    pub version: u64,
+    /// SHA-256 of that generation's component.
+    pub sha256: String,
+    /// First and last bar that generation processed (`None` if none).
+    pub seq_range: Option<(u64, u64)>,
+    /// Why it stopped.
+    pub reason: StopReason,
+}
+
 /// Every event the runtime emits; serialized with an `event` tag (`reload`, `trap`, ...).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -176,6 +205,8 @@ pub enum Event {
     Trap(TrapEvent),
     /// A state handoff to a new generation.
     Handoff(HandoffEvent),
+    /// A strategy's last generation stopped (runtime stop or retirement).
+    Stop(StopEvent),
     /// Orders refused before the broker.
     Refusal(RefusalEvent),
     /// A run-state change.
@@ -189,6 +220,7 @@ impl Event {
             Event::Reload(e) => &e.strategy,
             Event::Trap(e) => &e.strategy,
             Event::Handoff(e) => &e.strategy,
+            Event::Stop(e) => &e.strategy,
             Event::Refusal(e) => &e.strategy,
             Event::State(e) => &e.strategy,
         }

@@ -8,8 +8,8 @@ use crate::feed::csv::CsvBars;
 use crate::feed::{MarketStyle, Sequencer, SyntheticFeed, parse_line};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::SyncSender;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{SendError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -19,6 +19,43 @@ pub const FEED_QUEUE: usize = 4096;
 
 /// How often waiting feed threads look at the stop flag.
 const STOP_POLL: Duration = Duration::from_millis(50);
+
+/// A bar as the loop receives it: stamped when the feed delivered it, so the
+/// loop can tell how long it waited in the queue (the contract's `Bar`
+/// record stays what the guest sees).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FedBar {
+    pub bar: Bar,
+    /// When the feed handed it over (before any wait for room in the queue:
+    /// a full queue is part of the lag).
+    pub arrived: Instant,
+}
+
+/// The sending end of the bar queue: stamps each bar and counts what it
+/// delivered, so the loop's backlog is `delivered - processed`.
+#[derive(Clone)]
+pub(crate) struct BarSender {
+    tx: SyncSender<FedBar>,
+    delivered: Arc<AtomicU64>,
+}
+
+impl BarSender {
+    pub(crate) fn new(tx: SyncSender<FedBar>, delivered: Arc<AtomicU64>) -> Self {
+        Self { tx, delivered }
+    }
+
+    /// Stamps and queues one bar; blocks while the queue is full. Fails only
+    /// when the loop has stopped.
+    pub(crate) fn send(&self, bar: Bar) -> Result<(), SendError<FedBar>> {
+        let fed = FedBar {
+            bar,
+            arrived: Instant::now(),
+        };
+        self.tx.send(fed)?;
+        self.delivered.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
 
 /// What the feed threads share with the `Runtime` handle.
 #[derive(Clone)]
@@ -49,7 +86,7 @@ pub struct StartedFeed {
 pub fn start(
     config: &Config,
     max_bars: Option<u64>,
-    bars: SyncSender<Bar>,
+    bars: BarSender,
     control: FeedControl,
 ) -> anyhow::Result<StartedFeed> {
     let feed = config.feed.clone();
@@ -117,7 +154,7 @@ fn synthetic(
     seed: u64,
     interval_ms: u64,
     max_bars: Option<u64>,
-    bars: &SyncSender<Bar>,
+    bars: &BarSender,
     control: &FeedControl,
 ) {
     let interval = Duration::from_millis(interval_ms);
@@ -152,7 +189,7 @@ fn csv(
     speed: f64,
     skip_bad_rows: bool,
     max_bars: Option<u64>,
-    bars: &SyncSender<Bar>,
+    bars: &BarSender,
     control: &FeedControl,
 ) {
     let started = Instant::now();
@@ -194,12 +231,12 @@ fn csv(
 /// Numbers line-feed bars from any number of connections in one order.
 struct LineSink {
     symbols: Vec<String>,
-    state: Mutex<(Sequencer, SyncSender<Bar>)>,
+    state: Mutex<(Sequencer, BarSender)>,
     max_bars: Option<u64>,
 }
 
 impl LineSink {
-    fn new(symbols: Vec<String>, bars: SyncSender<Bar>, max_bars: Option<u64>) -> Self {
+    fn new(symbols: Vec<String>, bars: BarSender, max_bars: Option<u64>) -> Self {
         let sequencer = Sequencer::new(symbols.len());
         Self {
             symbols,

@@ -176,6 +176,10 @@ pub struct StrategySlot {
     /// Per-bar latency of the guest call, in ns: the loop records into its
     /// own histogram and publishes a copy here about once a second.
     pub(crate) latency: ArcSwap<hdrhistogram::Histogram<u64>>,
+    /// Feed to decision per bar, in ns (the feed delivered the bar → this
+    /// strategy's orders routed): call time plus queueing. Published like
+    /// `latency`.
+    pub(crate) decision: ArcSwap<hdrhistogram::Histogram<u64>>,
 }
 
 /// Counters the bar loop keeps per slot (single writer, many readers).
@@ -257,6 +261,7 @@ impl StrategySlot {
             run_state: AtomicU8::new(RunState::Running as u8),
             counters: SlotCounters::default(),
             latency: ArcSwap::from_pointee(latency_histogram()),
+            decision: ArcSwap::from_pointee(latency_histogram()),
         }
     }
 
@@ -273,6 +278,11 @@ impl StrategySlot {
     /// (at most about a second old while bars flow).
     pub fn latency_ns(&self) -> Arc<hdrhistogram::Histogram<u64>> {
         self.latency.load_full()
+    }
+
+    /// Feed-to-decision latency per bar in ns, published like [`Self::latency_ns`].
+    pub fn decision_ns(&self) -> Arc<hdrhistogram::Histogram<u64>> {
+        self.decision.load_full()
     }
 }
 

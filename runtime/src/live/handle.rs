@@ -142,6 +142,7 @@ impl RuntimeHandle {
             .collect();
         let quarantined = lock(&self.shared.quarantined).clone();
         let halt_reasons = lock(&self.shared.halt_reasons).clone();
+        let disk = lock(&self.shared.disk).clone();
         let strategies = self
             .roster
             .load()
@@ -157,6 +158,10 @@ impl RuntimeHandle {
                     }
                     None => (run_state.as_str(), None),
                 };
+                let (disk, disk_differs) = disk
+                    .get(&*slot.id)
+                    .map(|file| file.status(generation.sha256()))
+                    .unwrap_or_default();
                 StrategyStatus {
                     id: slot.id.to_string(),
                     state,
@@ -182,6 +187,9 @@ impl RuntimeHandle {
                         .collect(),
                     risk: **slot.risk.load(),
                     latency_us: LatencySummary::of(&slot.latency_ns()),
+                    feed_to_decision_us: LatencySummary::of(&slot.decision_ns()),
+                    disk,
+                    disk_differs,
                     versions: versions.get(&*slot.id).cloned().unwrap_or_default(),
                     reload: metrics.get(&*slot.id).cloned().unwrap_or_default(),
                 }
@@ -194,6 +202,7 @@ impl RuntimeHandle {
             hot_reload: self.hot_reload,
             bars: self.loop_stats.bars.load(Ordering::Acquire),
             last_seq: self.loop_stats.last_seq.load(Ordering::Relaxed),
+            loop_lag: self.loop_stats.lag(),
             strategies,
             reload_total: ReloadMetrics::total(metrics.values()),
         }

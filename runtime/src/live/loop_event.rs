@@ -4,6 +4,8 @@
 use super::events::{HandoffEvent, RefusalEvent, TrapEvent, Trigger};
 use std::sync::Arc;
 
+use super::events::StopEvent;
+
 /// The last snapshot a healthy instance produced, kept so a rebuild after a
 /// trap can restore it instead of starting cold.
 #[derive(Debug, Clone)]
@@ -20,6 +22,8 @@ pub struct GoodSnapshot {
 pub enum LoopEvent {
     Trapped(TrapEvent, Option<GoodSnapshot>),
     HandedOver(HandoffEvent),
+    /// A strategy's last generation stopped (its bar range, for the journal).
+    Stopped(StopEvent),
     /// Orders that failed validation and never reached the broker.
     Refused(RefusalEvent),
     /// The drawdown kill switch halted a strategy.

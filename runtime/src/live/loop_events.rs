@@ -61,6 +61,7 @@ fn publish(event: LoopEvent, sink: &EventSink, control: &Sender<ControlCommand>)
             let _ = control.send(ControlCommand::Trapped(trap, last_good));
         }
         LoopEvent::HandedOver(handoff) => sink.loop_event(Event::Handoff(handoff)),
+        LoopEvent::Stopped(stop) => sink.loop_event(Event::Stop(stop)),
         LoopEvent::Halted { strategy, reason } => {
             tracing::error!(strategy = %strategy, "kill switch: strategy halted: {reason}");
             // As an operator's change: one transition after the other.

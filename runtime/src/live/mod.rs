@@ -20,12 +20,15 @@ mod shared;
 mod watcher;
 
 pub use crate::action::StateAction;
+pub use bar_loop::LoopLag;
 pub use bar_loop::{LoopStats, StrategySummary};
+pub use control::DiskStatus;
 pub use control::VersionEntry;
 pub use events::{
     Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, StateEvent, TrapEvent,
     Trigger,
 };
+pub use events::{StopEvent, StopReason};
 pub use generation::{
     Generation, GenerationStats, Recipe, Roster, RunState, SlotCounters, StrategySlot,
 };
@@ -48,7 +51,7 @@ use shared::{Shared, lock};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender, SyncSender};
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -141,6 +144,15 @@ pub struct StrategyStatus {
     pub risk: crate::risk::RiskRules,
     /// Per-bar guest-call latency percentiles, in microseconds.
     pub latency_us: LatencySummary,
+    /// Feed-to-decision percentiles per bar (the feed delivered the bar →
+    /// this strategy's orders routed), in microseconds: call time plus the
+    /// wait in the loop's queue and behind the strategies called before it.
+    pub feed_to_decision_us: LatencySummary,
+    /// The strategy's file as last read from disk (a load reads it).
+    pub disk: DiskStatus,
+    /// True when the file on disk is not the running version (a newer file
+    /// rejected or not yet loaded, an unreadable file, a rollback).
+    pub disk_differs: bool,
     /// Versions available for rollback, oldest first; the last one is live.
     pub versions: Vec<VersionEntry>,
     /// Reload attempts and outcomes of this strategy.
@@ -191,10 +203,21 @@ pub struct RuntimeStatus {
     pub bars: u64,
     /// Sequence number of the last bar processed.
     pub last_seq: u64,
+    /// How far the bar loop is behind its feed.
+    pub loop_lag: LoopLag,
     /// Every running strategy, in id order.
     pub strategies: Vec<StrategyStatus>,
     /// Reload attempts and outcomes of all strategies together.
     pub reload_total: ReloadMetrics,
+}
+
+/// What a stopped runtime reports ([`Runtime::stop_with_report`]).
+#[derive(Debug, Clone)]
+pub struct StopReport {
+    /// Every strategy's final account, retired ones included.
+    pub strategies: Vec<StrategySummary>,
+    /// How far the loop fell behind its feed, over the whole run.
+    pub loop_lag: LoopLag,
 }
 
 /// A running runtime. Dropping it without [`Runtime::stop`] stops it too.
@@ -206,7 +229,7 @@ pub struct Runtime {
     sink: Option<Arc<EventSink>>,
     loop_stats: Arc<LoopStats>,
     stop: Arc<AtomicBool>,
-    manual_feed: Mutex<Option<SyncSender<Bar>>>,
+    manual_feed: Mutex<Option<feed_thread::BarSender>>,
     feed_thread: Option<JoinHandle<()>>,
     feed_addr: Option<std::net::SocketAddr>,
     feed_error: Arc<Mutex<Option<String>>>,
@@ -284,6 +307,7 @@ impl Runtime {
         let events_thread =
             loop_events::start(loop_events_rx, Arc::clone(&sink), commands_tx.clone())?;
         let (bars_tx, bars_rx) = std::sync::mpsc::sync_channel(feed_thread::FEED_QUEUE);
+        let bars_tx = feed_thread::BarSender::new(bars_tx, Arc::clone(&loop_stats.delivered));
         let context = bar_loop::LoopContext {
             roster: Arc::clone(&roster),
             recent_bars,
@@ -480,8 +504,17 @@ impl Runtime {
     /// Stops the feed, lets the loop finish the bars it was given, stops the
     /// control plane and the watcher, flushes the journal; returns the final
     /// per-strategy summary.
-    pub fn stop(mut self) -> Vec<StrategySummary> {
-        self.shutdown()
+    pub fn stop(self) -> Vec<StrategySummary> {
+        self.stop_with_report().strategies
+    }
+
+    /// Like [`Runtime::stop`], with the loop's lag over the whole run too.
+    pub fn stop_with_report(mut self) -> StopReport {
+        let strategies = self.shutdown();
+        StopReport {
+            strategies,
+            loop_lag: self.loop_stats.lag(),
+        }
     }
 
     fn shutdown(&mut self) -> Vec<StrategySummary> {

@@ -1,7 +1,7 @@
 //! State shared by the control plane, the event thread and every
 //! [`super::RuntimeHandle`]. The bar loop never takes these locks.
 
-use super::control::VersionHistory;
+use super::control::{DiskFile, VersionHistory};
 use super::events::Event;
 use super::metrics::ReloadMetrics;
 use std::collections::{BTreeMap, VecDeque};
@@ -19,6 +19,9 @@ pub(crate) struct Shared {
     pub quarantined: Mutex<BTreeMap<String, String>>,
     /// Why each halted strategy was halted.
     pub halt_reasons: Mutex<BTreeMap<String, String>>,
+    /// Each strategy's file as its last load read it (status compares it
+    /// with the running version).
+    pub disk: Mutex<BTreeMap<String, DiskFile>>,
     /// Held while a run-state change is checked and applied, so two
     /// operators asking at once see one transition after the other.
     pub run_state_changes: Mutex<()>,

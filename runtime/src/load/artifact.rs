@@ -1,10 +1,84 @@
 //! Stage `read`: the file is read once, size-capped; the bytes hashed are the
-//! bytes compiled.
+//! bytes compiled. A failed read carries its io cause, classified transient
+//! (worth retrying without the file changing: out of descriptors,
+//! interrupted, an io error, a file still being written) or not.
 
 use crate::error::{LoadError, Stage};
 use crate::hash::sha256_hex;
-use std::io::Read;
+use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
+
+/// The hint of a read that failed for want of file descriptors.
+pub const TOO_MANY_OPEN_FILES_HINT: &str =
+    "too many open files: raise the process's `ulimit -n`, or lower `ops.max_connections`";
+
+/// The io error behind a failed read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IoCause {
+    /// What kind of io error it was.
+    pub kind: ErrorKind,
+    /// The OS error number, when the OS gave one (24 is EMFILE on Linux).
+    pub raw_os_error: Option<i32>,
+    /// It may clear without the file changing (out of file descriptors,
+    /// interrupted, would block, an io error, a file shorter than its size
+    /// at open, permissions fixed by a `chmod`, which leaves the modification
+    /// time alone): the control plane retries it with backoff.
+    pub transient: bool,
+}
+
+impl IoCause {
+    /// Classifies an io error.
+    pub fn of(error: &std::io::Error) -> Self {
+        let raw = error.raw_os_error();
+        let transient = raw.is_some_and(|code| {
+            [
+                libc::EMFILE,
+                libc::ENFILE,
+                libc::EAGAIN,
+                libc::EINTR,
+                libc::EIO,
+                libc::ENOMEM,
+                libc::EBUSY,
+                libc::ETXTBSY,
+                libc::ESTALE,
+            ]
+            .contains(&code)
+        }) || matches!(
+            error.kind(),
+            ErrorKind::Interrupted
+                | ErrorKind::WouldBlock
+                | ErrorKind::TimedOut
+                | ErrorKind::UnexpectedEof
+                | ErrorKind::PermissionDenied
+                | ErrorKind::ResourceBusy
+                | ErrorKind::OutOfMemory
+        );
+        Self {
+            kind: error.kind(),
+            raw_os_error: raw,
+            transient,
+        }
+    }
+
+    /// Out of file descriptors (the process's or the system's).
+    pub fn too_many_open_files(&self) -> bool {
+        self.raw_os_error
+            .is_some_and(|code| code == libc::EMFILE || code == libc::ENFILE)
+    }
+}
+
+/// A read-stage error with its io cause and the hint that fits it.
+fn io_error(what: &str, error: &std::io::Error, hint: &str) -> LoadError {
+    let cause = IoCause::of(error);
+    let hint = if cause.too_many_open_files() {
+        TOO_MANY_OPEN_FILES_HINT
+    } else {
+        hint
+    };
+    LoadError::new(Stage::Read, format!("{what}: {error}"))
+        .hint(hint)
+        .io(cause)
+}
 
 /// A strategy file's exact bytes and their digest.
 #[derive(Debug, Clone)]
@@ -33,9 +107,12 @@ impl Artifact {
 
 /// Reads `path` in one go, refusing files over `max_bytes`.
 pub fn read_artifact(path: &Path, max_bytes: u64) -> Result<Artifact, LoadError> {
-    let file = std::fs::File::open(path).map_err(|e| {
-        LoadError::new(Stage::Read, format!("cannot open: {e}"))
-            .hint("check the path; strategy files live in `runtime.strategies_dir`, built by `runtime build`")
+    let file = open(path).map_err(|e| {
+        io_error(
+            "cannot open",
+            &e,
+            "check the path; strategy files live in `runtime.strategies_dir`, built by `runtime build`",
+        )
     })?;
     // Sized from the file's length so a large component is read without
     // regrowing the buffer; capped, so a huge file allocates no more than
@@ -46,10 +123,7 @@ pub fn read_artifact(path: &Path, max_bytes: u64) -> Result<Artifact, LoadError>
     // One byte over the cap tells "too big" apart from "exactly at the cap".
     file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|e| {
-            LoadError::new(Stage::Read, format!("cannot read: {e}"))
-                .hint("check the file's permissions")
-        })?;
+        .map_err(|e| io_error("cannot read", &e, "check the file's permissions"))?;
     if bytes.len() as u64 > max_bytes {
         return Err(LoadError::new(
             Stage::Read,
@@ -59,5 +133,99 @@ pub fn read_artifact(path: &Path, max_bytes: u64) -> Result<Artifact, LoadError>
             "raise `limits.max_component_mb`, or check that this is really a strategy component",
         ));
     }
+    if (bytes.len() as u64) < length_hint {
+        // Truncated and rewritten in place while we read: the rest is
+        // probably on its way, and its own change event will come too.
+        return Err(LoadError::new(
+            Stage::Read,
+            format!(
+                "the file is shorter than its size at open ({} of {length_hint} bytes): it is probably still being written",
+                bytes.len()
+            ),
+        )
+        .hint("deploy by writing a temporary file and renaming it over the old one")
+        .io(IoCause {
+            kind: ErrorKind::UnexpectedEof,
+            raw_os_error: None,
+            transient: true,
+        }));
+    }
     Ok(Artifact::from_bytes(path, bytes))
+}
+
+/// Opens the file, or fails as a test injected (tests only: the errors a
+/// test cannot cause honestly in a shared process, like EMFILE).
+fn open(path: &Path) -> std::io::Result<std::fs::File> {
+    #[cfg(test)]
+    if let Some(error) = faults::take(path) {
+        return Err(error);
+    }
+    std::fs::File::open(path)
+}
+
+/// Injected open errors, keyed by path so parallel tests do not meet.
+#[cfg(test)]
+pub(crate) mod faults {
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    static FAULTS: Mutex<Option<HashMap<PathBuf, (i32, u32)>>> = Mutex::new(None);
+
+    fn key(path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
+    }
+
+    /// The next `times` opens of `path` fail with OS error `errno`.
+    pub(crate) fn inject(path: &Path, errno: i32, times: u32) {
+        let mut faults = FAULTS.lock().unwrap_or_else(|p| p.into_inner());
+        faults
+            .get_or_insert_with(HashMap::new)
+            .insert(key(path), (errno, times));
+    }
+
+    pub(super) fn take(path: &Path) -> Option<std::io::Error> {
+        let mut faults = FAULTS.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = faults.as_mut()?.get_mut(&key(path))?;
+        if entry.1 == 0 {
+            return None;
+        }
+        entry.1 -= 1;
+        Some(std::io::Error::from_raw_os_error(entry.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regression_13_15_read_errors_carry_their_io_cause_and_emfile_gets_an_accurate_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.wasm");
+        std::fs::write(&path, b"\0asm").unwrap();
+        faults::inject(&path, libc::EMFILE, 1);
+        let error = read_artifact(&path, 1 << 20).unwrap_err();
+        let cause = error.io.expect("an io cause");
+        assert_eq!(cause.raw_os_error, Some(libc::EMFILE));
+        assert!(cause.transient && cause.too_many_open_files());
+        assert_eq!(error.hint.as_deref(), Some(TOO_MANY_OPEN_FILES_HINT));
+        // The fault was used up: the file reads now.
+        assert!(read_artifact(&path, 1 << 20).is_ok());
+
+        // A directory where the file should be: a real error, not transient.
+        let error = read_artifact(dir.path(), 1 << 20).unwrap_err();
+        let cause = error.io.expect("an io cause");
+        assert!(!cause.transient, "{cause:?}");
+        // A missing file is not transient either (its return is a change).
+        let error = read_artifact(&dir.path().join("missing.wasm"), 1 << 20).unwrap_err();
+        assert_eq!(
+            error.io.map(|c| (c.kind, c.transient)),
+            Some((ErrorKind::NotFound, false))
+        );
+        for errno in [libc::ENFILE, libc::EAGAIN, libc::EINTR, libc::EIO] {
+            let cause = IoCause::of(&std::io::Error::from_raw_os_error(errno));
+            assert!(cause.transient, "errno {errno}");
+        }
+    }
 }

@@ -26,6 +26,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use wasmtime::component::Linker;
 
+pub use artifact::IoCause;
+#[cfg(test)]
+pub(crate) use artifact::faults;
+
 /// How long each stage took, in pipeline order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StageTimings {

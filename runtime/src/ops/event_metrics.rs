@@ -69,6 +69,7 @@ pub fn event_kind(event: &Event) -> &'static str {
         Event::Reload(_) => "reload",
         Event::Trap(_) => "trap",
         Event::Handoff(_) => "handoff",
+        Event::Stop(_) => "stop",
         Event::Refusal(_) => "refusal",
         Event::State(_) => "state",
     }

@@ -58,6 +58,7 @@ pub fn render(input: &MetricsInput<'_>) -> String {
     reload_metrics(&mut e, status, input.events);
     traps_and_refusals(&mut e, status, input.events);
     latency(&mut e, input.latency);
+    queueing(&mut e, status);
 
     let mut events = e.counter("sandbar_events_total", "Runtime events published, by kind, since the ops API started (including the runtime's backlog then).");
     for (kind, n) in &input.events.events {
@@ -248,6 +249,46 @@ fn latency(
     }
 }
 
+/// What call times hide: the loop's lag behind its feed, and each
+/// strategy's feed-to-decision latency (bar delivered → orders routed).
+fn queueing(e: &mut Exposition, status: &RuntimeStatus) {
+    e.gauge(
+        "sandbar_loop_bars_queued",
+        "Bars the feed delivered that the bar loop has not processed yet.",
+    )
+    .sample(&[], status.loop_lag.bars_queued as f64);
+    let lag = &status.loop_lag.age_us;
+    let mut ages = e.gauge(
+        "sandbar_loop_lag_seconds",
+        "Age of the bars when the bar loop took them (feed delivery to processing), by quantile (0.5, 0.99, max) since the start; `last` is the last bar's.",
+    );
+    for (q, us) in [
+        ("0.5", lag.p50),
+        ("0.99", lag.p99),
+        ("max", lag.max),
+        ("last", status.loop_lag.last_age_us),
+    ] {
+        ages.sample(&[("quantile", q)], us / 1e6);
+    }
+    let mut decisions = e.gauge(
+        "sandbar_feed_to_decision_seconds",
+        "Per-bar feed-to-decision latency of each strategy (the feed delivered the bar -> its orders routed; queueing included), by quantile (0.5, 0.99, max) since it started.",
+    );
+    for s in &status.strategies {
+        let d = &s.feed_to_decision_us;
+        for (q, us) in [("0.5", d.p50), ("0.99", d.p99), ("max", d.max)] {
+            decisions.sample(&[("strategy", &s.id), ("quantile", q)], us / 1e6);
+        }
+    }
+    let mut disk = e.gauge(
+        "sandbar_strategy_file_differs",
+        "1 when the strategy's file on disk is not its running version (rejected, unreadable, not loaded yet, or rolled back).",
+    );
+    for s in &status.strategies {
+        disk.sample(&[("strategy", &s.id)], f64::from(u8::from(s.disk_differs)));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +305,17 @@ mod tests {
             hot_reload: true,
             bars: 42,
             last_seq: 41,
+            loop_lag: crate::live::LoopLag {
+                bars_queued: 7,
+                last_age_us: 2_000_000.0,
+                age_us: crate::live::LatencySummary {
+                    samples: 42,
+                    p50: 10.0,
+                    p99: 1_500_000.0,
+                    p999: 1_900_000.0,
+                    max: 2_000_000.0,
+                },
+            },
             strategies: Vec::new(),
             reload_total: ReloadMetrics::default(),
         };
@@ -303,5 +355,14 @@ mod tests {
             text.contains("sandbar_events_total{event=\"reload\"} 1\n"),
             "{text}"
         );
+        assert_eq!(find("sandbar_loop_bars_queued").value, Value::Gauge(7.0));
+        let lag_p99 = scrape
+            .samples
+            .iter()
+            .find(|s| {
+                s.metric == "sandbar_loop_lag_seconds" && s.labels.get("quantile") == Some("0.99")
+            })
+            .unwrap();
+        assert_eq!(lag_p99.value, Value::Gauge(1.5));
     }
 }

@@ -71,6 +71,7 @@ pub fn render_status(status: &Value) -> String {
     let empty = Vec::new();
     let strategies = status["strategies"].as_array().unwrap_or(&empty);
     let mut notes = Vec::new();
+    let mut latencies = Vec::new();
     for st in strategies {
         let id = s(&st["id"]);
         let reload = &st["reload"];
@@ -102,11 +103,39 @@ pub fn render_status(status: &Value) -> String {
             ),
             versions.join(","),
         );
+        let us = |v: &Value, q: &str| v[q].as_f64().unwrap_or(0.0);
+        let (call, decide) = (&st["latency_us"], &st["feed_to_decision_us"]);
+        latencies.push(format!(
+            "  {:<18} {:>11.1} {:>11.1} {:>11.1}  {:>11.1} {:>11.1} {:>11.1}",
+            id,
+            us(call, "p50"),
+            us(call, "p99"),
+            us(call, "max"),
+            us(decide, "p50"),
+            us(decide, "p99"),
+            us(decide, "max"),
+        ));
         if let Some(reason) = st["state_reason"].as_str() {
             notes.push(format!("{id}: {} — {reason}", s(&st["state"])));
         }
         if let Some(error) = reload["last_error"].as_str() {
             notes.push(format!("{id}: last reload error: {error}"));
+        }
+        if st["disk_differs"].as_bool() == Some(true) {
+            let disk = &st["disk"];
+            let on_disk = match disk["unreadable"].as_str() {
+                Some(reason) => format!("unreadable: {reason}"),
+                None => format!("sha256 {}", short(s(&disk["sha256"]))),
+            };
+            let mut note = format!(
+                "{id}: file on disk differs from the running version ({on_disk}; since {}",
+                s(&disk["since"])
+            );
+            if let Some(attempt) = disk["last_attempt"].as_str() {
+                let _ = write!(note, ", last attempt: {attempt}");
+            }
+            note.push(')');
+            notes.push(note);
         }
         let refused: u64 = st["refused"]
             .as_object()
@@ -119,7 +148,33 @@ pub fn render_status(status: &Value) -> String {
     if strategies.is_empty() {
         out.push_str("(no strategy running)\n");
     }
-    out.push_str("\nreloads = swapped/rejected/rolled back; versions = kept for rollback, the last one is live\n");
+    if !latencies.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  {:<18} {:>11} {:>11} {:>11}  {:>11} {:>11} {:>11}",
+            "latency (us)",
+            "call p50",
+            "call p99",
+            "call max",
+            "decide p50",
+            "decide p99",
+            "decide max"
+        );
+        for line in latencies {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    if let Some(lag) = status["loop_lag"].as_object() {
+        let _ = writeln!(
+            out,
+            "\nbar loop: {} bar(s) queued; bar age when taken p50 {:.1} us, p99 {:.1} us, max {:.1} us",
+            lag.get("bars_queued").and_then(Value::as_u64).unwrap_or(0),
+            status["loop_lag"]["age_us"]["p50"].as_f64().unwrap_or(0.0),
+            status["loop_lag"]["age_us"]["p99"].as_f64().unwrap_or(0.0),
+            status["loop_lag"]["age_us"]["max"].as_f64().unwrap_or(0.0),
+        );
+    }
+    out.push_str("\nreloads = swapped/rejected/rolled back; versions = kept for rollback, the last one is live; decision = the feed delivered the bar -> the strategy's orders routed (queueing included)\n");
     for note in notes {
         let _ = writeln!(out, "{note}");
     }
@@ -219,6 +274,19 @@ pub fn render_event_line(kind: &str, event: &Value) -> String {
             }
             line
         }
+        "stop" => {
+            let range = event["seq_range"]
+                .as_array()
+                .map_or("no bars".to_owned(), |r| {
+                    format!("bars {}..={}", r[0], r[1])
+                });
+            format!(
+                "{ts} stop     {id} version {} {} ({})",
+                event["version"],
+                range,
+                s(&event["reason"])
+            )
+        }
         other => format!("{other} {event}"),
     }
 }
@@ -274,6 +342,46 @@ mod tests {
         assert!(text.contains("sma-cross: halted — halted by api:alice"));
         assert!(text.contains("last reload error: not a WebAssembly file"));
         assert!(text.contains("3 order(s) refused"));
+    }
+
+    /// Regression (hardening issue, items 6 and 15): the status render shows
+    /// feed-to-decision latency beside call time, the loop's lag, and when
+    /// the file on disk is not the running version.
+    #[test]
+    fn regression_13_15_status_says_the_file_on_disk_differs_and_shows_queueing() {
+        let mut status = status();
+        status["loop_lag"] = json!({"bars_queued": 12, "last_age_us": 5.0,
+            "age_us": {"p50": 4.0, "p99": 7_000_000.0, "max": 7_100_000.0}});
+        let st = &mut status["strategies"][0];
+        st["latency_us"]["max"] = json!(106.0);
+        st["feed_to_decision_us"] = json!({"p50": 20.0, "p99": 7_000_100.0, "max": 7_100_100.0});
+        st["disk_differs"] = json!(true);
+        st["disk"] = json!({"unreadable": "cannot open: Too many open files (os error 24)",
+            "since": "2026-12-01T13:56:38Z",
+            "last_attempt": "cannot open: Too many open files (os error 24); retry 2 of 5 in 1.0 s"});
+        let text = render_status(&status);
+        assert!(
+            text.contains("sma-cross: file on disk differs from the running version (unreadable: cannot open: Too many open files (os error 24); since 2026-12-01T13:56:38Z, last attempt: cannot open: Too many open files (os error 24); retry 2 of 5 in 1.0 s)"),
+            "{text}"
+        );
+        let latency = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("sma-cross") && l.starts_with("  "))
+            .unwrap();
+        let fields: Vec<&str> = latency.split_whitespace().collect();
+        assert_eq!(
+            fields,
+            [
+                "sma-cross",
+                "3.2",
+                "11.0",
+                "106.0",
+                "20.0",
+                "7000100.0",
+                "7100100.0"
+            ]
+        );
+        assert!(text.contains("bar loop: 12 bar(s) queued"), "{text}");
     }
 
     #[test]

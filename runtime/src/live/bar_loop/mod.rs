@@ -12,7 +12,11 @@ mod runner;
 
 pub(crate) use outbox::Outbox;
 
-use super::generation::{Roster, RunState};
+use super::LatencySummary;
+use super::events::{StopEvent, StopReason, now_rfc3339};
+use super::feed_thread::FedBar;
+use super::generation::{Roster, RunState, latency_histogram};
+use super::loop_event::LoopEvent;
 use super::recent_bars::{LoopRecentBars, SharedRecentBars};
 use crate::broker::FillModel;
 use crate::contract::Bar;
@@ -21,14 +25,69 @@ use runner::{LoopView, StrategyRunner};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+/// How often the loop publishes its lag histogram.
+const LAG_PUBLISH_EVERY: Duration = Duration::from_secs(1);
 
 /// Loop-wide counters readable from any thread.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LoopStats {
     /// Bars processed (each counts once).
     pub bars: AtomicU64,
     /// Sequence number of the last bar processed.
     pub last_seq: AtomicU64,
+    /// Bars the feed has put in the loop's queue (each counts once).
+    pub(crate) delivered: Arc<AtomicU64>,
+    /// How long the last bar processed had waited since the feed delivered
+    /// it, in ns.
+    last_lag_ns: AtomicU64,
+    /// The age of every bar when the loop took it, in ns: a copy published
+    /// about once a second (and when the loop stops).
+    lag: ArcSwap<hdrhistogram::Histogram<u64>>,
+}
+
+impl Default for LoopStats {
+    fn default() -> Self {
+        Self {
+            bars: AtomicU64::new(0),
+            last_seq: AtomicU64::new(0),
+            delivered: Arc::new(AtomicU64::new(0)),
+            last_lag_ns: AtomicU64::new(0),
+            lag: ArcSwap::from_pointee(latency_histogram()),
+        }
+    }
+}
+
+impl LoopStats {
+    /// How far behind the feed the loop is now: bars waiting in its queue,
+    /// the age of the last bar it took, and the ages of all of them.
+    pub fn lag(&self) -> LoopLag {
+        let processed = self.bars.load(Ordering::Acquire);
+        LoopLag {
+            bars_queued: self
+                .delivered
+                .load(Ordering::Relaxed)
+                .saturating_sub(processed),
+            last_age_us: self.last_lag_ns.load(Ordering::Relaxed) as f64 / 1000.0,
+            age_us: LatencySummary::of(&self.lag.load()),
+        }
+    }
+}
+
+/// How far the bar loop is behind its feed (`/status`, `/metrics`, the final
+/// summary). Call times alone hide queueing: a neighbour that stalls the
+/// loop makes every other strategy's decisions late without slowing its
+/// calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct LoopLag {
+    /// Bars delivered by the feed and not yet processed.
+    pub bars_queued: u64,
+    /// Age of the last bar the loop took (feed delivery to the start of its
+    /// processing), in microseconds.
+    pub last_age_us: f64,
+    /// The ages of every bar when the loop took it, in microseconds.
+    pub age_us: LatencySummary,
 }
 
 /// Final account of one strategy when the loop stops.
@@ -65,6 +124,12 @@ pub struct StrategySummary {
     /// Why it was quarantined (trapping, nothing to roll back to), if it was
     /// when the runtime stopped.
     pub quarantined: Option<String>,
+    /// Time in the guest's `on-bar` per call, in microseconds.
+    pub call_us: LatencySummary,
+    /// Feed to decision per bar (the feed delivered the bar → this
+    /// strategy's orders routed), in microseconds: call time plus every wait
+    /// in the loop's queue and behind the strategies before it.
+    pub decision_us: LatencySummary,
 }
 
 impl StrategySummary {
@@ -97,10 +162,13 @@ struct BarLoop {
     /// Bars not yet copied to the shared ring (its lock was busy).
     backlog: Vec<Bar>,
     summaries: Vec<StrategySummary>,
+    /// Ages of the bars when the loop took them (ns), published to `ctx.stats`.
+    lag: hdrhistogram::Histogram<u64>,
+    lag_published: Instant,
 }
 
 /// Runs until the bar channel closes; returns every strategy's summary.
-pub(crate) fn run(ctx: LoopContext, bars: Receiver<Bar>) -> Vec<StrategySummary> {
+pub(crate) fn run(ctx: LoopContext, bars: Receiver<FedBar>) -> Vec<StrategySummary> {
     // wasmtime sets up per-thread state (signal stack, trap handler TLS) on
     // a thread's first call into Wasm; doing it now keeps that cost off the
     // first bar (measured in `cargo bench --bench bar_loop`).
@@ -113,22 +181,26 @@ pub(crate) fn run(ctx: LoopContext, bars: Receiver<Bar>) -> Vec<StrategySummary>
         recent,
         backlog: Vec::new(),
         summaries: Vec::new(),
+        lag: latency_histogram(),
+        lag_published: Instant::now(),
     };
-    for bar in bars {
-        bar_loop.process(bar);
+    for fed in bars {
+        bar_loop.process(fed);
     }
     bar_loop.finish()
 }
 
 impl BarLoop {
-    fn process(&mut self, bar: Bar) {
+    fn process(&mut self, fed: FedBar) {
+        let FedBar { bar, arrived } = fed;
+        self.record_lag(arrived.elapsed());
         self.reconcile_roster(bar.seq);
         let view = LoopView {
             outbox: &self.ctx.outbox,
             recent: &self.recent,
         };
         for runner in &mut self.runners {
-            runner.on_bar(&bar, &view);
+            runner.on_bar(&bar, arrived, &view);
         }
         self.recent.push(bar);
         self.backlog.push(bar);
@@ -150,6 +222,7 @@ impl BarLoop {
             .partition(|r| roster.iter().any(|s| Arc::ptr_eq(s, &r.slot)));
         self.runners = kept;
         for runner in retired {
+            self.stopped(&runner, StopReason::Retired);
             self.summaries.push(runner.summary(true));
             self.ctx.outbox.retire(Box::new(runner));
         }
@@ -174,8 +247,42 @@ impl BarLoop {
         self.ctx.outbox.retire(Box::new(old));
     }
 
+    /// Counts how long a bar waited between the feed and the loop; the
+    /// histogram is published about once a second (a plain allocation,
+    /// cheap to free here).
+    fn record_lag(&mut self, age: Duration) {
+        let ns = u64::try_from(age.as_nanos()).unwrap_or(u64::MAX);
+        self.ctx.stats.last_lag_ns.store(ns, Ordering::Relaxed);
+        let _ = self.lag.record(ns.max(1));
+        if self.lag_published.elapsed() >= LAG_PUBLISH_EVERY {
+            self.publish_lag();
+        }
+    }
+
+    fn publish_lag(&mut self) {
+        self.lag_published = Instant::now();
+        self.ctx.stats.lag.store(Arc::new(self.lag.clone()));
+    }
+
+    /// Journals the bar range of a strategy's last generation (the handoffs
+    /// carry every earlier one), so the journal alone shows the generations
+    /// tiling the bars.
+    fn stopped(&self, runner: &StrategyRunner, reason: StopReason) {
+        let generation = runner.generation();
+        self.ctx.outbox.event(LoopEvent::Stopped(StopEvent {
+            ts: now_rfc3339(),
+            strategy: runner.slot.id.to_string(),
+            version: generation.version,
+            sha256: generation.sha256().to_owned(),
+            seq_range: generation.stats.seq_range(),
+            reason,
+        }));
+    }
+
     fn finish(mut self) -> Vec<StrategySummary> {
+        self.publish_lag();
         for runner in std::mem::take(&mut self.runners) {
+            self.stopped(&runner, StopReason::Shutdown);
             self.summaries.push(runner.summary(false));
             self.ctx.outbox.retire(Box::new(runner));
         }

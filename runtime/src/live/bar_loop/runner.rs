@@ -43,7 +43,10 @@ pub(super) struct StrategyRunner {
     run_state: RunState,
     /// Last bar given to the guest; after a pause, the replay starts past it.
     last_fed_seq: Option<u64>,
+    /// Time in `on-bar` per call (ns).
     latency: hdrhistogram::Histogram<u64>,
+    /// Feed delivery to orders routed per bar (ns): what queueing adds.
+    decision: hdrhistogram::Histogram<u64>,
     latency_published: Instant,
 }
 
@@ -83,6 +86,7 @@ impl StrategyRunner {
             run_state: RunState::Running,
             last_fed_seq: next_seq.checked_sub(1),
             latency: latency_histogram(),
+            decision: latency_histogram(),
             latency_published: Instant::now(),
         };
         if let Some(error) = failed {
@@ -91,9 +95,14 @@ impl StrategyRunner {
         runner
     }
 
+    /// The generation it runs now.
+    pub fn generation(&self) -> &Generation {
+        &self.generation
+    }
+
     /// One bar for this strategy (skipped when it does not subscribe to the
-    /// bar's symbol).
-    pub fn on_bar(&mut self, bar: &Bar, view: &LoopView<'_>) {
+    /// bar's symbol). `arrived`: when the feed delivered the bar.
+    pub fn on_bar(&mut self, bar: &Bar, arrived: Instant, view: &LoopView<'_>) {
         let Some(Some(local_symbol)) = self.slot.symbol_map.get(bar.symbol as usize).copied()
         else {
             return;
@@ -138,12 +147,15 @@ impl StrategyRunner {
                 if !orders.is_empty() {
                     self.route(orders, bar, &rules, view.outbox);
                 }
+                // The decision is out (orders routed, or none to route).
+                record_ns(&mut self.decision, arrived.elapsed());
                 if self.bars_since_snapshot >= SNAPSHOT_EVERY_BARS {
                     self.keep_snapshot(bar.seq, view.outbox);
                 }
             }
             Err(error) => self.trapped(error, bar.seq, view.outbox),
         }
+        self.publish_latency();
     }
 
     /// Fills pending orders at this bar and journals every fill before the
@@ -177,19 +189,22 @@ impl StrategyRunner {
         Some(marked.fills)
     }
 
-    /// Counts a call and times it into the latency histogram, published to
-    /// the slot about once a second.
+    /// Counts a call and times it into the latency histogram.
     fn record_call(&mut self, seq: u64, elapsed: Duration) {
         self.generation.stats.record(seq);
         self.slot.counters.bars.fetch_add(1, Ordering::Relaxed);
         self.last_fed_seq = Some(seq);
-        let _ = self
-            .latency
-            .record(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX).max(1));
+        record_ns(&mut self.latency, elapsed);
+    }
+
+    /// Publishes the call and feed-to-decision histograms to the slot about
+    /// once a second.
+    fn publish_latency(&mut self) {
         if self.latency_published.elapsed() >= LATENCY_PUBLISH_EVERY {
             self.latency_published = Instant::now();
-            // The replaced copy is a plain allocation, cheap to free here.
+            // The replaced copies are plain allocations, cheap to free here.
             self.slot.latency.store(Arc::new(self.latency.clone()));
+            self.slot.decision.store(Arc::new(self.decision.clone()));
         }
     }
 
@@ -405,6 +420,8 @@ impl StrategyRunner {
             state: self.run_state,
             retired,
             quarantined: None,
+            call_us: super::super::LatencySummary::of(&self.latency),
+            decision_us: super::super::LatencySummary::of(&self.decision),
         }
     }
 
@@ -425,6 +442,11 @@ impl StrategyRunner {
             .trades
             .store(self.book.ledger().closed().len() as u64, Ordering::Relaxed);
     }
+}
+
+/// Records a duration in ns (at least 1: the histogram's lowest value).
+fn record_ns(histogram: &mut hdrhistogram::Histogram<u64>, elapsed: Duration) {
+    let _ = histogram.record(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX).max(1));
 }
 
 /// Milliseconds since the epoch: the clock live risk rate limits use.

@@ -97,11 +97,13 @@ impl ControlPlane {
                 .map(|s| s.id.clone())
                 .collect();
             for id in ids {
-                if now.is_none() {
+                // A new stamp: a retry of the old one is superseded.
+                let waiting = self.retries.reset(&id);
+                if now.is_none() && waiting.is_empty() {
                     tracing::warn!(strategy = %id, path = %path.display(), "strategy file removed; the running version keeps running");
                     continue;
                 }
-                self.request_load(&id, Trigger::File, false, Vec::new());
+                self.request_load(&id, Trigger::File, false, waiting);
             }
         }
     }

@@ -12,17 +12,26 @@
 //! - `rollback.rs`: going back in the history;
 //! - `traps.rs`: trap streaks, rebuild, rollback or quarantine; failed handoffs;
 //! - `files.rs`: file stamps, the rescan, config edits applied as a diff;
+//! - `retry.rs`: loads whose read failed for a transient reason, retried
+//!   with backoff;
+//! - `disk.rs`: each strategy's file as last read, beside the running version;
 //! - `run_states.rs`: pause, resume, halt, un-halt (called from any thread).
 
+mod disk;
 mod files;
 mod pipeline;
 mod publish;
 mod reload;
+mod retry;
+#[cfg(test)]
+mod retry_live_test;
 mod rollback;
 mod run_states;
 mod traps;
 mod versions;
 
+pub(crate) use disk::DiskFile;
+pub use disk::DiskStatus;
 pub(crate) use pipeline::FinishedLoad;
 pub(crate) use run_states::set_state;
 pub use versions::VersionEntry;
@@ -69,6 +78,8 @@ pub(crate) struct ControlPlane {
     /// start-up loads wait for theirs).
     pipeline: Option<pipeline::PipelineWorkers>,
     in_flight: pipeline::InFlight,
+    /// Loads whose read failed for a transient reason, to be tried again.
+    retries: retry::Retries,
     /// The running feed's symbols: `[feed]` changes need a restart, so bar
     /// symbol indices keep meaning these.
     feed_symbols: Vec<String>,
@@ -102,6 +113,7 @@ impl ControlPlane {
             traps: traps::TrapStreaks::default(),
             pipeline: None,
             in_flight: pipeline::InFlight::default(),
+            retries: retry::Retries::default(),
             feed_symbols,
         }
     }
@@ -144,11 +156,18 @@ impl ControlPlane {
     pub(crate) fn run(mut self, commands: Receiver<ControlCommand>) {
         let mut last_rescan = Instant::now();
         loop {
-            match commands.recv_timeout(RESCAN_INTERVAL) {
+            // Wake for the rescan tick or the next retry, whichever is first.
+            let now = Instant::now();
+            let mut wait = RESCAN_INTERVAL;
+            if let Some(due) = self.retries.next_due() {
+                wait = wait.min(due.saturating_duration_since(now));
+            }
+            match commands.recv_timeout(wait) {
                 Ok(ControlCommand::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(command) => self.handle(command),
                 Err(RecvTimeoutError::Timeout) => {}
             }
+            self.run_due_retries();
             if self.files.rescans() && last_rescan.elapsed() >= RESCAN_INTERVAL {
                 self.rescan();
                 last_rescan = Instant::now();
@@ -229,6 +248,7 @@ impl ControlPlane {
     }
 
     fn emit_reload(&self, event: ReloadEvent) -> ReloadEvent {
+        disk::reload_ended(&self.shared, &event);
         self.sink.reload(event)
     }
 }

@@ -10,6 +10,7 @@ use super::super::command::{ControlCommand, Reply};
 use super::super::events::{ReloadEvent, Trigger};
 use super::ControlPlane;
 use super::reload::PreparedLoad;
+use super::retry::{Pending, RETRY_ATTEMPTS, backoff};
 use crate::load::{LoadOutcome, Loader};
 use crate::refusal::Refusal;
 use std::collections::HashMap;
@@ -132,7 +133,11 @@ impl ControlPlane {
             return;
         }
         match self.prepare_load(id, trigger, force) {
-            Err(event) => reply_all(replies, Ok(*event)),
+            Err(event) => {
+                // Settled without a pipeline (unchanged file, bad params).
+                self.retries.concluded(id);
+                reply_all(replies, Ok(*event));
+            }
             Ok(prepared) => {
                 let spawned = self.pipeline.as_ref().map(|p| p.spawn(prepared));
                 if let Some(Err(error)) = spawned {
@@ -160,7 +165,10 @@ impl ControlPlane {
     /// changed meanwhile: then it loads again), answer who waited, and run
     /// what was asked since.
     pub(super) fn finished_load(&mut self, finished: FinishedLoad) {
-        let FinishedLoad { prepared, outcome } = finished;
+        let FinishedLoad {
+            prepared,
+            mut outcome,
+        } = finished;
         let id = prepared.id.clone();
         let mut waiting = self.in_flight.loads.remove(&id).unwrap_or_default();
         let entry = self.config.strategy(&id).filter(|s| s.enabled);
@@ -176,8 +184,13 @@ impl ControlPlane {
             return;
         }
         if !waiting.stale && entry.is_some_and(|s| *s == prepared.strategy) {
-            let event = self.conclude_load(prepared, outcome);
-            reply_all(std::mem::take(&mut waiting.replies), Ok(event));
+            // Asked again meanwhile: that load reads the file anew anyway.
+            let retried = waiting.again.is_none()
+                && self.retry_if_transient(&prepared, &mut outcome, &mut waiting.replies);
+            if !retried {
+                let event = self.conclude_load(prepared, outcome);
+                reply_all(std::mem::take(&mut waiting.replies), Ok(event));
+            }
         } else {
             // A config edit was applied while this compiled: what it
             // prepared may no longer be what the config asks for. Load the
@@ -198,6 +211,72 @@ impl ControlPlane {
         }
         for command in deferred {
             self.handle(command);
+        }
+    }
+
+    /// A read that failed for a transient reason is tried again later
+    /// (true: scheduled, `replies` go with it); used-up retries end as the
+    /// usual rejection, saying how many were made.
+    pub(super) fn retry_if_transient(
+        &mut self,
+        prepared: &PreparedLoad,
+        outcome: &mut LoadOutcome,
+        replies: &mut Vec<Reply<ReloadEvent>>,
+    ) -> bool {
+        let id = prepared.id.as_str();
+        let Err(error) = &mut outcome.result else {
+            self.retries.concluded(id);
+            return false;
+        };
+        if !error.is_transient() {
+            self.retries.concluded(id);
+            return false;
+        }
+        let Some(attempt) = self.retries.next_attempt(id) else {
+            tracing::error!(strategy = %id, "reading the file still fails after {RETRY_ATTEMPTS} retries; giving up until it changes: {}", error.message);
+            error.message = format!(
+                "{} (still failing after {RETRY_ATTEMPTS} retries; the next change of the file loads again)",
+                error.message
+            );
+            return false;
+        };
+        let delay = backoff(attempt);
+        tracing::warn!(
+            strategy = %id, attempt, of = RETRY_ATTEMPTS, delay_ms = delay.as_millis() as u64,
+            "reading the file failed for a transient reason; retrying in {:.1} s: {}",
+            delay.as_secs_f64(), error.message
+        );
+        super::disk::attempted(
+            &self.shared,
+            id,
+            Some(format!(
+                "{}; retry {attempt} of {RETRY_ATTEMPTS} in {:.1} s",
+                error.message,
+                delay.as_secs_f64()
+            )),
+        );
+        self.retries.schedule(
+            id,
+            Pending {
+                attempt,
+                due: std::time::Instant::now() + delay,
+                trigger: prepared.trigger,
+                force: prepared.force,
+                replies: std::mem::take(replies),
+            },
+        );
+        true
+    }
+
+    /// Runs the retries whose time has come.
+    pub(super) fn run_due_retries(&mut self) {
+        for (id, pending) in self.retries.take_due(std::time::Instant::now()) {
+            if !self.config.strategy(&id).is_some_and(|s| s.enabled) {
+                reply_all(pending.replies, Err(Refusal::NotEnabled { strategy: id }));
+                continue;
+            }
+            tracing::info!(strategy = %id, attempt = pending.attempt, of = RETRY_ATTEMPTS, "retrying the load");
+            self.request_load(&id, pending.trigger, pending.force, pending.replies);
         }
     }
 

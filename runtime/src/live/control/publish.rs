@@ -137,6 +137,8 @@ impl ControlPlane {
         let history = lock(&self.shared.versions).remove(id);
         lock(&self.shared.quarantined).remove(id);
         self.traps.forget(id);
+        self.retries.reset(id);
+        super::disk::forget(&self.shared, id);
         let mut event = ReloadEvent::base(id, Outcome::Retired, trigger);
         if let Some((version, recipe)) = history.as_ref().and_then(|h| h.current()) {
             event.version = Some(*version);

@@ -44,6 +44,8 @@ pub(super) struct AfterTraps {
 pub(super) struct PreparedLoad {
     pub id: String,
     pub trigger: Trigger,
+    /// Loaded even if the file matches the running version.
+    pub force: bool,
     /// The config entry it was prepared from (a load that finishes after the
     /// entry changed is not published).
     pub strategy: StrategyConfig,
@@ -104,7 +106,16 @@ impl ControlPlane {
     ) -> ReloadEvent {
         match self.prepare_load(id, trigger, force) {
             Ok(mut prepared) => {
-                let outcome = prepared.run(&self.loader);
+                let mut outcome = prepared.run(&self.loader);
+                // Whoever waits here (start-up, a config edit) gets its answer
+                // now: the rejection says a retry follows, which reports again.
+                if self.retry_if_transient(&prepared, &mut outcome, &mut Vec::new())
+                    && let Err(error) = &mut outcome.result
+                {
+                    error
+                        .message
+                        .push_str("; retried with backoff, see the log");
+                }
                 self.conclude_load(prepared, outcome)
             }
             Err(event) => *event,
@@ -139,6 +150,7 @@ impl ControlPlane {
             None
         };
         let read = Loader::read_stage(&path, limits.max_component_bytes);
+        super::disk::observe(&self.shared, id, &read.artifact);
         if !force
             && let Ok(artifact) = &read.artifact
             && self.unchanged(id, &artifact.sha256, &params)
@@ -153,6 +165,7 @@ impl ControlPlane {
         Ok(PreparedLoad {
             id: id.to_owned(),
             trigger,
+            force,
             strategy,
             path,
             read: Some(read),

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `loop-init` | loops forever in `init` |
 //! | `loop` | loops forever in `on-bar` |
+//! | `busy` | spins 1,000,000 iterations in every `on-bar` (milliseconds, within a generous deadline): it stalls the loop without trapping |
 //! | `grow` | allocates until memory runs out |
 //! | `recurse` | recurses until the stack overflows |
 //! | `panic` | panics |
@@ -91,6 +92,12 @@ impl Strategy for Hostile {
         match self.params.mode.as_str() {
             "leak" => self.leaked.push(vec![1u8; 256 << 10]),
             "loop" => spin(),
+            "busy" => {
+                let mut x = 0u64;
+                for _ in 0..1_000_000 {
+                    x = std::hint::black_box(x.wrapping_add(1));
+                }
+            }
             "grow" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {
