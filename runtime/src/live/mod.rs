@@ -23,7 +23,7 @@ pub use crate::action::StateAction;
 pub use bar_loop::{LoopStats, StrategySummary};
 pub use control::VersionEntry;
 pub use events::{
-    Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, StateEvent, TrapEvent,
+    Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, SnapshotEvent, StateEvent, TrapEvent,
     Trigger,
 };
 pub use generation::{
