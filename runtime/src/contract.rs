@@ -65,10 +65,15 @@ impl HostState {
     /// `[limits]` one (32 lines, 8 KiB per call, 64 KiB per second).
     pub fn new(strategy_id: impl Into<String>, limits: wasmtime::StoreLimits) -> Self {
         let defaults = crate::Limits::default();
+        let strategy_id = strategy_id.into();
         Self {
-            strategy_id: strategy_id.into(),
+            log: LogBudget::new(
+                &strategy_id,
+                defaults.log_bytes_per_call,
+                defaults.log_bytes_per_sec,
+            ),
+            strategy_id,
             limits,
-            log: LogBudget::new(defaults.log_bytes_per_call, defaults.log_bytes_per_sec),
             call: None,
         }
     }

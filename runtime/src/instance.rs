@@ -67,6 +67,7 @@ impl StrategyInstance {
             .build();
         let mut state = HostState::new(strategy_id, store_limits);
         state.log = crate::contract::LogBudget::new(
+            strategy_id,
             limits.log_bytes_per_call,
             limits.log_bytes_per_sec,
         );
@@ -246,6 +247,12 @@ impl StrategyInstance {
     pub fn restore_on_loop(&mut self, state: &[u8]) -> Result<Result<(), String>, CallError> {
         let bound = self.state_bound;
         self.run("restore", bound, |me| me.bindings.call_restore(&mut me.store, state))
+    }
+
+    /// Bytes of log lines this instance has written (after escaping, within
+    /// `limits.log_bytes_per_call` and `limits.log_bytes_per_sec`).
+    pub fn log_bytes_written(&self) -> u64 {
+        self.store.data().log.written()
     }
 
     /// Fuel the last call consumed.

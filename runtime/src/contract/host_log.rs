@@ -32,6 +32,8 @@ const WINDOW: Duration = Duration::from_secs(1);
 /// What an instance may still log: per call (lines and bytes) and per second.
 #[derive(Debug, Clone)]
 pub struct LogBudget {
+    /// Whose lines (for the host's own notices).
+    strategy: String,
     per_call: usize,
     per_sec: u64,
     lines_left: u32,
@@ -41,6 +43,8 @@ pub struct LogBudget {
     window_bytes: u64,
     /// Lines dropped in this window because of `limits.log_bytes_per_sec`.
     window_dropped: u64,
+    /// Bytes of guest lines written over the instance's life.
+    written: u64,
 }
 
 /// What to do with one line.
@@ -57,8 +61,9 @@ pub(crate) enum Admit {
 impl LogBudget {
     /// `per_call` bytes per guest call (`limits.log_bytes_per_call`) and
     /// `per_sec` bytes per second (`limits.log_bytes_per_sec`).
-    pub fn new(per_call: usize, per_sec: u64) -> Self {
+    pub fn new(strategy: &str, per_call: usize, per_sec: u64) -> Self {
         Self {
+            strategy: strategy.to_owned(),
             per_call,
             per_sec,
             lines_left: LOG_LINES_PER_CALL,
@@ -67,7 +72,46 @@ impl LogBudget {
             window_start: None,
             window_bytes: 0,
             window_dropped: 0,
+            written: 0,
         }
+    }
+
+    /// Bytes of guest lines written so far (after escaping; the host's own
+    /// notices not counted).
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Whether any line could still be written now: when not, a log call
+    /// costs its fixed fuel and its message is not even read.
+    pub(crate) fn open(&mut self, now: Instant) -> bool {
+        self.roll(now);
+        if self.window_dropped > 0 {
+            self.window_dropped += 1;
+            return false;
+        }
+        self.lines_left > 0 && !self.call_notice_sent
+    }
+
+    /// Starts a new window when the last one is over, reporting what it
+    /// dropped (with the first log call after it: the host runs nothing of
+    /// its own for a quiet guest).
+    fn roll(&mut self, now: Instant) {
+        if let Some(start) = self.window_start
+            && now.duration_since(start) < WINDOW
+        {
+            return;
+        }
+        if self.window_dropped > 0 {
+            tracing::warn!(
+                strategy = %self.strategy,
+                dropped = self.window_dropped,
+                "log lines dropped in the last second: over `limits.log_bytes_per_sec`"
+            );
+        }
+        self.window_start = Some(now);
+        self.window_bytes = 0;
+        self.window_dropped = 0;
     }
 
     /// A new guest call: the per-call budget is full again.
@@ -80,18 +124,7 @@ impl LogBudget {
     /// Whether a line of `bytes` (after escaping) may be written at `now`;
     /// what is written is counted.
     pub(crate) fn admit(&mut self, now: Instant, bytes: usize) -> Admit {
-        let mut closed_window = None;
-        match self.window_start {
-            Some(start) if now.duration_since(start) < WINDOW => {}
-            _ => {
-                if self.window_dropped > 0 {
-                    closed_window = Some(self.window_dropped);
-                }
-                self.window_start = Some(now);
-                self.window_bytes = 0;
-                self.window_dropped = 0;
-            }
-        }
+        self.roll(now);
         if self.lines_left == 0 || bytes > self.call_bytes_left {
             if std::mem::replace(&mut self.call_notice_sent, true) || self.lines_left == 0 {
                 // Over the line count, the last line already said so.
@@ -115,14 +148,7 @@ impl LogBudget {
         self.lines_left -= 1;
         self.call_bytes_left -= bytes;
         self.window_bytes += bytes as u64;
-        if let Some(dropped) = closed_window {
-            // Reported with the next line written, not on a timer: the host
-            // runs nothing of its own for a quiet guest.
-            tracing::warn!(
-                dropped,
-                "log lines dropped in the last second: over `limits.log_bytes_per_sec`"
-            );
-        }
+        self.written += bytes as u64;
         let notice = (self.lines_left == 0)
             .then_some(" (log limit reached for this call; further lines dropped)");
         Admit::Write { notice }
@@ -176,8 +202,8 @@ pub(crate) fn log(
         return Err(Trap::Interrupt.into());
     }
     charge(&mut store, LOG_CALL_FUEL)?;
-    // Over the line count, nothing of the message is even read.
-    if store.data().log.lines_left == 0 {
+    // Over a budget, nothing of the message is even read.
+    if !store.data_mut().log.open(now) {
         return Ok(());
     }
     let text = message.to_str(&store)?;
@@ -245,7 +271,7 @@ mod tests {
     /// one notice per call or window.
     #[test]
     fn regression_13_5_log_bytes_are_capped_per_call_and_per_second() {
-        let mut budget = LogBudget::new(2048, 4096);
+        let mut budget = LogBudget::new("t", 2048, 4096);
         let t0 = Instant::now();
         let mut written = 0;
         let mut notices = 0;
@@ -272,7 +298,7 @@ mod tests {
 
     #[test]
     fn the_line_count_still_ends_a_call_with_a_notice() {
-        let mut budget = LogBudget::new(1 << 20, 1 << 30);
+        let mut budget = LogBudget::new("t", 1 << 20, 1 << 30);
         let now = Instant::now();
         for _ in 0..LOG_LINES_PER_CALL - 1 {
             assert_eq!(budget.admit(now, 10), Admit::Write { notice: None });

@@ -194,7 +194,7 @@ mod tests {
         assert_eq!(e.kind, TrapKind::Deadline);
         assert_eq!(
             e.to_string(),
-            "`snapshot` overran its deadline: interrupt after 21.3 ms, against `limits.state_deadline_us` = 20000 µs"
+            "`snapshot` overran its deadline: wasm trap: interrupt after 21.3 ms, against `limits.state_deadline_us` = 20000 µs"
         );
         assert!(e.hint().contains("limits.state_deadline_us"));
         assert!(CallError::hint_for("on-bar", &TrapKind::Deadline, "").contains("limits.deadline_us"));
