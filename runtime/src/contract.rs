@@ -46,7 +46,10 @@ pub fn allowed_imports() -> [String; 2] {
 
 mod host_log;
 
-pub use host_log::{LOG_CALL_FUEL, LOG_FUEL_PER_READ_BYTE, LOG_FUEL_PER_WRITTEN_BYTE, LogBudget};
+pub use host_log::{
+    LOG_CALL_FUEL, LOG_FUEL_PER_READ_BYTE, LOG_FUEL_PER_WRITTEN_BYTE, LOG_LINE_OVERHEAD_BYTES,
+    LogBudget,
+};
 
 /// Per-store data: who the guest is, what it may still log, and when the
 /// running call must end.
@@ -79,7 +82,11 @@ impl HostState {
     }
 
     /// A guest call starts at `started` and must end within `deadline`.
-    pub(crate) fn start_call(&mut self, started: std::time::Instant, deadline: std::time::Duration) {
+    pub(crate) fn start_call(
+        &mut self,
+        started: std::time::Instant,
+        deadline: std::time::Duration,
+    ) {
         self.log.start_call();
         self.call = Some((started, deadline));
     }
@@ -93,9 +100,10 @@ impl sandbar::strategy::types::Host for HostState {}
 /// the caps apply) and needs the store to charge the guest's fuel.
 pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
-    sandbar::strategy::types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| {
-        state
-    })?;
+    sandbar::strategy::types::add_to_linker::<HostState, HasSelf<HostState>>(
+        &mut linker,
+        |state| state,
+    )?;
     linker
         .instance(&format!("{PACKAGE}/host@{VERSION}"))?
         .func_wrap("log", host_log::log)?;

@@ -125,7 +125,8 @@ impl StrategyInstance {
             _ => self.default_transfer_bytes,
         };
         self.store.set_hostcall_fuel(transfer);
-        self.store.set_epoch_deadline(crate::engine::deadline_ticks(bound.deadline));
+        self.store
+            .set_epoch_deadline(crate::engine::deadline_ticks(bound.deadline));
         let started = Instant::now();
         self.store.data_mut().start_call(started, bound.deadline);
         self.store
@@ -157,7 +158,9 @@ impl StrategyInstance {
     /// Runs under the lifecycle deadline.
     pub fn describe(&mut self) -> Result<StrategyInfo, CallError> {
         let bound = self.lifecycle_bound;
-        self.run("describe", bound, |me| me.bindings.call_describe(&mut me.store))
+        self.run("describe", bound, |me| {
+            me.bindings.call_describe(&mut me.store)
+        })
     }
 
     /// The outer `Err` is a trap; the inner one is the strategy refusing its parameters.
@@ -187,7 +190,9 @@ impl StrategyInstance {
     /// deadline and fuel as `on-bar`.
     pub fn on_fill(&mut self, fill: Fill) -> Result<(), CallError> {
         let bound = self.call_bound;
-        self.run("on-fill", bound, |me| me.bindings.call_on_fill(&mut me.store, fill))
+        self.run("on-fill", bound, |me| {
+            me.bindings.call_on_fill(&mut me.store, fill)
+        })
     }
 
     /// Calls `snapshot` off the bar loop (the smoke test): the strategy's
@@ -197,13 +202,17 @@ impl StrategyInstance {
     pub fn snapshot(&mut self) -> Result<Vec<u8>, CallError> {
         let bound = self.lifecycle_bound;
         let max = self.max_snapshot_bytes;
-        self.snapshot_within(bound, max)?.map_err(|len| Self::oversized(len, max))
+        self.snapshot_within(bound, max)?
+            .map_err(|len| Self::oversized(len, max))
     }
 
     /// Calls `snapshot` on the bar loop, under `limits.state_deadline_us`.
     /// The inner `Err` is a snapshot over `max_bytes` (its length, as the
     /// guest reported it): not copied, and the instance stays usable.
-    pub fn snapshot_on_loop(&mut self, max_bytes: usize) -> Result<Result<Vec<u8>, usize>, CallError> {
+    pub fn snapshot_on_loop(
+        &mut self,
+        max_bytes: usize,
+    ) -> Result<Result<Vec<u8>, usize>, CallError> {
         let bound = self.state_bound;
         self.snapshot_within(bound, max_bytes)
     }
@@ -240,13 +249,17 @@ impl StrategyInstance {
     /// refusing the state.
     pub fn restore(&mut self, state: &[u8]) -> Result<Result<(), String>, CallError> {
         let bound = self.lifecycle_bound;
-        self.run("restore", bound, |me| me.bindings.call_restore(&mut me.store, state))
+        self.run("restore", bound, |me| {
+            me.bindings.call_restore(&mut me.store, state)
+        })
     }
 
     /// [`Self::restore`] on the bar loop, under `limits.state_deadline_us`.
     pub fn restore_on_loop(&mut self, state: &[u8]) -> Result<Result<(), String>, CallError> {
         let bound = self.state_bound;
-        self.run("restore", bound, |me| me.bindings.call_restore(&mut me.store, state))
+        self.run("restore", bound, |me| {
+            me.bindings.call_restore(&mut me.store, state)
+        })
     }
 
     /// Bytes of log lines this instance has written (after escaping, within

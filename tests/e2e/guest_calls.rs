@@ -123,10 +123,14 @@ fn regression_13_3_a_slow_snapshot_is_cut_at_the_state_deadline_and_the_loop_kee
     );
     assert_eq!(trap.kind, TrapKind::Deadline, "{trap:?}");
     assert!(
-        trap.message.contains("`limits.state_deadline_us` = 20000 µs"),
+        trap.message
+            .contains("`limits.state_deadline_us` = 20000 µs"),
         "{trap:?}"
     );
-    assert!(trap.message.contains(" ms, against "), "the elapsed time: {trap:?}");
+    assert!(
+        trap.message.contains(" ms, against "),
+        "the elapsed time: {trap:?}"
+    );
     let hint = CallError::hint_for(&trap.export, &trap.kind, &trap.message);
     assert!(hint.contains("limits.state_deadline_us"), "{hint}");
     sandbox.feed(100);
@@ -154,7 +158,10 @@ fn regression_13_4_an_oversized_snapshot_on_the_loop_is_an_event_naming_the_key(
     });
     assert_eq!(event.limit_bytes, 64 << 10);
     assert!(event.bytes > 100 << 10, "{event:?}");
-    assert!(event.message.contains("`limits.max_snapshot_kb`"), "{event:?}");
+    assert!(
+        event.message.contains("`limits.max_snapshot_kb`"),
+        "{event:?}"
+    );
     let reported = sandbox
         .runtime()
         .recent_events()
@@ -212,7 +219,11 @@ fn regression_13_4_the_snapshot_cap_applies_before_the_copy() {
     let error = capped.snapshot().unwrap_err();
     assert_eq!(error.kind, TrapKind::Oversized);
     assert!(error.message.contains("limits.max_snapshot_kb"), "{error}");
-    assert!(error.hint().contains("limits.max_snapshot_kb"), "{}", error.hint());
+    assert!(
+        error.hint().contains("limits.max_snapshot_kb"),
+        "{}",
+        error.hint()
+    );
 }
 
 /// Regression (item 5): log calls were free. Now each costs fuel: the same
@@ -254,9 +265,15 @@ fn regression_13_5_log_calls_do_not_escape_the_deadline() {
     let mut wasm = instance("log-loop", &[], &limits);
     let started = Instant::now();
     let error = wasm.on_bar(bar(300), flat()).unwrap_err();
-    eprintln!("log loop stopped after {:.1} ms: {error}", ms(started.elapsed()));
+    eprintln!(
+        "log loop stopped after {:.1} ms: {error}",
+        ms(started.elapsed())
+    );
     assert_eq!(error.kind, TrapKind::Deadline, "{error}");
-    assert!(error.message.contains("`limits.deadline_us` = 50000 µs"), "{error}");
+    assert!(
+        error.message.contains("`limits.deadline_us` = 50000 µs"),
+        "{error}"
+    );
 }
 
 /// Regression (item 5): 32 lines of 1 KiB per call gave 374 MB of log in

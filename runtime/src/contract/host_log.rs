@@ -26,6 +26,10 @@ pub const LOG_FUEL_PER_READ_BYTE: u64 = 1;
 /// Fuel per byte written to the host's log: formatting and writing a byte
 /// costs the host far more than a Wasm instruction.
 pub const LOG_FUEL_PER_WRITTEN_BYTE: u64 = 64;
+/// What one line costs the log besides its message (timestamp, level,
+/// target, the `strategy` field; about this much in the JSON format), counted
+/// against the byte budgets so many tiny lines cannot flood it either.
+pub const LOG_LINE_OVERHEAD_BYTES: usize = 128;
 /// The window of `limits.log_bytes_per_sec`.
 const WINDOW: Duration = Duration::from_secs(1);
 
@@ -76,8 +80,8 @@ impl LogBudget {
         }
     }
 
-    /// Bytes of guest lines written so far (after escaping; the host's own
-    /// notices not counted).
+    /// Bytes of guest lines written so far (after escaping, each with
+    /// [`LOG_LINE_OVERHEAD_BYTES`]; the host's own notices not counted).
     pub fn written(&self) -> u64 {
         self.written
     }
@@ -121,10 +125,11 @@ impl LogBudget {
         self.call_notice_sent = false;
     }
 
-    /// Whether a line of `bytes` (after escaping) may be written at `now`;
-    /// what is written is counted.
-    pub(crate) fn admit(&mut self, now: Instant, bytes: usize) -> Admit {
+    /// Whether a line of `message` bytes (after escaping) may be written at
+    /// `now`; what is written is counted, with [`LOG_LINE_OVERHEAD_BYTES`].
+    pub(crate) fn admit(&mut self, now: Instant, message: usize) -> Admit {
         self.roll(now);
+        let bytes = message.saturating_add(LOG_LINE_OVERHEAD_BYTES);
         if self.lines_left == 0 || bytes > self.call_bytes_left {
             if std::mem::replace(&mut self.call_notice_sent, true) || self.lines_left == 0 {
                 // Over the line count, the last line already said so.
@@ -259,7 +264,10 @@ mod tests {
         assert_eq!(line, "\u{fffd}×1024");
         let json = serde_json::to_string(&line).unwrap();
         assert!(json.len() <= line.len() + 2, "{json}");
-        assert_eq!(sanitize("a\x1b[31mred\nb", 100), "a\u{fffd}[31mred\u{fffd}b");
+        assert_eq!(
+            sanitize("a\x1b[31mred\nb", 100),
+            "a\u{fffd}[31mred\u{fffd}b"
+        );
         let long = "é".repeat(2000);
         let cut = sanitize(&long, MAX_LOG_MESSAGE_BYTES);
         assert!(cut.len() <= MAX_LOG_MESSAGE_BYTES + "… (truncated)".len());
@@ -271,6 +279,8 @@ mod tests {
     /// one notice per call or window.
     #[test]
     fn regression_13_5_log_bytes_are_capped_per_call_and_per_second() {
+        // Lines that cost 1000 bytes with their overhead.
+        let line = 1000 - LOG_LINE_OVERHEAD_BYTES;
         let mut budget = LogBudget::new("t", 2048, 4096);
         let t0 = Instant::now();
         let mut written = 0;
@@ -278,7 +288,7 @@ mod tests {
         for call in 0..10 {
             budget.start_call();
             for _ in 0..32 {
-                match budget.admit(t0 + Duration::from_millis(call), 1000) {
+                match budget.admit(t0 + Duration::from_millis(call), line) {
                     Admit::Write { .. } => written += 1000,
                     Admit::DropWithNotice(_) => notices += 1,
                     Admit::Drop => {}
@@ -286,11 +296,12 @@ mod tests {
             }
         }
         assert_eq!(written, 4000, "4096 bytes per second, in lines of 1000");
+        assert_eq!(budget.written(), 4000);
         // Two per-call notices (the calls that wrote), then one for the window.
         assert_eq!(notices, 3);
         budget.start_call();
         assert_eq!(
-            budget.admit(t0 + WINDOW + Duration::from_millis(1), 1000),
+            budget.admit(t0 + WINDOW + Duration::from_millis(1), line),
             Admit::Write { notice: None },
             "a new second, a new budget"
         );

@@ -87,7 +87,9 @@ impl CallError {
             TrapKind::Trap => {
                 "the strategy panicked or trapped: run its native tests (`cargo test -p <crate>`) to find out where"
             }
-            TrapKind::Oversized if export == "snapshot" && !message.contains(HOSTCALL_FUEL_EXHAUSTED) => {
+            TrapKind::Oversized
+                if export == "snapshot" && !message.contains(HOSTCALL_FUEL_EXHAUSTED) =>
+            {
                 "keep less state (bounded windows), or raise `limits.max_snapshot_kb`"
             }
             TrapKind::Oversized => {
@@ -176,7 +178,11 @@ mod tests {
         );
         let e = classify("snapshot", copied, bound, Duration::ZERO);
         assert_eq!(e.kind, TrapKind::Oversized);
-        assert!(e.hint().contains("limits.max_orders_per_bar"), "{}", e.hint());
+        assert!(
+            e.hint().contains("limits.max_orders_per_bar"),
+            "{}",
+            e.hint()
+        );
         let e = classify(
             "instantiate",
             wasmtime::Error::msg("memory minimum size of 2000 pages exceeds memory limits"),
@@ -197,7 +203,9 @@ mod tests {
             "`snapshot` overran its deadline: wasm trap: interrupt after 21.3 ms, against `limits.state_deadline_us` = 20000 µs"
         );
         assert!(e.hint().contains("limits.state_deadline_us"));
-        assert!(CallError::hint_for("on-bar", &TrapKind::Deadline, "").contains("limits.deadline_us"));
+        assert!(
+            CallError::hint_for("on-bar", &TrapKind::Deadline, "").contains("limits.deadline_us")
+        );
         let oversized_snapshot = CallError::hint_for(
             "snapshot",
             &TrapKind::Oversized,

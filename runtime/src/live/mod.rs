@@ -23,8 +23,8 @@ pub use crate::action::StateAction;
 pub use bar_loop::{LoopStats, StrategySummary};
 pub use control::VersionEntry;
 pub use events::{
-    Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, SnapshotEvent, StateEvent, TrapEvent,
-    Trigger,
+    Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, SnapshotEvent,
+    StateEvent, TrapEvent, Trigger,
 };
 pub use generation::{
     Generation, GenerationStats, Recipe, Roster, RunState, SlotCounters, StrategySlot,
