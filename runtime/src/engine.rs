@@ -125,6 +125,13 @@ pub fn deadline_ticks(deadline: Duration) -> u64 {
     (deadline.as_micros().div_ceil(tick) as u64).max(1) + 1
 }
 
+/// Whole epoch ticks in `left` (at least one): how far to push a deadline
+/// that was reached early, so the call is looked at again once it is due.
+pub fn ticks_within(left: Duration) -> u64 {
+    let tick = EPOCH_TICK.as_micros().max(1);
+    (left.as_micros().div_ceil(tick) as u64).max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +141,7 @@ mod tests {
         assert_eq!(deadline_ticks(Duration::from_micros(1)), 2);
         assert_eq!(deadline_ticks(Duration::from_micros(2_000)), 3);
         assert_eq!(deadline_ticks(Duration::from_micros(2_001)), 4);
+        assert_eq!(ticks_within(Duration::from_micros(1)), 1);
+        assert_eq!(ticks_within(Duration::from_micros(2_500)), 3);
     }
 }

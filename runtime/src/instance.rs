@@ -87,8 +87,23 @@ impl StrategyInstance {
         };
         let started = Instant::now();
         let failed = |e| classify("instantiate", e, lifecycle_bound, started.elapsed());
-        store.epoch_deadline_trap();
+        // An epoch tick only says "look at the clock": the call ends when its
+        // real elapsed time reaches its deadline, never a tick early (a
+        // ticker that catches up after a late wake-up can deliver several
+        // ticks at once) and at most a tick or a scheduling delay late.
+        store.epoch_deadline_callback(|ctx| match ctx.data().call {
+            Some((started, deadline)) => match deadline.checked_sub(started.elapsed()) {
+                Some(left) if !left.is_zero() => Ok(wasmtime::UpdateDeadline::Continue(
+                    crate::engine::ticks_within(left),
+                )),
+                _ => Ok(wasmtime::UpdateDeadline::Interrupt),
+            },
+            None => Ok(wasmtime::UpdateDeadline::Interrupt),
+        });
         store.set_epoch_deadline(crate::engine::deadline_ticks(lifecycle_bound.deadline));
+        store
+            .data_mut()
+            .start_call(started, lifecycle_bound.deadline);
         store.set_fuel(limits.fuel_per_call).map_err(failed)?;
         let instance = pre.instance_pre().instantiate(&mut store).map_err(failed)?;
         let bindings = StrategyBindings::new(&mut store, &instance).map_err(failed)?;
