@@ -197,6 +197,7 @@ pub(crate) fn log(
     mut store: StoreContextMut<'_, HostState>,
     (level, message): (LogLevel, WasmStr),
 ) -> wasmtime::Result<()> {
+    let _span = tracing::trace_span!("host.log").entered();
     let now = Instant::now();
     let state = store.data();
     if let Some((started, deadline)) = state.call
