@@ -13,17 +13,12 @@ use crate::contract::{
 use crate::limits::Limits;
 use error::{Bound, classify};
 use std::time::{Duration, Instant};
-use wasmtime::component::{TypedFunc, WasmList};
 use wasmtime::{Store, StoreLimitsBuilder};
 
 /// A strategy instance in its own store.
 pub struct StrategyInstance {
     store: Store<HostState>,
     bindings: StrategyBindings,
-    /// `snapshot` typed to return a view into guest memory, so its length is
-    /// checked against `limits.max_snapshot_kb` before any byte is copied
-    /// (bindgen's `call_snapshot` would copy the whole list first).
-    snapshot_view: TypedFunc<(), (WasmList<u8>,)>,
     fuel_per_call: u64,
     max_snapshot_bytes: usize,
     /// For `on-bar` and `on-fill`, the calls on the bar loop.
@@ -107,9 +102,6 @@ impl StrategyInstance {
         store.set_fuel(limits.fuel_per_call).map_err(failed)?;
         let instance = pre.instance_pre().instantiate(&mut store).map_err(failed)?;
         let bindings = StrategyBindings::new(&mut store, &instance).map_err(failed)?;
-        let snapshot_view = instance
-            .get_typed_func::<(), (WasmList<u8>,)>(&mut store, "snapshot")
-            .map_err(failed)?;
         // An order is 32 bytes on the host; twice that per allowed order.
         let orders_bytes = limits
             .max_orders_per_bar
@@ -118,7 +110,6 @@ impl StrategyInstance {
             default_transfer_bytes: store.hostcall_fuel(),
             store,
             bindings,
-            snapshot_view,
             fuel_per_call: limits.fuel_per_call,
             max_snapshot_bytes: limits.max_snapshot_bytes,
             call_bound,
@@ -134,9 +125,8 @@ impl StrategyInstance {
     fn prepare(&mut self, export: &'static str, bound: Bound) -> Result<Instant, CallError> {
         let transfer = match export {
             "on-bar" | "on-fill" => self.call_transfer_bytes,
-            // A view, not a copy: the length is checked before anything is
-            // copied, so wasmtime's own copy limit must not pre-empt it.
-            "snapshot" => usize::MAX,
+            // Set to the snapshot cap by the call itself.
+            "snapshot" => self.max_snapshot_bytes,
             _ => self.default_transfer_bytes,
         };
         self.store.set_hostcall_fuel(transfer);
@@ -218,42 +208,45 @@ impl StrategyInstance {
         let bound = self.lifecycle_bound;
         let max = self.max_snapshot_bytes;
         self.snapshot_within(bound, max)?
-            .map_err(|len| Self::oversized(len, max))
+            .map_err(|()| Self::oversized(max))
     }
 
     /// Calls `snapshot` on the bar loop, under `limits.state_deadline_us`.
-    /// The inner `Err` is a snapshot over `max_bytes` (its length, as the
-    /// guest reported it): not copied, and the instance stays usable.
-    pub fn snapshot_on_loop(
-        &mut self,
-        max_bytes: usize,
-    ) -> Result<Result<Vec<u8>, usize>, CallError> {
+    /// The inner `Err` is a snapshot over `max_bytes`: refused before it
+    /// was copied, and the instance stays usable (the guest's buffer is not
+    /// freed, since its post-return does not run: callers do not retry).
+    pub fn snapshot_on_loop(&mut self, max_bytes: usize) -> Result<Result<Vec<u8>, ()>, CallError> {
         let bound = self.state_bound;
         self.snapshot_within(bound, max_bytes)
     }
 
+    /// The cap is wasmtime's hostcall fuel for the call: lifting the list
+    /// charges its length to it before a byte is copied, so an oversized
+    /// snapshot fails there. (A `WasmList<u8>` view is no help in wasmtime
+    /// 48: the export's post-return, which frees the list, runs inside
+    /// `call`, before the host could read it.)
     fn snapshot_within(
         &mut self,
         bound: Bound,
         max_bytes: usize,
-    ) -> Result<Result<Vec<u8>, usize>, CallError> {
-        let view = self.snapshot_view;
-        self.run("snapshot", bound, |me| {
-            let (list,) = view.call(&mut me.store, ())?;
-            // The guest's own length, checked before a single byte is copied.
-            if list.len() > max_bytes {
-                return Ok(Err(list.len()));
-            }
-            Ok(Ok(list.as_le_slice(&me.store).to_vec()))
-        })
+    ) -> Result<Result<Vec<u8>, ()>, CallError> {
+        let out = self.run("snapshot", bound, |me| {
+            me.store.set_hostcall_fuel(max_bytes);
+            me.bindings.call_snapshot(&mut me.store)
+        });
+        match out {
+            Ok(bytes) => Ok(Ok(bytes)),
+            Err(error) if error.kind == TrapKind::Oversized => Ok(Err(())),
+            Err(error) => Err(error),
+        }
     }
 
-    fn oversized(len: usize, max: usize) -> CallError {
+    fn oversized(max: usize) -> CallError {
         CallError {
             export: "snapshot",
             kind: TrapKind::Oversized,
             message: format!(
-                "snapshot of {len} bytes is over the {max}-byte limit (`limits.max_snapshot_kb`); it was not copied"
+                "snapshot is over the {max}-byte limit (`limits.max_snapshot_kb`); it was refused before it was copied"
             ),
             backtrace: None,
         }

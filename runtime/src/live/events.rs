@@ -149,8 +149,8 @@ pub struct RefusalEvent {
 }
 
 /// A periodic snapshot (kept for trap rebuilds) was over
-/// `limits.max_snapshot_kb`: not copied, and a rebuild after a trap replays
-/// bars instead. Reported once until a snapshot fits again.
+/// `limits.max_snapshot_kb`: refused before it was copied; that version is
+/// not snapshotted again, so a rebuild after a trap replays bars instead.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SnapshotEvent {
     /// When (RFC 3339, microseconds).
@@ -161,8 +161,6 @@ pub struct SnapshotEvent {
     pub version: u64,
     /// Sequence number of the bar after which it was taken.
     pub seq: u64,
-    /// Its length, as the guest reported it (nothing was copied).
-    pub bytes: u64,
     /// The limit, in bytes.
     pub limit_bytes: u64,
     /// What happened, naming the setting.

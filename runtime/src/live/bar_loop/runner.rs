@@ -41,7 +41,8 @@ pub(super) struct StrategyRunner {
     last_good: Option<GoodSnapshot>,
     /// When the next periodic snapshot is due (bars, and its cost so far).
     snapshots: SnapshotBudget,
-    /// An oversized periodic snapshot was reported; quiet until one fits.
+    /// An oversized periodic snapshot was reported; no more periodic
+    /// snapshots of this generation.
     oversized_reported: bool,
     /// The run state this loop last applied (the slot holds the wanted one).
     run_state: RunState,
@@ -260,11 +261,17 @@ impl StrategyRunner {
 
     /// Remembers the instance's state as of bar `seq`, under
     /// `limits.state_deadline_us`; its cost sets when the next one is due.
-    /// One over `limits.max_snapshot_kb` is not copied: an event says so.
+    /// One over `limits.max_snapshot_kb` is refused before the copy: an
+    /// event says so, and this generation is not snapshotted again.
     fn keep_snapshot(&mut self, seq: u64, outbox: &Outbox) {
         let Some(instance) = self.instance.as_mut() else {
             return;
         };
+        if self.oversized_reported {
+            // Not retried for this generation: every refused snapshot leaks
+            // its buffer in the guest (its post-return never runs).
+            return;
+        }
         let max = self.generation.recipe.limits.max_snapshot_bytes;
         let started = Instant::now();
         let taken = instance.snapshot_on_loop(max);
@@ -280,21 +287,19 @@ impl StrategyRunner {
                 drop(old);
             }
             Ok(Ok(_)) => self.last_good = None,
-            Ok(Err(len)) => {
+            Ok(Err(())) => {
                 self.last_good = None;
-                if !std::mem::replace(&mut self.oversized_reported, true) {
-                    outbox.event(LoopEvent::SnapshotOversized(SnapshotEvent {
-                        ts: now_rfc3339(),
-                        strategy: self.slot.id.to_string(),
-                        version: self.generation.version,
-                        seq,
-                        bytes: len as u64,
-                        limit_bytes: max as u64,
-                        message: format!(
-                            "snapshot of {len} bytes is over the {max}-byte limit (`limits.max_snapshot_kb`): not copied; a rebuild after a trap will replay bars instead of restoring state"
-                        ),
-                    }));
-                }
+                self.oversized_reported = true;
+                outbox.event(LoopEvent::SnapshotOversized(SnapshotEvent {
+                    ts: now_rfc3339(),
+                    strategy: self.slot.id.to_string(),
+                    version: self.generation.version,
+                    seq,
+                    limit_bytes: max as u64,
+                    message: format!(
+                        "snapshot is over the {max}-byte limit (`limits.max_snapshot_kb`): refused before it was copied; no more periodic snapshots of this version, so a rebuild after a trap replays bars instead of restoring state"
+                    ),
+                }));
             }
             Err(error) => self.trapped(error, seq, outbox),
         }
@@ -401,9 +406,9 @@ impl StrategyRunner {
             .as_mut()
             .map(|old| old.snapshot_on_loop(max_snapshot))
         {
-            Some(Ok(Err(len))) => {
+            Some(Ok(Err(()))) => {
                 *restore_error = Some(format!(
-                    "snapshot of {len} bytes is over the {max_snapshot}-byte limit (`limits.max_snapshot_kb`); it was not copied"
+                    "snapshot is over the {max_snapshot}-byte limit (`limits.max_snapshot_kb`); it was refused before it was copied"
                 ));
                 None
             }
