@@ -92,6 +92,9 @@ impl CallError {
             {
                 "keep less state (bounded windows), or raise `limits.max_snapshot_kb`"
             }
+            TrapKind::Oversized if matches!(export, "describe" | "init" | "instantiate") => {
+                "the strategy handed the host over 128 MiB in one transfer (wasmtime's hostcall limit): keep its name, description and parameters small"
+            }
             TrapKind::Oversized => {
                 "one log line or order list was too large to copy out of the guest: log less per line (lines are cut at 1 KiB anyway) or return fewer orders (`limits.max_orders_per_bar`)"
             }
@@ -212,6 +215,7 @@ mod tests {
             "snapshot of 9 bytes is over the 8-byte limit",
         );
         assert!(oversized_snapshot.contains("limits.max_snapshot_kb"));
+        assert!(CallError::hint_for("describe", &TrapKind::Oversized, "").contains("128 MiB"));
         for kind in [TrapKind::Other, TrapKind::Trap] {
             assert!(!CallError::hint_for("on-bar", &kind, "x").contains("[limits]"));
         }
