@@ -16,6 +16,7 @@ mod generated {
         path: "../guest-sdk/wit",
         world: "strategy",
         imports: { default: tracing },
+        // `host.log` is linked by hand (`linker` below); only its types are used.
         additional_derives: [PartialEq],
     });
 }
@@ -43,66 +44,69 @@ pub fn allowed_imports() -> [String; 2] {
     ]
 }
 
-/// Per-store data: who the guest is, and what it may still log.
+mod host_log;
+
+pub use host_log::{
+    LOG_CALL_FUEL, LOG_FUEL_PER_READ_BYTE, LOG_FUEL_PER_WRITTEN_BYTE, LOG_LINE_OVERHEAD_BYTES,
+    LogBudget,
+};
+
+/// Per-store data: who the guest is, what it may still log, and when the
+/// running call must end.
 pub struct HostState {
     pub(crate) strategy_id: String,
     pub(crate) limits: wasmtime::StoreLimits,
-    pub(crate) log_budget: u32,
+    pub(crate) log: LogBudget,
+    /// When the running call started and its wall-clock deadline, so host
+    /// calls cannot outlast it (`None` outside a call).
+    pub(crate) call: Option<(std::time::Instant, std::time::Duration)>,
 }
 
 impl HostState {
     /// The data of a new store for strategy `strategy_id`: `limits` caps its
-    /// memory and instance counts, and the log budget starts full
-    /// (32 lines per call).
+    /// memory and instance counts, and the log budget is the default
+    /// `[limits]` one (32 lines, 8 KiB per call, 64 KiB per second).
     pub fn new(strategy_id: impl Into<String>, limits: wasmtime::StoreLimits) -> Self {
+        let defaults = crate::Limits::default();
+        let strategy_id = strategy_id.into();
         Self {
-            strategy_id: strategy_id.into(),
+            log: LogBudget::new(
+                &strategy_id,
+                defaults.log_bytes_per_call,
+                defaults.log_bytes_per_sec,
+            ),
+            strategy_id,
             limits,
-            log_budget: LOG_LINES_PER_CALL,
+            call: None,
         }
     }
-}
 
-/// Log lines a guest may write per call; the rest are dropped with one notice.
-pub(crate) const LOG_LINES_PER_CALL: u32 = 32;
-/// Longer log messages are cut, so a guest cannot flood the host's logs.
-const MAX_LOG_MESSAGE_BYTES: usize = 1024;
+    /// A guest call starts at `started` and must end within `deadline`.
+    pub(crate) fn start_call(
+        &mut self,
+        started: std::time::Instant,
+        deadline: std::time::Duration,
+    ) {
+        self.log.start_call();
+        self.call = Some((started, deadline));
+    }
+}
 
 impl sandbar::strategy::types::Host for HostState {}
 
-impl sandbar::strategy::host::Host for HostState {
-    fn log(&mut self, level: LogLevel, message: String) {
-        if self.log_budget == 0 {
-            return;
-        }
-        self.log_budget -= 1;
-        let mut message = message;
-        if message.len() > MAX_LOG_MESSAGE_BYTES {
-            let mut cut = MAX_LOG_MESSAGE_BYTES;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-            message.push_str("… (truncated)");
-        }
-        if self.log_budget == 0 {
-            message.push_str(" (log limit reached for this call; further lines dropped)");
-        }
-        let id = self.strategy_id.as_str();
-        match level {
-            LogLevel::Trace => tracing::trace!(strategy = id, "{message}"),
-            LogLevel::Debug => tracing::debug!(strategy = id, "{message}"),
-            LogLevel::Info => tracing::info!(strategy = id, "{message}"),
-            LogLevel::Warn => tracing::warn!(strategy = id, "{message}"),
-            LogLevel::Error => tracing::error!(strategy = id, "{message}"),
-        }
-    }
-}
-
 /// A linker with the contract's imports, and nothing else (no WASI).
+/// `host.log` is defined by hand rather than by bindgen: it takes the
+/// message as a view into guest memory (`WasmStr`, nothing copied before
+/// the caps apply) and needs the store to charge the guest's fuel.
 pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
-    StrategyBindings::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+    sandbar::strategy::types::add_to_linker::<HostState, HasSelf<HostState>>(
+        &mut linker,
+        |state| state,
+    )?;
+    linker
+        .instance(&format!("{PACKAGE}/host@{VERSION}"))?
+        .func_wrap("log", host_log::log)?;
     Ok(linker)
 }
 

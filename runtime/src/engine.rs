@@ -132,9 +132,21 @@ fn start_ticker(engine: &Engine) -> anyhow::Result<()> {
     std::thread::Builder::new()
         .name("sandbar-epoch".into())
         .spawn(move || {
+            // Ticks follow the clock, not the number of wake-ups: on a loaded
+            // machine a sleep of 1 ms can last many, and counting wake-ups
+            // let a 20 ms deadline stretch to 119 ms. A late wake-up catches
+            // up on every tick it missed, so a deadline ends at most one
+            // scheduling delay late.
+            let start = std::time::Instant::now();
+            let tick = EPOCH_TICK.as_micros().max(1);
+            let mut ticks: u128 = 0;
             // Holding only a weak reference: the thread ends with the engine.
             while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
+                let due = start.elapsed().as_micros() / tick + 1;
+                while ticks < due {
+                    engine.increment_epoch();
+                    ticks += 1;
+                }
                 drop(engine);
                 std::thread::sleep(EPOCH_TICK);
             }
@@ -148,6 +160,13 @@ fn start_ticker(engine: &Engine) -> anyhow::Result<()> {
 pub fn deadline_ticks(deadline: Duration) -> u64 {
     let tick = EPOCH_TICK.as_micros().max(1);
     (deadline.as_micros().div_ceil(tick) as u64).max(1) + 1
+}
+
+/// Whole epoch ticks in `left` (at least one): how far to push a deadline
+/// that was reached early, so the call is looked at again once it is due.
+pub fn ticks_within(left: Duration) -> u64 {
+    let tick = EPOCH_TICK.as_micros().max(1);
+    (left.as_micros().div_ceil(tick) as u64).max(1)
 }
 
 #[cfg(test)]
@@ -188,5 +207,7 @@ mod tests {
         assert_eq!(deadline_ticks(Duration::from_micros(1)), 2);
         assert_eq!(deadline_ticks(Duration::from_micros(2_000)), 3);
         assert_eq!(deadline_ticks(Duration::from_micros(2_001)), 4);
+        assert_eq!(ticks_within(Duration::from_micros(1)), 1);
+        assert_eq!(ticks_within(Duration::from_micros(2_500)), 3);
     }
 }

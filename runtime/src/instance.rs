@@ -1,116 +1,47 @@
 //! One live instance of a strategy component: its own store, fuel refilled
-//! before every call, and every failure classified.
+//! before every call, a wall-clock bound per kind of call, and every failure
+//! classified (`error.rs`).
+
+mod error;
+
+pub use error::{CallError, TrapKind};
 
 use crate::contract::{
     Bar, Fill, HostState, Order, Param, Position, StrategyBindings, StrategyBindingsPre,
     StrategyInfo,
 };
 use crate::limits::Limits;
-use std::fmt;
-use wasmtime::{Store, StoreLimitsBuilder, Trap};
-
-/// How a call into the guest failed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TrapKind {
-    /// The call used up `fuel_per_call`.
-    OutOfFuel,
-    /// The call ran past its wall-clock deadline.
-    Deadline,
-    /// A Wasm trap (panic, unreachable, out-of-bounds access, stack overflow...).
-    Trap,
-    /// Anything else wasmtime reported (for example a store limit).
-    Other,
-}
-
-/// A call into the guest trapped. The instance must not be used again.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CallError {
-    /// The contract export that was called (`"on-bar"`, `"init"`, ...), or
-    /// `"instantiate"` when the store could not even be set up.
-    pub export: &'static str,
-    /// What kind of failure it was; [`CallError::hint`] follows from it.
-    pub kind: TrapKind,
-    /// wasmtime's one-line description of the trap or error.
-    pub message: String,
-    /// The guest's Wasm backtrace, when wasmtime captured one (for logs).
-    pub backtrace: Option<String>,
-}
-
-impl fmt::Display for CallError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.kind {
-            TrapKind::OutOfFuel => {
-                "ran out of fuel (its per-call CPU budget, `limits.fuel_per_bar`)"
-            }
-            TrapKind::Deadline => "overran its deadline (`limits.deadline_us`)",
-            TrapKind::Trap => "trapped",
-            TrapKind::Other => "failed",
-        };
-        write!(f, "`{}` {what}: {}", self.export, self.message)
-    }
-}
-
-impl std::error::Error for CallError {}
-
-impl CallError {
-    /// What to do about it.
-    pub fn hint(&self) -> &'static str {
-        match self.kind {
-            TrapKind::OutOfFuel => {
-                "an endless loop, or too much work per call: fix the strategy or raise `limits.fuel_per_bar`"
-            }
-            TrapKind::Deadline => {
-                "the call took too long in wall-clock time: fix the strategy or raise `limits.deadline_us`"
-            }
-            TrapKind::Trap => {
-                "the strategy panicked or trapped: run its native tests (`cargo test -p <crate>`) to find out where"
-            }
-            TrapKind::Other => {
-                "a resource limit was hit; check `[limits]` against what the strategy needs"
-            }
-        }
-    }
-}
-
-fn classify(export: &'static str, error: wasmtime::Error) -> CallError {
-    let trap = error.downcast_ref::<Trap>().copied();
-    let kind = match trap {
-        Some(Trap::OutOfFuel) => TrapKind::OutOfFuel,
-        Some(Trap::Interrupt) => TrapKind::Deadline,
-        Some(_) => TrapKind::Trap,
-        None => TrapKind::Other,
-    };
-    let backtrace = error
-        .downcast_ref::<wasmtime::WasmBacktrace>()
-        .map(|bt| bt.to_string());
-    // The trap itself is the message; the backtrace context is kept apart so
-    // the message stays one line.
-    let message = match trap {
-        Some(trap) => trap.to_string(),
-        None => format!("{error:#}"),
-    };
-    CallError {
-        export,
-        kind,
-        message,
-        backtrace,
-    }
-}
+use error::{Bound, classify};
+use std::time::{Duration, Instant};
+use wasmtime::{Store, StoreLimitsBuilder};
 
 /// A strategy instance in its own store.
 pub struct StrategyInstance {
     store: Store<HostState>,
     bindings: StrategyBindings,
     fuel_per_call: u64,
+    max_snapshot_bytes: usize,
     /// For `on-bar` and `on-fill`, the calls on the bar loop.
-    deadline_ticks: u64,
-    /// For `describe`, `init`, `snapshot` and `restore`: never tighter than
-    /// [`LIFECYCLE_DEADLINE`], since a first call into a fresh instance also
-    /// pays for its memory being touched.
-    lifecycle_ticks: u64,
+    call_bound: Bound,
+    /// For `snapshot` and `restore` on the bar loop (`limits.state_deadline_us`).
+    state_bound: Bound,
+    /// For `describe`, `init`, and `snapshot`/`restore` off the loop (the
+    /// smoke test): never tighter than [`LIFECYCLE_DEADLINE`], since a first
+    /// call into a fresh instance also pays for its memory being touched.
+    lifecycle_bound: Bound,
+    /// Bytes one guest-to-host transfer may carry during `on-bar`/`on-fill`
+    /// (wasmtime's hostcall fuel): bounds a log line or an order list before
+    /// wasmtime copies or even validates it.
+    call_transfer_bytes: usize,
+    /// wasmtime's default hostcall fuel, kept for `describe` and `init`.
+    default_transfer_bytes: usize,
     fuel_used_last_call: u64,
 }
+
+/// The smallest bound on one guest-to-host transfer during `on-bar` and
+/// `on-fill` (1 MiB): far over a 1 KiB log line or a legitimate order list,
+/// far under wasmtime's default of 128 MiB.
+pub const CALL_TRANSFER_BYTES: usize = 1 << 20;
 
 /// The shortest wall-clock deadline of a lifecycle call.
 pub const LIFECYCLE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
@@ -129,40 +60,84 @@ impl StrategyInstance {
             .tables(8)
             .memories(4)
             .build();
-        let mut store = Store::new(pre.engine(), HostState::new(strategy_id, store_limits));
+        let mut state = HostState::new(strategy_id, store_limits);
+        state.log = crate::contract::LogBudget::new(
+            strategy_id,
+            limits.log_bytes_per_call,
+            limits.log_bytes_per_sec,
+        );
+        let mut store = Store::new(pre.engine(), state);
         store.limiter(|state| &mut state.limits);
-        let deadline_ticks = crate::engine::deadline_ticks(limits.deadline);
-        let lifecycle_ticks =
-            crate::engine::deadline_ticks(limits.deadline.max(LIFECYCLE_DEADLINE));
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(lifecycle_ticks);
+        let call_bound = Bound {
+            key: "limits.deadline_us",
+            deadline: limits.deadline,
+        };
+        let state_bound = Bound {
+            key: "limits.state_deadline_us",
+            deadline: limits.state_deadline,
+        };
+        let lifecycle_bound = Bound {
+            key: "limits.deadline_us",
+            deadline: limits.deadline.max(LIFECYCLE_DEADLINE),
+        };
+        let started = Instant::now();
+        let failed = |e| classify("instantiate", e, lifecycle_bound, started.elapsed());
+        // An epoch tick only says "look at the clock": the call ends when its
+        // real elapsed time reaches its deadline, never a tick early (a
+        // ticker that catches up after a late wake-up can deliver several
+        // ticks at once) and at most a tick or a scheduling delay late.
+        store.epoch_deadline_callback(|ctx| match ctx.data().call {
+            Some((started, deadline)) => match deadline.checked_sub(started.elapsed()) {
+                Some(left) if !left.is_zero() => Ok(wasmtime::UpdateDeadline::Continue(
+                    crate::engine::ticks_within(left),
+                )),
+                _ => Ok(wasmtime::UpdateDeadline::Interrupt),
+            },
+            None => Ok(wasmtime::UpdateDeadline::Interrupt),
+        });
+        store.set_epoch_deadline(crate::engine::deadline_ticks(lifecycle_bound.deadline));
         store
-            .set_fuel(limits.fuel_per_call)
-            .map_err(|e| classify("instantiate", e))?;
-        let bindings = pre
-            .instantiate(&mut store)
-            .map_err(|e| classify("instantiate", e))?;
+            .data_mut()
+            .start_call(started, lifecycle_bound.deadline);
+        store.set_fuel(limits.fuel_per_call).map_err(failed)?;
+        let instance = pre.instance_pre().instantiate(&mut store).map_err(failed)?;
+        let bindings = StrategyBindings::new(&mut store, &instance).map_err(failed)?;
+        // An order is 32 bytes on the host; twice that per allowed order.
+        let orders_bytes = limits
+            .max_orders_per_bar
+            .saturating_mul(2 * std::mem::size_of::<Order>());
         Ok(Self {
+            default_transfer_bytes: store.hostcall_fuel(),
             store,
             bindings,
             fuel_per_call: limits.fuel_per_call,
-            deadline_ticks,
-            lifecycle_ticks,
+            max_snapshot_bytes: limits.max_snapshot_bytes,
+            call_bound,
+            state_bound,
+            lifecycle_bound,
+            call_transfer_bytes: CALL_TRANSFER_BYTES.max(orders_bytes),
             fuel_used_last_call: 0,
         })
     }
 
-    /// Refills fuel and the log budget: every call starts with the same budget.
-    fn prepare(&mut self, export: &'static str) -> Result<(), CallError> {
-        self.store.data_mut().log_budget = crate::contract::LOG_LINES_PER_CALL;
-        let ticks = match export {
-            "on-bar" | "on-fill" => self.deadline_ticks,
-            _ => self.lifecycle_ticks,
+    /// Refills fuel and the per-call log budget, and arms the call's
+    /// wall-clock bound: every call starts with the same budget.
+    fn prepare(&mut self, export: &'static str, bound: Bound) -> Result<Instant, CallError> {
+        let transfer = match export {
+            "on-bar" | "on-fill" => self.call_transfer_bytes,
+            // Set to the snapshot cap by the call itself.
+            "snapshot" => self.max_snapshot_bytes,
+            _ => self.default_transfer_bytes,
         };
-        self.store.set_epoch_deadline(ticks);
+        self.store.set_hostcall_fuel(transfer);
+        self.store
+            .set_epoch_deadline(crate::engine::deadline_ticks(bound.deadline));
+        let started = Instant::now();
+        self.store.data_mut().start_call(started, bound.deadline);
         self.store
             .set_fuel(self.fuel_per_call)
-            .map_err(|e| classify(export, e))
+            .map_err(|e| classify(export, e, bound, Duration::ZERO))?;
+        Ok(started)
     }
 
     fn finish(&mut self) {
@@ -170,17 +145,27 @@ impl StrategyInstance {
         self.fuel_used_last_call = self.fuel_per_call.saturating_sub(left);
     }
 
+    /// Runs `call` as `export` under `bound`, classifying its failure.
+    fn run<R>(
+        &mut self,
+        export: &'static str,
+        bound: Bound,
+        call: impl FnOnce(&mut Self) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        let started = self.prepare(export, bound)?;
+        let out = call(self).map_err(|e| classify(export, e, bound, started.elapsed()));
+        self.finish();
+        out
+    }
+
     /// Calls `describe`: the strategy's name, version, description,
     /// parameter specs and warm-up bars.
     /// Runs under the lifecycle deadline.
     pub fn describe(&mut self) -> Result<StrategyInfo, CallError> {
-        self.prepare("describe")?;
-        let out = self
-            .bindings
-            .call_describe(&mut self.store)
-            .map_err(|e| classify("describe", e));
-        self.finish();
-        out
+        let bound = self.lifecycle_bound;
+        self.run("describe", bound, |me| {
+            me.bindings.call_describe(&mut me.store)
+        })
     }
 
     /// The outer `Err` is a trap; the inner one is the strategy refusing its parameters.
@@ -189,13 +174,10 @@ impl StrategyInstance {
         symbols: &[String],
         params: &[Param],
     ) -> Result<Result<(), String>, CallError> {
-        self.prepare("init")?;
-        let out = self
-            .bindings
-            .call_init(&mut self.store, symbols, params)
-            .map_err(|e| classify("init", e));
-        self.finish();
-        out
+        let bound = self.lifecycle_bound;
+        self.run("init", bound, |me| {
+            me.bindings.call_init(&mut me.store, symbols, params)
+        })
     }
 
     /// Calls `on-bar` with one bar and the strategy's position in that
@@ -203,49 +185,95 @@ impl StrategyInstance {
     /// not yet validated. Runs under `limits.deadline_us`, with a fresh fuel
     /// budget (`limits.fuel_per_bar`).
     pub fn on_bar(&mut self, bar: Bar, position: Position) -> Result<Vec<Order>, CallError> {
-        self.prepare("on-bar")?;
-        let out = self
-            .bindings
-            .call_on_bar(&mut self.store, bar, position)
-            .map_err(|e| classify("on-bar", e));
-        self.finish();
-        out
+        let bound = self.call_bound;
+        self.run("on-bar", bound, |me| {
+            me.bindings.call_on_bar(&mut me.store, bar, position)
+        })
     }
 
     /// Calls `on-fill` to tell the strategy one of its orders filled. Same
     /// deadline and fuel as `on-bar`.
     pub fn on_fill(&mut self, fill: Fill) -> Result<(), CallError> {
-        self.prepare("on-fill")?;
-        let out = self
-            .bindings
-            .call_on_fill(&mut self.store, fill)
-            .map_err(|e| classify("on-fill", e));
-        self.finish();
-        out
+        let bound = self.call_bound;
+        self.run("on-fill", bound, |me| {
+            me.bindings.call_on_fill(&mut me.store, fill)
+        })
     }
 
-    /// Calls `snapshot`: the strategy's state as opaque bytes, for a later
-    /// `restore` in the next generation (callers cap its size with
-    /// `limits.max_snapshot_kb`). Runs under the lifecycle deadline.
+    /// Calls `snapshot` off the bar loop (the smoke test): the strategy's
+    /// state as opaque bytes, under the lifecycle deadline. A snapshot over
+    /// `limits.max_snapshot_kb` is an [`TrapKind::Oversized`] error, found
+    /// before anything is copied.
     pub fn snapshot(&mut self) -> Result<Vec<u8>, CallError> {
-        self.prepare("snapshot")?;
-        let out = self
-            .bindings
-            .call_snapshot(&mut self.store)
-            .map_err(|e| classify("snapshot", e));
-        self.finish();
-        out
+        let bound = self.lifecycle_bound;
+        let max = self.max_snapshot_bytes;
+        self.snapshot_within(bound, max)?
+            .map_err(|()| Self::oversized(max))
     }
 
-    /// The outer `Err` is a trap; the inner one is the strategy refusing the state.
+    /// Calls `snapshot` on the bar loop, under `limits.state_deadline_us`.
+    /// The inner `Err` is a snapshot over `max_bytes`: refused before it
+    /// was copied, and the instance stays usable (the guest's buffer is not
+    /// freed, since its post-return does not run: callers do not retry).
+    pub fn snapshot_on_loop(&mut self, max_bytes: usize) -> Result<Result<Vec<u8>, ()>, CallError> {
+        let bound = self.state_bound;
+        self.snapshot_within(bound, max_bytes)
+    }
+
+    /// The cap is wasmtime's hostcall fuel for the call: lifting the list
+    /// charges its length to it before a byte is copied, so an oversized
+    /// snapshot fails there. (A `WasmList<u8>` view is no help in wasmtime
+    /// 48: the export's post-return, which frees the list, runs inside
+    /// `call`, before the host could read it.)
+    fn snapshot_within(
+        &mut self,
+        bound: Bound,
+        max_bytes: usize,
+    ) -> Result<Result<Vec<u8>, ()>, CallError> {
+        let out = self.run("snapshot", bound, |me| {
+            me.store.set_hostcall_fuel(max_bytes);
+            me.bindings.call_snapshot(&mut me.store)
+        });
+        match out {
+            Ok(bytes) => Ok(Ok(bytes)),
+            Err(error) if error.kind == TrapKind::Oversized => Ok(Err(())),
+            Err(error) => Err(error),
+        }
+    }
+
+    fn oversized(max: usize) -> CallError {
+        CallError {
+            export: "snapshot",
+            kind: TrapKind::Oversized,
+            message: format!(
+                "snapshot is over the {max}-byte limit (`limits.max_snapshot_kb`); it was refused before it was copied"
+            ),
+            backtrace: None,
+        }
+    }
+
+    /// Calls `restore` off the bar loop (the smoke test), under the lifecycle
+    /// deadline. The outer `Err` is a trap; the inner one is the strategy
+    /// refusing the state.
     pub fn restore(&mut self, state: &[u8]) -> Result<Result<(), String>, CallError> {
-        self.prepare("restore")?;
-        let out = self
-            .bindings
-            .call_restore(&mut self.store, state)
-            .map_err(|e| classify("restore", e));
-        self.finish();
-        out
+        let bound = self.lifecycle_bound;
+        self.run("restore", bound, |me| {
+            me.bindings.call_restore(&mut me.store, state)
+        })
+    }
+
+    /// [`Self::restore`] on the bar loop, under `limits.state_deadline_us`.
+    pub fn restore_on_loop(&mut self, state: &[u8]) -> Result<Result<(), String>, CallError> {
+        let bound = self.state_bound;
+        self.run("restore", bound, |me| {
+            me.bindings.call_restore(&mut me.store, state)
+        })
+    }
+
+    /// Bytes of log lines this instance has written (after escaping, within
+    /// `limits.log_bytes_per_call` and `limits.log_bytes_per_sec`).
+    pub fn log_bytes_written(&self) -> u64 {
+        self.store.data().log.written()
     }
 
     /// Fuel the last call consumed.

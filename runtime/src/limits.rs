@@ -18,6 +18,13 @@ pub struct Limits {
     pub max_snapshot_bytes: usize,
     /// Largest component file the runtime will read, in bytes.
     pub max_component_bytes: u64,
+    /// Wall-clock time `snapshot` and `restore` may take on the bar loop
+    /// (off the loop, in the smoke test, they get the lifecycle deadline).
+    pub state_deadline: std::time::Duration,
+    /// Log bytes (after escaping) one guest call may write.
+    pub log_bytes_per_call: usize,
+    /// Log bytes one instance may write per second.
+    pub log_bytes_per_sec: u64,
 }
 
 impl Default for Limits {
@@ -29,6 +36,9 @@ impl Default for Limits {
             max_orders_per_bar: 64,
             max_snapshot_bytes: 4 << 20,
             max_component_bytes: 32 << 20,
+            state_deadline: std::time::Duration::from_millis(20),
+            log_bytes_per_call: 8 << 10,
+            log_bytes_per_sec: 64 << 10,
         }
     }
 }

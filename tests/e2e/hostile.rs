@@ -7,7 +7,7 @@ use sandbar_runtime::Stage;
 use sandbar_runtime::TrapKind;
 use sandbar_runtime::live::{Event, Outcome, Trigger};
 
-fn hostile_block(mode: &str, from_seq: u64) -> String {
+pub(crate) fn hostile_block(mode: &str, from_seq: u64) -> String {
     format!(
         "[[strategy]]\nid = \"hostile\"\nwasm = \"hostile.wasm\"\n[strategy.params]\nmode = \"{mode}\"\nfrom_seq = {from_seq}\n"
     )
@@ -18,7 +18,7 @@ fn start(mode: &str) -> Sandbox {
     start_with_limits(mode, "")
 }
 
-fn start_with_limits(mode: &str, limits: &str) -> Sandbox {
+pub(crate) fn start_with_limits(mode: &str, limits: &str) -> Sandbox {
     let mut sandbox = Sandbox::new();
     std::fs::copy(component("hostile"), sandbox.path("dist/hostile.wasm")).unwrap();
     let block = hostile_block(mode, 300);
@@ -44,7 +44,7 @@ fn startup_rejection(sandbox: &Sandbox) -> sandbar_runtime::live::ReloadEvent {
 }
 
 /// Polls `probe` until it yields, for up to ten seconds.
-fn wait_for<T>(probe: impl Fn() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(probe: impl Fn() -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         if let Some(found) = probe() {
@@ -59,7 +59,7 @@ fn wait_for<T>(probe: impl Fn() -> Option<T>) -> T {
 }
 
 /// The healthy strategy saw every bar, in order, with its state intact.
-fn assert_healthy_kept_trading(sandbox: &mut Sandbox) {
+pub(crate) fn assert_healthy_kept_trading(sandbox: &mut Sandbox) {
     let fed = sandbox.fed;
     let audit = sandbox.status_of("audit");
     assert_eq!(audit.bars, fed, "the healthy strategy processed every bar");

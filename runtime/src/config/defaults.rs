@@ -51,6 +51,21 @@ pub const MAX_ORDERS_PER_BAR: usize = 64;
 pub const MAX_SNAPSHOT_KB: u64 = 4096;
 /// `limits.max_component_mb`: the largest component file read, in MiB.
 pub const MAX_COMPONENT_MB: u64 = 32;
+/// `limits.state_deadline_us`: wall-clock bound of `snapshot` and `restore`
+/// on the bar loop. 20 ms: a snapshot at the default 4 MiB cap serializes in
+/// a few ms, leaving headroom for a loaded machine, while a slow one stalls
+/// the loop for at most 2/5 of one default `on-bar` deadline (it was 1 s).
+pub const STATE_DEADLINE_US: u64 = 20_000;
+/// The most `limits.state_deadline_us` may be (one second, the old bound).
+pub const MAX_STATE_DEADLINE_US: u64 = 1_000_000;
+/// `limits.log_bytes_per_call`: log bytes (after escaping) one guest call may
+/// write; eight full 1 KiB lines.
+pub const LOG_BYTES_PER_CALL: u64 = 8 << 10;
+/// The most `limits.log_bytes_per_call` may be (1 MiB).
+pub const MAX_LOG_BYTES_PER_CALL: u64 = 1 << 20;
+/// `limits.log_bytes_per_sec`: log bytes one strategy instance may write per
+/// second (64 KiB: 5.5 GB a day at most, even from a flood).
+pub const LOG_BYTES_PER_SEC: u64 = 64 << 10;
 
 /// `feed.symbols`: what the demo's synthetic feed produces.
 pub const FEED_SYMBOLS: [&str; 2] = ["BTCUSD", "ETHUSD"];

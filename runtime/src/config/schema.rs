@@ -140,6 +140,13 @@ pub struct LimitsSection {
     pub max_snapshot_kb: u64,
     /// Largest component file the runtime reads, in MiB. Default 32.
     pub max_component_mb: u64,
+    /// Wall-clock deadline of `snapshot` and `restore` on the bar loop, in
+    /// microseconds. Default 20_000.
+    pub state_deadline_us: u64,
+    /// Log bytes one guest call may write (after escaping). Default 8192.
+    pub log_bytes_per_call: u64,
+    /// Log bytes one strategy instance may write per second. Default 65_536.
+    pub log_bytes_per_sec: u64,
 }
 
 impl Default for LimitsSection {
@@ -151,6 +158,9 @@ impl Default for LimitsSection {
             max_orders_per_bar: d::MAX_ORDERS_PER_BAR,
             max_snapshot_kb: d::MAX_SNAPSHOT_KB,
             max_component_mb: d::MAX_COMPONENT_MB,
+            state_deadline_us: d::STATE_DEADLINE_US,
+            log_bytes_per_call: d::LOG_BYTES_PER_CALL,
+            log_bytes_per_sec: d::LOG_BYTES_PER_SEC,
         }
     }
 }
@@ -168,6 +178,9 @@ impl LimitsSection {
             max_snapshot_bytes: usize::try_from(self.max_snapshot_kb.saturating_mul(1 << 10))
                 .unwrap_or(usize::MAX),
             max_component_bytes: self.max_component_mb.saturating_mul(1 << 20),
+            state_deadline: std::time::Duration::from_micros(self.state_deadline_us),
+            log_bytes_per_call: usize::try_from(self.log_bytes_per_call).unwrap_or(usize::MAX),
+            log_bytes_per_sec: self.log_bytes_per_sec,
         }
     }
 }
@@ -344,7 +357,8 @@ pub struct StrategyConfig {
     #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
     pub params: toml::Table,
     /// `[strategy.limits]`: this strategy's own values for any `[limits]` key
-    /// except `max_component_mb`; the rest come from `[limits]`.
+    /// except the global-only ones (`max_component_mb`, `state_deadline_us`,
+    /// `log_bytes_per_call`, `log_bytes_per_sec`); the rest come from `[limits]`.
     #[serde(default, skip_serializing_if = "LimitsOverride::is_empty")]
     pub limits: LimitsOverride,
     /// `[strategy.risk]`: this strategy's own values for any `[risk]` key.
@@ -389,6 +403,9 @@ impl LimitsOverride {
             max_orders_per_bar: self.max_orders_per_bar.unwrap_or(global.max_orders_per_bar),
             max_snapshot_kb: self.max_snapshot_kb.unwrap_or(global.max_snapshot_kb),
             max_component_mb: global.max_component_mb,
+            state_deadline_us: global.state_deadline_us,
+            log_bytes_per_call: global.log_bytes_per_call,
+            log_bytes_per_sec: global.log_bytes_per_sec,
         }
     }
 }

@@ -36,6 +36,7 @@ fn an_empty_file_is_a_dev_config_with_the_documented_defaults() {
             max_orders_per_bar: 64,
             max_snapshot_kb: 4096,
             max_component_mb: 32,
+            ..LimitsSection::default()
         }
     );
     assert_eq!(config.feed.kind, FeedKind::Synthetic);
@@ -71,6 +72,7 @@ fn default_limits_are_the_runtime_defaults() {
         max_orders_per_bar: 3,
         max_snapshot_kb: 5,
         max_component_mb: 1,
+        ..LimitsSection::default()
     }
     .to_limits();
     assert_eq!(
@@ -82,6 +84,7 @@ fn default_limits_are_the_runtime_defaults() {
             max_orders_per_bar: 3,
             max_snapshot_bytes: 5 << 10,
             max_component_bytes: 1 << 20,
+            ..crate::Limits::default()
         }
     );
 }

@@ -681,6 +681,34 @@ fn check_limits(
             Some(format!("the default is {}", d::MEMORY_MB)),
         );
     }
+    if !(1..=d::MAX_STATE_DEADLINE_US).contains(&limits.state_deadline_us) {
+        return fail_at(
+            table.key("state_deadline_us"),
+            format!(
+                "`state_deadline_us` in {where_} must be between 1 and {} (one second), not {}",
+                d::MAX_STATE_DEADLINE_US,
+                limits.state_deadline_us
+            ),
+            Some(format!(
+                "it bounds how long `snapshot` and `restore` may stall the bar loop; the default is {}",
+                d::STATE_DEADLINE_US
+            )),
+        );
+    }
+    if limits.log_bytes_per_call > d::MAX_LOG_BYTES_PER_CALL {
+        return fail_at(
+            table.key("log_bytes_per_call"),
+            format!(
+                "`log_bytes_per_call` in {where_} must be at most {} (1 MiB), not {}",
+                d::MAX_LOG_BYTES_PER_CALL,
+                limits.log_bytes_per_call
+            ),
+            Some(format!(
+                "every logged byte is copied out of the guest on the bar loop; the default is {}",
+                d::LOG_BYTES_PER_CALL
+            )),
+        );
+    }
     if limits.max_component_mb == 0 {
         return fail_at(
             table.key("max_component_mb"),
@@ -758,6 +786,9 @@ mod tests {
         assert!(message(|c| c.limits.memory_mb = 4097).contains("not 4097"));
         assert!(message(|c| c.limits.fuel_per_bar = 0).contains("fuel_per_bar"));
         assert!(message(|c| c.limits.max_component_mb = 0).contains("max_component_mb"));
+        assert!(message(|c| c.limits.state_deadline_us = 0).contains("state_deadline_us"));
+        assert!(message(|c| c.limits.state_deadline_us = 1_000_001).contains("not 1000001"));
+        assert!(message(|c| c.limits.log_bytes_per_call = 2 << 20).contains("log_bytes_per_call"));
         assert!(message(|c| c.broker.commission = -0.1).contains("commission"));
         assert!(message(|c| c.broker.slippage_bps = f64::NAN).contains("slippage_bps"));
         assert!(message(|c| c.broker.commission = f64::INFINITY).contains("not inf"));

@@ -148,6 +148,25 @@ pub struct RefusalEvent {
     pub refused_total: u64,
 }
 
+/// A periodic snapshot (kept for trap rebuilds) was over
+/// `limits.max_snapshot_kb`: refused before it was copied; that version is
+/// not snapshotted again, so a rebuild after a trap replays bars instead.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnapshotEvent {
+    /// When (RFC 3339, microseconds).
+    pub ts: String,
+    /// The strategy's id.
+    pub strategy: String,
+    /// Version of the generation whose snapshot it was.
+    pub version: u64,
+    /// Sequence number of the bar after which it was taken.
+    pub seq: u64,
+    /// The limit, in bytes.
+    pub limit_bytes: u64,
+    /// What happened, naming the setting.
+    pub message: String,
+}
+
 /// A strategy was paused, resumed, halted or un-halted.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StateEvent {
@@ -211,6 +230,8 @@ pub enum Event {
     Refusal(RefusalEvent),
     /// A run-state change.
     State(StateEvent),
+    /// A periodic snapshot over its limit.
+    Snapshot(SnapshotEvent),
 }
 
 impl Event {
@@ -223,6 +244,7 @@ impl Event {
             Event::Stop(e) => &e.strategy,
             Event::Refusal(e) => &e.strategy,
             Event::State(e) => &e.strategy,
+            Event::Snapshot(e) => &e.strategy,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What the bar loop reports. Its own module so the loop and the threads that
 //! consume its reports do not import each other.
 
-use super::events::{HandoffEvent, RefusalEvent, TrapEvent, Trigger};
+use super::events::{HandoffEvent, RefusalEvent, SnapshotEvent, TrapEvent, Trigger};
 use std::sync::Arc;
 
 use super::events::StopEvent;
@@ -33,6 +33,8 @@ pub enum LoopEvent {
     },
     /// The new generation trapped while taking over; the old one was put back.
     HandoffFailed(HandoffFailure),
+    /// A periodic snapshot was over its limit and not kept.
+    SnapshotOversized(SnapshotEvent),
 }
 
 /// A new generation that trapped while taking over at the swap bar.

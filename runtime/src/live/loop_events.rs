@@ -83,6 +83,10 @@ fn publish(event: LoopEvent, sink: &EventSink, control: &Sender<ControlCommand>)
             );
             sink.loop_event(Event::Refusal(refusal));
         }
+        LoopEvent::SnapshotOversized(snapshot) => {
+            tracing::warn!(strategy = %snapshot.strategy, seq = snapshot.seq, "{}", snapshot.message);
+            sink.loop_event(Event::Snapshot(snapshot));
+        }
         LoopEvent::HandoffFailed(failure) => {
             let _ = control.send(ControlCommand::HandoffFailed(failure));
         }

@@ -25,8 +25,8 @@ pub use bar_loop::{LoopStats, StrategySummary};
 pub use control::DiskStatus;
 pub use control::VersionEntry;
 pub use events::{
-    Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, StateEvent, TrapEvent,
-    Trigger,
+    Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, SnapshotEvent,
+    StateEvent, TrapEvent, Trigger,
 };
 pub use events::{StopEvent, StopReason};
 pub use generation::{

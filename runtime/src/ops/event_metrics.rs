@@ -60,6 +60,7 @@ pub fn trap_kind(kind: &TrapKind) -> &'static str {
         TrapKind::OutOfFuel => "out_of_fuel",
         TrapKind::Deadline => "deadline",
         TrapKind::Trap => "trap",
+        TrapKind::Oversized => "oversized",
         TrapKind::Other => "other",
     }
 }
@@ -72,6 +73,7 @@ pub fn event_kind(event: &Event) -> &'static str {
         Event::Stop(_) => "stop",
         Event::Refusal(_) => "refusal",
         Event::State(_) => "state",
+        Event::Snapshot(_) => "snapshot",
     }
 }
 

@@ -8,8 +8,9 @@ use crate::broker::Book;
 use crate::contract::Bar;
 use crate::instance::{CallError, StrategyInstance};
 
-/// Restores the snapshot when there is one and the new version accepts it;
-/// otherwise replays the bars it has not seen. Returns the method used.
+/// Restores the snapshot when there is one and the new version accepts it
+/// (under `limits.state_deadline_us`: this runs on the bar loop); otherwise
+/// replays the bars it has not seen. Returns the method used.
 pub(super) fn handoff(
     instance: &mut StrategyInstance,
     snapshot: Option<&[u8]>,
@@ -18,7 +19,7 @@ pub(super) fn handoff(
     book: &Book,
 ) -> Result<(HandoffMethod, u64), CallError> {
     if let Some(bytes) = snapshot {
-        match instance.restore(bytes)? {
+        match instance.restore_on_loop(bytes)? {
             Ok(()) => return Ok((HandoffMethod::Snapshot, 0)),
             Err(reason) => *restore_error = Some(reason),
         }

@@ -3,7 +3,7 @@
 //! the steps of one bar for it: take over a new generation, apply a run
 //! state, fill, call `on-bar`, route orders, snapshot, report traps.
 
-use super::super::events::{HandoffEvent, RefusalEvent, TrapEvent, now_rfc3339};
+use super::super::events::{HandoffEvent, RefusalEvent, SnapshotEvent, TrapEvent, now_rfc3339};
 use super::super::generation::{Generation, RunState, StrategySlot, latency_histogram};
 use super::super::loop_event::{GoodSnapshot, HandoffFailure, LoopEvent};
 use super::super::recent_bars::LoopRecentBars;
@@ -18,8 +18,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-/// A healthy instance is snapshotted every this many of its bars.
-pub const SNAPSHOT_EVERY_BARS: u32 = 64;
+mod snapshot_budget;
+
+use snapshot_budget::SnapshotBudget;
 
 /// How often the loop publishes its latency histograms.
 const LATENCY_PUBLISH_EVERY: Duration = Duration::from_secs(1);
@@ -38,7 +39,11 @@ pub(super) struct StrategyRunner {
     book: Book,
     consecutive_traps: u32,
     last_good: Option<GoodSnapshot>,
-    bars_since_snapshot: u32,
+    /// When the next periodic snapshot is due (bars, and its cost so far).
+    snapshots: SnapshotBudget,
+    /// An oversized periodic snapshot was reported; no more periodic
+    /// snapshots of this generation.
+    oversized_reported: bool,
     /// The run state this loop last applied (the slot holds the wanted one).
     run_state: RunState,
     /// Last bar given to the guest; after a pause, the replay starts past it.
@@ -82,7 +87,8 @@ impl StrategyRunner {
             book,
             consecutive_traps: 0,
             last_good: None,
-            bars_since_snapshot: 0,
+            snapshots: SnapshotBudget::default(),
+            oversized_reported: false,
             run_state: RunState::Running,
             last_fed_seq: next_seq.checked_sub(1),
             latency: latency_histogram(),
@@ -143,13 +149,13 @@ impl StrategyRunner {
         match result {
             Ok(orders) => {
                 self.consecutive_traps = 0;
-                self.bars_since_snapshot += 1;
+                self.snapshots.record_call(elapsed);
                 if !orders.is_empty() {
                     self.route(orders, bar, &rules, view.outbox);
                 }
                 // The decision is out (orders routed, or none to route).
                 record_ns(&mut self.decision, arrived.elapsed());
-                if self.bars_since_snapshot >= SNAPSHOT_EVERY_BARS {
+                if self.snapshots.due() {
                     self.keep_snapshot(bar.seq, view.outbox);
                 }
             }
@@ -268,16 +274,26 @@ impl StrategyRunner {
         }
     }
 
-    /// Remembers the instance's state as of bar `seq` (cheap for bounded
-    /// state; an oversized one is simply not kept).
+    /// Remembers the instance's state as of bar `seq`, under
+    /// `limits.state_deadline_us`; its cost sets when the next one is due.
+    /// One over `limits.max_snapshot_kb` is refused before the copy: an
+    /// event says so, and this generation is not snapshotted again.
     fn keep_snapshot(&mut self, seq: u64, outbox: &Outbox) {
-        self.bars_since_snapshot = 0;
         let Some(instance) = self.instance.as_mut() else {
             return;
         };
+        if self.oversized_reported {
+            // Not retried for this generation: every refused snapshot leaks
+            // its buffer in the guest (its post-return never runs).
+            return;
+        }
         let max = self.generation.recipe.limits.max_snapshot_bytes;
-        match instance.snapshot() {
-            Ok(bytes) if !bytes.is_empty() && bytes.len() <= max => {
+        let started = Instant::now();
+        let taken = instance.snapshot_on_loop(max);
+        self.snapshots.taken(started.elapsed());
+        match taken {
+            Ok(Ok(bytes)) if !bytes.is_empty() => {
+                self.oversized_reported = false;
                 let old = self.last_good.replace(GoodSnapshot {
                     seq,
                     bytes: Arc::from(bytes),
@@ -285,7 +301,21 @@ impl StrategyRunner {
                 // The control plane may still hold it; the loop only drops its reference.
                 drop(old);
             }
-            Ok(_) => self.last_good = None,
+            Ok(Ok(_)) => self.last_good = None,
+            Ok(Err(())) => {
+                self.last_good = None;
+                self.oversized_reported = true;
+                outbox.event(LoopEvent::SnapshotOversized(SnapshotEvent {
+                    ts: now_rfc3339(),
+                    strategy: self.slot.id.to_string(),
+                    version: self.generation.version,
+                    seq,
+                    limit_bytes: max as u64,
+                    message: format!(
+                        "snapshot is over the {max}-byte limit (`limits.max_snapshot_kb`): refused before it was copied; no more periodic snapshots of this version, so a rebuild after a trap replays bars instead of restoring state"
+                    ),
+                }));
+            }
             Err(error) => self.trapped(error, seq, outbox),
         }
     }
@@ -333,7 +363,8 @@ impl StrategyRunner {
             Ok((method, replayed_bars)) => {
                 // A new generation starts with no snapshot of its own.
                 self.last_good = None;
-                self.bars_since_snapshot = 0;
+                self.snapshots.reset();
+                self.oversized_reported = false;
                 let previous = std::mem::replace(&mut self.generation, Arc::clone(&next));
                 let old_instance = self.instance.replace(instance);
                 let event = HandoffEvent {
@@ -377,22 +408,26 @@ impl StrategyRunner {
     }
 
     /// The running instance's state for the next generation, within its
-    /// snapshot limit; why not, in `restore_error`.
+    /// snapshot limit (checked before anything is copied) and under
+    /// `limits.state_deadline_us`; why not, in `restore_error`.
     fn outgoing_snapshot(
         &mut self,
         next: &Generation,
         restore_error: &mut Option<String>,
     ) -> Option<Vec<u8>> {
         let max_snapshot = next.recipe.limits.max_snapshot_bytes;
-        match self.instance.as_mut().map(|old| old.snapshot()) {
-            Some(Ok(bytes)) if bytes.len() > max_snapshot => {
+        match self
+            .instance
+            .as_mut()
+            .map(|old| old.snapshot_on_loop(max_snapshot))
+        {
+            Some(Ok(Err(()))) => {
                 *restore_error = Some(format!(
-                    "snapshot of {} bytes is over the {max_snapshot}-byte limit",
-                    bytes.len()
+                    "snapshot is over the {max_snapshot}-byte limit (`limits.max_snapshot_kb`); it was refused before it was copied"
                 ));
                 None
             }
-            Some(Ok(bytes)) if !bytes.is_empty() => Some(bytes),
+            Some(Ok(Ok(bytes))) if !bytes.is_empty() => Some(bytes),
             Some(Err(error)) => {
                 *restore_error = Some(format!("the running version could not snapshot: {error}"));
                 None

@@ -143,13 +143,10 @@ impl ControlPlane {
 
     fn quarantine(&mut self, trap: &TrapEvent) {
         let id = &trap.strategy;
-        let kind_hint = crate::instance::CallError {
-            export: "on-bar",
-            kind: trap.kind.clone(),
-            message: String::new(),
-            backtrace: None,
-        }
-        .hint();
+        // The hint of the trap itself: a snapshot deadline names
+        // `limits.state_deadline_us`, an on-bar one `limits.deadline_us`.
+        let kind_hint =
+            crate::instance::CallError::hint_for(&trap.export, &trap.kind, &trap.message);
         let reason = format!(
             "trapped {} time(s) in a row (or `hot_reload.rollback_after_traps` times within `hot_reload.trap_window_bars`) and cannot be rebuilt, with no earlier version to roll back to; a fixed file or config edit brings it back",
             trap.consecutive

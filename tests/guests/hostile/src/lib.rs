@@ -16,6 +16,13 @@
 //! | `big-snapshot` | keeps 100 KB of state |
 //! | `leak` | keeps 256 KiB more memory on every bar from `from_seq` on (outside its snapshot state), so it runs out of memory every few hundred bars while smoke tests and warm-ups pass, and a rebuild always succeeds |
 //! | `panic-on-big-restore` | panics in `restore` when handed a `big-snapshot` state (its own restores pass) |
+//! | `grow-snapshot` | from `from_seq` on, keeps `snapshot_kb` KiB of state (its smoke test passes) |
+//! | `slow-snapshot` | from `from_seq` on, spins in `snapshot` (fuel permitting) |
+//! | `nul-lines` | logs 32 lines of 1 KiB of NUL bytes per bar |
+//! | `big-lines` | logs 32 lines of 64 KiB per bar |
+//! | `huge-line` | logs one line of 2 MiB per bar |
+//! | `log-loop` | logs in an endless loop |
+//! | `format-spam` | formats the 1,000 lines of `log-spam` but does not log them (its fuel baseline) |
 
 use sandbar_guest::{Bar, Orders, ParamError, Position, Side, Strategy, log, params};
 use serde::{Deserialize, Serialize};
@@ -26,6 +33,8 @@ params! {
         mode: String = String::from("none"),
         /// First bar sequence number on which to misbehave.
         from_seq: i64 = 0,
+        /// State size of `grow-snapshot`, in KiB.
+        snapshot_kb: i64 = 100,
     }
 }
 
@@ -40,6 +49,9 @@ pub struct Hostile {
     /// What mode `leak` keeps: not part of the snapshot, so every rebuild
     /// starts empty again.
     leaked: Vec<Vec<u8>>,
+    /// A bar at or past `from_seq` was seen (modes that misbehave in
+    /// `snapshot` start then).
+    armed: bool,
 }
 
 /// Recurses until the stack overflows; that is the point.
@@ -82,6 +94,7 @@ impl Strategy for Hostile {
             params,
             state: HostileState { ballast },
             leaked: Vec::new(),
+            armed: false,
         })
     }
 
@@ -89,7 +102,35 @@ impl Strategy for Hostile {
         if (bar.seq as i64) < self.params.from_seq {
             return;
         }
+        self.armed = true;
         match self.params.mode.as_str() {
+            "grow-snapshot" => {
+                let size = usize::try_from(self.params.snapshot_kb).unwrap_or(0) << 10;
+                if self.state.ballast.len() != size {
+                    self.state.ballast = vec![7u8; size];
+                }
+            }
+            "nul-lines" => {
+                let line = "\0".repeat(1024);
+                for _ in 0..32 {
+                    log::info(&line);
+                }
+            }
+            "big-lines" => {
+                let line = "x".repeat(64 << 10);
+                for _ in 0..32 {
+                    log::info(&line);
+                }
+            }
+            "huge-line" => log::info(&"x".repeat(2 << 20)),
+            "log-loop" => loop {
+                log::info("x");
+            },
+            "format-spam" => {
+                for i in 0..1_000 {
+                    std::hint::black_box(format!("spam line {i} of bar {}", bar.seq));
+                }
+            }
             "leak" => self.leaked.push(vec![1u8; 256 << 10]),
             "loop" => spin(),
             "busy" => {
@@ -130,6 +171,9 @@ impl Strategy for Hostile {
     }
 
     fn state(&self) -> &HostileState {
+        if self.armed && self.params.mode == "slow-snapshot" {
+            spin();
+        }
         &self.state
     }
 
