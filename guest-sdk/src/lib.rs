@@ -71,6 +71,7 @@
 
 #[doc(hidden)]
 pub mod bindings;
+mod carried;
 #[cfg(not(target_arch = "wasm32"))]
 mod harness;
 mod params;
@@ -90,6 +91,7 @@ pub use bindings::sandbar::strategy::types::{
     Bar, Fill, LogLevel, Order, OrderKind, Param, ParamKind, ParamSpec, ParamValue, Position, Side,
     StrategyInfo,
 };
+pub use carried::{Carried, Restore};
 #[cfg(not(target_arch = "wasm32"))]
 pub use harness::{Harness, value};
 pub use params::{ParamError, ParamType, Params};
