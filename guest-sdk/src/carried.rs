@@ -17,8 +17,9 @@ use std::fmt::Display;
 /// ```
 /// use sandbar_guest::{Carried, Restore, indicators::Sma};
 /// let symbols = ["BTCUSD".to_owned()];
-/// let mut now = Carried::new(&symbols, &[("period", &20)], "its averages do not carry over", || Sma::new(20));
-/// let old = Carried::new(&symbols, &[("period", &10)], "its averages do not carry over", || Sma::new(10));
+/// let lost = "its averages do not carry over";
+/// let mut now = Carried::new(&symbols, &[("period", 20)], lost, || Sma::new(20));
+/// let old = Carried::new(&symbols, &[("period", 10)], lost, || Sma::new(10));
 /// assert_eq!(
 ///     now.restore(old).unwrap_err(),
 ///     "snapshot was taken with period=10, this instance runs period=20; \
@@ -39,12 +40,12 @@ pub struct Carried<T> {
 
 impl<T> Carried<T> {
     /// One `T` per symbol, each built by `make`; `shape` names the
-    /// parameters `T` is built from (`&[("fast", &p.fast), ("slow", &p.slow)]`)
-    /// and `lost` says what a snapshot taken with other values would lose,
+    /// parameters `T` is built from (`&[("fast", p.fast), ("slow", p.slow)]`;
+    /// values of different types as `&dyn Display`) and `lost` says what a snapshot taken with other values would lose,
     /// for the refusal (`"its averages do not carry over"`).
-    pub fn new(
+    pub fn new<V: Display>(
         symbols: &[String],
-        shape: &[(&str, &dyn Display)],
+        shape: &[(&str, V)],
         lost: &str,
         make: impl FnMut() -> T,
     ) -> Self {

@@ -57,6 +57,27 @@ pub fn max_period(name: &str, value: u32, max: u32, hint: &str) -> Result<(), Pa
     Ok(())
 }
 
+/// [`min_period`] then [`max_period`], with the same `hint`: a lookback of
+/// `min..=max` bars.
+///
+/// ```
+/// let err = sandbar_guest::checks::period_between("period", 1, 2, 500, "the default is 20");
+/// assert_eq!(
+///     err.unwrap_err().to_string(),
+///     "parameter `period`: must be at least 2 (got 1); the default is 20"
+/// );
+/// ```
+pub fn period_between(
+    name: &str,
+    value: u32,
+    min: u32,
+    max: u32,
+    hint: &str,
+) -> Result<(), ParamError> {
+    min_period(name, value, min, hint)?;
+    max_period(name, value, max, hint)
+}
+
 /// Refuses a `value` that is not a finite number above 0 (an order size):
 /// "must be a number greater than 0 (got {value}); {hint}" (an empty `hint`
 /// adds nothing).

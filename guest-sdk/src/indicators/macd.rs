@@ -1,5 +1,5 @@
-use super::Ema;
 use super::warmup::{WarmUp, bars};
+use super::{Cross, CrossDetector, Ema};
 use serde::{Deserialize, Serialize};
 
 /// One MACD reading.
@@ -36,6 +36,9 @@ pub struct Macd {
     fast_skip: usize,
     line: Option<f64>,
     last: Option<MacdValue>,
+    /// The MACD line against the signal line, fed each reading.
+    crossing: CrossDetector,
+    cross: Option<Cross>,
 }
 
 impl Macd {
@@ -55,6 +58,8 @@ impl Macd {
             fast_skip: slow - fast,
             line: None,
             last: None,
+            crossing: CrossDetector::new(),
+            cross: None,
         }
     }
 
@@ -79,6 +84,7 @@ impl Macd {
                 signal,
                 histogram: macd - signal,
             });
+            self.cross = self.crossing.update(macd, signal);
         }
         self.last
     }
@@ -92,6 +98,15 @@ impl Macd {
     /// first full reading; `None` before the `slow`-th value.
     pub fn line(&self) -> Option<f64> {
         self.line
+    }
+
+    /// The crossover the last reading completed: [`Cross::Above`] when the
+    /// MACD line went from at-or-below the signal line to above it,
+    /// [`Cross::Below`] for the opposite (as [`CrossDetector`] fed both
+    /// lines). `None` on other readings, and on the first reading, since a
+    /// cross needs two: the first cross can come on value `slow + signal`.
+    pub fn cross(&self) -> Option<Cross> {
+        self.cross
     }
 
     /// `true` once it gives full readings.
@@ -131,9 +146,20 @@ mod tests {
         assert!((v.signal - (1.0 + line5) / 2.0).abs() < 1e-12, "{v:?}");
         assert_eq!(v.histogram, v.macd - v.signal);
         assert!(got[5].is_some());
-        assert_eq!(
-            (m.warmup_bars(), Macd::new(26, 12, 9).periods()),
-            (5, (12, 26, 9))
-        );
+        // Rising prices keep the line above its signal: no cross after the first reading.
+        assert_eq!(m.cross(), None);
+        assert_eq!(m.warmup_bars(), 5);
+        let mut m = Macd::new(2, 3, 2);
+        let crosses: Vec<_> = [5.0, 5.0, 5.0, 5.0, 6.0, 7.0, 6.0, 5.0, 4.0]
+            .iter()
+            .map(|&x| {
+                m.update(x);
+                m.cross()
+            })
+            .collect();
+        assert_eq!(crosses[..4], [None; 4]);
+        assert_eq!(crosses[4], Some(Cross::Above));
+        assert!(crosses.contains(&Some(Cross::Below)));
+        assert_eq!(Macd::new(26, 12, 9).periods(), (12, 26, 9));
     }
 }
