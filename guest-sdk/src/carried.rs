@@ -148,14 +148,8 @@ impl<T: WarmUp> WarmUp for Carried<T> {
 /// [`crate::Strategy::State`] in one field, usually a [`Carried`]. With
 /// `warmup` after the field it also implements [`crate::Strategy::warmup`]
 /// from the state's [`WarmUp`], so [`crate::Strategy::warmup_bars`] need not
-/// be written either. Write it inside the `impl Strategy` block:
-///
-/// ```ignore
-/// impl Strategy for MyStrategy {
-///     // ... constants, types, new, on_bar ...
-///     sandbar_guest::keep_state!(state, warmup);
-/// }
-/// ```
+/// be written either. Write it inside the `impl Strategy` block, as the
+/// crate-level example does: `sandbar_guest::keep_state!(state, warmup);`.
 #[macro_export]
 macro_rules! keep_state {
     ($field:ident) => {
