@@ -18,6 +18,7 @@ use sandbar_guest::indicators::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -26,8 +27,11 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// The reference CSV of `name`, made by the scripts when missing.
+/// The reference CSV of `name`, made by the scripts when missing. Once per
+/// test binary: the tests run in parallel and the script rebuilds the venv.
 fn reference(name: &str) -> PathBuf {
+    static MADE: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = MADE.lock().unwrap_or_else(|e| e.into_inner());
     let path = workspace().join(format!("target/reference-data/indicators/{name}.csv"));
     if !path.exists() {
         let status = Command::new("bash")
@@ -402,4 +406,45 @@ fn regression_14_4_every_indicator_survives_a_snapshot_mid_series() {
     check("vwap", SessionVwap::new(3_600_000 * 7, 0), |s, x| {
         s.update((x * 10.0) as i64 * 3_600_000, x + 1.0, x - 1.0, x, 10.0)
     });
+}
+
+/// Only operations IEEE 754 rounds the same on every platform: a call to a
+/// math-library function (whose last bit differs between Wasm and native
+/// libm) in an indicator would break the bit-identical promise.
+#[test]
+fn regression_14_4_indicators_use_only_ieee_exact_operations() {
+    let dir = workspace().join("guest-sdk/src/indicators");
+    let mut scanned = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Only the code, not the tests below it (which may use anything).
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for banned in [
+            ".exp(",
+            ".exp2(",
+            ".exp_m1(",
+            ".ln(",
+            ".log(",
+            ".log2(",
+            ".log10(",
+            ".ln_1p(",
+            ".powf(",
+            ".powi(",
+            ".sin(",
+            ".cos(",
+            ".tan(",
+            ".atan",
+            ".cbrt(",
+            ".hypot(",
+            ".mul_add(",
+            ".tanh(",
+            ".sinh(",
+            ".cosh(",
+        ] {
+            assert!(!code.contains(banned), "{}: uses {banned}", path.display());
+        }
+        scanned += 1;
+    }
+    assert!(scanned >= 15, "scanned {scanned} files");
 }
