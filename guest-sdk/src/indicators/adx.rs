@@ -61,9 +61,7 @@ impl Adx {
 
     /// Adds a bar; returns the reading from bar `2 × period` on.
     pub fn update(&mut self, high: f64, low: f64, close: f64) -> Option<AdxValue> {
-        let Some((prev_high, prev_low, prev_close)) = self.prev.replace((high, low, close)) else {
-            return None;
-        };
+        let (prev_high, prev_low, prev_close) = self.prev.replace((high, low, close))?;
         let up = high - prev_high;
         let down = prev_low - low;
         let top = if prev_close > high { prev_close } else { high };
