@@ -1,7 +1,8 @@
 //! Checks most strategies make, with messages that say what to do: on their
 //! parameters (in [`crate::Strategy::new`]), on each bar before it reaches
 //! the indicators (in [`crate::Strategy::on_bar`]), and on a snapshot's state
-//! before taking it over (in [`crate::Strategy::restore_state`]).
+//! before taking it over (in [`crate::Strategy::restore_state`]; a
+//! [`crate::Carried`] state makes the three snapshot checks itself).
 //!
 //! They compare and format only, so they behave the same in Wasm and natively.
 //!
