@@ -1,7 +1,8 @@
 //! Checks most strategies make, with messages that say what to do: on their
 //! parameters (in [`crate::Strategy::new`]), on each bar before it reaches
 //! the indicators (in [`crate::Strategy::on_bar`]), and on a snapshot's state
-//! before taking it over (in [`crate::Strategy::restore_state`]).
+//! before taking it over (in [`crate::Strategy::restore_state`]; a
+//! [`crate::Carried`] state makes the three snapshot checks itself).
 //!
 //! They compare and format only, so they behave the same in Wasm and natively.
 //!
@@ -55,6 +56,27 @@ pub fn max_period(name: &str, value: u32, max: u32, hint: &str) -> Result<(), Pa
         ));
     }
     Ok(())
+}
+
+/// [`min_period`] then [`max_period`], with the same `hint`: a lookback of
+/// `min..=max` bars.
+///
+/// ```
+/// let err = sandbar_guest::checks::period_between("period", 1, 2, 500, "the default is 20");
+/// assert_eq!(
+///     err.unwrap_err().to_string(),
+///     "parameter `period`: must be at least 2 (got 1); the default is 20"
+/// );
+/// ```
+pub fn period_between(
+    name: &str,
+    value: u32,
+    min: u32,
+    max: u32,
+    hint: &str,
+) -> Result<(), ParamError> {
+    min_period(name, value, min, hint)?;
+    max_period(name, value, max, hint)
 }
 
 /// Refuses a `value` that is not a finite number above 0 (an order size):

@@ -7,8 +7,7 @@
 //! so its logic is unit-tested with plain `cargo test` through [`Harness`].
 //!
 //! ```
-//! use sandbar_guest::{indicators::Sma, params, Bar, Orders, ParamError, PerSymbol, Position, Strategy};
-//! use serde::{Deserialize, Serialize};
+//! use sandbar_guest::{indicators::Sma, params, Bar, Carried, Orders, ParamError, Position, Strategy};
 //!
 //! params! {
 //!     pub struct MomentumParams {
@@ -21,7 +20,7 @@
 //!
 //! pub struct Momentum {
 //!     params: MomentumParams,
-//!     state: PerSymbol<Sma>,
+//!     state: Carried<Sma>,
 //! }
 //!
 //! impl Strategy for Momentum {
@@ -29,16 +28,16 @@
 //!     const VERSION: &'static str = "0.1.0";
 //!     const DESCRIPTION: &'static str = "Long while the close is above its SMA.";
 //!     type Params = MomentumParams;
-//!     type State = PerSymbol<Sma>;
-//!
-//!     fn warmup_bars(p: &MomentumParams) -> u32 { p.period }
+//!     type State = Carried<Sma>;
 //!
 //!     fn new(params: MomentumParams, symbols: &[String]) -> Result<Self, ParamError> {
-//!         if params.period == 0 {
-//!             return Err(ParamError::invalid("period", "must be at least 1"));
-//!         }
+//!         sandbar_guest::checks::min_period("period", params.period, 1, "the default is 20")?;
 //!         let period = params.period as usize;
-//!         Ok(Self { params, state: PerSymbol::new(symbols.len(), || Sma::new(period)) })
+//!         // One Sma per symbol, carried across a hot swap; a snapshot taken
+//!         // with another `period` is refused and the runtime warms up instead.
+//!         let state = Carried::new(symbols, &[("period", params.period)],
+//!             "its averages do not carry over", || Sma::new(period));
+//!         Ok(Self { params, state })
 //!     }
 //!
 //!     fn on_bar(&mut self, bar: &Bar, position: &Position, orders: &mut Orders) {
@@ -49,28 +48,31 @@
 //!         }
 //!     }
 //!
-//!     fn state(&self) -> &PerSymbol<Sma> { &self.state }
-//!     fn restore_state(&mut self, state: PerSymbol<Sma>) -> Result<(), String> {
-//!         self.state = state;
-//!         Ok(())
-//!     }
+//!     // `state`, `restore_state` (with the snapshot checks) and the warm-up,
+//!     // derived from the indicators' own (`WarmUp`): `period` bars here.
+//!     sandbar_guest::keep_state!(state, warmup);
 //! }
 //!
 //! sandbar_guest::export_strategy!(Momentum);
 //!
 //! // Natively, through the same glue the component uses:
 //! let mut h = sandbar_guest::Harness::<Momentum>::new(&["BTCUSD"]);
+//! assert_eq!(h.describe().warmup_bars, 20);
 //! h.init(&[("period", sandbar_guest::value(2u32))]).unwrap();
 //! assert!(h.on_close(0, 10.0).is_empty());
 //! assert!(h.on_close(0, 10.0).is_empty());
 //! let orders = h.on_close(0, 11.0);
 //! assert_eq!(orders.len(), 1);
 //! ```
+//!
+//! Indicators ([`indicators`]) are checked against TA-Lib; each one's
+//! conventions (seeding, population σ, Wilder smoothing) are in its docs.
 
 #![warn(missing_docs)]
 
 #[doc(hidden)]
 pub mod bindings;
+mod carried;
 #[cfg(not(target_arch = "wasm32"))]
 mod harness;
 mod params;
@@ -94,6 +96,7 @@ pub use bindings::sandbar::strategy::types::{
     Bar, Fill, LogLevel, Order, OrderKind, Param, ParamKind, ParamSpec, ParamValue, Position, Side,
     StrategyInfo,
 };
+pub use carried::{Carried, Restore};
 #[cfg(not(target_arch = "wasm32"))]
 pub use harness::{Harness, Replay, value};
 pub use params::{ParamError, ParamType, Params};

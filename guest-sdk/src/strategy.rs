@@ -13,15 +13,34 @@ pub trait Strategy: Sized + 'static {
     /// One line on what it does.
     const DESCRIPTION: &'static str;
 
-    /// Typed parameters, declared with [`crate::params!`].
-    type Params: Params;
+    /// Typed parameters, declared with [`crate::params!`] (which derives
+    /// the `Clone` that the default [`Strategy::warmup_bars`] needs).
+    type Params: Params + Clone;
     /// Everything that must survive a hot swap. Serialised with a compact
     /// codec; a new version whose `State` no longer decodes the old bytes is
     /// simply warmed up from recent history instead.
     type State: Serialize + DeserializeOwned;
 
-    /// Bars needed before the strategy can trade with these parameters.
-    fn warmup_bars(params: &Self::Params) -> u32;
+    /// Bars needed before the strategy can trade with these parameters;
+    /// `describe` reports it for the default parameters, and the runtime
+    /// replays at least that many recent bars into a new instance.
+    ///
+    /// The default builds an instance for one symbol and asks it
+    /// ([`Strategy::warmup`]), so a strategy whose indicators know their
+    /// warm-up ([`crate::indicators::WarmUp`]) need not work it out by hand;
+    /// parameters that [`Strategy::new`] refuses give 0.
+    fn warmup_bars(params: &Self::Params) -> u32 {
+        Self::new(params.clone(), &[String::from("warm-up")]).map_or(0, |s| s.warmup())
+    }
+
+    /// This instance's warm-up, in bars; used by the default
+    /// [`Strategy::warmup_bars`]. The default is 0 (it can trade from the
+    /// first bar): override it, typically as the [`crate::indicators::WarmUp`]
+    /// of the state (which [`crate::keep_state!`]`(state, warmup)` writes), or
+    /// override [`Strategy::warmup_bars`] instead.
+    fn warmup(&self) -> u32 {
+        0
+    }
 
     /// Builds the strategy; an `Err` explains which parameter is wrong and why.
     fn new(params: Self::Params, symbols: &[String]) -> Result<Self, crate::ParamError>;
@@ -39,11 +58,14 @@ pub trait Strategy: Sized + 'static {
     /// Called when one of the strategy's orders filled.
     fn on_fill(&mut self, _fill: &Fill) {}
 
-    /// The state to carry across a hot swap.
+    /// The state to carry across a hot swap. [`crate::keep_state!`] writes
+    /// it and [`Strategy::restore_state`] for a state kept in one field.
     fn state(&self) -> &Self::State;
 
     /// Takes over state produced by [`Strategy::state`] (possibly of an
-    /// earlier version of this strategy).
+    /// earlier version of this strategy), or says why not. With a
+    /// [`crate::Carried`] state, [`crate::keep_state!`] writes it with the
+    /// standard checks (same symbols, same lookbacks, one state per symbol).
     fn restore_state(&mut self, state: Self::State) -> Result<(), String>;
 }
 

@@ -46,7 +46,16 @@ fn build_all_makes_one_component_per_example_strategy() {
     let built = components();
     let mut packages: Vec<&str> = built.iter().map(|b| b.package.as_str()).collect();
     packages.sort();
-    assert_eq!(packages, ["channel-breakout", "rsi-reversion", "sma-cross"]);
+    assert_eq!(
+        packages,
+        [
+            "bollinger-reversion",
+            "channel-breakout",
+            "macd-atr",
+            "rsi-reversion",
+            "sma-cross"
+        ]
+    );
     for b in built {
         let bytes = std::fs::read(&b.path).unwrap();
         assert_eq!(bytes.len(), b.size_bytes);
@@ -118,7 +127,7 @@ fn hash_agrees_with_sha256sum() {
             (d.to_owned(), f.to_owned())
         })
         .collect();
-    assert_eq!(ours.len(), 3);
+    assert_eq!(ours.len(), 5);
     assert_eq!(ours, theirs);
 }
 
@@ -128,6 +137,8 @@ fn check_passes_on_every_example_with_a_report() {
         ("sma-cross", "sma-cross"),
         ("rsi-reversion", "rsi-reversion"),
         ("channel-breakout", "channel-breakout"),
+        ("bollinger-reversion", "bollinger-reversion"),
+        ("macd-atr", "macd-atr"),
     ] {
         let path = component(package);
         let out = runtime(&["check", path.to_str().unwrap()]);

@@ -1,3 +1,4 @@
+use super::warmup::{WarmUp, bars};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -23,12 +24,33 @@ pub struct Lowest {
     extreme: Extreme,
 }
 
+impl WarmUp for Highest {
+    fn warmup_bars(&self) -> u32 {
+        bars(self.extreme.period)
+    }
+}
+
 impl Highest {
     /// The highest of the last `period` values; `0` counts as 1.
     pub fn new(period: usize) -> Self {
         Self {
             extreme: Extreme::new(period),
         }
+    }
+
+    /// The current highest value without adding one; `None` during warm-up.
+    pub fn value(&self) -> Option<f64> {
+        self.extreme.value()
+    }
+
+    /// `true` once it gives values (`period` values were seen).
+    pub fn is_ready(&self) -> bool {
+        self.extreme.value().is_some()
+    }
+
+    /// The window length in values (`new(0)` reports 1).
+    pub fn period(&self) -> usize {
+        self.extreme.period
     }
 
     /// Adds a value (a high, say); returns the highest of the last `period`
@@ -40,12 +62,33 @@ impl Highest {
     }
 }
 
+impl WarmUp for Lowest {
+    fn warmup_bars(&self) -> u32 {
+        bars(self.extreme.period)
+    }
+}
+
 impl Lowest {
     /// The lowest of the last `period` values; `0` counts as 1.
     pub fn new(period: usize) -> Self {
         Self {
             extreme: Extreme::new(period),
         }
+    }
+
+    /// The current lowest value without adding one; `None` during warm-up.
+    pub fn value(&self) -> Option<f64> {
+        self.extreme.value()
+    }
+
+    /// `true` once it gives values (`period` values were seen).
+    pub fn is_ready(&self) -> bool {
+        self.extreme.value().is_some()
+    }
+
+    /// The window length in values (`new(0)` reports 1).
+    pub fn period(&self) -> usize {
+        self.extreme.period
     }
 
     /// Adds a value (a low, say); returns the lowest of the last `period`
@@ -87,6 +130,10 @@ impl Extreme {
         while self.queue.front().is_some_and(|&(i, _)| i < oldest_kept) {
             self.queue.pop_front();
         }
+        self.value()
+    }
+
+    fn value(&self) -> Option<f64> {
         (self.index >= self.period as u64)
             .then(|| self.queue.front().map(|&(_, v)| v))
             .flatten()
@@ -112,6 +159,8 @@ mod tests {
             los,
             [None, None, Some(1.0), Some(1.0), Some(0.5), Some(0.5)]
         );
+        assert_eq!((hi.value(), lo.value()), (Some(4.0), Some(0.5)));
+        assert_eq!((hi.period(), lo.is_ready(), hi.warmup_bars()), (3, true, 3));
     }
 
     // The types' docs promise this: wrong while a NaN is in the window,

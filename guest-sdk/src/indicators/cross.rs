@@ -46,6 +46,14 @@ impl CrossDetector {
     }
 }
 
+/// The first update only records which side `a` is on: a cross can come
+/// from the second on.
+impl super::WarmUp for CrossDetector {
+    fn warmup_bars(&self) -> u32 {
+        2
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

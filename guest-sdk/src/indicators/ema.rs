@@ -1,3 +1,4 @@
+use super::warmup::{WarmUp, bars};
 use serde::{Deserialize, Serialize};
 
 /// Exponential moving average with `alpha = 2 / (period + 1)`, seeded with the
@@ -48,6 +49,22 @@ impl Ema {
     pub fn value(&self) -> Option<f64> {
         self.value
     }
+
+    /// `true` once it gives values (`period` values were seen).
+    pub fn is_ready(&self) -> bool {
+        self.value.is_some()
+    }
+
+    /// The period (`new(0)` reports 1); `alpha` is `2 / (period + 1)`.
+    pub fn period(&self) -> usize {
+        self.period
+    }
+}
+
+impl WarmUp for Ema {
+    fn warmup_bars(&self) -> u32 {
+        bars(self.period)
+    }
 }
 
 #[cfg(test)]
@@ -62,6 +79,10 @@ mod tests {
         assert_eq!(ema.update(6.0), Some(4.0));
         // alpha = 0.5: 4 + 0.5 * (8 - 4)
         assert_eq!(ema.update(8.0), Some(6.0));
+        assert_eq!(
+            (ema.period(), ema.is_ready(), ema.warmup_bars()),
+            (3, true, 3)
+        );
     }
 
     // The type's docs promise this; a fix that recovers must update them.

@@ -1,3 +1,4 @@
+use super::warmup::{WarmUp, bars};
 use serde::{Deserialize, Serialize};
 
 /// Relative Strength Index with Wilder's smoothing, in 0..=100: 100 when the
@@ -64,6 +65,22 @@ impl Rsi {
         let rs = self.avg_gain / self.avg_loss;
         Some(100.0 - 100.0 / (1.0 + rs))
     }
+
+    /// `true` once it gives values (`period + 1` closes were seen).
+    pub fn is_ready(&self) -> bool {
+        self.seen >= self.period
+    }
+
+    /// The period in price changes (`new(0)` reports 1).
+    pub fn period(&self) -> usize {
+        self.period
+    }
+}
+
+impl WarmUp for Rsi {
+    fn warmup_bars(&self) -> u32 {
+        bars(self.period + 1)
+    }
 }
 
 #[cfg(test)]
@@ -87,7 +104,12 @@ mod tests {
         let mut rsi = Rsi::new(2);
         assert_eq!(rsi.update(10.0), None);
         assert_eq!(rsi.update(11.0), None);
+        assert!(!rsi.is_ready());
         assert_eq!(rsi.update(10.0), Some(50.0));
+        assert_eq!(
+            (rsi.period(), rsi.is_ready(), rsi.warmup_bars()),
+            (2, true, 3)
+        );
     }
 
     // The type's docs promise this; a fix that recovers must update them.

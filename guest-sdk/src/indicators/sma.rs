@@ -1,3 +1,4 @@
+use super::warmup::{WarmUp, bars};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -49,6 +50,22 @@ impl Sma {
     pub fn period(&self) -> usize {
         self.period
     }
+
+    /// The window length in values; the same as [`Sma::period`].
+    pub fn window(&self) -> usize {
+        self.period
+    }
+
+    /// `true` once it gives values (`period` values were seen).
+    pub fn is_ready(&self) -> bool {
+        self.window.len() == self.period
+    }
+}
+
+impl WarmUp for Sma {
+    fn warmup_bars(&self) -> u32 {
+        bars(self.period)
+    }
 }
 
 #[cfg(test)]
@@ -77,5 +94,9 @@ mod tests {
             assert!(inf.update(x).is_some_and(f64::is_nan));
         }
         assert_eq!(Sma::new(0).period(), 1);
+        assert_eq!(
+            (nan.window(), nan.is_ready(), nan.warmup_bars()),
+            (2, true, 2)
+        );
     }
 }

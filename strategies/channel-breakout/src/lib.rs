@@ -20,8 +20,8 @@
 //! assert_eq!((orders[0].side, orders[0].quantity), (Side::Buy, 1.0));
 //! ```
 
-use sandbar_guest::indicators::{Highest, Lowest};
-use sandbar_guest::{Bar, Orders, ParamError, PerSymbol, Position, Strategy, checks, log, params};
+use sandbar_guest::indicators::{Highest, Lowest, WarmUp, longest};
+use sandbar_guest::{Bar, Carried, Orders, ParamError, Position, Strategy, checks, log, params};
 use serde::{Deserialize, Serialize};
 
 #[cfg(test)]
@@ -55,16 +55,17 @@ pub struct SymbolState {
     long: bool,
 }
 
-/// Everything that changes while the strategy runs, carried across a hot
-/// swap. It records the symbols and periods it was built for, so it is only
-/// restored into an instance that would have built the same channels.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChannelBreakoutState {
-    symbols: Vec<String>,
-    entry_period: u32,
-    exit_period: u32,
-    per_symbol: PerSymbol<SymbolState>,
+/// Both channels hold their previous bars, and the bar after them can trade.
+impl WarmUp for SymbolState {
+    fn warmup_bars(&self) -> u32 {
+        longest(&[&self.highest, &self.lowest]).saturating_add(1)
+    }
 }
+
+/// Everything that changes while the strategy runs, carried across a hot
+/// swap. It records the symbols and periods it was built for, so the SDK
+/// only restores it into an instance that would have built the same channels.
+pub type ChannelBreakoutState = Carried<SymbolState>;
 
 /// The strategy; see the crate docs.
 pub struct ChannelBreakout {
@@ -97,32 +98,29 @@ impl Strategy for ChannelBreakout {
     type Params = ChannelBreakoutParams;
     type State = ChannelBreakoutState;
 
-    fn warmup_bars(p: &ChannelBreakoutParams) -> u32 {
-        // Both channels hold their previous bars, and the bar after them can trade.
-        p.entry_period.max(p.exit_period).saturating_add(1)
-    }
-
     fn new(params: ChannelBreakoutParams, symbols: &[String]) -> Result<Self, ParamError> {
         Self::validate(&params)?;
         let (entry, exit) = (params.entry_period as usize, params.exit_period as usize);
-        let per_symbol = PerSymbol::new(symbols.len(), || SymbolState {
-            highest: Highest::new(entry),
-            lowest: Lowest::new(exit),
-            upper: None,
-            lower: None,
-            long: false,
-        });
-        let state = ChannelBreakoutState {
-            symbols: symbols.to_vec(),
-            entry_period: params.entry_period,
-            exit_period: params.exit_period,
-            per_symbol,
-        };
+        let state = Carried::new(
+            symbols,
+            &[
+                ("entry_period", &params.entry_period),
+                ("exit_period", &params.exit_period),
+            ],
+            "its channels do not carry over",
+            || SymbolState {
+                highest: Highest::new(entry),
+                lowest: Lowest::new(exit),
+                upper: None,
+                lower: None,
+                long: false,
+            },
+        );
         Ok(Self { params, state })
     }
 
     fn on_bar(&mut self, bar: &Bar, position: &Position, orders: &mut Orders) {
-        let Some(st) = self.state.per_symbol.get_mut(bar.symbol) else {
+        let Some((name, st)) = self.state.entry(bar.symbol) else {
             return; // not one of our symbols
         };
         if !checks::finite_prices(bar, "price", &[bar.high, bar.low, bar.close]) {
@@ -142,9 +140,7 @@ impl Strategy for ChannelBreakout {
         } else {
             st.long = bar.close > upper;
         }
-        if st.long != was_long
-            && let Some(name) = self.state.symbols.get(bar.symbol as usize)
-        {
+        if st.long != was_long {
             let (side, level) = if st.long {
                 ("above the high", upper)
             } else {
@@ -159,23 +155,7 @@ impl Strategy for ChannelBreakout {
         orders.target(bar.symbol, position.quantity, target);
     }
 
-    fn state(&self) -> &ChannelBreakoutState {
-        &self.state
-    }
-
-    fn restore_state(&mut self, state: ChannelBreakoutState) -> Result<(), String> {
-        checks::snapshot_symbols(&state.symbols, &self.state.symbols)?;
-        checks::snapshot_params(
-            &[
-                ("entry_period", state.entry_period, self.params.entry_period),
-                ("exit_period", state.exit_period, self.params.exit_period),
-            ],
-            "its channels do not carry over",
-        )?;
-        checks::snapshot_per_symbol(&state.per_symbol, &state.symbols)?;
-        self.state = state;
-        Ok(())
-    }
+    sandbar_guest::keep_state!(state, warmup);
 }
 
 sandbar_guest::export_strategy!(ChannelBreakout);

@@ -20,8 +20,8 @@
 //! assert_eq!((orders[0].side, orders[0].quantity), (Side::Buy, 1.0));
 //! ```
 
-use sandbar_guest::indicators::Rsi;
-use sandbar_guest::{Bar, Orders, ParamError, PerSymbol, Position, Strategy, checks, log, params};
+use sandbar_guest::indicators::{Rsi, WarmUp};
+use sandbar_guest::{Bar, Carried, Orders, ParamError, Position, Strategy, checks, log, params};
 use serde::{Deserialize, Serialize};
 
 #[cfg(test)]
@@ -66,15 +66,17 @@ pub struct SymbolState {
     regime: Regime,
 }
 
-/// Everything that changes while the strategy runs, carried across a hot
-/// swap. It records the symbols and period it was built for, so it is only
-/// restored into an instance that would have built the same RSI.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RsiReversionState {
-    symbols: Vec<String>,
-    period: u32,
-    per_symbol: PerSymbol<SymbolState>,
+/// `period` price changes need one more close.
+impl WarmUp for SymbolState {
+    fn warmup_bars(&self) -> u32 {
+        self.rsi.warmup_bars()
+    }
 }
+
+/// Everything that changes while the strategy runs, carried across a hot
+/// swap. It records the symbols and period it was built for, so the SDK only
+/// restores it into an instance that would have built the same RSI.
+pub type RsiReversionState = Carried<SymbolState>;
 
 /// The strategy; see the crate docs.
 pub struct RsiReversion {
@@ -158,28 +160,23 @@ impl Strategy for RsiReversion {
     type Params = RsiReversionParams;
     type State = RsiReversionState;
 
-    fn warmup_bars(p: &RsiReversionParams) -> u32 {
-        // `period` price changes need one more close.
-        p.period.saturating_add(1)
-    }
-
     fn new(params: RsiReversionParams, symbols: &[String]) -> Result<Self, ParamError> {
         Self::validate(&params)?;
         let period = params.period as usize;
-        let per_symbol = PerSymbol::new(symbols.len(), || SymbolState {
-            rsi: Rsi::new(period),
-            regime: Regime::Flat,
-        });
-        let state = RsiReversionState {
-            symbols: symbols.to_vec(),
-            period: params.period,
-            per_symbol,
-        };
+        let state = Carried::new(
+            symbols,
+            &[("period", &params.period)],
+            "its RSI does not carry over",
+            || SymbolState {
+                rsi: Rsi::new(period),
+                regime: Regime::Flat,
+            },
+        );
         Ok(Self { params, state })
     }
 
     fn on_bar(&mut self, bar: &Bar, position: &Position, orders: &mut Orders) {
-        let Some(st) = self.state.per_symbol.get_mut(bar.symbol) else {
+        let Some((name, st)) = self.state.entry(bar.symbol) else {
             return; // not one of our symbols
         };
         if !checks::finite_prices(bar, "close", &[bar.close]) {
@@ -192,12 +189,10 @@ impl Strategy for RsiReversion {
         let new = Self::next_regime(&self.params, old, rsi);
         if new != old {
             st.regime = new;
-            if let Some(name) = self.state.symbols.get(bar.symbol as usize) {
-                log::debug(&format!(
-                    "{name}: {old:?} -> {new:?} at bar {} (RSI {rsi})",
-                    bar.seq
-                ));
-            }
+            log::debug(&format!(
+                "{name}: {old:?} -> {new:?} at bar {} (RSI {rsi})",
+                bar.seq
+            ));
         }
         orders.target(
             bar.symbol,
@@ -206,20 +201,7 @@ impl Strategy for RsiReversion {
         );
     }
 
-    fn state(&self) -> &RsiReversionState {
-        &self.state
-    }
-
-    fn restore_state(&mut self, state: RsiReversionState) -> Result<(), String> {
-        checks::snapshot_symbols(&state.symbols, &self.state.symbols)?;
-        checks::snapshot_params(
-            &[("period", state.period, self.params.period)],
-            "its RSI does not carry over",
-        )?;
-        checks::snapshot_per_symbol(&state.per_symbol, &state.symbols)?;
-        self.state = state;
-        Ok(())
-    }
+    sandbar_guest::keep_state!(state, warmup);
 }
 
 sandbar_guest::export_strategy!(RsiReversion);

@@ -18,8 +18,8 @@
 //! assert_eq!((orders[0].side, orders[0].quantity), (Side::Buy, 1.0));
 //! ```
 
-use sandbar_guest::indicators::{Cross, CrossDetector, Sma};
-use sandbar_guest::{Bar, Orders, ParamError, PerSymbol, Position, Strategy, checks, log, params};
+use sandbar_guest::indicators::{Cross, CrossDetector, Sma, WarmUp, longest};
+use sandbar_guest::{Bar, Carried, Orders, ParamError, Position, Strategy, checks, log, params};
 use serde::{Deserialize, Serialize};
 
 #[cfg(test)]
@@ -63,16 +63,17 @@ pub struct SymbolState {
     trend: Option<Trend>,
 }
 
-/// Everything that changes while the strategy runs, carried across a hot
-/// swap. It records the symbols and lookbacks it was built for, so it is only
-/// restored into an instance that would have built the same averages.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SmaCrossState {
-    symbols: Vec<String>,
-    fast: u32,
-    slow: u32,
-    per_symbol: PerSymbol<SymbolState>,
+/// Both averages are ready on the slow-th bar, which can already trade.
+impl WarmUp for SymbolState {
+    fn warmup_bars(&self) -> u32 {
+        longest(&[&self.fast, &self.slow])
+    }
 }
+
+/// Everything that changes while the strategy runs, carried across a hot
+/// swap. It records the symbols and lookbacks it was built for, so the SDK
+/// only restores it into an instance that would have built the same averages.
+pub type SmaCrossState = Carried<SymbolState>;
 
 /// The strategy; see the crate docs.
 pub struct SmaCross {
@@ -101,10 +102,10 @@ impl SmaCross {
         checks::positive("size", p.size, "to sell short, set allow_short = true")
     }
 
-    fn target(&self, trend: Trend) -> f64 {
+    fn target(p: &SmaCrossParams, trend: Trend) -> f64 {
         match trend {
-            Trend::Up => self.params.size,
-            Trend::Down if self.params.allow_short => -self.params.size,
+            Trend::Up => p.size,
+            Trend::Down if p.allow_short => -p.size,
             Trend::Down => 0.0,
         }
     }
@@ -118,31 +119,25 @@ impl Strategy for SmaCross {
     type Params = SmaCrossParams;
     type State = SmaCrossState;
 
-    fn warmup_bars(p: &SmaCrossParams) -> u32 {
-        // Both averages are ready on the slow-th bar, which can already trade.
-        p.slow
-    }
-
     fn new(params: SmaCrossParams, symbols: &[String]) -> Result<Self, ParamError> {
         Self::validate(&params)?;
         let (fast, slow) = (params.fast as usize, params.slow as usize);
-        let per_symbol = PerSymbol::new(symbols.len(), || SymbolState {
-            fast: Sma::new(fast),
-            slow: Sma::new(slow),
-            cross: CrossDetector::new(),
-            trend: None,
-        });
-        let state = SmaCrossState {
-            symbols: symbols.to_vec(),
-            fast: params.fast,
-            slow: params.slow,
-            per_symbol,
-        };
+        let state = Carried::new(
+            symbols,
+            &[("fast", &params.fast), ("slow", &params.slow)],
+            "its averages do not carry over",
+            || SymbolState {
+                fast: Sma::new(fast),
+                slow: Sma::new(slow),
+                cross: CrossDetector::new(),
+                trend: None,
+            },
+        );
         Ok(Self { params, state })
     }
 
     fn on_bar(&mut self, bar: &Bar, position: &Position, orders: &mut Orders) {
-        let Some(st) = self.state.per_symbol.get_mut(bar.symbol) else {
+        let Some((name, st)) = self.state.entry(bar.symbol) else {
             return; // not one of our symbols
         };
         if !checks::finite_prices(bar, "close", &[bar.close]) {
@@ -162,33 +157,16 @@ impl Strategy for SmaCross {
         };
         if st.trend != Some(trend) {
             st.trend = Some(trend);
-            if let Some(name) = self.state.symbols.get(bar.symbol as usize) {
-                log::debug(&format!(
-                    "{name}: trend {trend:?} at bar {} (fast {fast}, slow {slow})",
-                    bar.seq
-                ));
-            }
+            log::debug(&format!(
+                "{name}: trend {trend:?} at bar {} (fast {fast}, slow {slow})",
+                bar.seq
+            ));
         }
-        orders.target(bar.symbol, position.quantity, self.target(trend));
+        let target = Self::target(&self.params, trend);
+        orders.target(bar.symbol, position.quantity, target);
     }
 
-    fn state(&self) -> &SmaCrossState {
-        &self.state
-    }
-
-    fn restore_state(&mut self, state: SmaCrossState) -> Result<(), String> {
-        checks::snapshot_symbols(&state.symbols, &self.state.symbols)?;
-        checks::snapshot_params(
-            &[
-                ("fast", state.fast, self.params.fast),
-                ("slow", state.slow, self.params.slow),
-            ],
-            "its averages do not carry over",
-        )?;
-        checks::snapshot_per_symbol(&state.per_symbol, &state.symbols)?;
-        self.state = state;
-        Ok(())
-    }
+    sandbar_guest::keep_state!(state, warmup);
 }
 
 sandbar_guest::export_strategy!(SmaCross);
