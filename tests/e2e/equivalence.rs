@@ -63,7 +63,12 @@ fn run_both<S: Strategy>(
             value: v.clone(),
         })
         .collect();
-    let limits = Limits::default();
+    // This test is about results, not time: a loaded machine must not trip
+    // the wall-clock deadline (regression: it did at load 15 on 2 cores).
+    let limits = Limits {
+        deadline: sandbar_runtime::backtest::BACKTEST_DEADLINE,
+        ..Limits::default()
+    };
     let loader = Loader::new().unwrap();
     let candidate = loader
         .load_file(
@@ -196,4 +201,21 @@ fn channel_breakout_is_identical_in_wasm_and_native() {
         6,
     );
     assert_trades("channel-breakout (random walk)", &run);
+}
+
+#[test]
+fn bollinger_reversion_is_identical_in_wasm_and_native() {
+    let run = run_both::<bollinger_reversion::BollingerReversion>(
+        "bollinger-reversion",
+        &[],
+        MarketStyle::Regimes,
+        7,
+    );
+    assert_trades("bollinger-reversion", &run);
+}
+
+#[test]
+fn macd_atr_is_identical_in_wasm_and_native() {
+    let run = run_both::<macd_atr::MacdAtr>("macd-atr", &[], MarketStyle::Regimes, 8);
+    assert_trades("macd-atr", &run);
 }

@@ -131,4 +131,14 @@ fn every_example_strategy_trades_the_same_in_the_harness_and_in_runtime_backtest
         backtest_trades("channel-breakout", &data, ""),
         native_trades::<channel_breakout::ChannelBreakout>(&data, &[]),
     );
+    assert_same(
+        "bollinger-reversion",
+        backtest_trades("bollinger-reversion", &data, ""),
+        native_trades::<bollinger_reversion::BollingerReversion>(&data, &[]),
+    );
+    assert_same(
+        "macd-atr",
+        backtest_trades("macd-atr", &data, ""),
+        native_trades::<macd_atr::MacdAtr>(&data, &[]),
+    );
 }
