@@ -139,3 +139,55 @@ fn sweep_and_param_mistakes_name_the_fix() {
     .to_string();
     assert!(error.contains("one strategy"), "{error}");
 }
+
+#[test]
+fn walk_forward_chooses_on_training_bars_and_stitches_the_test_runs() {
+    let (dir, config) = goog_config();
+    let axes = ["sma.fast=5..15:5", "sma.slow=20,40"];
+    let spec = backtest::WalkForwardSpec::parse("train=600,test=300").unwrap();
+    let result = backtest::run_walk_forward(
+        &config,
+        &BacktestOptions::default(),
+        &options(2, &axes),
+        spec,
+    )
+    .unwrap();
+    // 2148 bars: windows start every 300 bars while 900 fit.
+    assert_eq!(result.windows.len(), 5);
+    assert_eq!(result.windows[1].train, (300, 900));
+    assert_eq!(result.windows[1].test, (900, 1200));
+
+    // Window 0's choice is the best of a plain sweep over its training bars.
+    let csv = std::fs::read_to_string(reference_data("GOOG")).unwrap();
+    let train: Vec<&str> = csv.lines().take(1 + 600).collect();
+    let train_path = dir.path().join("train.csv");
+    std::fs::write(&train_path, train.join("\n") + "\n").unwrap();
+    let on_train = BacktestOptions {
+        data: Some(train_path),
+        ..BacktestOptions::default()
+    };
+    let sweep = run_sweep(&config, &on_train, &options(1, &axes)).unwrap();
+    assert_eq!(
+        result.windows[0].chosen.as_ref(),
+        Some(&sweep.rows[0].values),
+        "the walk-forward's first choice"
+    );
+    assert_eq!(
+        result.windows[0].in_sample.as_ref(),
+        sweep.rows[0].run.as_ref().ok().map(|f| &f.stats)
+    );
+
+    // The stitched equity compounds the test runs' returns.
+    let compounded = result.windows.iter().fold(100_000.0, |equity, w| {
+        let oos = w.out_of_sample.as_ref().unwrap().as_ref().unwrap();
+        equity * (1.0 + oos.return_pct / 100.0)
+    });
+    let stitched = result.out_of_sample.as_ref().unwrap().final_equity;
+    assert!(
+        (stitched - compounded).abs() <= 1e-6 * compounded,
+        "{stitched} vs {compounded}"
+    );
+    assert_eq!(result.equity.len(), 5 * 300, "one point per test bar");
+    assert_eq!(result.equity[0].bar, 600);
+    eprintln!("{}", backtest::render_walk_forward(&result));
+}

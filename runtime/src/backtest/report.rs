@@ -38,6 +38,43 @@ pub fn write_outputs(result: &BacktestResult, out: &Path) -> anyhow::Result<Vec<
     Ok(written)
 }
 
+/// Writes `text` to `out/name`, creating `out`.
+fn write_file(out: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(out).map_err(|e| {
+        anyhow::anyhow!("cannot create the output directory {}: {e}", out.display())
+    })?;
+    let path = out.join(name);
+    std::fs::write(&path, text)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Writes `sweep.csv` to `out`.
+pub fn write_sweep(result: &super::SweepResult, out: &Path) -> anyhow::Result<PathBuf> {
+    write_file(out, super::SWEEP_FILE, &super::sweep_csv(result))
+}
+
+/// Writes `walk_forward.csv` and `walk_forward_equity.csv` (the stitched
+/// out-of-sample equity: time, bar, equity) to `out`.
+pub fn write_walk_forward(
+    result: &super::WalkForwardResult,
+    out: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let mut equity = String::from("time,bar,equity\n");
+    for p in &result.equity {
+        equity.push_str(&format!(
+            "{},{},{}\n",
+            format_timestamp(p.ts_ms),
+            p.bar,
+            p.equity
+        ));
+    }
+    Ok(vec![
+        write_file(out, "walk_forward.csv", &super::walk_forward_csv(result))?,
+        write_file(out, "walk_forward_equity.csv", &equity)?,
+    ])
+}
+
 fn trades_csv(result: &BacktestResult) -> String {
     let mut out = String::from(
         "strategy,symbol,side,size,entry_time,entry_bar,entry_price,exit_time,exit_bar,exit_price,pnl,fees,status\n",

@@ -6,11 +6,12 @@
 //! ranking and the same `sweep.csv`, byte for byte, whatever the number of
 //! jobs: nothing in it depends on timing.
 
-use super::engine::{BacktestOptions, data_path, load, read_bars};
+use super::engine::{BacktestOptions, StrategyRun, data_path, load, read_bars};
 use super::overrides::{SweepAxis, known_strategy};
 use super::stats::Stats;
 use crate::broker::FillModel;
-use crate::config::Config;
+use crate::config::{Config, StrategyConfig};
+use crate::contract::Bar;
 use crate::load::Loader;
 use rayon::prelude::*;
 use std::fmt::Write as _;
@@ -87,7 +88,8 @@ impl RankBy {
             })
     }
 
-    fn value(&self, stats: &Stats) -> Option<f64> {
+    /// The metric of `stats`, larger is better (a drawdown counts negated).
+    pub fn value(&self, stats: &Stats) -> Option<f64> {
         match self {
             RankBy::Sharpe => stats.sharpe_ratio,
             RankBy::Sortino => stats.sortino_ratio,
@@ -195,75 +197,106 @@ fn grid(axes: &[SweepAxis]) -> Vec<Vec<toml::Value>> {
 /// The most combinations one sweep runs.
 pub const MAX_COMBINATIONS: usize = 100_000;
 
-/// Runs the grid of `sweep` for its strategy over the data of `options`.
-pub fn run_sweep(
-    config: &Config,
-    options: &BacktestOptions,
-    sweep: &SweepOptions,
-) -> anyhow::Result<SweepResult> {
-    let first = sweep
-        .axes
-        .first()
-        .ok_or_else(|| anyhow::anyhow!("a sweep needs at least one --sweep ID.KEY=..."))?;
-    let id = first.strategy.clone();
-    if let Some(other) = sweep.axes.iter().find(|a| a.strategy != id) {
-        anyhow::bail!(
-            "--sweep names strategies `{id}` and `{}`; a sweep varies one strategy (run one sweep per strategy)",
-            other.strategy
+/// A sweep's fixed parts: its strategy, the grid of values, the loader
+/// that compiled the component once, the fill model.
+pub(super) struct Grid<'a> {
+    config: &'a Config,
+    strategy: &'a StrategyConfig,
+    pub keys: Vec<String>,
+    pub combos: Vec<Vec<toml::Value>>,
+    loader: Loader,
+    model: FillModel,
+}
+
+impl<'a> Grid<'a> {
+    /// The grid of `axes` (all of one strategy of `config`), compiled once.
+    pub fn new(config: &'a Config, axes: &[SweepAxis]) -> anyhow::Result<Self> {
+        let first = axes
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("a sweep needs at least one --sweep ID.KEY=..."))?;
+        let id = first.strategy.as_str();
+        if let Some(other) = axes.iter().find(|a| a.strategy != id) {
+            anyhow::bail!(
+                "--sweep names strategies `{id}` and `{}`; a sweep varies one strategy (run one sweep per strategy)",
+                other.strategy
+            );
+        }
+        let strategy = known_strategy(config, id, "--sweep").map_err(anyhow::Error::msg)?;
+        let combos = grid(axes);
+        if combos.len() > MAX_COMBINATIONS {
+            anyhow::bail!(
+                "the sweep has {} combinations, more than {MAX_COMBINATIONS}; use fewer values or larger steps",
+                combos.len()
+            );
+        }
+        let grid = Self {
+            config,
+            strategy,
+            keys: axes.iter().map(|a| a.key.clone()).collect(),
+            combos,
+            loader: Loader::new()?,
+            model: FillModel {
+                commission: config.broker.commission,
+                slippage_bps: config.broker.slippage_bps,
+                ..FillModel::default()
+            },
+        };
+        // Compile once, before any job starts: every combination then finds
+        // the component in the loader's cache instead of each compiling it.
+        let _ = load(
+            &grid.loader,
+            config,
+            &grid.strategy_with(&grid.combos[0]),
+            grid.model,
         );
+        Ok(grid)
     }
-    let strategy = known_strategy(config, &id, "--sweep").map_err(anyhow::Error::msg)?;
-    let combos = grid(&sweep.axes);
-    if combos.len() > MAX_COMBINATIONS {
-        anyhow::bail!(
-            "the sweep has {} combinations, more than {MAX_COMBINATIONS}; use fewer values or larger steps",
-            combos.len()
-        );
-    }
-    let data = data_path(config, options)?;
-    let (bars, _) = read_bars(config, &data)?;
-    let model = FillModel {
-        commission: config.broker.commission,
-        slippage_bps: config.broker.slippage_bps,
-        ..FillModel::default()
-    };
-    let loader = Loader::new()?;
-    let keys: Vec<String> = sweep.axes.iter().map(|a| a.key.clone()).collect();
-    let with_values = |values: &[toml::Value]| {
-        let mut s = strategy.clone();
-        for (key, value) in keys.iter().zip(values) {
+
+    /// The strategy's config with these values of the swept parameters.
+    pub fn strategy_with(&self, values: &[toml::Value]) -> StrategyConfig {
+        let mut s = self.strategy.clone();
+        for (key, value) in self.keys.iter().zip(values) {
             s.params.insert(key.clone(), value.clone());
         }
         s
-    };
-    // Compile once, before the jobs start: every combination then finds the
-    // component in the loader's cache instead of each compiling it.
-    let _ = load(&loader, config, &with_values(&combos[0]), model);
+    }
 
-    let jobs = sweep.jobs.max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .thread_name(|i| format!("sandbar-sweep-{i}"))
-        .build()?;
-    let finished = AtomicU64::new(0);
-    let strategy_bars = AtomicU64::new(0);
-    let total = combos.len() as u64;
-    let last = bars.last().copied();
-    let started = Instant::now();
-    let rows: Vec<Option<SweepRow>> = pool.install(|| {
-        combos
-            .par_iter()
-            .enumerate()
-            .map(|(combination, values)| {
-                if sweep.stop.load(Ordering::Relaxed) {
-                    return None;
-                }
-                let run = load(&loader, config, &with_values(values), model)
-                    .map(|mut runner| {
-                        for bar in &bars {
-                            runner.step(bar);
-                        }
-                        let run = runner.finish(last);
+    /// One backtest of the strategy with `values` over `bars`.
+    pub fn run_one(&self, values: &[toml::Value], bars: &[Bar]) -> Result<StrategyRun, String> {
+        let mut runner = load(
+            &self.loader,
+            self.config,
+            &self.strategy_with(values),
+            self.model,
+        )
+        .map_err(|e| format!("{e:#}"))?;
+        for bar in bars {
+            runner.step(bar);
+        }
+        Ok(runner.finish(bars.last().copied()))
+    }
+
+    /// Every combination over `bars` on `pool`, in grid order (`None` for
+    /// those a stop kept from starting), and the strategy-bars they ran.
+    pub fn run_all(
+        &self,
+        bars: &[Bar],
+        pool: &rayon::ThreadPool,
+        stop: &AtomicBool,
+        progress: Option<&(dyn Fn(u64, u64) + Send + Sync)>,
+    ) -> (Vec<SweepRow>, u64) {
+        let finished = AtomicU64::new(0);
+        let strategy_bars = AtomicU64::new(0);
+        let total = self.combos.len() as u64;
+        let rows: Vec<Option<SweepRow>> = pool.install(|| {
+            self.combos
+                .par_iter()
+                .enumerate()
+                .map(|(combination, values)| {
+                    if stop.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                    let run = self.run_one(values, bars).map(|run| {
                         strategy_bars.fetch_add(run.stats.bars, Ordering::Relaxed);
                         SweepFigures {
                             stats: run.stats,
@@ -271,40 +304,67 @@ pub fn run_sweep(
                             fills: run.fills,
                             trapped: run.error,
                         }
+                    });
+                    let done = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                    if let Some(progress) = progress {
+                        progress(done, total);
+                    }
+                    Some(SweepRow {
+                        combination,
+                        values: values.clone(),
+                        run,
                     })
-                    .map_err(|e| format!("{e:#}"));
-                let done = finished.fetch_add(1, Ordering::Relaxed) + 1;
-                if let Some(progress) = &sweep.progress {
-                    progress(done, total);
-                }
-                Some(SweepRow {
-                    combination,
-                    values: values.clone(),
-                    run,
                 })
-            })
-            .collect()
-    });
+                .collect()
+        });
+        (
+            rows.into_iter().flatten().collect(),
+            strategy_bars.into_inner(),
+        )
+    }
+}
+
+/// A pool of `jobs` threads for sweep combinations.
+pub(super) fn pool(jobs: usize) -> anyhow::Result<rayon::ThreadPool> {
+    Ok(rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .thread_name(|i| format!("sandbar-sweep-{i}"))
+        .build()?)
+}
+
+/// Runs the grid of `sweep` for its strategy over the data of `options`.
+pub fn run_sweep(
+    config: &Config,
+    options: &BacktestOptions,
+    sweep: &SweepOptions,
+) -> anyhow::Result<SweepResult> {
+    let grid = Grid::new(config, &sweep.axes)?;
+    let data = data_path(config, options)?;
+    let (bars, _) = read_bars(config, &data)?;
+    let jobs = sweep.jobs.max(1);
+    let pool = pool(jobs)?;
+    let started = Instant::now();
+    let (mut rows, strategy_bars) =
+        grid.run_all(&bars, &pool, &sweep.stop, sweep.progress.as_deref());
     let elapsed = started.elapsed();
-    let mut rows: Vec<SweepRow> = rows.into_iter().flatten().collect();
-    let stopped = rows.len() < combos.len();
+    let stopped = rows.len() < grid.combos.len();
     rank(&mut rows, sweep.rank_by);
     Ok(SweepResult {
-        strategy: id,
-        keys,
+        strategy: grid.strategy.id.clone(),
+        keys: grid.keys.clone(),
         rank_by: sweep.rank_by,
         rows,
-        combinations: combos.len(),
+        combinations: grid.combos.len(),
         stopped,
         bars: bars.len() as u64,
-        strategy_bars: strategy_bars.into_inner(),
+        strategy_bars,
         elapsed,
         jobs,
     })
 }
 
 /// Best first by `rank_by`; rows without the metric last; ties in grid order.
-fn rank(rows: &mut [SweepRow], rank_by: RankBy) {
+pub(super) fn rank(rows: &mut [SweepRow], rank_by: RankBy) {
     let key = |row: &SweepRow| {
         row.run
             .as_ref()

@@ -43,6 +43,11 @@ pub struct BacktestArgs {
     /// cagr, profit_factor, win_rate, drawdown (lowest first) or equity.
     #[arg(long, default_value = "sharpe")]
     rank_by: String,
+    /// With --sweep: choose the best combination on each window of N
+    /// training bars and run it on the M bars after (`train=N,test=M[,step=S]`;
+    /// step defaults to M). Writes walk_forward.csv and walk_forward_equity.csv.
+    #[arg(long, value_name = "train=N,test=M[,step=S]")]
+    walk_forward: Option<String>,
     /// Sweep rows shown in the terminal (sweep.csv has them all).
     #[arg(long, default_value_t = 10)]
     top: usize,
@@ -68,6 +73,11 @@ fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
     overrides::apply(&mut config, &overrides).map_err(anyhow::Error::msg)?;
     if !args.sweeps.is_empty() {
         return sweep(&config, args);
+    }
+    if args.walk_forward.is_some() {
+        anyhow::bail!(
+            "--walk-forward chooses among --sweep combinations: add at least one --sweep ID.KEY=VALUES"
+        );
     }
     let bar = (std::io::stderr().is_terminal() && !args.json).then(|| {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -154,6 +164,18 @@ fn sweep(config: &Config, args: BacktestArgs) -> anyhow::Result<ExitCode> {
         stop,
         progress,
     };
+    if let Some(spec) = &args.walk_forward {
+        let spec = backtest::WalkForwardSpec::parse(spec).map_err(anyhow::Error::msg)?;
+        let result = backtest::run_walk_forward(config, &options, &sweep, spec)?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        let written = backtest::write_walk_forward(&result, &args.out)?;
+        print!("{}", backtest::render_walk_forward(&result));
+        let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+        println!("wrote {}", names.join(", "));
+        return Ok(ExitCode::SUCCESS);
+    }
     let result = backtest::run_sweep(config, &options, &sweep)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
