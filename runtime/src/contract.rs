@@ -110,35 +110,47 @@ pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> 
     Ok(linker)
 }
 
-// The guest SDK generates the same records from the same WIT; these let a
-// strategy compiled natively be driven with exactly the host's values (the
-// sandbox-versus-native tests and benches).
+// The guest SDK generates the same records from the same WIT. These
+// conversions let a strategy compiled natively be driven with exactly the
+// host's values (the sandbox-versus-native tests and benches), and let the
+// runtime trade through the SDK's paper broker (`sandbar_guest::paper`):
+// orders and bars go to it, fills and positions come back.
 
-impl From<Bar> for sandbar_guest::Bar {
-    fn from(b: Bar) -> Self {
-        Self {
-            seq: b.seq,
-            ts_ms: b.ts_ms,
-            symbol: b.symbol,
-            open: b.open,
-            high: b.high,
-            low: b.low,
-            close: b.close,
-            volume: b.volume,
+/// `From` both ways between the host's and the SDK's binding of one record
+/// of scalars (field for field; `side` fields convert as [`Side`] does).
+macro_rules! same_record {
+    ($name:ident { $($field:ident),* $(; $side:ident)? }) => {
+        impl From<$name> for sandbar_guest::$name {
+            fn from(r: $name) -> Self {
+                Self { $($field: r.$field,)* $($side: r.$side.into(),)? }
+            }
         }
-    }
+
+        impl From<sandbar_guest::$name> for $name {
+            fn from(r: sandbar_guest::$name) -> Self {
+                Self { $($field: r.$field,)* $($side: r.$side.into(),)? }
+            }
+        }
+    };
 }
 
-impl From<Position> for sandbar_guest::Position {
-    fn from(p: Position) -> Self {
-        Self {
-            quantity: p.quantity,
-            avg_price: p.avg_price,
-            cash: p.cash,
-            equity: p.equity,
-        }
-    }
-}
+same_record!(Bar {
+    seq,
+    ts_ms,
+    symbol,
+    open,
+    high,
+    low,
+    close,
+    volume
+});
+same_record!(Position {
+    quantity,
+    avg_price,
+    cash,
+    equity
+});
+same_record!(Fill { seq, ts_ms, symbol, quantity, price, commission; side });
 
 impl From<Side> for sandbar_guest::Side {
     fn from(side: Side) -> Self {
@@ -149,16 +161,11 @@ impl From<Side> for sandbar_guest::Side {
     }
 }
 
-impl From<Fill> for sandbar_guest::Fill {
-    fn from(f: Fill) -> Self {
-        Self {
-            seq: f.seq,
-            ts_ms: f.ts_ms,
-            symbol: f.symbol,
-            side: f.side.into(),
-            quantity: f.quantity,
-            price: f.price,
-            commission: f.commission,
+impl From<sandbar_guest::Side> for Side {
+    fn from(side: sandbar_guest::Side) -> Self {
+        match side {
+            sandbar_guest::Side::Buy => Side::Buy,
+            sandbar_guest::Side::Sell => Side::Sell,
         }
     }
 }
@@ -174,9 +181,6 @@ impl From<&ParamValue> for sandbar_guest::ParamValue {
     }
 }
 
-// And back: the paper broker is the SDK's (`sandbar_guest::paper`), so the
-// runtime hands it orders and bars and takes back fills and positions.
-
 impl From<Order> for sandbar_guest::Order {
     fn from(o: Order) -> Self {
         Self {
@@ -187,55 +191,6 @@ impl From<Order> for sandbar_guest::Order {
                 OrderKind::Market => sandbar_guest::OrderKind::Market,
                 OrderKind::Limit(price) => sandbar_guest::OrderKind::Limit(price),
             },
-        }
-    }
-}
-
-impl From<sandbar_guest::Side> for Side {
-    fn from(side: sandbar_guest::Side) -> Self {
-        match side {
-            sandbar_guest::Side::Buy => Side::Buy,
-            sandbar_guest::Side::Sell => Side::Sell,
-        }
-    }
-}
-
-impl From<sandbar_guest::Fill> for Fill {
-    fn from(f: sandbar_guest::Fill) -> Self {
-        Self {
-            seq: f.seq,
-            ts_ms: f.ts_ms,
-            symbol: f.symbol,
-            side: f.side.into(),
-            quantity: f.quantity,
-            price: f.price,
-            commission: f.commission,
-        }
-    }
-}
-
-impl From<sandbar_guest::Position> for Position {
-    fn from(p: sandbar_guest::Position) -> Self {
-        Self {
-            quantity: p.quantity,
-            avg_price: p.avg_price,
-            cash: p.cash,
-            equity: p.equity,
-        }
-    }
-}
-
-impl From<sandbar_guest::Bar> for Bar {
-    fn from(b: sandbar_guest::Bar) -> Self {
-        Self {
-            seq: b.seq,
-            ts_ms: b.ts_ms,
-            symbol: b.symbol,
-            open: b.open,
-            high: b.high,
-            low: b.low,
-            close: b.close,
-            volume: b.volume,
         }
     }
 }

@@ -6,12 +6,11 @@
 //! broker (`sandbar_guest::paper`) and read the file with its one reader.
 
 use crate::reference::reference_data;
-use crate::support::component;
+use crate::support::csv_backtest;
 use sandbar_guest::paper::FillModel;
 use sandbar_guest::{Harness, Strategy};
 use sandbar_runtime::backtest::{self, BacktestOptions};
 use sandbar_runtime::broker::{Trade, TradeLedger};
-use sandbar_runtime::config::Config;
 
 const STARTING_CASH: f64 = 100_000.0;
 const MODEL: FillModel = FillModel::new(0.0015, 3.0);
@@ -19,37 +18,12 @@ const MODEL: FillModel = FillModel::new(0.0015, 3.0);
 /// `runtime backtest` of `package`'s component on `data`, with `params`
 /// (TOML lines of `[strategy.params]`).
 fn backtest_trades(package: &str, data: &std::path::Path, params: &str) -> (u64, Vec<Trade>) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("dist")).unwrap();
-    std::fs::copy(component(package), dir.path().join("dist/s.wasm")).unwrap();
-    let config = format!(
-        r#"[runtime]
-strategies_dir = "dist"
-[hot_reload]
-skip_hash_verification = true
-[feed]
-kind = "csv"
-symbols = ["GOOG"]
-path = {data:?}
-[broker]
-starting_cash = {STARTING_CASH:?}
-commission = {:?}
-slippage_bps = {:?}
-[[strategy]]
-id = "s"
-wasm = "s.wasm"
-[strategy.params]
-{params}
-"#,
+    let broker = format!(
+        "starting_cash = {STARTING_CASH:?}\ncommission = {:?}\nslippage_bps = {:?}",
         MODEL.commission, MODEL.slippage_bps
     );
-    let path = dir.path().join("bt.toml");
-    std::fs::write(&path, config).unwrap();
-    let result = backtest::run(
-        &Config::from_file(&path).unwrap(),
-        &BacktestOptions::default(),
-    )
-    .unwrap();
+    let (_dir, config) = csv_backtest(package, "s", data, "GOOG", &broker, params);
+    let result = backtest::run(&config, &BacktestOptions::default()).unwrap();
     let run = &result.strategies[0];
     assert_eq!(run.error, None, "{package}: the backtest trapped");
     assert_eq!(run.halted, None, "{package}: the kill switch fired");

@@ -315,3 +315,29 @@ pub fn audit_reports(orders: &[serde_json::Value]) -> (Vec<u64>, usize) {
     }
     (counts, anomalies)
 }
+
+/// A backtest of one strategy on a CSV file: a temp dir holding
+/// `dist/s.wasm` (the `package`'s component) and the config `bt.toml`
+/// (a CSV feed of `symbol` from `data`, `[broker]` lines `broker`, the
+/// strategy `id` with `params` as its `[strategy.params]`), parsed.
+pub fn csv_backtest(
+    package: &str,
+    id: &str,
+    data: &Path,
+    symbol: &str,
+    broker: &str,
+    params: &str,
+) -> (tempfile::TempDir, Config) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("dist")).unwrap();
+    std::fs::copy(component(package), dir.path().join("dist/s.wasm")).unwrap();
+    let text = format!(
+        "[runtime]\nstrategies_dir = \"dist\"\n[hot_reload]\nskip_hash_verification = true\n\
+         [feed]\nkind = \"csv\"\nsymbols = [\"{symbol}\"]\npath = {data:?}\n[broker]\n{broker}\n\
+         [[strategy]]\nid = \"{id}\"\nwasm = \"s.wasm\"\n[strategy.params]\n{params}\n"
+    );
+    let path = dir.path().join("bt.toml");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    (dir, config)
+}

@@ -6,7 +6,7 @@
 //! keeps what finished.
 
 use crate::reference::reference_data;
-use crate::support::component;
+use crate::support::csv_backtest;
 use sandbar_runtime::backtest::{
     self, BacktestOptions, RankBy, SweepOptions, overrides, run_sweep, sweep_csv,
 };
@@ -15,30 +15,14 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 fn goog_config() -> (tempfile::TempDir, Config) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("dist")).unwrap();
-    std::fs::copy(component("sma-cross"), dir.path().join("dist/sma.wasm")).unwrap();
-    let text = format!(
-        r#"[runtime]
-strategies_dir = "dist"
-[hot_reload]
-skip_hash_verification = true
-[feed]
-kind = "csv"
-symbols = ["GOOG"]
-path = {:?}
-[[strategy]]
-id = "sma"
-wasm = "sma.wasm"
-[strategy.params]
-size = 10.0
-"#,
-        reference_data("GOOG")
-    );
-    let path = dir.path().join("bt.toml");
-    std::fs::write(&path, text).unwrap();
-    let config = Config::from_file(&path).unwrap();
-    (dir, config)
+    csv_backtest(
+        "sma-cross",
+        "sma",
+        &reference_data("GOOG"),
+        "GOOG",
+        "",
+        "size = 10.0",
+    )
 }
 
 fn options(jobs: usize, axes: &[&str]) -> SweepOptions {

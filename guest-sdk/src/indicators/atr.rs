@@ -27,15 +27,7 @@ impl TrueRange {
         self.last
     }
 
-    /// The last bar's true range; `None` before the second bar.
-    pub fn value(&self) -> Option<f64> {
-        self.last
-    }
-
-    /// `true` once it gives values.
-    pub fn is_ready(&self) -> bool {
-        self.last.is_some()
-    }
+    reading!(last);
 }
 
 impl WarmUp for TrueRange {

@@ -32,15 +32,7 @@ impl Dema {
         self.last
     }
 
-    /// The current value without adding one; `None` during warm-up.
-    pub fn value(&self) -> Option<f64> {
-        self.last
-    }
-
-    /// `true` once it gives values.
-    pub fn is_ready(&self) -> bool {
-        self.last.is_some()
-    }
+    reading!(last);
 
     /// The period of each EMA.
     pub fn period(&self) -> usize {
@@ -87,15 +79,7 @@ impl Tema {
         self.last
     }
 
-    /// The current value without adding one; `None` during warm-up.
-    pub fn value(&self) -> Option<f64> {
-        self.last
-    }
-
-    /// `true` once it gives values.
-    pub fn is_ready(&self) -> bool {
-        self.last.is_some()
-    }
+    reading!(last);
 
     /// The period of each EMA.
     pub fn period(&self) -> usize {

@@ -24,6 +24,22 @@
 //! A NaN or infinite input poisons most of them for good: skip such bars
 //! first (see [`crate::checks::finite_prices`]).
 
+/// `value()` and `is_ready()` of an indicator whose current reading is
+/// the `Option<f64>` field named: one definition for every indicator.
+macro_rules! reading {
+    ($field:ident) => {
+        /// The current value without adding an input; `None` during warm-up.
+        pub fn value(&self) -> Option<f64> {
+            self.$field
+        }
+
+        /// `true` once it gives values.
+        pub fn is_ready(&self) -> bool {
+            self.$field.is_some()
+        }
+    };
+}
+
 mod adx;
 mod atr;
 mod cci;

@@ -62,15 +62,7 @@ impl Roc {
         self.last
     }
 
-    /// The current value without adding one; `None` during warm-up.
-    pub fn value(&self) -> Option<f64> {
-        self.last
-    }
-
-    /// `true` once it gives values.
-    pub fn is_ready(&self) -> bool {
-        self.last.is_some()
-    }
+    reading!(last);
 
     /// How many values back it compares with (`new(0)` reports 1).
     pub fn period(&self) -> usize {
@@ -110,15 +102,7 @@ impl Momentum {
         self.last
     }
 
-    /// The current value without adding one; `None` during warm-up.
-    pub fn value(&self) -> Option<f64> {
-        self.last
-    }
-
-    /// `true` once it gives values.
-    pub fn is_ready(&self) -> bool {
-        self.last.is_some()
-    }
+    reading!(last);
 
     /// How many values back it compares with (`new(0)` reports 1).
     pub fn period(&self) -> usize {

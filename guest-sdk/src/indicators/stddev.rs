@@ -179,15 +179,7 @@ impl ZScore {
         self.last
     }
 
-    /// The z-score of the last value; `None` during warm-up.
-    pub fn value(&self) -> Option<f64> {
-        self.last
-    }
-
-    /// `true` once it gives values.
-    pub fn is_ready(&self) -> bool {
-        self.last.is_some()
-    }
+    reading!(last);
 
     /// The window length in values.
     pub fn period(&self) -> usize {

@@ -127,15 +127,7 @@ impl WilliamsR {
         self.last
     }
 
-    /// The current value without adding a bar; `None` during warm-up.
-    pub fn value(&self) -> Option<f64> {
-        self.last
-    }
-
-    /// `true` once it gives values.
-    pub fn is_ready(&self) -> bool {
-        self.last.is_some()
-    }
+    reading!(last);
 
     /// The window length in bars (`new(0)` reports 1).
     pub fn period(&self) -> usize {

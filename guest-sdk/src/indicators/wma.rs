@@ -54,15 +54,7 @@ impl Wma {
         self.last
     }
 
-    /// The current average without adding a value; `None` during warm-up.
-    pub fn value(&self) -> Option<f64> {
-        self.last
-    }
-
-    /// `true` once it gives values.
-    pub fn is_ready(&self) -> bool {
-        self.last.is_some()
-    }
+    reading!(last);
 
     /// The window length in values (`new(0)` reports 1).
     pub fn period(&self) -> usize {
