@@ -48,6 +48,8 @@ pub struct HostState {
     pub(crate) strategy_id: String,
     pub(crate) limits: wasmtime::StoreLimits,
     pub(crate) log_budget: u32,
+    /// Why the host is calling: smoke and warm-up lines go to debug.
+    pub(crate) log_phase: crate::guest_log::LogPhase,
 }
 
 impl HostState {
@@ -59,6 +61,7 @@ impl HostState {
             strategy_id: strategy_id.into(),
             limits,
             log_budget: LOG_LINES_PER_CALL,
+            log_phase: crate::guest_log::LogPhase::Live,
         }
     }
 }
@@ -88,14 +91,7 @@ impl sandbar::strategy::host::Host for HostState {
         if self.log_budget == 0 {
             message.push_str(" (log limit reached for this call; further lines dropped)");
         }
-        let id = self.strategy_id.as_str();
-        match level {
-            LogLevel::Trace => tracing::trace!(strategy = id, "{message}"),
-            LogLevel::Debug => tracing::debug!(strategy = id, "{message}"),
-            LogLevel::Info => tracing::info!(strategy = id, "{message}"),
-            LogLevel::Warn => tracing::warn!(strategy = id, "{message}"),
-            LogLevel::Error => tracing::error!(strategy = id, "{message}"),
-        }
+        crate::guest_log::emit(&self.strategy_id, self.log_phase, level, &message);
     }
 }
 

@@ -164,6 +164,17 @@ fn regression_14_1_new_crate_tests_natively_builds_anywhere_checks_and_backtests
     assert_ok(&backtest, "runtime backtest");
     let trades = std::fs::read_to_string(out_dir.join("trades.csv")).unwrap();
     assert!(trades.lines().count() > 1, "the crossover traded:\n{trades}");
+
+    // regression 14.7: throughput is strategy-bars per second of the loop,
+    // with the load time apart.
+    let table = text(&backtest.stdout);
+    eprintln!("{}", table.lines().next().unwrap_or_default());
+    assert!(table.contains("240 strategy-bars") && table.contains("loading"), "{table}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["performance"]["strategy_bars"], 240);
+    assert!(summary["performance"]["load_ms"].as_f64().unwrap() > 0.0);
 }
 
 #[test]
