@@ -175,6 +175,29 @@ fn regression_14_1_new_crate_tests_natively_builds_anywhere_checks_and_backtests
             .unwrap();
     assert_eq!(summary["performance"]["strategy_bars"], 240);
     assert!(summary["performance"]["load_ms"].as_f64().unwrap() > 0.0);
+
+    // regression 14.7: a wrong-typed parameter names its file:line:column.
+    let bad_config = std::fs::read_to_string(tmp.path().join("bt.toml"))
+        .unwrap()
+        .replace("slow = 30", "slow = \"30\"");
+    let line = bad_config
+        .lines()
+        .position(|l| l.starts_with("slow = "))
+        .unwrap()
+        + 1;
+    std::fs::write(tmp.path().join("bad.toml"), bad_config).unwrap();
+    let bad_config = tmp.path().join("bad.toml");
+    let refused = runtime(
+        &elsewhere,
+        &["backtest", "--config", bad_config.to_str().unwrap(), "--out", out_dir.to_str().unwrap()],
+    );
+    let stderr = text(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains(&format!("bad.toml:{line}:1: strategy `authoring-cross`: parameter `slow`")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("remove the quotes: slow = 30"), "{stderr}");
 }
 
 #[test]

@@ -241,13 +241,23 @@ fn load(
             recent_bars: &[],
         },
     );
-    let candidate = outcome.result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let candidate = outcome.result.map_err(|e| match e.stage {
+        // A refused parameter is a config mistake: say where it is written.
+        crate::Stage::Init => match config.param_error(id, &e.message) {
+            Some(at) => anyhow::anyhow!("{at}"),
+            None => anyhow::anyhow!("{e}"),
+        },
+        _ => anyhow::anyhow!("{e}"),
+    })?;
     let mut instance = StrategyInstance::instantiate(&candidate.pre, id, &limits)
         .map_err(|e| anyhow::anyhow!("strategy `{id}`: cannot instantiate: {e}"))?;
     instance
         .init(&symbols, &params)
         .map_err(|e| anyhow::anyhow!("strategy `{id}`: init trapped: {e}"))?
-        .map_err(|e| anyhow::anyhow!("strategy `{id}` refused its parameters: {e}"))?;
+        .map_err(|e| match config.param_error(id, &e) {
+            Some(at) => anyhow::anyhow!("{at}"),
+            None => anyhow::anyhow!("strategy `{id}` refused its parameters: {e}"),
+        })?;
     let symbol_map = crate::feed::subscription(&config.feed.symbols, &symbols);
     let names = symbols.iter().map(|s| Arc::from(s.as_str())).collect();
     Ok(Runner {
