@@ -116,8 +116,14 @@ mod tests {
         });
         let lines: Vec<&str> = at_debug.lines().collect();
         assert_eq!(lines.len(), 2, "{at_debug}");
-        assert!(lines[0].contains("DEBUG") && lines[0].contains("phase=\"smoke\""), "{at_debug}");
-        assert!(lines[1].contains("DEBUG") && lines[1].contains("phase=\"warm-up\""), "{at_debug}");
+        assert!(
+            lines[0].contains("DEBUG") && lines[0].contains("phase=\"smoke\""),
+            "{at_debug}"
+        );
+        assert!(
+            lines[1].contains("DEBUG") && lines[1].contains("phase=\"warm-up\""),
+            "{at_debug}"
+        );
         assert!(lines[1].contains("guest_level=\"warn\""), "{at_debug}");
         let live = logged(tracing::Level::INFO, || {
             emit("sma-1", LogPhase::Live, LogLevel::Info, "entry signal");

@@ -103,38 +103,67 @@ fn regression_14_1_new_crate_tests_natively_builds_anywhere_checks_and_backtests
         &crate_dir,
         &["--template", "sma-cross", "--name", "authoring-cross"],
     );
-    for file in ["Cargo.toml", "Cargo.lock", "src/lib.rs", "src/tests.rs", "README.md", "strategy.toml"] {
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src/lib.rs",
+        "src/tests.rs",
+        "README.md",
+        "strategy.toml",
+    ] {
         assert!(crate_dir.join(file).is_file(), "runtime new wrote {file}");
     }
     let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
-    assert!(manifest.contains("[workspace]") && manifest.contains("[profile.guest]"), "{manifest}");
+    assert!(
+        manifest.contains("[workspace]") && manifest.contains("[profile.guest]"),
+        "{manifest}"
+    );
 
     // A second `runtime new` into the same (now non-empty) directory is refused.
     let again = runtime(tmp.path(), &["new", crate_dir.to_str().unwrap()]);
     assert!(!again.status.success());
-    assert!(text(&again.stderr).contains("not empty"), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("not empty"),
+        "{}",
+        text(&again.stderr)
+    );
 
     // Native tests of the new crate pass, with plain cargo.
     let started = std::time::Instant::now();
     let native = Command::new(env!("CARGO"))
         .args(["test", "--quiet"])
         .current_dir(&crate_dir)
-        .env("CARGO_TARGET_DIR", workspace().join("target/authoring/native"))
+        .env(
+            "CARGO_TARGET_DIR",
+            workspace().join("target/authoring/native"),
+        )
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .output()
         .expect("running cargo test");
-    eprintln!("native cargo test took {:.1}s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "native cargo test took {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     assert_ok(&native, "cargo test in the new crate");
 
     // Built from a directory that is neither the crate nor the checkout.
     let dist = tmp.path().join("dist");
     let built = runtime(
         &elsewhere,
-        &["build", crate_dir.to_str().unwrap(), "--out", dist.to_str().unwrap()],
+        &[
+            "build",
+            crate_dir.to_str().unwrap(),
+            "--out",
+            dist.to_str().unwrap(),
+        ],
     );
     assert_ok(&built, "runtime build from another directory");
-    assert!(text(&built.stderr).contains("checked authoring-cross"), "{}", text(&built.stderr));
+    assert!(
+        text(&built.stderr).contains("checked authoring-cross"),
+        "{}",
+        text(&built.stderr)
+    );
     let wasm = dist.join("authoring_cross.wasm");
     assert!(wasm.is_file());
 
@@ -163,13 +192,19 @@ fn regression_14_1_new_crate_tests_natively_builds_anywhere_checks_and_backtests
     );
     assert_ok(&backtest, "runtime backtest");
     let trades = std::fs::read_to_string(out_dir.join("trades.csv")).unwrap();
-    assert!(trades.lines().count() > 1, "the crossover traded:\n{trades}");
+    assert!(
+        trades.lines().count() > 1,
+        "the crossover traded:\n{trades}"
+    );
 
     // regression 14.7: throughput is strategy-bars per second of the loop,
     // with the load time apart.
     let table = text(&backtest.stdout);
     eprintln!("{}", table.lines().next().unwrap_or_default());
-    assert!(table.contains("240 strategy-bars") && table.contains("loading"), "{table}");
+    assert!(
+        table.contains("240 strategy-bars") && table.contains("loading"),
+        "{table}"
+    );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
             .unwrap();
@@ -189,12 +224,20 @@ fn regression_14_1_new_crate_tests_natively_builds_anywhere_checks_and_backtests
     let bad_config = tmp.path().join("bad.toml");
     let refused = runtime(
         &elsewhere,
-        &["backtest", "--config", bad_config.to_str().unwrap(), "--out", out_dir.to_str().unwrap()],
+        &[
+            "backtest",
+            "--config",
+            bad_config.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
     );
     let stderr = text(&refused.stderr);
     assert!(!refused.status.success());
     assert!(
-        stderr.contains(&format!("bad.toml:{line}:1: strategy `authoring-cross`: parameter `slow`")),
+        stderr.contains(&format!(
+            "bad.toml:{line}:1: strategy `authoring-cross`: parameter `slow`"
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("remove the quotes: slow = 30"), "{stderr}");
@@ -206,11 +249,19 @@ fn regression_14_1_copied_example_builds_outside_the_checkout() {
     let copy = tmp.path().join("rsi-copy");
     copy_dir(&workspace().join("strategies/rsi-reversion"), &copy);
     let manifest = std::fs::read_to_string(copy.join("Cargo.toml")).unwrap();
-    assert!(manifest.contains("edition.workspace = true"), "the copy still inherits");
+    assert!(
+        manifest.contains("edition.workspace = true"),
+        "the copy still inherits"
+    );
     let dist = tmp.path().join("dist");
     let built = runtime(
         tmp.path(),
-        &["build", copy.to_str().unwrap(), "--out", dist.to_str().unwrap()],
+        &[
+            "build",
+            copy.to_str().unwrap(),
+            "--out",
+            dist.to_str().unwrap(),
+        ],
     );
     assert_ok(&built, "runtime build of a copied example");
     assert!(dist.join("rsi_reversion.wasm").is_file());
@@ -240,12 +291,13 @@ fn regression_14_2_same_source_gives_one_hash_from_any_crate_dir_and_sdk_path() 
             &["--name", "authoring-repro", "--sdk", sdk.to_str().unwrap()],
         );
         let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
-        assert!(manifest.contains(sdk.to_str().unwrap()), "depends on the SDK via {}", sdk.display());
-        let dist = tmp.path().join(format!("dist-{i}"));
-        let built = runtime(
-            &crate_dir,
-            &["build", ".", "--out", dist.to_str().unwrap()],
+        assert!(
+            manifest.contains(sdk.to_str().unwrap()),
+            "depends on the SDK via {}",
+            sdk.display()
         );
+        let dist = tmp.path().join(format!("dist-{i}"));
+        let built = runtime(&crate_dir, &["build", ".", "--out", dist.to_str().unwrap()]);
         assert_ok(&built, "runtime build");
         let bytes = std::fs::read(dist.join("authoring_repro.wasm")).unwrap();
         let tmp_name = tmp.path().to_string_lossy().into_owned();
@@ -265,7 +317,12 @@ fn regression_14_3_build_refuses_a_non_strategy_and_keeps_the_previous_build() {
     let crate_dir = tmp.path().join("not-yet");
     new_crate(tmp.path(), &crate_dir, &["--name", "authoring-refused"]);
     let dist = tmp.path().join("dist");
-    let args = ["build", crate_dir.to_str().unwrap(), "--out", dist.to_str().unwrap()];
+    let args = [
+        "build",
+        crate_dir.to_str().unwrap(),
+        "--out",
+        dist.to_str().unwrap(),
+    ];
     assert_ok(&runtime(tmp.path(), &args), "the first build");
     let wasm = dist.join("authoring_refused.wasm");
     let good = std::fs::read(&wasm).unwrap();
@@ -278,9 +335,15 @@ fn regression_14_3_build_refuses_a_non_strategy_and_keeps_the_previous_build() {
     std::fs::write(&lib, source).unwrap();
     let refused = runtime(tmp.path(), &args);
     let stderr = text(&refused.stderr);
-    assert!(!refused.status.success(), "a crate that exports nothing is refused:\n{stderr}");
+    assert!(
+        !refused.status.success(),
+        "a crate that exports nothing is refused:\n{stderr}"
+    );
     assert!(stderr.contains("exports nothing"), "{stderr}");
-    assert!(stderr.contains("export_strategy!"), "the hint names the fix:\n{stderr}");
+    assert!(
+        stderr.contains("export_strategy!"),
+        "the hint names the fix:\n{stderr}"
+    );
     assert!(
         stderr.contains("never_called_by_anything") && stderr.contains("never used"),
         "compiler warnings are shown:\n{stderr}"
@@ -289,7 +352,11 @@ fn regression_14_3_build_refuses_a_non_strategy_and_keeps_the_previous_build() {
         stderr.contains(&format!("{}", lib.display())),
         "the warning names the crate's real file:\n{stderr}"
     );
-    assert_eq!(std::fs::read(&wasm).unwrap(), good, "the previous build is untouched");
+    assert_eq!(
+        std::fs::read(&wasm).unwrap(),
+        good,
+        "the previous build is untouched"
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {

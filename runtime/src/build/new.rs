@@ -133,7 +133,10 @@ pub fn create(options: &NewOptions) -> anyhow::Result<Created> {
         ("Cargo.toml", manifest(&package, &sdk_dir, &sdk_workspace)?),
         ("src/lib.rs", fill(template.lib_rs)),
         ("src/tests.rs", fill(template.tests_rs)),
-        ("README.md", readme(&package, template, &fill(template.readme))),
+        (
+            "README.md",
+            readme(&package, template, &fill(template.readme)),
+        ),
         ("strategy.toml", snippet.clone()),
         (".gitignore", "/target\n".to_owned()),
     ];

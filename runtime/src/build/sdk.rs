@@ -30,7 +30,9 @@ pub fn locate(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
     let dir = std::path::absolute(&dir)
         .with_context(|| format!("cannot resolve the SDK path {}", dir.display()))?;
     check_sdk(&dir).with_context(|| {
-        format!("the SDK from {from} is not usable; pass `--sdk <checkout>/guest-sdk` or set {SDK_ENV}")
+        format!(
+            "the SDK from {from} is not usable; pass `--sdk <checkout>/guest-sdk` or set {SDK_ENV}"
+        )
     })?;
     Ok(dir)
 }

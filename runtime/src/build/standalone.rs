@@ -158,10 +158,7 @@ fn wrapper_manifest(
     // What the SDK (and a copied example) inherit: the checkout's values,
     // then the crate's own workspace tables on top.
     for key in ["package", "dependencies", "lints"] {
-        let mut merged = sdk
-            .table(&["workspace", key])
-            .cloned()
-            .unwrap_or_default();
+        let mut merged = sdk.table(&["workspace", key]).cloned().unwrap_or_default();
         if key == "dependencies" {
             absolutize_paths(&mut merged, &sdk.root);
         }
@@ -288,8 +285,8 @@ fn link_entries(crate_dir: &Path, member: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot list {}", member.display()))?
         .flatten()
     {
-        let stale = !names.contains(&entry.file_name())
-            && entry.file_type().is_ok_and(|t| t.is_symlink());
+        let stale =
+            !names.contains(&entry.file_name()) && entry.file_type().is_ok_and(|t| t.is_symlink());
         if stale {
             let _ = std::fs::remove_file(entry.path());
         }
@@ -299,13 +296,8 @@ fn link_entries(crate_dir: &Path, member: &Path) -> anyhow::Result<()> {
 
 #[cfg(unix)]
 fn symlink(target: &Path, link: &Path) -> anyhow::Result<()> {
-    std::os::unix::fs::symlink(target, link).with_context(|| {
-        format!(
-            "cannot link {} to {}",
-            link.display(),
-            target.display()
-        )
-    })
+    std::os::unix::fs::symlink(target, link)
+        .with_context(|| format!("cannot link {} to {}", link.display(), target.display()))
 }
 
 #[cfg(not(unix))]
@@ -315,4 +307,3 @@ fn symlink(_target: &Path, link: &Path) -> anyhow::Result<()> {
         link.display()
     )
 }
-

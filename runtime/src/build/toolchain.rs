@@ -151,7 +151,10 @@ pub fn remap_flags(
             pairs.push((sysroot.clone(), "/rust-toolchain".to_owned()));
         }
         Toolchain::DebianFallback { .. } => {
-            pairs.push((PathBuf::from(DEBIAN_STD_SOURCES), "/rust/library".to_owned()));
+            pairs.push((
+                PathBuf::from(DEBIAN_STD_SOURCES),
+                "/rust/library".to_owned(),
+            ));
         }
     }
     // A standalone build's workspace and target dir sit inside the crate:

@@ -9,8 +9,9 @@ use crate::limits::Limits;
 use crate::load::{Artifact, LoadSpec, Loader};
 
 /// Functions the `strategy` world exports (guest-sdk/wit/strategy.wit).
-pub const REQUIRED_EXPORTS: [&str; 6] =
-    ["describe", "init", "on-bar", "on-fill", "snapshot", "restore"];
+pub const REQUIRED_EXPORTS: [&str; 6] = [
+    "describe", "init", "on-bar", "on-fill", "snapshot", "restore",
+];
 
 /// A built component that is not a working strategy.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,8 +2,8 @@
 //! each checked (exports, type-check, smoke test) before it is written.
 
 use anyhow::Context;
-use sandbar_runtime::build::{self, BuildOptions};
 use sandbar_runtime::Loader;
+use sandbar_runtime::build::{self, BuildOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

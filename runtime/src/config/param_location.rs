@@ -25,10 +25,7 @@ impl ParamLocations {
         let mut out = BTreeMap::new();
         for (i, strategy) in config.strategies.iter().enumerate() {
             for name in strategy.params.keys() {
-                let path = KeyPath::of(&["strategy"])
-                    .index(i)
-                    .key("params")
-                    .key(name);
+                let path = KeyPath::of(&["strategy"]).index(i).key("params").key(name);
                 if let Some(position) = map.get(&path).and_then(|_| map.locate(&path)) {
                     out.insert((strategy.id.clone(), name.clone()), position);
                 }
