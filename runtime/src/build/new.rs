@@ -114,6 +114,10 @@ pub fn create(options: &NewOptions) -> anyhow::Result<Created> {
     let sdk_dir = sdk::locate(options.sdk.as_deref())?;
     let sdk_workspace = SdkWorkspace::of(&sdk_dir)?;
 
+    // Inside a workspace whose `members` take the new directory (the
+    // checkout's strategies/), the crate is one more member like the
+    // examples: a `[workspace]` of its own would break that workspace.
+    let enclosing = enclosing_workspace(&dir);
     let crate_ident = package.replace('-', "_");
     let type_name = type_name(&package);
     let fill = |text: &str| {
@@ -130,7 +134,13 @@ pub fn create(options: &NewOptions) -> anyhow::Result<Created> {
     };
     let snippet = snippet(&package, template);
     let files: Vec<(&'static str, String)> = vec![
-        ("Cargo.toml", manifest(&package, &sdk_dir, &sdk_workspace)?),
+        (
+            "Cargo.toml",
+            match &enclosing {
+                Some(_) => member_manifest(&package),
+                None => manifest(&package, &sdk_dir, &sdk_workspace)?,
+            },
+        ),
         ("src/lib.rs", fill(template.lib_rs)),
         ("src/tests.rs", fill(template.tests_rs)),
         (
@@ -151,7 +161,7 @@ pub fn create(options: &NewOptions) -> anyhow::Result<Created> {
     }
     // The versions the SDK is tested with; also lets `cargo test` resolve
     // without a registry index update.
-    if let Some(lock) = sdk_workspace.lockfile() {
+    if let Some(lock) = sdk_workspace.lockfile().filter(|_| enclosing.is_none()) {
         let path = dir.join("Cargo.lock");
         std::fs::write(&path, lock).with_context(|| format!("cannot write {}", path.display()))?;
         written.push("Cargo.lock");
@@ -163,6 +173,60 @@ pub fn create(options: &NewOptions) -> anyhow::Result<Created> {
         files: written,
         snippet,
     })
+}
+
+/// The workspace above `dir` whose `members` globs take `dir`, if any.
+fn enclosing_workspace(dir: &Path) -> Option<PathBuf> {
+    let parent = dir.parent()?;
+    let root = super::find_workspace(parent)?;
+    let text = std::fs::read_to_string(root.join("Cargo.toml")).ok()?;
+    let manifest: toml::Table = text.parse().ok()?;
+    let members = manifest.get("workspace")?.get("members")?.as_array()?;
+    // `dir` may not exist yet: compare it below the canonical parent.
+    let real = std::fs::canonicalize(parent).ok()?.join(dir.file_name()?);
+    let relative = real.strip_prefix(&root).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    members
+        .iter()
+        .filter_map(|m| m.as_str())
+        .any(|pattern| glob_matches(pattern, &parts))
+        .then_some(root)
+}
+
+/// `strategies/*` against path components: `*` is one whole component,
+/// anything else must be equal (the globs cargo workspaces use in practice).
+fn glob_matches(pattern: &str, parts: &[String]) -> bool {
+    let pattern: Vec<&str> = pattern.split('/').filter(|p| !p.is_empty()).collect();
+    pattern.len() == parts.len()
+        && pattern
+            .iter()
+            .zip(parts)
+            .all(|(p, part)| *p == "*" || p == part)
+}
+
+/// A member of the enclosing workspace, written as the examples are.
+fn member_manifest(package: &str) -> String {
+    format!(
+        r#"[package]
+name = "{package}"
+publish = false
+edition.workspace = true
+rust-version.workspace = true
+license.workspace = true
+version.workspace = true
+
+[lib]
+# cdylib: the Wasm component `runtime build` makes; rlib: native `cargo test`.
+crate-type = ["cdylib", "rlib"]
+
+[dependencies]
+sandbar-guest.workspace = true
+serde.workspace = true
+"#
+    )
 }
 
 /// Cargo's rule for package names, kept simple: ASCII letters, digits, `-`
@@ -256,8 +320,9 @@ serde = {{ version = "1", features = ["derive"] }}
 
 fn snippet(package: &str, template: &Template) -> String {
     format!(
-        r#"# Add to your Sandbar config (e.g. config/dev.toml); `runtime build` writes
-# the component into `runtime.strategies_dir`, and `runtime pin` sets sha256.
+        r#"# Add to your Sandbar config (e.g. config/dev.toml). Build the component into
+# that config's `runtime.strategies_dir` (`runtime build <crate> --out <dir>`);
+# in prod, `runtime pin` sets sha256.
 [[strategy]]
 id = "{package}"
 wasm = "{file}.wasm"
@@ -306,6 +371,53 @@ mod tests {
         assert!(check_package_name("9lives").is_err());
         assert!(check_package_name("a b").is_err());
         assert!(check_package_name("ok-name_2").is_ok());
+    }
+
+    #[test]
+    fn regression_14_1_new_inside_a_workspace_is_a_member_not_a_second_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("Cargo.toml"),
+            "[workspace]\nmembers = [\"strategies/*\"]\n",
+        )
+        .unwrap();
+        std::fs::create_dir(tmp.path().join("strategies")).unwrap();
+        let inside = create(&NewOptions {
+            dir: tmp.path().join("strategies/boll"),
+            template: "empty".into(),
+            name: None,
+            sdk: None,
+        })
+        .unwrap();
+        let manifest = std::fs::read_to_string(inside.dir.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains("sandbar-guest.workspace = true"),
+            "{manifest}"
+        );
+        assert!(!manifest.contains("[workspace]"), "{manifest}");
+        assert!(!inside.files.contains(&"Cargo.lock"));
+
+        // Next to the workspace's members, not one of them: standalone.
+        let outside = create(&NewOptions {
+            dir: tmp.path().join("scratch/boll"),
+            template: "empty".into(),
+            name: None,
+            sdk: None,
+        })
+        .unwrap();
+        let manifest = std::fs::read_to_string(outside.dir.join("Cargo.toml")).unwrap();
+        assert!(manifest.contains("[workspace]") && manifest.contains("[profile.guest]"));
+        assert!(outside.files.contains(&"Cargo.lock"));
+
+        // Refuses a directory with something in it.
+        let err = create(&NewOptions {
+            dir: inside.dir.clone(),
+            template: "empty".into(),
+            name: None,
+            sdk: None,
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("not empty"), "{err}");
     }
 
     #[test]
