@@ -61,7 +61,8 @@ impl HostState {
             strategy_id: strategy_id.into(),
             limits,
             log_budget: LOG_LINES_PER_CALL,
-            log_phase: crate::guest_log::LogPhase::Live,
+            // A trial until its owner says it trades (guest_log.rs).
+            log_phase: crate::guest_log::LogPhase::Smoke,
         }
     }
 }

@@ -7,12 +7,19 @@
 use crate::contract::LogLevel;
 
 /// Why the host is calling the guest.
+///
+/// A new store starts in [`LogPhase::Smoke`]: until its owner declares it
+/// live, it is a trial run (the load pipeline's smoke test, `runtime check`).
+/// The two owners of live stores — the warm-up of a new generation and the
+/// backtest — set [`LogPhase::Warmup`] / [`LogPhase::Live`] themselves, so a
+/// store nobody declared live never logs at the guest's own level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LogPhase {
     /// Trading (or a backtest's own bars): lines keep the guest's level.
-    #[default]
     Live,
-    /// The load pipeline's smoke test, on synthetic bars.
+    /// The load pipeline's smoke test, on synthetic bars (and any store not
+    /// yet declared live).
+    #[default]
     Smoke,
     /// Replaying recent bars into a new generation before it goes live.
     Warmup,
@@ -129,6 +136,12 @@ mod tests {
             emit("sma-1", LogPhase::Live, LogLevel::Info, "entry signal");
         });
         assert!(live.contains("INFO") && !live.contains("phase="), "{live}");
+    }
+
+    #[test]
+    fn a_new_store_is_a_trial_until_its_owner_declares_it_live() {
+        let state = crate::contract::HostState::new("s", wasmtime::StoreLimits::default());
+        assert_eq!(state.log_phase, LogPhase::Smoke);
     }
 
     #[test]

@@ -251,6 +251,7 @@ fn load(
     })?;
     let mut instance = StrategyInstance::instantiate(&candidate.pre, id, &limits)
         .map_err(|e| anyhow::anyhow!("strategy `{id}`: cannot instantiate: {e}"))?;
+    instance.set_log_phase(crate::LogPhase::Live);
     instance
         .init(&symbols, &params)
         .map_err(|e| anyhow::anyhow!("strategy `{id}`: init trapped: {e}"))?

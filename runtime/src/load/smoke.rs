@@ -71,7 +71,6 @@ pub fn smoke_test(
     recent: &[Bar],
     limits: &Limits,
 ) -> Result<SmokeReport, LoadError> {
-    instance.set_log_phase(crate::guest_log::LogPhase::Smoke);
     match instance
         .init(symbols, params)
         .map_err(|e| trapped(Stage::Init, e))?
