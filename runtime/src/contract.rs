@@ -60,6 +60,8 @@ pub struct HostState {
     /// When the running call started and its wall-clock deadline, so host
     /// calls cannot outlast it (`None` outside a call).
     pub(crate) call: Option<(std::time::Instant, std::time::Duration)>,
+    /// Why the host is calling: smoke and warm-up lines go to debug.
+    pub(crate) log_phase: crate::guest_log::LogPhase,
 }
 
 impl HostState {
@@ -78,6 +80,8 @@ impl HostState {
             strategy_id,
             limits,
             call: None,
+            // A trial until its owner says it trades (guest_log.rs).
+            log_phase: crate::guest_log::LogPhase::Smoke,
         }
     }
 

@@ -280,4 +280,9 @@ impl StrategyInstance {
     pub fn fuel_used_last_call(&self) -> u64 {
         self.fuel_used_last_call
     }
+
+    /// Tags the guest's log lines from now on (smoke test, warm-up replay).
+    pub fn set_log_phase(&mut self, phase: crate::guest_log::LogPhase) {
+        self.store.data_mut().log_phase = phase;
+    }
 }

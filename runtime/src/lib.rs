@@ -50,6 +50,7 @@ mod action;
 mod check;
 mod engine;
 mod error;
+mod guest_log;
 mod hash;
 mod instance;
 mod limits;
@@ -78,6 +79,7 @@ pub use check::{
 pub use config::Config;
 pub use engine::{EngineOptions, new_engine, new_engine_with};
 pub use error::{LoadError, Stage};
+pub use guest_log::LogPhase;
 pub use hash::sha256_hex;
 pub use instance::{CallError, StrategyInstance, TrapKind};
 pub use limits::Limits;

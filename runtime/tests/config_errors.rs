@@ -131,3 +131,41 @@ fn the_promised_cases_exist() {
         );
     }
 }
+
+/// Golden cases of `[strategy.params]` values a strategy refuses at `init`
+/// (`golden/config/params/<case>.toml` parses; `<case>.expected` is what
+/// [`Config::param_error`] makes of the strategy's refusal in `<case>.reason`,
+/// the words the guest SDK uses). A wrong type cannot be seen by the config
+/// alone — the strategy declares the kinds — but is still reported at its
+/// file:line:column.
+#[test]
+fn regression_14_7_a_refused_param_is_reported_at_its_line_and_column() {
+    let dir = golden_dir().join("params");
+    let mut cases = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        cases += 1;
+        let case = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let origin = format!("{case}.toml");
+        let config = Config::parse(&text, Path::new(&origin)).unwrap();
+        let reason = std::fs::read_to_string(dir.join(format!("{case}.reason"))).unwrap();
+        let id = &config.strategies[0].id;
+        let error = config
+            .param_error(id, reason.trim_end())
+            .unwrap_or_else(|| panic!("{case}: no error for the reason"));
+        assert!(error.line.is_some() && error.column.is_some(), "{error}");
+        let actual = format!("{error}\n");
+        let expected_path = dir.join(format!("{case}.expected"));
+        if updating() {
+            std::fs::write(&expected_path, &actual).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap();
+        assert_eq!(actual, expected, "golden case params/{case}");
+    }
+    assert!(cases > 0, "no cases in {}", dir.display());
+}

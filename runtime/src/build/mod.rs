@@ -1,11 +1,22 @@
 //! `runtime build`: compile strategy crates for wasm32-unknown-unknown,
-//! wrap each core module into a component and seal it (`crate::seal`).
+//! wrap each core module into a component and seal it (`crate::seal`);
+//! `runtime new` ([`new`]): start a strategy crate anywhere on disk.
+//!
+//! Crates inside the Sandbar checkout build in its workspace; any other
+//! crate builds in a generated wrapper workspace ([`standalone`]) so that
+//! its hash does not depend on where it or the SDK sits ([`remap_flags`]).
 
 mod componentize;
+pub mod new;
+pub mod sdk;
+pub mod standalone;
 mod toolchain;
+pub mod verify;
 
 pub use componentize::componentize;
-pub use toolchain::{GUEST_TARGET, TOOLCHAIN_ENV, Toolchain, detect as detect_toolchain};
+pub use toolchain::{
+    GUEST_TARGET, TOOLCHAIN_ENV, Toolchain, detect as detect_toolchain, remap_flags,
+};
 
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -89,47 +100,165 @@ pub fn package_name(dir: &Path) -> anyhow::Result<String> {
         .with_context(|| format!("{} has no [package] name", manifest_path.display()))
 }
 
-/// Builds every crate in one cargo invocation, then componentizes each.
+/// Builds every crate and writes its component (no check: `runtime build`
+/// uses [`compile`], [`verify::verify`] and [`write`] so that a component
+/// that fails the check never replaces the previous build).
 pub fn build(options: &BuildOptions) -> anyhow::Result<Vec<Built>> {
+    let components = compile(options, None)?;
+    write(&components, &options.out_dir)
+}
+
+/// A sealed component in memory, not yet written.
+#[derive(Debug, Clone)]
+pub struct Component {
+    /// The crate's `[package] name`.
+    pub package: String,
+    /// `<package with - as _>.wasm`.
+    pub file_name: String,
+    /// The sealed component.
+    pub bytes: Vec<u8>,
+}
+
+/// Overrides where standalone crates (outside the SDK's checkout) keep their
+/// guest build; by default `<crate>/target/guest`. Tests share one.
+pub const GUEST_TARGET_DIR_ENV: &str = "SANDBAR_GUEST_TARGET_DIR";
+
+/// Compiles, componentizes and seals every crate of `options`, without
+/// writing anything. Crates that are members of `options.workspace` build in
+/// one cargo invocation there; any other crate (its own workspace, or none)
+/// builds in its wrapper workspace ([`standalone`]) against `sdk` (or the
+/// SDK its manifest names, or the default one).
+pub fn compile(options: &BuildOptions, sdk: Option<&Path>) -> anyhow::Result<Vec<Component>> {
     if options.strategy_dirs.is_empty() {
         bail!("nothing to build: name strategy directories or pass --all");
     }
     let toolchain = toolchain::detect().map_err(anyhow::Error::msg)?;
     tracing::debug!(toolchain = %toolchain.describe(), "building guests");
-    let packages = options
+    let (alone, members): (Vec<&PathBuf>, Vec<&PathBuf>) = options
         .strategy_dirs
         .iter()
-        .map(|dir| package_name(dir))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let target_dir = options
-        .workspace
-        .join("target/guest")
-        .join(toolchain.target_subdir());
-    let mut cmd = toolchain.cargo_build(&options.workspace, &target_dir, &packages);
-    if options.quiet {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        .partition(|dir| standalone::is_standalone(dir));
+    let mut components = Vec::new();
+    if !members.is_empty() {
+        let packages = members
+            .iter()
+            .map(|dir| package_name(dir))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let target_dir = options
+            .workspace
+            .join("target/guest")
+            .join(toolchain.target_subdir());
+        let cmd = toolchain.cargo_build(&options.workspace, &target_dir, &packages, &[]);
+        run_cargo(cmd, &toolchain, options.quiet, None)?;
+        for package in &packages {
+            components.push(componentize_built(package, &target_dir)?);
+        }
     }
-    let output = cmd
-        .output()
+    for dir in alone {
+        let staged = standalone::stage(dir, sdk)?;
+        let target_dir = match std::env::var_os(GUEST_TARGET_DIR_ENV) {
+            Some(dir) => PathBuf::from(dir),
+            None => staged.crate_dir.join("target/guest"),
+        }
+        .join(toolchain.target_subdir());
+        let cmd = toolchain.cargo_build(
+            &staged.root,
+            &target_dir,
+            std::slice::from_ref(&staged.package),
+            &staged.remaps,
+        );
+        // Compiler messages name `strategy/src/...` inside the wrapper;
+        // shown with the crate's real directory instead.
+        let rewrite = (
+            format!("{}/", standalone::MEMBER),
+            format!("{}/", staged.crate_dir.display()),
+        );
+        run_cargo(cmd, &toolchain, options.quiet, Some(&rewrite))?;
+        components.push(componentize_built(&staged.package, &target_dir)?);
+    }
+    Ok(components)
+}
+
+/// Runs cargo with its messages (warnings included) passed through to
+/// stderr as they come, or kept for the error only when `quiet`.
+fn run_cargo(
+    mut cmd: std::process::Command,
+    toolchain: &Toolchain,
+    quiet: bool,
+    rewrite: Option<&(String, String)>,
+) -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !quiet && std::io::stderr().is_terminal() {
+        cmd.arg("--color=always");
+    }
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
         .with_context(|| format!("cannot run cargo for {}", toolchain.describe()))?;
-    if !output.status.success() {
+    let mut captured = String::new();
+    if let Some(stderr) = child.stderr.take() {
+        let mut out = std::io::stderr();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(mut line) = line else { break };
+            if let Some((from, to)) = rewrite {
+                line = rewrite_path(&line, from, to);
+            }
+            if !quiet {
+                let _ = writeln!(out, "{line}");
+            }
+            captured.push_str(&line);
+            captured.push('\n');
+        }
+    }
+    let status = child
+        .wait()
+        .with_context(|| format!("cannot run cargo for {}", toolchain.describe()))?;
+    if !status.success() {
+        if quiet {
+            bail!(
+                "cargo build for {GUEST_TARGET} failed ({}):\n{captured}",
+                toolchain.describe()
+            );
+        }
         bail!(
-            "cargo build for {GUEST_TARGET} failed ({}):\n{}",
-            toolchain.describe(),
-            String::from_utf8_lossy(&output.stderr)
+            "cargo build for {GUEST_TARGET} failed ({}); its messages are above",
+            toolchain.describe()
         );
     }
+    Ok(())
+}
 
-    std::fs::create_dir_all(&options.out_dir)
-        .with_context(|| format!("cannot create {}", options.out_dir.display()))?;
-    let artifacts = target_dir.join(GUEST_TARGET).join("guest");
-    packages
+/// ` --> strategy/src/lib.rs:3:5` becomes ` --> /real/crate/src/lib.rs:3:5`.
+fn rewrite_path(line: &str, from: &str, to: &str) -> String {
+    match line.find("--> ") {
+        Some(at) if line[at + 4..].starts_with(from) => {
+            format!("{}{to}{}", &line[..at + 4], &line[at + 4 + from.len()..])
+        }
+        _ => line.to_owned(),
+    }
+}
+
+/// Writes each component into `out_dir` (atomically, one by one).
+pub fn write(components: &[Component], out_dir: &Path) -> anyhow::Result<Vec<Built>> {
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    components
         .iter()
-        .map(|package| write_component(package, &artifacts, &options.out_dir))
+        .map(|c| {
+            let path = out_dir.join(&c.file_name);
+            write_atomically(&path, &c.bytes)?;
+            Ok(Built {
+                package: c.package.clone(),
+                path,
+                size_bytes: c.bytes.len(),
+                sha256: crate::hash::sha256_hex(&c.bytes),
+            })
+        })
         .collect()
 }
 
-fn write_component(package: &str, artifacts: &Path, out_dir: &Path) -> anyhow::Result<Built> {
+fn componentize_built(package: &str, target_dir: &Path) -> anyhow::Result<Component> {
+    let artifacts = target_dir.join(GUEST_TARGET).join("guest");
     let file_name = format!("{}.wasm", package.replace('-', "_"));
     let core_path = artifacts.join(&file_name);
     let core = std::fs::read(&core_path).with_context(|| {
@@ -140,16 +269,13 @@ fn write_component(package: &str, artifacts: &Path, out_dir: &Path) -> anyhow::R
     })?;
     let component = componentize(&core).with_context(|| format!("componentizing {package}"))?;
     // The seal goes on last: the loader refuses any prefix of what is written.
-    let component = crate::seal::seal(&component)
+    let bytes = crate::seal::seal(&component)
         .with_context(|| format!("sealing {package}"))?
         .into_owned();
-    let path = out_dir.join(&file_name);
-    write_atomically(&path, &component)?;
-    Ok(Built {
+    Ok(Component {
         package: package.to_owned(),
-        path,
-        size_bytes: component.len(),
-        sha256: crate::hash::sha256_hex(&component),
+        file_name,
+        bytes,
     })
 }
 

@@ -59,8 +59,16 @@ impl Toolchain {
         }
     }
 
-    /// The `cargo build` command for these packages, ready to run in `workspace`.
-    pub fn cargo_build(&self, workspace: &Path, target_dir: &Path, packages: &[String]) -> Command {
+    /// The `cargo build` command for these packages, ready to run in
+    /// `workspace`. `remaps` are extra `(real path, stable name)` pairs: the
+    /// SDK and crate directories of a standalone build.
+    pub fn cargo_build(
+        &self,
+        workspace: &Path,
+        target_dir: &Path,
+        packages: &[String],
+        remaps: &[(PathBuf, String)],
+    ) -> Command {
         let mut cmd = match self {
             Toolchain::RustupTarget { .. } => Command::new("cargo"),
             Toolchain::DebianFallback { linker } => {
@@ -92,16 +100,10 @@ impl Toolchain {
         if matches!(self, Toolchain::RustupTarget { .. }) {
             cmd.env_remove("RUSTC");
         }
-        // Builds are reproducible wherever the checkout and cargo's home
-        // live, so a hash pinned on one machine matches another's build.
-        let mut flags = vec![format!(
-            "--remap-path-prefix={}=/sandbar",
-            workspace.display()
-        )];
-        if let Some(home) = cargo_home() {
-            flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
-        }
-        cmd.env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
+        cmd.env(
+            "CARGO_ENCODED_RUSTFLAGS",
+            remap_flags(self, workspace, target_dir, remaps).join("\x1f"),
+        );
         cmd.current_dir(workspace).arg("build");
         if matches!(self, Toolchain::DebianFallback { .. }) {
             cmd.arg("-Zbuild-std=std,panic_abort");
@@ -119,6 +121,59 @@ impl Toolchain {
         }
         cmd
     }
+}
+
+/// The `--remap-path-prefix` flags of a guest build: every directory whose
+/// path can end up in a component (panic locations, `file!()`) is given a
+/// fixed name, so a hash pinned on one machine matches another's build of
+/// the same source with the same toolchain, wherever the checkout, the
+/// crate, the SDK, cargo's home and the toolchain live.
+///
+/// rustc applies the last matching prefix, so the broad ones (cargo's home,
+/// the toolchain) come first and the nested ones (a target dir inside a
+/// crate) last. `--remap-path-scope=object` remaps what goes into the
+/// output only: compiler messages keep the real paths, so a warning still
+/// names the file to open.
+pub fn remap_flags(
+    toolchain: &Toolchain,
+    workspace: &Path,
+    target_dir: &Path,
+    remaps: &[(PathBuf, String)],
+) -> Vec<String> {
+    let mut pairs: Vec<(PathBuf, String)> = Vec::new();
+    if let Some(home) = cargo_home() {
+        pairs.push((home, "/cargo".to_owned()));
+    }
+    match toolchain {
+        Toolchain::RustupTarget { sysroot } => {
+            // The precompiled std already says /rustc/<commit>; a local
+            // rust-src component is the sysroot's own path.
+            pairs.push((sysroot.clone(), "/rust-toolchain".to_owned()));
+        }
+        Toolchain::DebianFallback { .. } => {
+            pairs.push((
+                PathBuf::from(DEBIAN_STD_SOURCES),
+                "/rust/library".to_owned(),
+            ));
+        }
+    }
+    // A standalone build's workspace and target dir sit inside the crate:
+    // the crate's own name first, the deeper ones after it.
+    pairs.extend(remaps.iter().cloned());
+    pairs.push((workspace.to_owned(), "/sandbar".to_owned()));
+    pairs.push((target_dir.to_owned(), "/sandbar-target".to_owned()));
+    let mut flags = Vec::with_capacity(pairs.len() * 2 + 1);
+    for (from, to) in pairs {
+        // Both spellings: cargo passes paths as it found them (through a
+        // symlink, say), a macro may expand the canonical one.
+        let canonical = std::fs::canonicalize(&from).ok();
+        flags.push(format!("--remap-path-prefix={}={to}", from.display()));
+        if let Some(canonical) = canonical.filter(|c| *c != from) {
+            flags.push(format!("--remap-path-prefix={}={to}", canonical.display()));
+        }
+    }
+    flags.push("--remap-path-scope=object".to_owned());
+    flags
 }
 
 /// Finds a guest toolchain, or says exactly how to install one.

@@ -1,42 +1,62 @@
-//! `runtime build [DIR...] [--all]`: strategy crates into Wasm components.
+//! `runtime build [DIR...] [--all]`: strategy crates into Wasm components,
+//! each checked (exports, type-check, smoke test) before it is written.
 
 use anyhow::Context;
+use sandbar_runtime::Loader;
 use sandbar_runtime::build::{self, BuildOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
-    /// Strategy crate directories (for example strategies/sma-cross).
+    /// Strategy crate directories (for example strategies/sma-cross, or a
+    /// crate made by `runtime new` anywhere on disk).
     dirs: Vec<PathBuf>,
-    /// Build every crate under strategies/.
+    /// Build every crate under strategies/ of the checkout around the
+    /// current directory.
     #[arg(long, conflicts_with = "dirs")]
     all: bool,
     /// Where to write the components.
     #[arg(long, default_value = "strategies/dist")]
     out: PathBuf,
+    /// The guest SDK (a checkout's guest-sdk) for crates outside the
+    /// checkout [default: $SANDBAR_SDK, else the crate's own `sandbar-guest`
+    /// path, else the checkout this runtime was built from].
+    #[arg(long, value_name = "DIR")]
+    sdk: Option<PathBuf>,
+    /// Write the components without the build-time check.
+    #[arg(long)]
+    no_check: bool,
 }
 
 impl BuildArgs {
     pub fn execute(self) -> anyhow::Result<ExitCode> {
-        let BuildArgs { dirs, all, out } = self;
-        run(dirs, all, out)
+        run(self)
     }
 }
 
-fn run(dirs: Vec<PathBuf>, all: bool, out: PathBuf) -> anyhow::Result<ExitCode> {
+fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let start = dirs.first().cloned().unwrap_or_else(|| cwd.clone());
-    let workspace = build::find_workspace(&start).with_context(|| {
-        format!(
-            "{} is not inside a cargo workspace; run `runtime build` from the Sandbar checkout",
-            start.display()
-        )
-    })?;
-    let strategy_dirs = if all {
-        build::all_strategy_dirs(&workspace)?
+    // Crates that are members of a workspace (the checkout's examples)
+    // build there; the others in a wrapper workspace of their own.
+    let workspace = args
+        .dirs
+        .iter()
+        .filter(|dir| !build::standalone::is_standalone(dir))
+        .find_map(|dir| build::find_workspace(dir))
+        .or_else(|| build::find_workspace(&cwd))
+        .unwrap_or_else(|| cwd.clone());
+    let strategy_dirs = if args.all {
+        build::all_strategy_dirs(&workspace).with_context(|| {
+            format!(
+                "--all builds the crates under strategies/ of a Sandbar checkout; {} has none",
+                workspace.display()
+            )
+        })?
+    } else if args.dirs.is_empty() {
+        vec![cwd.clone()]
     } else {
-        dirs
+        args.dirs
     };
     let toolchain = build::detect_toolchain().map_err(anyhow::Error::msg)?;
     eprintln!(
@@ -44,12 +64,31 @@ fn run(dirs: Vec<PathBuf>, all: bool, out: PathBuf) -> anyhow::Result<ExitCode> 
         strategy_dirs.len(),
         toolchain.describe()
     );
-    let built = build::build(&BuildOptions {
-        workspace,
-        strategy_dirs,
-        out_dir: out,
-        quiet: false,
-    })?;
+    let components = build::compile(
+        &BuildOptions {
+            workspace,
+            strategy_dirs,
+            out_dir: args.out.clone(),
+            quiet: false,
+        },
+        args.sdk.as_deref(),
+    )?;
+    if !args.no_check {
+        let loader = Loader::new()?;
+        for component in &components {
+            let verified = build::verify::verify(&loader, component)?;
+            eprintln!(
+                "checked {}: {} {}, warm-up {} bars, smoke test {} bars ({} orders)",
+                component.package,
+                verified.name,
+                verified.version,
+                verified.warmup_bars,
+                verified.smoke_bars,
+                verified.smoke_orders
+            );
+        }
+    }
+    let built = build::write(&components, &args.out)?;
     for b in &built {
         println!(
             "{}  {} bytes  sha256 {}",

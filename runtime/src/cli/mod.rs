@@ -10,6 +10,7 @@ mod control;
 mod events;
 mod hash;
 mod live;
+mod new;
 mod pin;
 mod seal;
 mod status;
@@ -35,7 +36,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Build strategy crates into Wasm components.
+    /// Start a strategy crate anywhere on disk (its own workspace, the SDK, tests, a config snippet).
+    New(new::NewArgs),
+    /// Build strategy crates into Wasm components (checked before they are written).
     Build(build::BuildArgs),
     /// Print the SHA-256 of files, ready to paste into the config.
     Hash(hash::HashArgs),
@@ -70,6 +73,7 @@ pub enum Command {
 impl Command {
     pub fn execute(self) -> anyhow::Result<ExitCode> {
         match self {
+            Command::New(args) => args.execute(),
             Command::Build(args) => args.execute(),
             Command::Hash(args) => args.execute(),
             Command::Live(args) => args.execute(),

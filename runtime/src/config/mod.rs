@@ -45,6 +45,7 @@ mod defaults;
 mod diff;
 mod error;
 mod introspect;
+mod param_location;
 mod parse;
 mod schema;
 mod source;
@@ -87,6 +88,7 @@ impl Config {
     pub fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
         let (mut config, map) = parse::parse(text, origin)?;
         config.origin = Some(origin.to_owned());
+        config.param_locations = param_location::ParamLocations::new(&config, &map);
         validate::validate(&config, &map)?;
         for i in 0..config.strategies.len() {
             if config.strategies[i].symbols.is_empty() {

@@ -38,6 +38,10 @@ pub struct Config {
     /// current directory).
     #[serde(skip)]
     pub(crate) origin: Option<PathBuf>,
+    /// Where each `[strategy.params]` value is written, for
+    /// [`Config::param_error`]; equal for any two configs.
+    #[serde(skip)]
+    pub(crate) param_locations: super::param_location::ParamLocations,
 }
 
 /// `profile`: how strict the runtime is about what it loads.

@@ -222,16 +222,11 @@ pub(crate) fn log(
     )?;
     let state = store.data_mut();
     let id = state.strategy_id.as_str();
+    let phase = state.log_phase;
     match state.log.admit(now, line.len()) {
         Admit::Write { notice } => {
             let notice = notice.unwrap_or("");
-            match level {
-                LogLevel::Trace => tracing::trace!(strategy = id, "{line}{notice}"),
-                LogLevel::Debug => tracing::debug!(strategy = id, "{line}{notice}"),
-                LogLevel::Info => tracing::info!(strategy = id, "{line}{notice}"),
-                LogLevel::Warn => tracing::warn!(strategy = id, "{line}{notice}"),
-                LogLevel::Error => tracing::error!(strategy = id, "{line}{notice}"),
-            }
+            crate::guest_log::emit(id, phase, level, &format!("{line}{notice}"));
         }
         Admit::DropWithNotice(notice) => tracing::warn!(strategy = id, "{notice}"),
         Admit::Drop => {}

@@ -351,6 +351,7 @@ pub(super) fn warm_instance(
     };
     let mut instance = StrategyInstance::instantiate(&recipe.pre, id, &recipe.limits)
         .map_err(|e| trapped(Stage::Instantiate, e))?;
+    instance.set_log_phase(crate::guest_log::LogPhase::Warmup);
     instance
         .init(symbols, &recipe.params)
         .map_err(|e| trapped(Stage::Init, e))?
@@ -391,6 +392,7 @@ pub(super) fn warm_instance(
             .on_bar(*bar, flat)
             .map_err(|e| trapped(Stage::StateHandoff, e))?;
     }
+    instance.set_log_phase(crate::guest_log::LogPhase::Live);
     Ok(instance)
 }
 
