@@ -175,3 +175,66 @@ fn walk_forward_chooses_on_training_bars_and_stitches_the_test_runs() {
     assert_eq!(result.equity[0].bar, 600);
     eprintln!("{}", backtest::render_walk_forward(&result));
 }
+
+/// The JSON a report embeds for its charts.
+fn report_data(html: &str) -> serde_json::Value {
+    let start = html.find("id=\"report-data\">").unwrap() + "id=\"report-data\">".len();
+    let end = start + html[start..].find("</script>").unwrap();
+    serde_json::from_str(&html[start..end].replace("<\\/", "</")).unwrap()
+}
+
+/// Nothing in the page is fetched when it is viewed.
+fn assert_offline(html: &str) {
+    for needle in ["src=\"http", "href=\"http", "src=\"//", "@import", "fetch("] {
+        assert!(!html.contains(needle), "the report loads `{needle}`");
+    }
+    assert!(html.contains("uPlot"), "the charting library is embedded");
+}
+
+#[test]
+fn the_backtest_report_is_one_offline_file_with_every_strategy_charted() {
+    let (_dir, config) = goog_config();
+    let result = backtest::run(&config, &BacktestOptions::default()).unwrap();
+    let bars = backtest::bars_of(&config, &BacktestOptions::default()).unwrap();
+    let html = backtest::backtest_report(&result, &bars, &config.feed.symbols).unwrap();
+    assert_offline(&html);
+    let data = report_data(&html);
+    let run = &result.strategies[0];
+    let page = &data["strategies"][0];
+    assert_eq!(page["id"], "sma");
+    assert_eq!(page["equity"]["t"].as_array().unwrap().len(), run.equity.len());
+    let last = page["equity"]["v"].as_array().unwrap().last().unwrap().as_f64().unwrap();
+    assert_eq!(last, run.stats.final_equity);
+    let price = &page["prices"][0];
+    assert_eq!(price["symbol"], "GOOG");
+    let marked = |key: &str| price[key].as_array().unwrap().iter().filter(|v| !v.is_null()).count();
+    assert_eq!(marked("entries"), run.trades.len(), "one entry marker per trade");
+    assert_eq!(marked("exits"), run.trades.len() - run.open_trades);
+    let drawdown: Vec<f64> = page["drawdown"]["v"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let deepest = drawdown.iter().cloned().fold(0.0, f64::min);
+    assert!((deepest + run.stats.max_drawdown_pct).abs() < 1e-9, "{deepest}");
+    assert!(html.contains("<td class=\"k\">sharpe_ratio</td>"), "the stats table");
+}
+
+#[test]
+fn the_sweep_report_has_every_row_and_a_heatmap_of_two_parameters() {
+    let (_dir, config) = goog_config();
+    let result = run_sweep(
+        &config,
+        &BacktestOptions::default(),
+        &options(1, &["sma.fast=5..15:5", "sma.slow=20,40"]),
+    )
+    .unwrap();
+    let html = backtest::sweep_report(&result, Some((0, 1))).unwrap();
+    assert_offline(&html);
+    let table = &html[html.find("id=\"sweep-table\"").unwrap()..];
+    assert_eq!(table.matches("<tr><td>").count(), 6, "one row per combination");
+    let heatmap = &html[html.find("class=\"heatmap\"").unwrap()..html.find("id=\"sweep-table\"").unwrap()];
+    assert_eq!(heatmap.matches("<td").count(), 6, "3 × 2 cells");
+    assert!(heatmap.contains("slow \\ fast"), "{heatmap}");
+}

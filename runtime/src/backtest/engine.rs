@@ -122,6 +122,12 @@ pub(super) struct Runner {
     halted: Option<String>,
 }
 
+/// The bars a backtest with these options replays (for a report drawn
+/// after the run).
+pub fn bars_of(config: &Config, options: &BacktestOptions) -> anyhow::Result<Vec<Bar>> {
+    read_bars(config, &data_path(config, options)?).map(|(bars, _)| bars)
+}
+
 /// The CSV to replay: `--data`, else `[feed] path`.
 pub(super) fn data_path(config: &Config, options: &BacktestOptions) -> anyhow::Result<PathBuf> {
     options

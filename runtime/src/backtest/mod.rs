@@ -3,13 +3,15 @@
 //! fast as one thread can call the guests, with deterministic outputs.
 
 mod engine;
+mod html;
 pub mod overrides;
 mod report;
 mod stats;
 mod sweep;
 mod walk_forward;
 
-pub use engine::{BACKTEST_DEADLINE, BacktestOptions, BacktestResult, StrategyRun, run};
+pub use engine::{BACKTEST_DEADLINE, BacktestOptions, BacktestResult, StrategyRun, bars_of, run};
+pub use html::{MAX_POINTS, backtest_report, sweep_report};
 pub use report::{
     EQUITY_FILE, SUMMARY_FILE, TRADES_FILE, render_table, summary_json, write_outputs, write_sweep,
     write_walk_forward,

@@ -48,6 +48,15 @@ pub struct BacktestArgs {
     /// step defaults to M). Writes walk_forward.csv and walk_forward_equity.csv.
     #[arg(long, value_name = "train=N,test=M[,step=S]")]
     walk_forward: Option<String>,
+    /// Also write one self-contained HTML report (charts embedded, works
+    /// offline): equity, drawdown and trades on the price per strategy; for
+    /// a sweep, the sortable table and a heatmap.
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
+    /// The sweep report's heatmap: two swept parameters `X,Y` [default:
+    /// the first two --sweep axes].
+    #[arg(long, value_name = "X,Y")]
+    heatmap: Option<String>,
     /// Sweep rows shown in the terminal (sweep.csv has them all).
     #[arg(long, default_value_t = 10)]
     top: usize,
@@ -104,7 +113,13 @@ fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let written = backtest::write_outputs(&result, &args.out)?;
+    let mut written = backtest::write_outputs(&result, &args.out)?;
+    if let Some(path) = &args.report {
+        let bars = backtest::bars_of(&config, &options)?;
+        let html = backtest::backtest_report(&result, &bars, &config.feed.symbols)?;
+        write_report(path, &html)?;
+        written.push(path.clone());
+    }
     if args.json {
         print!("{}", backtest::summary_json(&result)?);
     } else {
@@ -180,20 +195,63 @@ fn sweep(config: &Config, args: BacktestArgs) -> anyhow::Result<ExitCode> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    std::fs::create_dir_all(&args.out).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot create the output directory {}: {e}",
-            args.out.display()
-        )
-    })?;
-    let path = args.out.join(backtest::SWEEP_FILE);
-    std::fs::write(&path, backtest::sweep_csv(&result))
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    let path = backtest::write_sweep(&result, &args.out)?;
     print!("{}", backtest::render_sweep(&result, args.top));
     println!("wrote {}", path.display());
+    if let Some(report) = &args.report {
+        let heatmap = heatmap_axes(args.heatmap.as_deref(), &result.keys)?;
+        write_report(report, &backtest::sweep_report(&result, heatmap)?)?;
+        println!("wrote {}", report.display());
+    }
     Ok(if result.rows.iter().all(|r| r.run.is_err()) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The heatmap's two axes as indices into the swept keys: `X,Y` by name,
+/// else the first two (none with a single axis).
+fn heatmap_axes(spec: Option<&str>, keys: &[String]) -> anyhow::Result<Option<(usize, usize)>> {
+    let Some(spec) = spec else {
+        return Ok((keys.len() >= 2).then_some((0, 1)));
+    };
+    let index = |name: &str| {
+        keys.iter().position(|k| k == name.trim()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--heatmap {spec}: `{}` is not a swept parameter (swept: {})",
+                name.trim(),
+                keys.join(", ")
+            )
+        })
+    };
+    let (x, y) = spec
+        .split_once(',')
+        .ok_or_else(|| anyhow::anyhow!("--heatmap {spec}: write two swept parameters, X,Y"))?;
+    let (x, y) = (index(x)?, index(y)?);
+    if x == y {
+        anyhow::bail!("--heatmap {spec}: give two different parameters");
+    }
+    Ok(Some((x, y)))
+}
+
+/// Writes a report next to a temporary file first, so a reader never sees half of it.
+fn write_report(path: &std::path::Path, html: &str) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("report")
+    ));
+    std::fs::write(&tmp, html)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(())
 }
