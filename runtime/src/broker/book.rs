@@ -4,8 +4,9 @@
 
 use super::account::{FillModel, PaperAccount};
 use super::trades::TradeLedger;
-use crate::contract::{Bar, Fill, Order, OrderKind, Position, Side};
+use crate::contract::{Bar, Fill, Order, OrderKind, Position};
 use crate::risk::{OrderContext, Refusal, RiskGate, RiskRule, RiskRules};
+use sandbar_guest::paper::{Kind, Ticket};
 use std::sync::Arc;
 
 /// One strategy's trading state: its [`PaperAccount`], its [`RiskGate`]
@@ -71,7 +72,8 @@ impl Book {
     /// positive sizes and prices, at most `max_orders` orders; a failure
     /// refuses the whole result), then each order against the risk rules;
     /// the accepted ones wait for their symbol's next bar. Returns the
-    /// accepted orders and one refusal per refused order (or result).
+    /// accepted orders (a limit price moved onto its symbol's tick, see
+    /// [`crate::risk`]) and one refusal per refused order (or result).
     pub fn submit(
         &mut self,
         rules: &RiskRules,
@@ -92,43 +94,63 @@ impl Book {
         let mut refused = Vec::new();
         for order in orders {
             let symbol = order.symbol as usize;
-            let ctx = OrderContext {
-                symbol: self.symbols.get(symbol).map_or("?", |s| s),
-                exposure: self.account.exposure(order.symbol),
-                reference_price: self
-                    .account
-                    .last_prices()
-                    .get(symbol)
-                    .copied()
-                    .unwrap_or(0.0),
-                now_ms,
-            };
-            let sign = match order.side {
-                Side::Buy => 1.0,
-                Side::Sell => -1.0,
-            };
+            let reference_price = self
+                .account
+                .last_prices()
+                .get(symbol)
+                .copied()
+                .unwrap_or(0.0);
             let limit = match order.kind {
                 OrderKind::Market => None,
                 OrderKind::Limit(price) => Some(price),
             };
-            let notional = order.quantity * limit.unwrap_or(ctx.reference_price);
+            let name = self.symbols.get(symbol).map_or("?", |s| &**s);
+            let notional = order.quantity * limit.unwrap_or(reference_price);
             // A halted book refuses as halted (the rule that says what to do).
             let absurd = !notional.is_finite() || notional > crate::validate::MAX_NOTIONAL;
             if absurd && self.gate.halted().is_none() {
                 refused.push(Refusal {
                     rule: RiskRule::Validation,
                     reason: format!(
-                        "order notional {notional:e} ({} {} at {}) is over the broker's bound of {:e}; check the strategy's position sizing",
+                        "order notional {notional:e} ({} {name} at {}) is over the broker's bound of {:e}; check the strategy's position sizing",
                         order.quantity,
-                        ctx.symbol,
-                        limit.unwrap_or(ctx.reference_price),
+                        limit.unwrap_or(reference_price),
                         crate::validate::MAX_NOTIONAL
                     ),
                 });
                 continue;
             }
-            match self.gate.check(rules, sign, order.quantity, limit, ctx) {
-                Ok(()) => {
+            let ctx = OrderContext {
+                symbol: name,
+                exposure: self.account.exposure(order.symbol),
+                reference_price,
+                now_ms,
+                // Only the gross-exposure rules read these; summing every
+                // symbol per order is skipped when they are off.
+                gross_exposure: if rules.max_leverage.is_some()
+                    || rules.max_gross_exposure.is_some()
+                {
+                    self.gross_exposure()
+                } else {
+                    0.0
+                },
+                equity: self.account.equity(),
+            };
+            let kind = match limit {
+                None => Kind::Market,
+                Some(price) => Kind::Limit(price),
+            };
+            let ticket = Ticket::one_bar(0, order.symbol, order.side.into(), order.quantity, kind);
+            match self.gate.check_ticket(rules, &ticket, ctx) {
+                Ok(checked) => {
+                    // The gate may have moved a limit onto the symbol's tick.
+                    let order = Order {
+                        kind: match checked.kind {
+                            Kind::Limit(price) => OrderKind::Limit(price),
+                            _ => order.kind,
+                        },
+                        ..order
+                    };
                     self.account.submit([order]);
                     accepted.push(order);
                 }
@@ -136,6 +158,18 @@ impl Book {
             }
         }
         (accepted, refused)
+    }
+
+    /// Σ over the strategy's symbols of |position once working orders fill|
+    /// × last close: what `risk.max_leverage` and `risk.max_gross_exposure`
+    /// measure.
+    pub fn gross_exposure(&self) -> f64 {
+        self.account
+            .last_prices()
+            .iter()
+            .enumerate()
+            .map(|(i, price)| (self.account.exposure(i as u32) * price).abs())
+            .sum()
     }
 
     /// Operator kill switch: cancels waiting orders, refuses new ones.
@@ -186,6 +220,7 @@ impl Book {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::Side;
 
     fn bar(open: f64, close: f64) -> Bar {
         Bar {

@@ -180,7 +180,7 @@ impl RuntimeHandle {
                         .iter()
                         .map(|rule| (rule.as_str(), counters.refused(*rule)))
                         .collect(),
-                    risk: **slot.risk.load(),
+                    risk: crate::risk::RiskRules::clone(&slot.risk.load()),
                     latency_us: LatencySummary::of(&slot.latency_ns()),
                     versions: versions.get(&*slot.id).cloned().unwrap_or_default(),
                     reload: metrics.get(&*slot.id).cloned().unwrap_or_default(),
