@@ -44,7 +44,7 @@
 mod defaults;
 mod diff;
 mod error;
-mod introspect;
+pub(crate) mod introspect;
 mod parse;
 mod schema;
 mod source;

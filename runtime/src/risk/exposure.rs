@@ -95,10 +95,6 @@ pub(super) fn check_gross(
         return Ok(());
     }
     let g = gross(ticket, ctx);
-    let raises = g.after > g.before * (1.0 + SLACK);
-    if !raises {
-        return Ok(());
-    }
     let what = format!(
         "{} {} {} at {}",
         verb(ticket.side),
@@ -106,22 +102,28 @@ pub(super) fn check_gross(
         ctx.symbol,
         g.price
     );
-    let rule_of = |leverage: bool| {
-        if leverage {
-            RiskRule::MaxLeverage
-        } else {
-            RiskRule::MaxGrossExposure
-        }
-    };
     if !(g.price.is_finite() && g.price > 0.0) {
-        // No price yet (no bar of the symbol): the order cannot be valued.
+        // No price yet (no bar of the symbol): the order cannot be valued;
+        // only one that shrinks the position in units is known to be safe.
+        let after = ctx.exposure + sign(ticket.side) * ticket.quantity;
+        if after.abs() <= ctx.exposure.abs() {
+            return Ok(());
+        }
         return Err(Refusal {
-            rule: rule_of(rules.max_leverage.is_some()),
+            rule: if rules.max_leverage.is_some() {
+                RiskRule::MaxLeverage
+            } else {
+                RiskRule::MaxGrossExposure
+            },
             reason: format!(
                 "{what}: {} has no price yet, so the order's exposure cannot be valued against risk.max_leverage / risk.max_gross_exposure; send a limit order or wait for a bar of it",
                 ctx.symbol
             ),
         });
+    }
+    let raises = g.after > g.before * (1.0 + SLACK);
+    if !raises {
+        return Ok(());
     }
     if let Some(max) = rules.max_leverage {
         let equity = ctx.equity;
