@@ -351,4 +351,86 @@ mod tests {
         book.on_bar(&rules, &bar(15.0, 15.0));
         assert_eq!(book.ledger().closed()[0].pnl, 4.0);
     }
+
+    /// Regression (issue 15): 224,074 units bought on $100k of equity. The
+    /// book values positions and working orders of every symbol, so with
+    /// `max_leverage = 1` the oversized order is refused and the book goes on
+    /// trading within its buying power.
+    #[test]
+    fn regression_15_5_the_book_refuses_buys_beyond_buying_power_across_symbols() {
+        let rules = RiskRules {
+            max_leverage: Some(1.0),
+            ..Default::default()
+        };
+        let mut book = Book::new(
+            vec![Arc::from("EURUSD"), Arc::from("GBPUSD")],
+            100_000.0,
+            FillModel::FREE,
+        );
+        book.on_bar(&rules, &bar(1.09, 1.09));
+        let (accepted, refused) = book.submit(&rules, vec![buy(224_074.0)], usize::MAX, 0);
+        assert!(accepted.is_empty());
+        assert_eq!(refused[0].rule, RiskRule::MaxLeverage);
+        assert!(refused[0].reason.contains("EURUSD"), "{}", refused[0].reason);
+        // 60k of EURUSD working, then 50k of GBPUSD is over 100k of equity.
+        let (accepted, _) = book.submit(&rules, vec![buy(55_000.0)], usize::MAX, 0);
+        assert_eq!(accepted.len(), 1);
+        book.on_bar(
+            &rules,
+            &Bar {
+                symbol: 1,
+                ..bar(1.25, 1.25)
+            },
+        );
+        assert!((book.gross_exposure() - 59_950.0).abs() < 1e-6);
+        let gbp = Order {
+            symbol: 1,
+            ..buy(40_000.0)
+        };
+        let (accepted, refused) = book.submit(&rules, vec![gbp], usize::MAX, 0);
+        assert!(accepted.is_empty());
+        assert!(refused[0].reason.contains("GBPUSD"), "{}", refused[0].reason);
+        let (accepted, _) = book.submit(
+            &rules,
+            vec![Order {
+                quantity: 30_000.0,
+                ..gbp
+            }],
+            usize::MAX,
+            0,
+        );
+        assert_eq!(accepted.len(), 1, "within buying power");
+    }
+
+    /// The tick rounds a limit the book accepts; the lot refuses a quantity.
+    #[test]
+    fn regression_15_5_accepted_limits_are_on_the_tick_and_lots_are_whole() {
+        let rules = RiskRules {
+            symbols: vec![crate::risk::SymbolRules {
+                tick: Some(0.5),
+                lot: Some(2.0),
+            }],
+            ..Default::default()
+        };
+        let mut book = Book::new(vec![Arc::from("X")], 10_000.0, FillModel::FREE);
+        book.on_bar(&rules, &bar(100.0, 100.0));
+        let limit = Order {
+            kind: OrderKind::Limit(99.9),
+            ..buy(4.0)
+        };
+        let (accepted, _) = book.submit(&rules, vec![limit], usize::MAX, 0);
+        assert_eq!(accepted[0].kind, OrderKind::Limit(99.5), "a buy limit rounds down");
+        let (accepted, refused) = book.submit(&rules, vec![buy(3.0)], usize::MAX, 0);
+        assert!(accepted.is_empty());
+        assert_eq!(refused[0].rule, RiskRule::LotSize);
+        // The rounded limit is what the broker works: a low of 99.6 misses it.
+        let marked = book.on_bar(
+            &rules,
+            &Bar {
+                low: 99.6,
+                ..bar(100.0, 100.0)
+            },
+        );
+        assert!(marked.fills.is_empty());
+    }
 }
