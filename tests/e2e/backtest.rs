@@ -179,12 +179,7 @@ fn regression_15_5_an_oversized_order_is_refused_by_max_leverage_and_the_run_goe
     assert!(run.error.is_none() && run.halted.is_none());
     // Bars 3 and 4 each want +100 while flat (1300 and 1400 of exposure).
     assert_eq!(run.refused["max_leverage"], 2);
-    for rule in [
-        "max_gross_exposure",
-        "allow_short",
-        "lot_size",
-        "tick_size",
-    ] {
+    for rule in ["max_gross_exposure", "allow_short", "lot_size", "tick_size"] {
         assert_eq!(run.refused[rule], 0, "{rule} is in the refused map");
     }
     assert_eq!((run.orders, run.fills), (0, 0));

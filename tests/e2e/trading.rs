@@ -390,7 +390,10 @@ fn regression_15_5_live_refusals_name_max_leverage_and_the_strategy_runs_on() {
         }
     }
     assert_eq!(refusals.len(), 2, "bars 3 and 4: {refusals:#?}");
-    assert!(refusals.iter().all(|r| r.rule == RiskRule::MaxLeverage), "{refusals:#?}");
+    assert!(
+        refusals.iter().all(|r| r.rule == RiskRule::MaxLeverage),
+        "{refusals:#?}"
+    );
     assert!(
         refusals[0].reason.contains("buying 100 X at 13")
             && refusals[0].reason.contains("over risk.max_leverage 1"),

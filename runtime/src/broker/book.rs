@@ -371,7 +371,11 @@ mod tests {
         let (accepted, refused) = book.submit(&rules, vec![buy(224_074.0)], usize::MAX, 0);
         assert!(accepted.is_empty());
         assert_eq!(refused[0].rule, RiskRule::MaxLeverage);
-        assert!(refused[0].reason.contains("EURUSD"), "{}", refused[0].reason);
+        assert!(
+            refused[0].reason.contains("EURUSD"),
+            "{}",
+            refused[0].reason
+        );
         // 60k of EURUSD working, then 50k of GBPUSD is over 100k of equity.
         let (accepted, _) = book.submit(&rules, vec![buy(55_000.0)], usize::MAX, 0);
         assert_eq!(accepted.len(), 1);
@@ -389,7 +393,11 @@ mod tests {
         };
         let (accepted, refused) = book.submit(&rules, vec![gbp], usize::MAX, 0);
         assert!(accepted.is_empty());
-        assert!(refused[0].reason.contains("GBPUSD"), "{}", refused[0].reason);
+        assert!(
+            refused[0].reason.contains("GBPUSD"),
+            "{}",
+            refused[0].reason
+        );
         let (accepted, _) = book.submit(
             &rules,
             vec![Order {
@@ -419,7 +427,11 @@ mod tests {
             ..buy(4.0)
         };
         let (accepted, _) = book.submit(&rules, vec![limit], usize::MAX, 0);
-        assert_eq!(accepted[0].kind, OrderKind::Limit(99.5), "a buy limit rounds down");
+        assert_eq!(
+            accepted[0].kind,
+            OrderKind::Limit(99.5),
+            "a buy limit rounds down"
+        );
         let (accepted, refused) = book.submit(&rules, vec![buy(3.0)], usize::MAX, 0);
         assert!(accepted.is_empty());
         assert_eq!(refused[0].rule, RiskRule::LotSize);
@@ -432,5 +444,65 @@ mod tests {
             },
         );
         assert!(marked.fills.is_empty());
+    }
+
+    /// What the new rules cost on the submit path: the same 20,000 orders
+    /// over 8 symbols with no rules and with every rule on (times printed,
+    /// never asserted: the machine is shared). Both must accept them all.
+    #[test]
+    fn submit_cost_with_and_without_the_new_rules() {
+        let symbols: Vec<Arc<str>> = (0..8).map(|i| Arc::from(format!("S{i}"))).collect();
+        let all = RiskRules {
+            max_position: Some(1e9),
+            max_leverage: Some(1e6),
+            max_gross_exposure: Some(1e15),
+            allow_short: false,
+            symbols: vec![
+                crate::risk::SymbolRules {
+                    tick: Some(0.01),
+                    lot: Some(1.0),
+                };
+                8
+            ],
+            ..Default::default()
+        };
+        for (name, rules) in [("no rules", RiskRules::default()), ("every rule", all)] {
+            let mut book = Book::new(symbols.clone(), 1e9, FillModel::FREE);
+            for s in 0..8 {
+                book.on_bar(
+                    &rules,
+                    &Bar {
+                        symbol: s,
+                        ..bar(100.0, 100.0)
+                    },
+                );
+            }
+            let started = std::time::Instant::now();
+            let mut accepted = 0;
+            for i in 0..20_000u32 {
+                let order = Order {
+                    symbol: i % 8,
+                    kind: OrderKind::Limit(99.5),
+                    ..buy(1.0)
+                };
+                accepted += book.submit(&rules, vec![order], usize::MAX, 0).0.len();
+                if i % 8 == 7 {
+                    // Keep the book small, as bars do: expire the one-bar orders.
+                    for s in 0..8 {
+                        book.on_bar(
+                            &rules,
+                            &Bar {
+                                symbol: s,
+                                low: 99.9,
+                                ..bar(100.0, 100.0)
+                            },
+                        );
+                    }
+                }
+            }
+            let per_order = started.elapsed().as_nanos() as f64 / 20_000.0;
+            eprintln!("submit + bar upkeep, {name}: {per_order:.0} ns per order");
+            assert_eq!(accepted, 20_000, "{name}");
+        }
     }
 }

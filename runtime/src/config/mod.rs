@@ -159,7 +159,13 @@ impl Config {
             rules.symbols = self
                 .symbols_of(strategy)
                 .iter()
-                .map(|name| self.symbols.get(name).copied().unwrap_or_default().to_rules())
+                .map(|name| {
+                    self.symbols
+                        .get(name)
+                        .copied()
+                        .unwrap_or_default()
+                        .to_rules()
+                })
                 .collect();
         }
         rules

@@ -461,7 +461,9 @@ fn check_symbols(
         let table = KeyPath::of(&["symbols", name]);
         if !feed.contains(&name.as_str()) {
             let hint = match suggest::closest(name, &feed) {
-                Some(close) => format!("did you mean [symbols.{close}]? the feed produces {feed_list}"),
+                Some(close) => {
+                    format!("did you mean [symbols.{close}]? the feed produces {feed_list}")
+                }
                 None => format!(
                     "the feed produces {feed_list}; add `{name}` to symbols in [feed], or remove [symbols.{name}]"
                 ),

@@ -248,7 +248,11 @@ impl RiskGate {
         limit_price: Option<f64>,
         ctx: OrderContext<'_>,
     ) -> Result<(), Refusal> {
-        let side = if side_sign > 0.0 { Side::Buy } else { Side::Sell };
+        let side = if side_sign > 0.0 {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
         let kind = limit_price.map_or(Kind::Market, Kind::Limit);
         let ticket = Ticket::one_bar(0, 0, side, quantity, kind);
         self.check_ticket(rules, &ticket, ctx).map(|_| ())

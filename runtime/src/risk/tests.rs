@@ -317,7 +317,11 @@ fn regression_15_5_zero_or_nan_equity_refuses_only_orders_that_add_exposure() {
             account_ctx(1000.0, 0.0, 0.0, 0.0),
         )
         .unwrap_err();
-    assert!(refused.reason.contains("no price yet"), "{}", refused.reason);
+    assert!(
+        refused.reason.contains("no price yet"),
+        "{}",
+        refused.reason
+    );
 }
 
 #[test]
@@ -353,15 +357,23 @@ fn regression_15_5_allow_short_false_refuses_sells_below_zero() {
     let at = |exposure| account_ctx(1000.0, exposure, 100.0, 0.0);
     // Selling exactly the position (as summed in floats) closes it.
     assert!(
-        gate.check_ticket(&rules, &ticket(Side::Sell, 0.3, Kind::Market), at(0.1 + 0.2))
-            .is_ok()
+        gate.check_ticket(
+            &rules,
+            &ticket(Side::Sell, 0.3, Kind::Market),
+            at(0.1 + 0.2)
+        )
+        .is_ok()
     );
     let refused = gate
         .check_ticket(&rules, &ticket(Side::Sell, 5.0, Kind::Limit(99.0)), at(3.0))
         .unwrap_err();
     assert_eq!(refused.rule, RiskRule::AllowShort);
     assert!(refused.reason.contains("to -2"), "{}", refused.reason);
-    assert!(refused.reason.contains("sell at most 3"), "{}", refused.reason);
+    assert!(
+        refused.reason.contains("sell at most 3"),
+        "{}",
+        refused.reason
+    );
     // Flat: any sell is a short; buys never are, even from a short.
     assert!(
         gate.check_ticket(&rules, &ticket(Side::Sell, 1.0, Kind::Market), at(0.0))
@@ -589,8 +601,12 @@ fn regression_15_5_resting_gtc_orders_count_in_position_limits_over_many_bars() 
     // Once cancelled it no longer counts.
     account.request([Request::Cancel(1)]);
     assert!(
-        gate.check_ticket(&rules, &gtc(100, Side::Buy, 10.0, Kind::Market), ctx_of(&account))
-            .is_ok()
+        gate.check_ticket(
+            &rules,
+            &gtc(100, Side::Buy, 10.0, Kind::Market),
+            ctx_of(&account)
+        )
+        .is_ok()
     );
 }
 
@@ -637,13 +653,21 @@ fn regression_15_5_bracket_exits_are_not_counted_as_adding_exposure() {
     assert_eq!(refused.rule, RiskRule::MaxPosition);
     // Selling the position passes allow_short; one more unit would not.
     assert!(
-        gate.check_ticket(&rules, &gtc(5, Side::Sell, 5.0, Kind::Market), ctx_of(&account))
-            .is_ok()
+        gate.check_ticket(
+            &rules,
+            &gtc(5, Side::Sell, 5.0, Kind::Market),
+            ctx_of(&account)
+        )
+        .is_ok()
     );
     assert_eq!(
-        gate.check_ticket(&rules, &gtc(6, Side::Sell, 6.0, Kind::Market), ctx_of(&account))
-            .unwrap_err()
-            .rule,
+        gate.check_ticket(
+            &rules,
+            &gtc(6, Side::Sell, 6.0, Kind::Market),
+            ctx_of(&account)
+        )
+        .unwrap_err()
+        .rule,
         RiskRule::AllowShort
     );
 }
@@ -661,6 +685,10 @@ fn regression_15_5_every_rule_has_a_distinct_label_and_risk_rules_name_their_key
         RiskRule::MaxGrossExposure,
         RiskRule::AllowShort,
     ] {
-        assert!(keys.contains(&rule.as_str()), "{} is not a [risk] key", rule.as_str());
+        assert!(
+            keys.contains(&rule.as_str()),
+            "{} is not a [risk] key",
+            rule.as_str()
+        );
     }
 }
