@@ -162,3 +162,34 @@ pub(super) fn check_gross(
     }
     Ok(())
 }
+
+/// The `exposure` to check `ticket` against: `held` plus the working orders
+/// of its symbol that may add to the position — bracket exits (orders with a
+/// parent) left out, each OCO group counted once by its first order, as the
+/// SDK's `PaperAccount::exposure` counts — and, when `ticket` joins an OCO
+/// group, without that group: its members are alternatives to `ticket`, so
+/// counting them too would refuse the second leg of every OCO entry.
+///
+/// Contract 0.1.0 orders have no groups, where this equals the account's
+/// exposure; the contract 0.2.0 path builds its [`OrderContext`] with it.
+pub fn exposure_for<'a>(
+    held: f64,
+    working: impl IntoIterator<Item = &'a Ticket>,
+    ticket: &Ticket,
+) -> f64 {
+    let mut groups_seen: Vec<u64> = Vec::new();
+    let mut total = held;
+    for w in working {
+        if w.symbol != ticket.symbol || w.parent.is_some() {
+            continue;
+        }
+        if let Some(group) = w.oco_group {
+            if ticket.oco_group == Some(group) || groups_seen.contains(&group) {
+                continue;
+            }
+            groups_seen.push(group);
+        }
+        total += sign(w.side) * w.quantity;
+    }
+    total
+}

@@ -15,6 +15,7 @@ use sandbar_guest::paper::{Kind, Ticket};
 use serde::Serialize;
 use std::collections::VecDeque;
 
+pub use exposure::exposure_for;
 pub use ticks::SymbolRules;
 
 /// The rules one strategy trades under (`[risk]` with `[strategy.risk]` over

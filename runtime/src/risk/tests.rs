@@ -692,3 +692,53 @@ fn regression_15_5_every_rule_has_a_distinct_label_and_risk_rules_name_their_key
         );
     }
 }
+
+/// The second leg of an OCO entry (a buy limit below and a buy stop above
+/// the market, one of which can fill) is checked without its group, so
+/// `max_position` sees one leg, not two; `exposure_for` agrees with the
+/// SDK's account for orders without a group.
+#[test]
+fn regression_15_5_oco_legs_are_alternatives_in_position_limits() {
+    let mut account = PaperAccount::new(1, 10_000.0, sandbar_guest::paper::FillModel::FREE);
+    account.on_bar(&sdk_bar(0, 100.0));
+    let rules = RiskRules {
+        max_position: Some(5.0),
+        ..Default::default()
+    };
+    let mut gate = RiskGate::new();
+    let mut below = gtc(1, Side::Buy, 5.0, Kind::Limit(95.0));
+    let mut above = gtc(2, Side::Buy, 5.0, Kind::Stop(105.0));
+    below.oco_group = Some(7);
+    above.oco_group = Some(7);
+    let held = account.position(0).quantity;
+    for t in [below, above] {
+        let ctx = OrderContext {
+            exposure: exposure_for(held, account.working(), &t),
+            ..ctx_of(&account)
+        };
+        let checked = gate
+            .check_ticket(&rules, &t, ctx)
+            .unwrap_or_else(|r| panic!("leg {} refused: {}", t.id, r.reason));
+        account.request([Request::Place(checked)]);
+    }
+    assert_eq!(account.exposure(0), 5.0, "the group counts once");
+    // A further order outside the group sees the group's 5.
+    let more = gtc(3, Side::Buy, 1.0, Kind::Market);
+    let exposure = exposure_for(held, account.working(), &more);
+    assert_eq!(exposure, account.exposure(0));
+    let refused = gate
+        .check_ticket(
+            &rules,
+            &more,
+            OrderContext {
+                exposure,
+                ..ctx_of(&account)
+            },
+        )
+        .unwrap_err();
+    assert_eq!(refused.rule, RiskRule::MaxPosition);
+    // Bracket children never count.
+    let mut child = gtc(4, Side::Buy, 50.0, Kind::Limit(90.0));
+    child.parent = Some(1);
+    assert_eq!(exposure_for(held, [&child], &more), held);
+}
