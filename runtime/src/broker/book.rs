@@ -120,21 +120,24 @@ impl Book {
                 });
                 continue;
             }
+            // Only the gross-exposure rules read the account-wide numbers;
+            // summing every symbol per order is skipped when they are off.
+            let gross_rules = rules.max_leverage.is_some() || rules.max_gross_exposure.is_some();
             let ctx = OrderContext {
                 symbol: name,
                 exposure: self.account.exposure(order.symbol),
                 reference_price,
                 now_ms,
-                // Only the gross-exposure rules read these; summing every
-                // symbol per order is skipped when they are off.
-                gross_exposure: if rules.max_leverage.is_some()
-                    || rules.max_gross_exposure.is_some()
-                {
+                gross_exposure: if gross_rules {
                     self.gross_exposure()
                 } else {
                     0.0
                 },
-                equity: self.account.equity(),
+                equity: if gross_rules {
+                    self.account.equity()
+                } else {
+                    f64::NAN
+                },
             };
             let kind = match limit {
                 None => Kind::Market,

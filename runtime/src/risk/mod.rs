@@ -171,7 +171,8 @@ pub struct OrderContext<'a> {
     /// Σ over the strategy's symbols of |exposure| × last close, this symbol
     /// included, before the order.
     pub gross_exposure: f64,
-    /// The account's equity (cash plus positions at their last close).
+    /// The account's equity (cash plus positions at their last close); read
+    /// only by `risk.max_leverage`, so a caller may leave it NaN without it.
     pub equity: f64,
 }
 
