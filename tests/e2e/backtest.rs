@@ -173,6 +173,45 @@ fn max_position_refuses_the_entry_and_says_so() {
     assert!(close(run.stats.final_equity, 1000.0));
 }
 
+/// Regression (issue 15 item 5): an oversized order (a sizing bug: 100
+/// units at 13 on 1000 of equity) is refused by `max_leverage = 1`, named
+/// in the summary's `refused` map next to every other rule, and the run goes
+/// on to the last bar; within the cash the same strategy trades.
+#[test]
+fn regression_15_5_an_oversized_order_is_refused_by_max_leverage_and_the_run_goes_on() {
+    let risk = "[risk]\nmax_leverage = 1.0";
+    let bt = Backtest::new(PATH_CSV, "fast = 2\nslow = 3\nsize = 100.0", risk);
+    let result = bt.run().unwrap();
+    let run = &result.strategies[0];
+    assert!(run.error.is_none() && run.halted.is_none());
+    // Bars 3 and 4 each want +100 while flat (1300 and 1400 of exposure).
+    assert_eq!(run.refused["max_leverage"], 2);
+    for rule in ["max_gross_exposure", "allow_short", "lot_size", "tick_size"] {
+        assert_eq!(run.refused[rule], 0, "{rule} is in the refused map");
+    }
+    assert_eq!((run.orders, run.fills), (0, 0));
+    assert!(close(run.stats.final_equity, 1000.0));
+
+    // 50 units (650 at the close of bar 3) are within buying power.
+    let within = Backtest::new(PATH_CSV, "fast = 2\nslow = 3\nsize = 50.0", risk);
+    let run = &within.run().unwrap().strategies[0];
+    assert_eq!(run.refused["max_leverage"], 0);
+    assert_eq!((run.orders, run.fills, run.trades.len()), (2, 2, 1));
+}
+
+/// `[symbols.X] lot` refuses sizes off the lot in a backtest, by name.
+#[test]
+fn regression_15_5_a_size_off_the_lot_is_refused_as_lot_size() {
+    let bt = Backtest::new(
+        PATH_CSV,
+        "fast = 2\nslow = 3\nsize = 1.5",
+        "[symbols.X]\nlot = 1.0",
+    );
+    let run = &bt.run().unwrap().strategies[0];
+    assert_eq!(run.refused["lot_size"], 2);
+    assert_eq!(run.orders, 0);
+}
+
 #[test]
 fn the_drawdown_kill_switch_halts_and_refuses_the_exit() {
     let bt = Backtest::new(

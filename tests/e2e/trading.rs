@@ -365,3 +365,46 @@ fn positions_and_cash_belong_to_the_host_across_a_hot_swap() {
     assert_eq!((live.fills, live.trades), (run.fills, run.stats.trades));
     assert_eq!(live.equity, run.stats.final_equity);
 }
+
+/// Regression (issue 15 item 5): live, an order beyond buying power is a
+/// `refusal` event naming `max_leverage` with the numbers, counted in
+/// status under that rule, and the strategy keeps running.
+#[test]
+fn regression_15_5_live_refusals_name_max_leverage_and_the_strategy_runs_on() {
+    let bt = Backtest::new(
+        "date,open,high,low,close\n",
+        "fast = 2\nslow = 3\nsize = 100.0",
+        "[risk]\nmax_leverage = 1.0",
+    );
+    let runtime = start(&bt, FeedMode::Manual);
+    let events = runtime.subscribe();
+    for bar in path_bars() {
+        runtime.push_bar(bar).unwrap();
+    }
+    assert!(runtime.wait_for_bars(7, Duration::from_secs(30)));
+    let mut refusals = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while refusals.len() < 2 && Instant::now() < deadline {
+        if let Ok(Event::Refusal(e)) = events.recv_timeout(Duration::from_millis(200)) {
+            refusals.push(e);
+        }
+    }
+    assert_eq!(refusals.len(), 2, "bars 3 and 4: {refusals:#?}");
+    assert!(
+        refusals.iter().all(|r| r.rule == RiskRule::MaxLeverage),
+        "{refusals:#?}"
+    );
+    assert!(
+        refusals[0].reason.contains("buying 100 X at 13")
+            && refusals[0].reason.contains("over risk.max_leverage 1"),
+        "{}",
+        refusals[0].reason
+    );
+    let status = runtime.status();
+    let sma = &status.strategies[0];
+    assert_eq!(sma.state, "running");
+    assert_eq!(sma.refused["max_leverage"], 2);
+    assert_eq!(sma.risk.max_leverage, Some(1.0));
+    assert_eq!(sma.equity, 1000.0);
+    runtime.stop();
+}

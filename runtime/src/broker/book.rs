@@ -4,8 +4,9 @@
 
 use super::account::{FillModel, PaperAccount};
 use super::trades::TradeLedger;
-use crate::contract::{Bar, Fill, Order, OrderKind, Position, Side};
+use crate::contract::{Bar, Fill, Order, OrderKind, Position};
 use crate::risk::{OrderContext, Refusal, RiskGate, RiskRule, RiskRules};
+use sandbar_guest::paper::{Kind, Ticket};
 use std::sync::Arc;
 
 /// One strategy's trading state: its [`PaperAccount`], its [`RiskGate`]
@@ -71,7 +72,8 @@ impl Book {
     /// positive sizes and prices, at most `max_orders` orders; a failure
     /// refuses the whole result), then each order against the risk rules;
     /// the accepted ones wait for their symbol's next bar. Returns the
-    /// accepted orders and one refusal per refused order (or result).
+    /// accepted orders (a limit price moved onto its symbol's tick, see
+    /// [`crate::risk`]) and one refusal per refused order (or result).
     pub fn submit(
         &mut self,
         rules: &RiskRules,
@@ -92,43 +94,66 @@ impl Book {
         let mut refused = Vec::new();
         for order in orders {
             let symbol = order.symbol as usize;
-            let ctx = OrderContext {
-                symbol: self.symbols.get(symbol).map_or("?", |s| s),
-                exposure: self.account.exposure(order.symbol),
-                reference_price: self
-                    .account
-                    .last_prices()
-                    .get(symbol)
-                    .copied()
-                    .unwrap_or(0.0),
-                now_ms,
-            };
-            let sign = match order.side {
-                Side::Buy => 1.0,
-                Side::Sell => -1.0,
-            };
+            let reference_price = self
+                .account
+                .last_prices()
+                .get(symbol)
+                .copied()
+                .unwrap_or(0.0);
             let limit = match order.kind {
                 OrderKind::Market => None,
                 OrderKind::Limit(price) => Some(price),
             };
-            let notional = order.quantity * limit.unwrap_or(ctx.reference_price);
+            let name = self.symbols.get(symbol).map_or("?", |s| &**s);
+            let notional = order.quantity * limit.unwrap_or(reference_price);
             // A halted book refuses as halted (the rule that says what to do).
             let absurd = !notional.is_finite() || notional > crate::validate::MAX_NOTIONAL;
             if absurd && self.gate.halted().is_none() {
                 refused.push(Refusal {
                     rule: RiskRule::Validation,
                     reason: format!(
-                        "order notional {notional:e} ({} {} at {}) is over the broker's bound of {:e}; check the strategy's position sizing",
+                        "order notional {notional:e} ({} {name} at {}) is over the broker's bound of {:e}; check the strategy's position sizing",
                         order.quantity,
-                        ctx.symbol,
-                        limit.unwrap_or(ctx.reference_price),
+                        limit.unwrap_or(reference_price),
                         crate::validate::MAX_NOTIONAL
                     ),
                 });
                 continue;
             }
-            match self.gate.check(rules, sign, order.quantity, limit, ctx) {
-                Ok(()) => {
+            // Only the gross-exposure rules read the account-wide numbers;
+            // summing every symbol per order is skipped when they are off.
+            let gross_rules = rules.max_leverage.is_some() || rules.max_gross_exposure.is_some();
+            let ctx = OrderContext {
+                symbol: name,
+                exposure: self.account.exposure(order.symbol),
+                reference_price,
+                now_ms,
+                gross_exposure: if gross_rules {
+                    self.gross_exposure()
+                } else {
+                    0.0
+                },
+                equity: if gross_rules {
+                    self.account.equity()
+                } else {
+                    f64::NAN
+                },
+            };
+            let kind = match limit {
+                None => Kind::Market,
+                Some(price) => Kind::Limit(price),
+            };
+            let ticket = Ticket::one_bar(0, order.symbol, order.side.into(), order.quantity, kind);
+            match self.gate.check_ticket(rules, &ticket, ctx) {
+                Ok(checked) => {
+                    // The gate may have moved a limit onto the symbol's tick.
+                    let order = Order {
+                        kind: match checked.kind {
+                            Kind::Limit(price) => OrderKind::Limit(price),
+                            _ => order.kind,
+                        },
+                        ..order
+                    };
                     self.account.submit([order]);
                     accepted.push(order);
                 }
@@ -136,6 +161,18 @@ impl Book {
             }
         }
         (accepted, refused)
+    }
+
+    /// Σ over the strategy's symbols of |position once working orders fill|
+    /// × last close: what `risk.max_leverage` and `risk.max_gross_exposure`
+    /// measure.
+    pub fn gross_exposure(&self) -> f64 {
+        self.account
+            .last_prices()
+            .iter()
+            .enumerate()
+            .map(|(i, price)| (self.account.exposure(i as u32) * price).abs())
+            .sum()
     }
 
     /// Operator kill switch: cancels waiting orders, refuses new ones.
@@ -186,6 +223,7 @@ impl Book {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::Side;
 
     fn bar(open: f64, close: f64) -> Bar {
         Bar {
@@ -315,5 +353,159 @@ mod tests {
         book.submit(&rules, vec![sell], usize::MAX, 0);
         book.on_bar(&rules, &bar(15.0, 15.0));
         assert_eq!(book.ledger().closed()[0].pnl, 4.0);
+    }
+
+    /// Regression (issue 15): 224,074 units bought on $100k of equity. The
+    /// book values positions and working orders of every symbol, so with
+    /// `max_leverage = 1` the oversized order is refused and the book goes on
+    /// trading within its buying power.
+    #[test]
+    fn regression_15_5_the_book_refuses_buys_beyond_buying_power_across_symbols() {
+        let rules = RiskRules {
+            max_leverage: Some(1.0),
+            ..Default::default()
+        };
+        let mut book = Book::new(
+            vec![Arc::from("EURUSD"), Arc::from("GBPUSD")],
+            100_000.0,
+            FillModel::FREE,
+        );
+        book.on_bar(&rules, &bar(1.09, 1.09));
+        let (accepted, refused) = book.submit(&rules, vec![buy(224_074.0)], usize::MAX, 0);
+        assert!(accepted.is_empty());
+        assert_eq!(refused[0].rule, RiskRule::MaxLeverage);
+        assert!(
+            refused[0].reason.contains("EURUSD"),
+            "{}",
+            refused[0].reason
+        );
+        // 60k of EURUSD working, then 50k of GBPUSD is over 100k of equity.
+        let (accepted, _) = book.submit(&rules, vec![buy(55_000.0)], usize::MAX, 0);
+        assert_eq!(accepted.len(), 1);
+        book.on_bar(
+            &rules,
+            &Bar {
+                symbol: 1,
+                ..bar(1.25, 1.25)
+            },
+        );
+        assert!((book.gross_exposure() - 59_950.0).abs() < 1e-6);
+        let gbp = Order {
+            symbol: 1,
+            ..buy(40_000.0)
+        };
+        let (accepted, refused) = book.submit(&rules, vec![gbp], usize::MAX, 0);
+        assert!(accepted.is_empty());
+        assert!(
+            refused[0].reason.contains("GBPUSD"),
+            "{}",
+            refused[0].reason
+        );
+        let (accepted, _) = book.submit(
+            &rules,
+            vec![Order {
+                quantity: 30_000.0,
+                ..gbp
+            }],
+            usize::MAX,
+            0,
+        );
+        assert_eq!(accepted.len(), 1, "within buying power");
+    }
+
+    /// The tick rounds a limit the book accepts; the lot refuses a quantity.
+    #[test]
+    fn regression_15_5_accepted_limits_are_on_the_tick_and_lots_are_whole() {
+        let rules = RiskRules {
+            symbols: vec![crate::risk::SymbolRules {
+                tick: Some(0.5),
+                lot: Some(2.0),
+            }],
+            ..Default::default()
+        };
+        let mut book = Book::new(vec![Arc::from("X")], 10_000.0, FillModel::FREE);
+        book.on_bar(&rules, &bar(100.0, 100.0));
+        let limit = Order {
+            kind: OrderKind::Limit(99.9),
+            ..buy(4.0)
+        };
+        let (accepted, _) = book.submit(&rules, vec![limit], usize::MAX, 0);
+        assert_eq!(
+            accepted[0].kind,
+            OrderKind::Limit(99.5),
+            "a buy limit rounds down"
+        );
+        let (accepted, refused) = book.submit(&rules, vec![buy(3.0)], usize::MAX, 0);
+        assert!(accepted.is_empty());
+        assert_eq!(refused[0].rule, RiskRule::LotSize);
+        // The rounded limit is what the broker works: a low of 99.6 misses it.
+        let marked = book.on_bar(
+            &rules,
+            &Bar {
+                low: 99.6,
+                ..bar(100.0, 100.0)
+            },
+        );
+        assert!(marked.fills.is_empty());
+    }
+
+    /// What the new rules cost on the submit path: the same 20,000 orders
+    /// over 8 symbols with no rules and with every rule on (times printed,
+    /// never asserted: the machine is shared). Both must accept them all.
+    #[test]
+    fn submit_cost_with_and_without_the_new_rules() {
+        let symbols: Vec<Arc<str>> = (0..8).map(|i| Arc::from(format!("S{i}"))).collect();
+        let all = RiskRules {
+            max_position: Some(1e9),
+            max_leverage: Some(1e6),
+            max_gross_exposure: Some(1e15),
+            allow_short: false,
+            symbols: vec![
+                crate::risk::SymbolRules {
+                    tick: Some(0.01),
+                    lot: Some(1.0),
+                };
+                8
+            ],
+            ..Default::default()
+        };
+        for (name, rules) in [("no rules", RiskRules::default()), ("every rule", all)] {
+            let mut book = Book::new(symbols.clone(), 1e9, FillModel::FREE);
+            for s in 0..8 {
+                book.on_bar(
+                    &rules,
+                    &Bar {
+                        symbol: s,
+                        ..bar(100.0, 100.0)
+                    },
+                );
+            }
+            let started = std::time::Instant::now();
+            let mut accepted = 0;
+            for i in 0..20_000u32 {
+                let order = Order {
+                    symbol: i % 8,
+                    kind: OrderKind::Limit(99.5),
+                    ..buy(1.0)
+                };
+                accepted += book.submit(&rules, vec![order], usize::MAX, 0).0.len();
+                if i % 8 == 7 {
+                    // Keep the book small, as bars do: expire the one-bar orders.
+                    for s in 0..8 {
+                        book.on_bar(
+                            &rules,
+                            &Bar {
+                                symbol: s,
+                                low: 99.9,
+                                ..bar(100.0, 100.0)
+                            },
+                        );
+                    }
+                }
+            }
+            let per_order = started.elapsed().as_nanos() as f64 / 20_000.0;
+            eprintln!("submit + bar upkeep, {name}: {per_order:.0} ns per order");
+            assert_eq!(accepted, 20_000, "{name}");
+        }
     }
 }

@@ -107,5 +107,9 @@ pub const COMMISSION: f64 = 0.001;
 /// `broker.slippage_bps`: none, so fills are at the open or the limit.
 pub const SLIPPAGE_BPS: f64 = 0.0;
 
+/// `risk.allow_short`: shorting allowed, as before the rule existed, so
+/// configs written then keep trading the same way.
+pub const ALLOW_SHORT: bool = true;
+
 /// Shown in messages about the embedded default, which has no file.
 pub const EMBEDDED_ORIGIN: &str = "<embedded default config>";

@@ -20,7 +20,8 @@ pub struct ConfigDiff {
     pub changed: Vec<StrategyChange>,
     /// `[limits]` differs (applies to instances loaded from now on).
     pub limits_changed: bool,
-    /// `[risk]` differs (applied to running strategies in place, no reload).
+    /// `[risk]` or `[symbols.NAME]` differs (applied to running strategies
+    /// in place, no reload).
     pub risk_changed: bool,
     /// `[hot_reload]` differs (`enabled` and `debounce_ms` also get a
     /// restart note; the other keys are read when used).
@@ -109,7 +110,7 @@ pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
         removed,
         changed,
         limits_changed: old.limits != new.limits,
-        risk_changed: old.risk != new.risk,
+        risk_changed: old.risk != new.risk || old.symbols != new.symbols,
         hot_reload_changed: old.hot_reload != new.hot_reload,
         restart_required: restart_notes(old, new),
     }

@@ -44,7 +44,7 @@
 mod defaults;
 mod diff;
 mod error;
-mod introspect;
+pub(crate) mod introspect;
 mod param_location;
 mod parse;
 mod schema;
@@ -58,7 +58,7 @@ pub use error::ConfigError;
 pub use schema::{
     BadRowPolicy, BrokerKind, BrokerSection, Config, FeedKind, FeedSection, HotReloadSection,
     LimitsOverride, LimitsSection, OpsSection, OpsToken, Profile, RiskSection, RuntimeSection,
-    StrategyConfig,
+    StrategyConfig, SymbolSection,
 };
 
 use source::SourceMap;
@@ -153,9 +153,24 @@ impl Config {
         strategy.limits.over(&self.limits).to_limits()
     }
 
-    /// The risk rules `strategy` trades under: its `[strategy.risk]` over `[risk]`.
+    /// The risk rules `strategy` trades under: its `[strategy.risk]` over
+    /// `[risk]`, with the `[symbols.NAME]` of its symbols by index.
     pub fn risk_of(&self, strategy: &StrategyConfig) -> crate::risk::RiskRules {
-        strategy.risk.over(&self.risk).to_rules()
+        let mut rules = strategy.risk.over(&self.risk).to_rules();
+        if !self.symbols.is_empty() {
+            rules.symbols = self
+                .symbols_of(strategy)
+                .iter()
+                .map(|name| {
+                    self.symbols
+                        .get(name)
+                        .copied()
+                        .unwrap_or_default()
+                        .to_rules()
+                })
+                .collect();
+        }
+        rules
     }
 
     /// Whether loads check each component's `sha256` pin: true unless

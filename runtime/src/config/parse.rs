@@ -113,6 +113,9 @@ fn known_keys(table: &KeyPath) -> Option<&'static [&'static str]> {
         [Seg::Key(s), Seg::Index(_), Seg::Key(r)] if s == "strategy" && r == "risk" => {
             Some(fields_of::<RiskSection>())
         }
+        [Seg::Key(s), Seg::Key(_)] if s == "symbols" => {
+            Some(fields_of::<super::schema::SymbolSection>())
+        }
         [Seg::Key(o), Seg::Key(t), Seg::Index(_)] if o == "ops" && t == "tokens" => {
             Some(fields_of::<super::schema::OpsToken>())
         }
@@ -190,6 +193,8 @@ fn unknown_key_hint(key: &str, table_name: String, known: &[&str]) -> String {
     let elsewhere: Vec<&str> = homes()
         .into_iter()
         .filter(|(name, keys)| *name != table_name && keys.contains(&key))
+        // The top-level `symbols` is the [symbols.NAME] tables, never a list.
+        .filter(|(name, _)| !(key == "symbols" && *name == "the top level"))
         .map(|(name, _)| name)
         .collect();
     if !elsewhere.is_empty() {
@@ -309,7 +314,13 @@ fn serde_error(error: &toml::de::Error, map: &SourceMap, origin: &Path) -> Confi
     };
     let hint = unquote_hint(entry, key, &expected)
         .or_else(|| table_hint(&entry.path, &expected))
-        .or_else(|| example(&entry.path).map(|e| format!("for example: {e}")));
+        .or_else(|| example(&entry.path).map(|e| format!("for example: {e}")))
+        // Keys with no default to show (risk.allow_short): say the syntax.
+        .or_else(|| {
+            expected
+                .starts_with("a boolean")
+                .then(|| format!("write true or false without quotes, for example: {key} = false"))
+        });
     ConfigError {
         message: format!(
             "{what} for {subject}: expected {expected}, found {}",

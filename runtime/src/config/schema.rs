@@ -3,6 +3,7 @@
 
 use super::defaults as d;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// The runtime's whole configuration, as read from TOML.
@@ -28,6 +29,10 @@ pub struct Config {
     /// `[risk]`: the rules every strategy trades under, unless its
     /// `[strategy.risk]` overrides them. Empty by default (nothing enforced).
     pub risk: RiskSection,
+    /// `[symbols.NAME]`: per-symbol tick and lot sizes, for symbols of
+    /// `feed.symbols`. Empty by default (no constraint).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub symbols: BTreeMap<String, SymbolSection>,
     /// `[ops]`: the HTTP API of `runtime live`.
     pub ops: OpsSection,
     /// The `[[strategy]]` tables, in file order.
@@ -307,6 +312,16 @@ pub struct RiskSection {
     /// Kill switch: halt the strategy when its equity falls this many percent below its peak.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_drawdown_pct: Option<f64>,
+    /// Largest gross exposure (every position once working orders fill, at
+    /// its last close) over equity; 1.0 is a cash account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_leverage: Option<f64>,
+    /// Largest gross exposure in account currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_gross_exposure: Option<f64>,
+    /// Whether sells may open or add to a short position; default true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_short: Option<bool>,
 }
 
 impl RiskSection {
@@ -325,16 +340,47 @@ impl RiskSection {
                 .or(global.max_notional_per_order),
             max_orders_per_sec: self.max_orders_per_sec.or(global.max_orders_per_sec),
             max_drawdown_pct: self.max_drawdown_pct.or(global.max_drawdown_pct),
+            max_leverage: self.max_leverage.or(global.max_leverage),
+            max_gross_exposure: self.max_gross_exposure.or(global.max_gross_exposure),
+            allow_short: self.allow_short.or(global.allow_short),
         }
     }
 
-    /// The rules in the risk module's terms.
+    /// The rules in the risk module's terms, without per-symbol ones
+    /// ([`super::Config::risk_of`] adds those).
     pub fn to_rules(&self) -> crate::risk::RiskRules {
         crate::risk::RiskRules {
             max_position: self.max_position,
             max_notional_per_order: self.max_notional_per_order,
             max_orders_per_sec: self.max_orders_per_sec,
             max_drawdown_pct: self.max_drawdown_pct,
+            max_leverage: self.max_leverage,
+            max_gross_exposure: self.max_gross_exposure,
+            allow_short: self.allow_short.unwrap_or(d::ALLOW_SHORT),
+            symbols: Vec::new(),
+        }
+    }
+}
+
+/// `[symbols.NAME]`: one feed symbol's increments. Both keys optional.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SymbolSection {
+    /// Price increment: limit and stop prices off it are rounded to it,
+    /// away from a fill.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tick: Option<f64>,
+    /// Quantity increment: quantities not a whole number of lots are refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lot: Option<f64>,
+}
+
+impl SymbolSection {
+    /// In the risk module's terms.
+    pub fn to_rules(self) -> crate::risk::SymbolRules {
+        crate::risk::SymbolRules {
+            tick: self.tick,
+            lot: self.lot,
         }
     }
 }

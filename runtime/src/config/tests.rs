@@ -304,6 +304,7 @@ fn the_reference_documents_every_key() {
         fields_of::<FeedSection>(),
         fields_of::<BrokerSection>(),
         fields_of::<RiskSection>(),
+        fields_of::<super::schema::SymbolSection>(),
         fields_of::<super::schema::OpsSection>(),
         fields_of::<super::schema::OpsToken>(),
         fields_of::<StrategyConfig>(),
@@ -386,4 +387,73 @@ fn strategy_limits_are_checked_like_global_ones() {
     let global_only =
         "[[strategy]]\nid = \"a\"\nwasm = \"a.wasm\"\n[strategy.limits]\nmax_component_mb = 5\n";
     assert!(Config::parse(global_only, Path::new("s.toml")).is_err());
+}
+
+/// Issue 15 item 5: `[risk]` leverage, gross exposure and shorting keys,
+/// overridden per strategy, and `[symbols.NAME]` mapped onto each
+/// strategy's own symbol indices.
+#[test]
+fn regression_15_5_new_risk_keys_and_symbol_tables_reach_each_strategys_rules() {
+    let config = parse(
+        r#"
+[feed]
+symbols = ["BTCUSD", "ETHUSD"]
+[risk]
+max_leverage = 2.0
+max_gross_exposure = 150_000.0
+[symbols.ETHUSD]
+tick = 0.01
+lot = 0.001
+[[strategy]]
+id = "a"
+wasm = "a.wasm"
+symbols = ["ETHUSD", "BTCUSD"]
+[strategy.risk]
+allow_short = false
+max_leverage = 1.0
+[[strategy]]
+id = "b"
+wasm = "b.wasm"
+symbols = ["BTCUSD"]
+"#,
+    );
+    let a = config.risk_of(config.strategy("a").unwrap());
+    assert_eq!(a.max_leverage, Some(1.0), "the strategy's own value wins");
+    assert_eq!(a.max_gross_exposure, Some(150_000.0));
+    assert!(!a.allow_short);
+    assert_eq!(a.symbol(0).tick, Some(0.01), "ETHUSD is a's symbol 0");
+    assert_eq!(a.symbol(0).lot, Some(0.001));
+    assert_eq!(a.symbol(1), crate::risk::SymbolRules::default());
+    let b = config.risk_of(config.strategy("b").unwrap());
+    assert_eq!(b.max_leverage, Some(2.0));
+    assert!(b.allow_short, "shorting stays allowed by default");
+    assert_eq!(b.symbol(0), crate::risk::SymbolRules::default());
+    // Without the new keys, the rules are today's: nothing new enforced.
+    let plain = parse("[[strategy]]\nid = \"c\"\nwasm = \"c.wasm\"\n");
+    let c = plain.risk_of(plain.strategy("c").unwrap());
+    assert_eq!(c, crate::risk::RiskRules::default());
+    // A [symbols.NAME] edit is a risk change applied in place.
+    let mut edited = config.clone();
+    edited.symbols.get_mut("ETHUSD").unwrap().lot = Some(1.0);
+    let d = diff(&config, &edited);
+    assert!(d.risk_changed && d.changed.is_empty() && d.restart_required.is_empty());
+}
+
+#[test]
+fn regression_15_5_new_risk_keys_are_validated() {
+    let bad = |text: &str| {
+        Config::parse(text, Path::new("x.toml"))
+            .err()
+            .unwrap_or_else(|| panic!("{text:?} parsed"))
+            .to_string()
+    };
+    assert!(bad("[risk]\nmax_gross_exposure = -1.0\n").contains("max_gross_exposure"));
+    assert!(bad("[risk]\nmax_leverage = nan\n").contains("max_leverage"));
+    assert!(bad("[symbols.BTCUSD]\nlot = 0.0\n").contains("`lot` in [symbols.BTCUSD]"));
+    assert!(bad("[symbols.BTCUSD]\ntick = inf\n").contains("above 0"));
+    assert!(bad("[symbols.SOLUSD]\ntick = 0.01\n").contains("not in feed.symbols"));
+    assert!(
+        bad("[[strategy]]\nid = \"a\"\nwasm = \"a.wasm\"\n[strategy.risk]\nmax_leverage = 0.0\n")
+            .contains("[strategy.risk] of strategy `a`")
+    );
 }

@@ -185,7 +185,7 @@ impl RuntimeHandle {
                         .iter()
                         .map(|rule| (rule.as_str(), counters.refused(*rule)))
                         .collect(),
-                    risk: **slot.risk.load(),
+                    risk: crate::risk::RiskRules::clone(&slot.risk.load()),
                     latency_us: LatencySummary::of(&slot.latency_ns()),
                     feed_to_decision_us: LatencySummary::of(&slot.decision_ns()),
                     disk,

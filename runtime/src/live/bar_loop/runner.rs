@@ -127,7 +127,7 @@ impl StrategyRunner {
             symbol: local_symbol,
             ..*bar
         };
-        let rules: RiskRules = **self.slot.risk.load();
+        let rules = self.slot.risk.load_full();
         let Some(fills) = self.fill(&rules, &local_bar, view.outbox) else {
             return;
         };

@@ -1,13 +1,26 @@
-//! Risk checks between a strategy's orders and the broker: position and
-//! notional caps, an order-rate cap, and a drawdown kill switch. The same
-//! gate runs live and in backtests; only the clock it is given differs.
+//! Risk checks between a strategy's orders and the broker: position, notional,
+//! leverage and gross-exposure caps, shorting, per-symbol tick and lot sizes,
+//! an order-rate cap, and a drawdown kill switch. The same gate runs live and
+//! in backtests; only the clock it is given differs.
+//!
+//! The rules are written over the broker's [`Ticket`] (symbol, side,
+//! quantity, kind with its price levels), so they apply to contract 0.1.0's
+//! market and limit orders and to every order kind of later contracts.
 
+mod exposure;
+mod ticks;
+
+use sandbar_guest::Side;
+use sandbar_guest::paper::{Kind, Ticket};
 use serde::Serialize;
 use std::collections::VecDeque;
 
+pub use exposure::exposure_for;
+pub use ticks::SymbolRules;
+
 /// The rules one strategy trades under (`[risk]` with `[strategy.risk]` over
-/// it). `None` is a rule not enforced.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+/// it, and `[symbols.NAME]` for its symbols). `None` is a rule not enforced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RiskRules {
     /// `risk.max_position`: the largest absolute position per symbol, in
     /// units of the symbol, counting accepted orders not yet filled. An order
@@ -24,6 +37,47 @@ pub struct RiskRules {
     /// the equity peak; falling strictly further below the peak halts the
     /// strategy.
     pub max_drawdown_pct: Option<f64>,
+    /// `risk.max_leverage`: the largest gross exposure (every symbol's
+    /// position once its working orders fill, at its last close) over
+    /// equity; 1.0 is a cash account. An order that lowers the gross
+    /// exposure always passes.
+    pub max_leverage: Option<f64>,
+    /// `risk.max_gross_exposure`: the same gross exposure, capped in account
+    /// currency.
+    pub max_gross_exposure: Option<f64>,
+    /// `risk.allow_short`: whether a sell may take a position (counting
+    /// working orders) below 0. Default true.
+    pub allow_short: bool,
+    /// `[symbols.NAME]` per strategy symbol index (empty: none set).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub symbols: Vec<SymbolRules>,
+}
+
+impl Default for RiskRules {
+    /// Nothing enforced; shorting allowed.
+    fn default() -> Self {
+        Self {
+            max_position: None,
+            max_notional_per_order: None,
+            max_orders_per_sec: None,
+            max_drawdown_pct: None,
+            max_leverage: None,
+            max_gross_exposure: None,
+            allow_short: true,
+            symbols: Vec::new(),
+        }
+    }
+}
+
+impl RiskRules {
+    /// The tick and lot of the strategy's symbol `index` (none set when the
+    /// index has no `[symbols.NAME]`).
+    pub fn symbol(&self, index: u32) -> SymbolRules {
+        self.symbols
+            .get(index as usize)
+            .copied()
+            .unwrap_or_default()
+    }
 }
 
 /// Which rule refused an order; also the label of the refusal counters.
@@ -40,17 +94,32 @@ pub enum RiskRule {
     MaxOrdersPerSec,
     /// The strategy is halted (kill switch or operator).
     Halted,
+    /// Over [`RiskRules::max_leverage`].
+    MaxLeverage,
+    /// Over [`RiskRules::max_gross_exposure`].
+    MaxGrossExposure,
+    /// A short while [`RiskRules::allow_short`] is false.
+    AllowShort,
+    /// A quantity that is not a whole number of the symbol's lot.
+    LotSize,
+    /// A price the symbol's tick cannot represent above 0.
+    TickSize,
 }
 
 impl RiskRule {
     /// Every rule in declaration order, so that [`RiskRule::index`] can index
     /// a fixed array of refusal counters.
-    pub const ALL: [RiskRule; 5] = [
+    pub const ALL: [RiskRule; 10] = [
         RiskRule::Validation,
         RiskRule::MaxPosition,
         RiskRule::MaxNotionalPerOrder,
         RiskRule::MaxOrdersPerSec,
         RiskRule::Halted,
+        RiskRule::MaxLeverage,
+        RiskRule::MaxGrossExposure,
+        RiskRule::AllowShort,
+        RiskRule::LotSize,
+        RiskRule::TickSize,
     ];
 
     /// Position in [`RiskRule::ALL`] (declaration order).
@@ -67,6 +136,11 @@ impl RiskRule {
             RiskRule::MaxNotionalPerOrder => "max_notional_per_order",
             RiskRule::MaxOrdersPerSec => "max_orders_per_sec",
             RiskRule::Halted => "halted",
+            RiskRule::MaxLeverage => "max_leverage",
+            RiskRule::MaxGrossExposure => "max_gross_exposure",
+            RiskRule::AllowShort => "allow_short",
+            RiskRule::LotSize => "lot_size",
+            RiskRule::TickSize => "tick_size",
         }
     }
 }
@@ -86,13 +160,66 @@ pub struct Refusal {
 pub struct OrderContext<'a> {
     /// The order's symbol, for the refusal message only.
     pub symbol: &'a str,
-    /// The position after every accepted, unfilled order of this symbol fills.
+    /// The position after every accepted, unfilled order of this symbol that
+    /// may add to it fills (bracket exits excluded, an OCO group once).
     pub exposure: f64,
-    /// The price a market order's notional is estimated at (the last close).
+    /// The symbol's last close: what a market order (or a trailing stop) is
+    /// priced at, and what the position is marked at.
     pub reference_price: f64,
     /// Milliseconds on the gate's clock (bar time in backtests, wall time live).
     pub now_ms: i64,
+    /// Σ over the strategy's symbols of |exposure| × last close, this symbol
+    /// included, before the order.
+    pub gross_exposure: f64,
+    /// The account's equity (cash plus positions at their last close); read
+    /// only by `risk.max_leverage`, so a caller may leave it NaN without it.
+    pub equity: f64,
 }
+
+impl OrderContext<'_> {
+    /// A context for `symbol` with nothing held or working, a price of 0
+    /// and an equity of 0: the base for building one field by field.
+    pub fn flat(symbol: &str) -> OrderContext<'_> {
+        OrderContext {
+            symbol,
+            exposure: 0.0,
+            reference_price: 0.0,
+            now_ms: 0,
+            gross_exposure: 0.0,
+            equity: 0.0,
+        }
+    }
+}
+
+/// The price an order is valued at: its limit (the most a buy can pay), else
+/// its stop, else the last close (market orders and trailing stops, whose
+/// level follows the market).
+pub fn order_price(kind: Kind, reference_price: f64) -> f64 {
+    match kind {
+        Kind::Limit(limit) | Kind::StopLimit { limit, .. } => limit,
+        Kind::Stop(stop) => stop,
+        Kind::Market | Kind::TrailingAmount(_) | Kind::TrailingPercent(_) => reference_price,
+    }
+}
+
+/// +1 for a buy, -1 for a sell.
+fn sign(side: Side) -> f64 {
+    match side {
+        Side::Buy => 1.0,
+        Side::Sell => -1.0,
+    }
+}
+
+/// "buying" or "selling", for reasons.
+fn verb(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "buying",
+        Side::Sell => "selling",
+    }
+}
+
+/// Slack for sums of floats at a cap: 0.1 + 0.2 against 0.3 passes.
+const SLACK: f64 = 1e-9;
 
 /// The per-strategy state the rules need: recent order times, the equity
 /// peak, and whether the strategy is halted.
@@ -111,12 +238,10 @@ impl RiskGate {
         Self::default()
     }
 
-    /// Checks one order; an accepted order counts toward the rate limit.
-    ///
-    /// `side_sign` is +1.0 for a buy and -1.0 for a sell; `quantity` is the
-    /// order's (positive) size and `limit_price` its limit, `None` for a
-    /// market order. Rules are checked in the order halted, position,
-    /// notional, rate; the first that fails is the refusal.
+    /// Checks one order of contract 0.1.0's shape: `side_sign` is +1.0 for a
+    /// buy and -1.0 for a sell, `quantity` the (positive) size and
+    /// `limit_price` the limit, `None` for a market order. See
+    /// [`RiskGate::check_ticket`].
     pub fn check(
         &mut self,
         rules: &RiskRules,
@@ -125,6 +250,31 @@ impl RiskGate {
         limit_price: Option<f64>,
         ctx: OrderContext<'_>,
     ) -> Result<(), Refusal> {
+        let side = if side_sign > 0.0 {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
+        let kind = limit_price.map_or(Kind::Market, Kind::Limit);
+        let ticket = Ticket::one_bar(0, 0, side, quantity, kind);
+        self.check_ticket(rules, &ticket, ctx).map(|_| ())
+    }
+
+    /// Checks one order; an accepted order counts toward the rate limit.
+    /// Returns the order as the broker should take it: its prices rounded to
+    /// the symbol's tick (`[symbols.NAME] tick`, in the direction that never
+    /// makes the order more aggressive).
+    ///
+    /// Rules are checked in the order halted, lot size, tick size, shorting,
+    /// position, notional per order, leverage, gross exposure, rate; the
+    /// first that fails is the refusal. Sizes are valued at the order's
+    /// limit or stop, else at the last close ([`order_price`]).
+    pub fn check_ticket(
+        &mut self,
+        rules: &RiskRules,
+        ticket: &Ticket,
+        ctx: OrderContext<'_>,
+    ) -> Result<Ticket, Refusal> {
         if let Some(reason) = &self.halted {
             return Err(Refusal {
                 rule: RiskRule::Halted,
@@ -133,22 +283,14 @@ impl RiskGate {
                 ),
             });
         }
-        if let Some(max) = rules.max_position {
-            let after = ctx.exposure + side_sign * quantity;
-            // A little slack so that 0.1 + 0.2 against a cap of 0.3 passes.
-            if after.abs() > max * (1.0 + 1e-9) && after.abs() > ctx.exposure.abs() {
-                return Err(Refusal {
-                    rule: RiskRule::MaxPosition,
-                    reason: format!(
-                        "{} {quantity} {} would take the position to {after} (counting unfilled orders), over risk.max_position {max}; lower the size or raise max_position",
-                        if side_sign > 0.0 { "buying" } else { "selling" },
-                        ctx.symbol
-                    ),
-                });
-            }
-        }
+        let symbol_rules = rules.symbol(ticket.symbol);
+        ticks::check_lot(symbol_rules, ticket, ctx.symbol)?;
+        let ticket = ticks::round_to_tick(symbol_rules, ticket, ctx.symbol)?;
+        exposure::check_short(rules, &ticket, &ctx)?;
+        exposure::check_position(rules, &ticket, &ctx)?;
         if let Some(max) = rules.max_notional_per_order {
-            let price = limit_price.unwrap_or(ctx.reference_price);
+            let price = order_price(ticket.kind, ctx.reference_price);
+            let quantity = ticket.quantity;
             let notional = quantity * price;
             if notional > max {
                 return Err(Refusal {
@@ -160,6 +302,7 @@ impl RiskGate {
                 });
             }
         }
+        exposure::check_gross(rules, &ticket, &ctx)?;
         if let Some(max) = rules.max_orders_per_sec {
             while self
                 .recent_orders
@@ -179,7 +322,7 @@ impl RiskGate {
             }
             self.recent_orders.push_back(ctx.now_ms);
         }
-        Ok(())
+        Ok(ticket)
     }
 
     /// Marks the equity; returns the halt reason the moment the drawdown
@@ -225,140 +368,4 @@ impl RiskGate {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ctx(exposure: f64, now_ms: i64) -> OrderContext<'static> {
-        OrderContext {
-            symbol: "BTCUSD",
-            exposure,
-            reference_price: 100.0,
-            now_ms,
-        }
-    }
-
-    #[test]
-    fn no_rules_accept_everything() {
-        let mut gate = RiskGate::new();
-        let rules = RiskRules::default();
-        for i in 0..1000 {
-            assert!(gate.check(&rules, 1.0, 1e9, None, ctx(1e12, i)).is_ok());
-        }
-        assert_eq!(gate.mark(&rules, 1.0), None);
-        assert_eq!(gate.mark(&rules, 0.0001), None);
-    }
-
-    #[test]
-    fn max_position_counts_exposure_and_allows_reducing() {
-        let mut gate = RiskGate::new();
-        let rules = RiskRules {
-            max_position: Some(10.0),
-            ..Default::default()
-        };
-        assert!(gate.check(&rules, 1.0, 10.0, None, ctx(0.0, 0)).is_ok());
-        let refused = gate
-            .check(&rules, 1.0, 1.0, None, ctx(10.0, 0))
-            .unwrap_err();
-        assert_eq!(refused.rule, RiskRule::MaxPosition);
-        assert!(refused.reason.contains("to 11"), "{}", refused.reason);
-        assert!(refused.reason.contains("max_position 10"));
-        // Shorts count by absolute size; selling out of a long is fine.
-        assert!(gate.check(&rules, -1.0, 11.0, None, ctx(0.0, 0)).is_err());
-        assert!(gate.check(&rules, -1.0, 20.0, None, ctx(10.0, 0)).is_ok());
-        // Over the cap already (rules tightened): reducing is still allowed.
-        assert!(gate.check(&rules, -1.0, 5.0, None, ctx(30.0, 0)).is_ok());
-        assert!(gate.check(&rules, 1.0, 0.1, None, ctx(30.0, 0)).is_err());
-        // Floating-point sums at the cap are not refused.
-        assert!(gate.check(&rules, 1.0, 0.3, None, ctx(9.7, 0)).is_ok());
-    }
-
-    #[test]
-    fn max_notional_uses_the_limit_price_or_the_last_close() {
-        let mut gate = RiskGate::new();
-        let rules = RiskRules {
-            max_notional_per_order: Some(1000.0),
-            ..Default::default()
-        };
-        assert!(gate.check(&rules, 1.0, 10.0, None, ctx(0.0, 0)).is_ok());
-        let refused = gate
-            .check(&rules, 1.0, 11.0, None, ctx(0.0, 0))
-            .unwrap_err();
-        assert_eq!(refused.rule, RiskRule::MaxNotionalPerOrder);
-        assert!(refused.reason.contains("1100.00"), "{}", refused.reason);
-        assert!(
-            gate.check(&rules, 1.0, 11.0, Some(90.0), ctx(0.0, 0))
-                .is_ok()
-        );
-        assert!(
-            gate.check(&rules, -1.0, 5.0, Some(201.0), ctx(0.0, 0))
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn max_orders_per_sec_is_a_sliding_window() {
-        let mut gate = RiskGate::new();
-        let rules = RiskRules {
-            max_orders_per_sec: Some(3),
-            ..Default::default()
-        };
-        for t in [0, 100, 200] {
-            assert!(gate.check(&rules, 1.0, 1.0, None, ctx(0.0, t)).is_ok());
-        }
-        let refused = gate
-            .check(&rules, 1.0, 1.0, None, ctx(0.0, 999))
-            .unwrap_err();
-        assert_eq!(refused.rule, RiskRule::MaxOrdersPerSec);
-        // Refused orders do not count: at 1000 the first one left the window.
-        assert!(gate.check(&rules, 1.0, 1.0, None, ctx(0.0, 1000)).is_ok());
-        assert!(gate.check(&rules, 1.0, 1.0, None, ctx(0.0, 1001)).is_err());
-        assert!(gate.check(&rules, 1.0, 1.0, None, ctx(0.0, 1200)).is_ok());
-    }
-
-    #[test]
-    fn drawdown_halts_once_and_halted_refuses_until_unhalted() {
-        let mut gate = RiskGate::new();
-        let rules = RiskRules {
-            max_drawdown_pct: Some(10.0),
-            ..Default::default()
-        };
-        assert_eq!(gate.mark(&rules, 100.0), None);
-        assert_eq!(gate.mark(&rules, 120.0), None);
-        assert_eq!(gate.mark(&rules, 108.0), None, "exactly 10 % is allowed");
-        let reason = gate.mark(&rules, 107.9).expect("halted");
-        assert!(reason.contains("drawdown 10.08%"), "{reason}");
-        assert!(reason.contains("peak 120.00"), "{reason}");
-        assert_eq!(gate.mark(&rules, 50.0), None, "reported once");
-        let refused = gate
-            .check(&rules, -1.0, 1.0, None, ctx(1.0, 0))
-            .unwrap_err();
-        assert_eq!(refused.rule, RiskRule::Halted);
-        assert!(refused.reason.contains("drawdown"));
-        gate.unhalt(50.0);
-        assert!(gate.check(&rules, -1.0, 1.0, None, ctx(1.0, 0)).is_ok());
-        assert_eq!(gate.mark(&rules, 46.0), None, "the peak restarts at 50");
-        assert!(gate.mark(&rules, 44.0).is_some());
-    }
-
-    #[test]
-    fn rule_indices_follow_all() {
-        assert!(
-            RiskRule::ALL
-                .iter()
-                .enumerate()
-                .all(|(i, r)| r.index() == i)
-        );
-    }
-
-    #[test]
-    fn an_operator_halt_refuses_every_order() {
-        let mut gate = RiskGate::new();
-        gate.halt("halted by the operator".into());
-        let refused = gate
-            .check(&RiskRules::default(), 1.0, 1.0, None, ctx(0.0, 0))
-            .unwrap_err();
-        assert_eq!(refused.rule, RiskRule::Halted);
-        assert!(refused.reason.contains("by the operator"));
-        assert_eq!(gate.halted(), Some("halted by the operator"));
-    }
-}
+mod tests;
