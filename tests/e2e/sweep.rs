@@ -202,13 +202,33 @@ fn the_backtest_report_is_one_offline_file_with_every_strategy_charted() {
     let run = &result.strategies[0];
     let page = &data["strategies"][0];
     assert_eq!(page["id"], "sma");
-    assert_eq!(page["equity"]["t"].as_array().unwrap().len(), run.equity.len());
-    let last = page["equity"]["v"].as_array().unwrap().last().unwrap().as_f64().unwrap();
+    assert_eq!(
+        page["equity"]["t"].as_array().unwrap().len(),
+        run.equity.len()
+    );
+    let last = page["equity"]["v"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_f64()
+        .unwrap();
     assert_eq!(last, run.stats.final_equity);
     let price = &page["prices"][0];
     assert_eq!(price["symbol"], "GOOG");
-    let marked = |key: &str| price[key].as_array().unwrap().iter().filter(|v| !v.is_null()).count();
-    assert_eq!(marked("entries"), run.trades.len(), "one entry marker per trade");
+    let marked = |key: &str| {
+        price[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| !v.is_null())
+            .count()
+    };
+    assert_eq!(
+        marked("entries"),
+        run.trades.len(),
+        "one entry marker per trade"
+    );
     assert_eq!(marked("exits"), run.trades.len() - run.open_trades);
     let drawdown: Vec<f64> = page["drawdown"]["v"]
         .as_array()
@@ -217,8 +237,14 @@ fn the_backtest_report_is_one_offline_file_with_every_strategy_charted() {
         .map(|v| v.as_f64().unwrap())
         .collect();
     let deepest = drawdown.iter().cloned().fold(0.0, f64::min);
-    assert!((deepest + run.stats.max_drawdown_pct).abs() < 1e-9, "{deepest}");
-    assert!(html.contains("<td class=\"k\">sharpe_ratio</td>"), "the stats table");
+    assert!(
+        (deepest + run.stats.max_drawdown_pct).abs() < 1e-9,
+        "{deepest}"
+    );
+    assert!(
+        html.contains("<td class=\"k\">sharpe_ratio</td>"),
+        "the stats table"
+    );
 }
 
 #[test]
@@ -233,8 +259,13 @@ fn the_sweep_report_has_every_row_and_a_heatmap_of_two_parameters() {
     let html = backtest::sweep_report(&result, Some((0, 1))).unwrap();
     assert_offline(&html);
     let table = &html[html.find("id=\"sweep-table\"").unwrap()..];
-    assert_eq!(table.matches("<tr><td>").count(), 6, "one row per combination");
-    let heatmap = &html[html.find("class=\"heatmap\"").unwrap()..html.find("id=\"sweep-table\"").unwrap()];
+    assert_eq!(
+        table.matches("<tr><td>").count(),
+        6,
+        "one row per combination"
+    );
+    let heatmap =
+        &html[html.find("class=\"heatmap\"").unwrap()..html.find("id=\"sweep-table\"").unwrap()];
     assert_eq!(heatmap.matches("<td").count(), 6, "3 × 2 cells");
     assert!(heatmap.contains("slow \\ fast"), "{heatmap}");
 }
