@@ -219,7 +219,7 @@ pub fn render_table(result: &BacktestResult) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<18} {:>13} {:>13} {:>9} {:>8} {:>7} {:>8} {:>9} {:>7} {:>8} {:>6} {:>9} {:>8}",
+        "{:<20} {:>13} {:>13} {:>9} {:>8} {:>7} {:>8} {:>9} {:>7} {:>8} {:>6} {:>9} {:>8}",
         "strategy",
         "start",
         "final",
@@ -239,7 +239,7 @@ pub fn render_table(result: &BacktestResult) -> String {
         let s = &run.stats;
         let _ = writeln!(
             out,
-            "{:<18} {:>13.2} {:>13.2} {:>+9.2} {:>8} {:>7} {:>8} {:>9.2} {:>7} {:>8} {:>6} {:>9.1} {:>8}",
+            "{:<20} {:>13.2} {:>13.2} {:>+9.2} {:>8} {:>7} {:>8} {:>9.2} {:>7} {:>8} {:>6} {:>9.1} {:>8}",
             run.id,
             s.start_equity,
             s.final_equity,
