@@ -394,6 +394,23 @@ fn live_runs_the_dev_config_and_prints_a_summary() {
     }
 }
 
+#[test]
+fn regression_14_7_live_reports_a_refused_param_at_its_line_and_column() {
+    let (_dir, path) = temp_checkout("dev.toml", |text| {
+        text.replace("interval_ms = 250", "interval_ms = 0")
+            .replace("127.0.0.1:9190", "127.0.0.1:0")
+            .replace("period = 14", "period = \"14\"")
+    });
+    let out = runtime(&["live", "--config", path.to_str().unwrap(), "--bars", "50"]);
+    let stderr = text(&out.stderr);
+    // Line 51 of the copied dev.toml sets `period`.
+    assert!(stderr.contains("dev.toml:51:1: strategy `rsi`"), "{stderr}");
+    assert!(
+        stderr.contains("remove the quotes: period = 14"),
+        "{stderr}"
+    );
+}
+
 /// Runs `runtime check` on `path` and returns its stderr, which must be a
 /// refusal (exit code 2, no panic).
 fn refusal(path: &str) -> String {

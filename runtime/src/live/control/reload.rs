@@ -299,6 +299,7 @@ impl ControlPlane {
         let candidate = match outcome.result {
             Ok(c) => c,
             Err(error) => {
+                let error = located_param_error(&self.config, id, error);
                 let mut event = ReloadEvent::rejected(id, attempt.trigger, &error);
                 event.duration_us = durations(&outcome.timings);
                 event.sha256 = outcome.sha256;
@@ -412,4 +413,28 @@ pub(crate) fn params_hash(params: &[Param]) -> String {
         .collect();
     sorted.sort();
     crate::hash::sha256_hex(sorted.join("\n").as_bytes())[..16].to_owned()
+}
+
+/// A parameter the strategy refused at `init`, pointed at where the config
+/// sets it (file:line:column and a hint, as every other config error is);
+/// any other error as it is.
+fn located_param_error(config: &crate::config::Config, id: &str, error: LoadError) -> LoadError {
+    if error.stage != Stage::Init {
+        return error;
+    }
+    match config.param_error(id, &error.message) {
+        Some(at) => {
+            let place = match (at.line, at.column) {
+                (Some(line), Some(column)) => format!("{}:{line}:{column}", at.path.display()),
+                (Some(line), None) => format!("{}:{line}", at.path.display()),
+                _ => at.path.display().to_string(),
+            };
+            let located = LoadError::new(Stage::Init, format!("{place}: {}", at.message));
+            match at.hint {
+                Some(hint) => located.hint(hint),
+                None => located,
+            }
+        }
+        None => error,
+    }
 }
