@@ -30,6 +30,19 @@ pub struct MetricsInput<'a> {
     /// Per-bar guest-call latency of each strategy, in nanoseconds.
     pub latency: &'a BTreeMap<String, std::sync::Arc<hdrhistogram::Histogram<u64>>>,
     pub events: &'a EventMetrics,
+    /// The ops server's own connections and refusals (`None` when rendered
+    /// without a server, as in tests of the runtime's families).
+    pub ops: Option<OpsCounts<'a>>,
+}
+
+/// What the ops server counts about itself.
+pub struct OpsCounts<'a> {
+    /// Connections open now and refused or timed out since start, and the limits.
+    pub connections: &'a super::status::ConnectionsInfo,
+    /// Control actions refused by the rate limit (`ops.actions_per_second`).
+    pub rate_limited: u64,
+    /// Requests with a missing or wrong token refused by their own rate limit.
+    pub denied_rate_limited: u64,
 }
 
 pub fn render(input: &MetricsInput<'_>) -> String {
@@ -60,11 +73,46 @@ pub fn render(input: &MetricsInput<'_>) -> String {
     latency(&mut e, input.latency);
     queueing(&mut e, status);
 
+    if let Some(ops) = &input.ops {
+        ops_server(&mut e, ops);
+    }
+
     let mut events = e.counter("sandbar_events_total", "Runtime events published, by kind, since the ops API started (including the runtime's backlog then).");
     for (kind, n) in &input.events.events {
         events.sample(&[("event", kind)], *n);
     }
     e.finish()
+}
+
+fn ops_server(e: &mut Exposition, ops: &OpsCounts<'_>) {
+    let c = ops.connections;
+    e.gauge(
+        "sandbar_ops_connections",
+        "Connections to the ops API open now.",
+    )
+    .sample(&[], c.open as f64);
+    e.gauge(
+        "sandbar_ops_connections_max",
+        "The effective connection cap (`ops.max_connections`, or fewer when the open-file limit leaves less).",
+    )
+    .sample(&[], c.max as f64);
+    let mut closed = e.counter(
+        "sandbar_ops_connections_refused_total",
+        "Connections refused or closed by the ops API since start: `cap` (max_connections open), `timeout` (ops.header_timeout_ms or ops.idle_timeout_ms).",
+    );
+    closed.sample(&[("reason", "cap")], c.refused);
+    closed.sample(&[("reason", "timeout")], c.timed_out);
+    e.gauge(
+        "sandbar_ops_event_streams",
+        "`/events` streams open now (at most `ops.max_event_streams`).",
+    )
+    .sample(&[], c.event_streams as f64);
+    let mut limited = e.counter(
+        "sandbar_ops_rate_limited_total",
+        "Requests refused with 429 since start: `action` (control actions over ops.actions_per_second), `denied` (requests with a missing or wrong token).",
+    );
+    limited.sample(&[("kind", "action")], ops.rate_limited);
+    limited.sample(&[("kind", "denied")], ops.denied_rate_limited);
 }
 
 fn per_strategy_counters(e: &mut Exposition, status: &RuntimeStatus) {
@@ -332,11 +380,44 @@ mod tests {
             status: &status,
             latency: &latency,
             events: &events,
+            ops: Some(OpsCounts {
+                connections: &crate::ops::status::ConnectionsInfo {
+                    open: 3,
+                    max: 256,
+                    refused: 7,
+                    timed_out: 2,
+                    event_streams: 1,
+                    max_event_streams: 32,
+                },
+                rate_limited: 5,
+                denied_rate_limited: 0,
+            }),
         });
         let scrape = Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
         let find = |name: &str| scrape.samples.iter().find(|s| s.metric == name).unwrap();
         assert_eq!(find("sandbar_bars_total").value, Value::Counter(42.0));
         assert_eq!(find("sandbar_uptime_seconds").value, Value::Gauge(1.5));
+        assert_eq!(find("sandbar_ops_connections").value, Value::Gauge(3.0));
+        let refused = |reason: &str| {
+            scrape
+                .samples
+                .iter()
+                .find(|s| {
+                    s.metric == "sandbar_ops_connections_refused_total"
+                        && s.labels.get("reason") == Some(reason)
+                })
+                .map(|s| s.value.clone())
+        };
+        assert_eq!(refused("cap"), Some(Value::Counter(7.0)));
+        assert_eq!(refused("timeout"), Some(Value::Counter(2.0)));
+        assert!(
+            scrape
+                .samples
+                .iter()
+                .any(|s| s.metric == "sandbar_ops_rate_limited_total"
+                    && s.labels.get("kind") == Some("action")
+                    && s.value == Value::Counter(5.0))
+        );
         let Value::Histogram(stage) = &find("sandbar_reload_stage_duration_seconds").value else {
             panic!("stage durations are a histogram")
         };

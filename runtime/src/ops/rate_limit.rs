@@ -16,6 +16,8 @@ pub struct RateLimit {
     per_second: u32,
     burst: u32,
     bucket: Mutex<Bucket>,
+    /// Refused since start (`sandbar_ops_rate_limited_total`).
+    refused_total: std::sync::atomic::AtomicU64,
 }
 
 struct Bucket {
@@ -39,7 +41,14 @@ impl RateLimit {
                 refused: 0,
                 summarised: None,
             }),
+            refused_total: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Actions refused since start.
+    pub fn refused_total(&self) -> u64 {
+        self.refused_total
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Takes a token for one action `what` (for the log), or refuses it.
@@ -61,6 +70,8 @@ impl RateLimit {
             return Ok(());
         }
         bucket.refused += 1;
+        self.refused_total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if bucket
             .summarised
             .is_none_or(|at| now.saturating_duration_since(at) >= SUMMARY_EVERY)
@@ -104,6 +115,7 @@ mod tests {
             }
         ));
         // Half a second at 2 a second refills one token, and only one.
+        assert_eq!(limit.refused_total(), 1);
         let later = start + Duration::from_millis(500);
         assert!(limit.take_at(later, "halt").is_ok());
         assert!(limit.take_at(later, "halt").is_err());

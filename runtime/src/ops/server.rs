@@ -10,7 +10,7 @@ use super::error::{ApiError, OpsError};
 use super::exposition::CONTENT_TYPE;
 use super::fd_limit;
 use super::listener::{self, ConnectionCounters, ConnectionLimits};
-use super::metrics::{MetricsInput, render};
+use super::metrics::{MetricsInput, OpsCounts, render};
 use super::rate_limit::RateLimit;
 use super::settings::OpsSettings;
 use super::sse::{self, EventsQuery};
@@ -280,7 +280,6 @@ pub fn ops_status(state: &AppState, view: View) -> OpsStatus {
             .file_name()
             .map_or_else(String::new, |name| name.to_string_lossy().into_owned()),
     };
-    let counters = &state.counters;
     OpsStatus {
         uptime_seconds: runtime.uptime_ms as f64 / 1000.0,
         runtime,
@@ -295,17 +294,7 @@ pub fn ops_status(state: &AppState, view: View) -> OpsStatus {
             } else {
                 "none"
             },
-            connections: ConnectionsInfo {
-                open: counters.open.load(Ordering::Relaxed),
-                max: state.max_connections,
-                refused: counters.refused.load(Ordering::Relaxed),
-                timed_out: counters.timed_out.load(Ordering::Relaxed),
-                event_streams: state
-                    .settings
-                    .max_event_streams
-                    .saturating_sub(state.event_streams.available_permits()),
-                max_event_streams: state.settings.max_event_streams,
-            },
+            connections: connections_info(state),
         },
     }
 }
@@ -329,6 +318,22 @@ async fn strategy(
         .ok_or_else(|| control::unknown_strategy(&state, &id).into())
 }
 
+/// The server's connections now, for `/status` and `/metrics`.
+fn connections_info(state: &AppState) -> ConnectionsInfo {
+    let counters = &state.counters;
+    ConnectionsInfo {
+        open: counters.open.load(Ordering::Relaxed),
+        max: state.max_connections,
+        refused: counters.refused.load(Ordering::Relaxed),
+        timed_out: counters.timed_out.load(Ordering::Relaxed),
+        event_streams: state
+            .settings
+            .max_event_streams
+            .saturating_sub(state.event_streams.available_permits()),
+        max_event_streams: state.settings.max_event_streams,
+    }
+}
+
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     read_access(&state, &headers)?;
     let status = state.handle.status();
@@ -344,6 +349,11 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
             status: &status,
             latency: &latency,
             events: &events,
+            ops: Some(OpsCounts {
+                connections: &connections_info(&state),
+                rate_limited: state.action_limit.refused_total(),
+                denied_rate_limited: state.denied_limit.refused_total(),
+            }),
         })
     };
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response())
