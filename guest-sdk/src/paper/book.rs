@@ -366,28 +366,41 @@ impl OrderBook {
     }
 
     /// The signed quantity of the orders of `symbol` that may still add to
-    /// the position: working orders that are not bracket exits, each OCO
-    /// group counted once (by its first order).
+    /// the position ([`working_exposure`] with no group left out).
     pub fn exposure(&self, symbol: u32) -> f64 {
-        let mut groups_seen: Vec<u64> = Vec::new();
-        let mut total = 0.0;
-        for w in self.working.iter().filter(|w| w.ticket.symbol == symbol) {
-            if w.ticket.parent.is_some() {
+        working_exposure(self.tickets(), symbol, None)
+    }
+}
+
+/// The signed quantity of the `working` orders of `symbol` that may still
+/// add to the position: bracket exits (orders with a parent) left out, each
+/// OCO group counted once (by its first order), and the group `except` left
+/// out entirely (the group of an order being checked: its members are
+/// alternatives to it). The one rule of what resting orders expose, for the
+/// account and for the runtime's risk gate.
+pub fn working_exposure<'a>(
+    working: impl IntoIterator<Item = &'a Ticket>,
+    symbol: u32,
+    except: Option<u64>,
+) -> f64 {
+    let mut groups_seen: Vec<u64> = Vec::new();
+    let mut total = 0.0;
+    for t in working {
+        if t.symbol != symbol || t.parent.is_some() {
+            continue;
+        }
+        if let Some(group) = t.oco_group {
+            if except == Some(group) || groups_seen.contains(&group) {
                 continue;
             }
-            if let Some(group) = w.ticket.oco_group {
-                if groups_seen.contains(&group) {
-                    continue;
-                }
-                groups_seen.push(group);
-            }
-            total += match w.ticket.side {
-                Side::Buy => w.ticket.quantity,
-                Side::Sell => -w.ticket.quantity,
-            };
+            groups_seen.push(group);
         }
-        total
+        total += match t.side {
+            Side::Buy => t.quantity,
+            Side::Sell => -t.quantity,
+        };
     }
+    total
 }
 
 /// Finite, positive levels; a trailing percent below 100.

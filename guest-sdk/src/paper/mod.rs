@@ -50,6 +50,7 @@ mod order;
 mod rules;
 
 pub use account::PaperAccount;
+pub use book::working_exposure;
 pub use order::{HOST_IDS, Kind, OrderId, OrderStatus, OrderUpdate, Request, Ticket, TimeInForce};
 
 /// Which fill comes first when one bar touches a stop and a limit of the

@@ -177,19 +177,5 @@ pub fn exposure_for<'a>(
     working: impl IntoIterator<Item = &'a Ticket>,
     ticket: &Ticket,
 ) -> f64 {
-    let mut groups_seen: Vec<u64> = Vec::new();
-    let mut total = held;
-    for w in working {
-        if w.symbol != ticket.symbol || w.parent.is_some() {
-            continue;
-        }
-        if let Some(group) = w.oco_group {
-            if ticket.oco_group == Some(group) || groups_seen.contains(&group) {
-                continue;
-            }
-            groups_seen.push(group);
-        }
-        total += sign(w.side) * w.quantity;
-    }
-    total
+    held + sandbar_guest::paper::working_exposure(working, ticket.symbol, ticket.oco_group)
 }
