@@ -306,10 +306,7 @@ pub fn sweep_report(
         result.bars,
         metric.as_str()
     );
-    let text = |v: &toml::Value| match v {
-        toml::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
+    let text = super::sweep::value_text;
     if let Some((x, y)) =
         heatmap.filter(|(x, y)| x != y && *x < result.keys.len() && *y < result.keys.len())
     {

@@ -384,7 +384,8 @@ pub const SWEEP_FILE: &str = "sweep.csv";
 
 const METRIC_COLUMNS: &str = "return_pct,cagr_pct,sharpe_ratio,sortino_ratio,calmar_ratio,max_drawdown_pct,profit_factor,win_rate_pct,trades,avg_trade_pnl,max_consecutive_losses,exposure_pct,final_equity,buy_and_hold_return_pct,orders,fills,error";
 
-fn csv_field(text: &str) -> String {
+/// `text` as one CSV field (quoted when it holds a comma, quote or newline).
+pub(super) fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
@@ -392,11 +393,21 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn value_text(value: &toml::Value) -> String {
+/// A parameter value as written on the command line (text unquoted).
+pub(super) fn value_text(value: &toml::Value) -> String {
     match value {
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// `key=value key=value`: a combination's values named by their keys.
+pub(super) fn assignments(keys: &[String], values: &[toml::Value]) -> String {
+    keys.iter()
+        .zip(values)
+        .map(|(k, v)| format!("{k}={}", value_text(v)))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn optional(value: Option<f64>) -> String {
@@ -486,13 +497,7 @@ pub fn render_sweep(result: &SweepResult, top: usize) -> String {
     );
     let num = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
     for (rank, row) in result.rows.iter().take(top).enumerate() {
-        let params: Vec<String> = result
-            .keys
-            .iter()
-            .zip(&row.values)
-            .map(|(k, v)| format!("{k}={}", value_text(v)))
-            .collect();
-        let params = params.join(" ");
+        let params = assignments(&result.keys, &row.values);
         match &row.run {
             Ok(f) => {
                 let s = &f.stats;

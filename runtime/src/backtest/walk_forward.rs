@@ -10,7 +10,7 @@
 
 use super::engine::{BacktestOptions, data_path, read_bars};
 use super::stats::{EquityPoint, RunFigures, Stats};
-use super::sweep::{Grid, RankBy, SweepOptions, pool, rank};
+use super::sweep::{Grid, RankBy, SweepOptions, assignments, csv_field, pool, rank, value_text};
 use crate::config::Config;
 use std::fmt::Write as _;
 
@@ -205,17 +205,6 @@ pub fn run_walk_forward(
     Ok(result)
 }
 
-fn values_text(keys: &[String], values: &[toml::Value]) -> String {
-    keys.iter()
-        .zip(values)
-        .map(|(k, v)| match v {
-            toml::Value::String(s) => format!("{k}={s}"),
-            other => format!("{k}={other}"),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// `walk_forward.csv`: one row per window: its bars, the chosen values,
 /// the ranking metric and return in sample, and the out-of-sample figures.
 pub fn walk_forward_csv(result: &WalkForwardResult) -> String {
@@ -232,13 +221,7 @@ pub fn walk_forward_csv(result: &WalkForwardResult) -> String {
             w.train.0, w.train.1, w.test.0, w.test.1
         );
         let values: Vec<String> = match &w.chosen {
-            Some(values) => values
-                .iter()
-                .map(|v| match v {
-                    toml::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect(),
+            Some(values) => values.iter().map(|v| csv_field(&value_text(v))).collect(),
             None => vec![String::new(); result.keys.len()],
         };
         let _ = write!(out, ",{}", values.join(","));
@@ -261,7 +244,7 @@ pub fn walk_forward_csv(result: &WalkForwardResult) -> String {
                 );
             }
             Some(Err(e)) => {
-                let _ = write!(out, ",,,,,{}", e.replace([',', '\n'], ";"));
+                let _ = write!(out, ",,,,,{}", csv_field(e));
             }
             None => out.push_str(",,,,,no combination had the ranking metric in sample"),
         }
@@ -289,7 +272,7 @@ pub fn render_walk_forward(result: &WalkForwardResult) -> String {
         let chosen = w
             .chosen
             .as_ref()
-            .map_or("-".to_owned(), |v| values_text(&result.keys, v));
+            .map_or("-".to_owned(), |v| assignments(&result.keys, v));
         let is = w
             .in_sample
             .as_ref()
