@@ -235,23 +235,12 @@ fn heatmap_axes(spec: Option<&str>, keys: &[String]) -> anyhow::Result<Option<(u
     Ok(Some((x, y)))
 }
 
-/// Writes a report next to a temporary file first, so a reader never sees half of it.
+/// Writes a report atomically (a reader never sees half of it), creating
+/// its directory.
 fn write_report(path: &std::path::Path, html: &str) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("report")
-    ));
-    std::fs::write(&tmp, html)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    Ok(())
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    }
+    sandbar_runtime::build::write_atomically(path, html.as_bytes())
 }
