@@ -32,6 +32,36 @@ wasm = "sma.wasm"
 
 /// The same component with a custom section added and sealed again: a new
 /// SHA-256, the same behaviour.
+/// A temp dir with `dist/sma.wasm` (the sma-cross build) and its config.
+struct Sandbox {
+    dir: tempfile::TempDir,
+    dir_path: std::path::PathBuf,
+    wasm: std::path::PathBuf,
+    original: Vec<u8>,
+    config_path: std::path::PathBuf,
+    config: Config,
+}
+
+fn sandbox() -> Sandbox {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = std::fs::canonicalize(dir.path()).unwrap();
+    std::fs::create_dir(dir_path.join("dist")).unwrap();
+    let wasm = dir_path.join("dist/sma.wasm");
+    let original = std::fs::read(COMPONENTS.path("sma-cross")).unwrap();
+    std::fs::write(&wasm, &original).unwrap();
+    let config_path = dir_path.join("sandbar.toml");
+    std::fs::write(&config_path, CONFIG).unwrap();
+    let config = Config::parse(CONFIG, &config_path).unwrap();
+    Sandbox {
+        dir,
+        dir_path,
+        wasm,
+        original,
+        config_path,
+        config,
+    }
+}
+
 fn rebuilt(bytes: &[u8]) -> Vec<u8> {
     let name = b"sandbar-test-marker";
     let mut out = bytes.to_vec();
@@ -43,15 +73,14 @@ fn rebuilt(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn regression_13_15_a_transient_read_failure_is_retried_until_the_file_loads() {
-    let dir = tempfile::tempdir().unwrap();
-    let dir_path = std::fs::canonicalize(dir.path()).unwrap();
-    std::fs::create_dir(dir_path.join("dist")).unwrap();
-    let wasm = dir_path.join("dist/sma.wasm");
-    let original = std::fs::read(COMPONENTS.path("sma-cross")).unwrap();
-    std::fs::write(&wasm, &original).unwrap();
-    let config_path = dir_path.join("sandbar.toml");
-    std::fs::write(&config_path, CONFIG).unwrap();
-    let config = Config::parse(CONFIG, &config_path).unwrap();
+    let Sandbox {
+        dir: _dir,
+        dir_path,
+        wasm,
+        original,
+        config_path,
+        config,
+    } = sandbox();
     let runtime = Runtime::start(
         config,
         LiveOptions {
@@ -148,15 +177,14 @@ fn regression_13_15_a_transient_read_failure_is_retried_until_the_file_loads() {
 /// retried, and it joins the loop once its file reads.
 #[test]
 fn regression_13_15_a_strategy_unreadable_at_start_is_loaded_by_a_retry() {
-    let dir = tempfile::tempdir().unwrap();
-    let dir_path = std::fs::canonicalize(dir.path()).unwrap();
-    std::fs::create_dir(dir_path.join("dist")).unwrap();
-    let wasm = dir_path.join("dist/sma.wasm");
-    let original = std::fs::read(COMPONENTS.path("sma-cross")).unwrap();
-    std::fs::write(&wasm, &original).unwrap();
-    let config_path = dir_path.join("sandbar.toml");
-    std::fs::write(&config_path, CONFIG).unwrap();
-    let config = Config::parse(CONFIG, &config_path).unwrap();
+    let Sandbox {
+        dir: _dir,
+        dir_path: _,
+        wasm,
+        original,
+        config_path,
+        config,
+    } = sandbox();
     faults::inject(&wasm, libc::EMFILE, u32::MAX);
     let runtime = Runtime::start(
         config,
