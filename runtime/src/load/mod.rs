@@ -8,11 +8,13 @@ mod compile;
 mod describe;
 pub(crate) mod guest_text;
 mod smoke;
+mod tier;
 mod typecheck;
 
 pub use artifact::{Artifact, read_artifact};
 pub use describe::describe_limits;
 pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport, SmokeSetup};
+pub use tier::Tier;
 
 use crate::contract::{self, Bar, HostState, Param, StrategyBindingsPre, StrategyInfo};
 use crate::engine::EngineOptions;
