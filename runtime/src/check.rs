@@ -69,6 +69,7 @@ pub fn render_report(
     let _ = writeln!(out, "{strategy_line}");
     let _ = writeln!(out, "  sha256       {}", candidate.sha256);
     let _ = writeln!(out, "  size         {} bytes", candidate.size_bytes);
+    let _ = writeln!(out, "  contract     {}", candidate.pre.version());
     out.push_str(rest);
     let smoke = &candidate.smoke;
     let _ = writeln!(

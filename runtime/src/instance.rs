@@ -7,8 +7,8 @@ mod error;
 pub use error::{CallError, TrapKind};
 
 use crate::contract::{
-    Bar, Fill, HostState, Order, Param, Position, StrategyBindings, StrategyBindingsPre,
-    StrategyInfo,
+    Bar, ContractVersion, Fill, HostState, Order, Param, Position, Request, StrategyBindings,
+    StrategyBindingsPre, StrategyInfo,
 };
 use crate::limits::Limits;
 use error::{Bound, classify};
@@ -101,7 +101,7 @@ impl StrategyInstance {
             .start_call(started, lifecycle_bound.deadline);
         store.set_fuel(limits.fuel_per_call).map_err(failed)?;
         let instance = pre.instance_pre().instantiate(&mut store).map_err(failed)?;
-        let bindings = StrategyBindings::new(&mut store, &instance).map_err(failed)?;
+        let bindings = StrategyBindings::new(pre, &mut store, &instance).map_err(failed)?;
         // An order is 32 bytes on the host; twice that per allowed order.
         let orders_bytes = limits
             .max_orders_per_bar
@@ -124,7 +124,7 @@ impl StrategyInstance {
     /// wall-clock bound: every call starts with the same budget.
     fn prepare(&mut self, export: &'static str, bound: Bound) -> Result<Instant, CallError> {
         let transfer = match export {
-            "on-bar" | "on-fill" => self.call_transfer_bytes,
+            "on-bar" | "on-fill" | "on-order-updates" => self.call_transfer_bytes,
             // Set to the snapshot cap by the call itself.
             "snapshot" => self.max_snapshot_bytes,
             _ => self.default_transfer_bytes,
@@ -180,11 +180,17 @@ impl StrategyInstance {
         })
     }
 
+    /// The contract version the component implements.
+    pub fn version(&self) -> ContractVersion {
+        self.bindings.version()
+    }
+
     /// Calls `on-bar` with one bar and the strategy's position in that
-    /// symbol (after any fills the bar made); returns the orders it sends,
-    /// not yet validated. Runs under `limits.deadline_us`, with a fresh fuel
-    /// budget (`limits.fuel_per_bar`).
-    pub fn on_bar(&mut self, bar: Bar, position: Position) -> Result<Vec<Order>, CallError> {
+    /// symbol (after any fills the bar made); returns the requests it sends
+    /// (a 0.1.0 component's orders as [`Request::Order`]), not yet
+    /// validated. Runs under `limits.deadline_us`, with a fresh fuel budget
+    /// (`limits.fuel_per_bar`).
+    pub fn on_bar(&mut self, bar: Bar, position: Position) -> Result<Vec<Request>, CallError> {
         let bound = self.call_bound;
         self.run("on-bar", bound, |me| {
             me.bindings.call_on_bar(&mut me.store, bar, position)
@@ -197,6 +203,22 @@ impl StrategyInstance {
         let bound = self.call_bound;
         self.run("on-fill", bound, |me| {
             me.bindings.call_on_fill(&mut me.store, fill)
+        })
+    }
+
+    /// Calls `on-order-updates` with what happened to the strategy's orders
+    /// with ids (contract 0.2.0; nothing is called for an empty list or a
+    /// 0.1.0 component). Same deadline and fuel as `on-bar`.
+    pub fn on_order_updates(
+        &mut self,
+        updates: &[sandbar_guest::paper::OrderUpdate],
+    ) -> Result<(), CallError> {
+        if updates.is_empty() || self.version() == ContractVersion::V0_1 {
+            return Ok(());
+        }
+        let bound = self.call_bound;
+        self.run("on-order-updates", bound, |me| {
+            me.bindings.call_on_order_updates(&mut me.store, updates)
         })
     }
 

@@ -246,7 +246,7 @@ fn check_fails_cleanly_and_distinctly_on_bad_inputs() {
             "other contract version",
             temp_file(&dir, "v2.wasm", &wat("other_contract_version.wat")),
             "type_check",
-            "built against contract sandbar:strategy@0.2.0",
+            "built against contract sandbar:strategy@0.9.0",
         ),
         (
             "wrong signatures",
@@ -449,7 +449,7 @@ fn regression_13_11_foreign_binaries_get_messages_that_say_what_they_are() {
         ),
         (
             temp_file(&dir, "unversioned.wasm", &wat("unversioned_contract.wat")),
-            "check failed at stage `type_check` for <file>: imports the contract without a version (`sandbar:strategy/host`); this runtime speaks sandbar:strategy@0.1.0 and expects `sandbar:strategy/host@0.1.0`",
+            "check failed at stage `type_check` for <file>: imports the contract without a version (`sandbar:strategy/host`); this runtime speaks sandbar:strategy@0.1.0 and 0.2.0 and expects `sandbar:strategy/host@0.2.0`",
         ),
         (
             temp_file(&dir, "host.wasm", &wat("plain_host_import.wat")),

@@ -345,7 +345,7 @@ fn components_outside_the_contract_are_rejected_at_type_check_while_trading_goes
         ("other_world.wat", "missing exports: describe, init, on-bar"),
         (
             "other_contract_version.wat",
-            "built against contract sandbar:strategy@0.2.0",
+            "built against contract sandbar:strategy@0.9.0",
         ),
         (
             "wrong_signature.wat",

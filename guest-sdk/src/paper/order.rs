@@ -129,6 +129,10 @@ pub enum OrderStatus {
     Accepted,
     /// A stop-limit's stop traded: it now works as a limit order.
     Triggered,
+    /// Part of it filled. The paper broker fills whole orders and never
+    /// reports this; it is in the vocabulary (and the contract) for venues
+    /// that fill in parts.
+    PartiallyFilled,
     /// Filled in full (the paper broker never fills part of an order).
     Filled,
     /// Cancelled by the strategy, by its OCO group, or because its bracket's
@@ -148,6 +152,7 @@ impl OrderStatus {
         match self {
             OrderStatus::Accepted => "accepted",
             OrderStatus::Triggered => "triggered",
+            OrderStatus::PartiallyFilled => "partially_filled",
             OrderStatus::Filled => "filled",
             OrderStatus::Cancelled => "cancelled",
             OrderStatus::Expired => "expired",

@@ -345,15 +345,22 @@ impl Runner {
                 return self.trapped(bar, error);
             }
         }
+        if let Err(error) = instance.on_order_updates(&marked.updates) {
+            return self.trapped(bar, error);
+        }
         let position = self.book.position(local);
         let orders = match instance.on_bar(local_bar, position) {
             Ok(orders) if orders.is_empty() => return,
             Ok(orders) => orders,
             Err(error) => return self.trapped(bar, error),
         };
-        let (accepted, refusals) =
-            self.book
-                .submit(&self.rules, orders, self.max_orders_per_bar, bar.ts_ms);
+        let (accepted, refusals) = self.book.route(
+            &self.rules,
+            orders,
+            self.max_orders_per_bar,
+            bar.ts_ms,
+            bar.seq,
+        );
         self.orders += accepted.len() as u64;
         for refusal in refusals {
             self.count_refusal(refusal.rule, bar, &refusal.reason);

@@ -13,6 +13,10 @@ pub use sandbar_guest::paper::FillModel;
 #[derive(Debug, Clone)]
 pub struct PaperAccount {
     inner: paper::PaperAccount,
+    /// Updates of orders with the strategy's own ids (contract 0.2.0), kept
+    /// until taken; those of orders without ids are dropped (the strategy
+    /// could not tell them apart).
+    updates: Vec<paper::OrderUpdate>,
 }
 
 impl PaperAccount {
@@ -22,6 +26,7 @@ impl PaperAccount {
     pub fn new(symbols: usize, starting_cash: f64, model: FillModel) -> Self {
         Self {
             inner: paper::PaperAccount::new(symbols, starting_cash, model),
+            updates: Vec::new(),
         }
     }
 
@@ -30,13 +35,50 @@ impl PaperAccount {
         self.inner.submit(orders.into_iter().map(Into::into));
         // Contract 0.1.0 orders have no ids, so their updates (accepted,
         // expired) tell the strategy nothing; fills reach it through on-fill.
-        self.inner.take_updates();
+        self.keep_updates();
+    }
+
+    /// Carries out requests with the strategy's ids (place, cancel,
+    /// replace; contract 0.2.0), already checked; each outcome is an update
+    /// ([`Self::take_updates`]).
+    pub fn request(&mut self, requests: impl IntoIterator<Item = paper::Request>) {
+        self.inner.request(requests);
+        self.keep_updates();
+    }
+
+    /// Records that the host refused the order `id` of `symbol` (a risk
+    /// rule), as a `rejected` update for the strategy.
+    pub fn reject(&mut self, id: paper::OrderId, symbol: u32, seq: u64, reason: String) {
+        self.updates.push(paper::OrderUpdate {
+            id,
+            symbol,
+            status: paper::OrderStatus::Rejected,
+            seq,
+            reason: Some(reason),
+        });
+    }
+
+    /// What happened to orders with the strategy's ids since the last call.
+    pub fn take_updates(&mut self) -> Vec<paper::OrderUpdate> {
+        std::mem::take(&mut self.updates)
+    }
+
+    /// The orders working (or waiting for their bracket's entry), in the
+    /// order sent.
+    pub fn working(&self) -> impl Iterator<Item = &paper::Ticket> {
+        self.inner.working()
+    }
+
+    fn keep_updates(&mut self) {
+        let updates = self.inner.take_updates();
+        self.updates
+            .extend(updates.into_iter().filter(|u| u.id < paper::HOST_IDS));
     }
 
     /// Drops every order still waiting for a bar.
     pub fn cancel_pending(&mut self) {
         self.inner.cancel_pending();
-        self.inner.take_updates();
+        self.keep_updates();
     }
 
     /// Fills what this bar fills, then marks the symbol at the bar's close.
@@ -50,7 +92,7 @@ impl PaperAccount {
             .into_iter()
             .map(Into::into)
             .collect();
-        self.inner.take_updates();
+        self.keep_updates();
         fills
     }
 

@@ -77,7 +77,7 @@ impl CallError {
                 "snapshot" | "restore" if message.contains("limits.state_deadline_us") => {
                     "snapshot/restore on the bar loop took too long: keep less state, or raise `limits.state_deadline_us`"
                 }
-                "on-bar" | "on-fill" => {
+                "on-bar" | "on-fill" | "on-order-updates" => {
                     "the call took too long in wall-clock time: fix the strategy or raise `limits.deadline_us`"
                 }
                 _ => {

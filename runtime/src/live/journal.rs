@@ -71,6 +71,56 @@ pub struct OrderRecord {
     /// The limit price of a limit order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_price: Option<f64>,
+    /// Contract 0.2.0 orders only: the strategy's id, the other levels and
+    /// links (absent for 0.1.0 orders, whose records are unchanged).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<TicketFields>,
+}
+
+/// What an order with an id adds to its `orders.jsonl` record.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketFields {
+    /// The strategy's id of the order.
+    pub id: u64,
+    /// The stop (stop and stop-limit orders).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_price: Option<f64>,
+    /// A trailing stop's distance in price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trail_amount: Option<f64>,
+    /// A trailing stop's distance in percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trail_percent: Option<f64>,
+    /// `gtc`, `bars:N` or `day`.
+    pub tif: String,
+    /// Its OCO group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oco_group: Option<u64>,
+    /// Its bracket entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<u64>,
+}
+
+/// What happened to an order with an id (`order_updates.jsonl`, contract
+/// 0.2.0): accepted, triggered, filled, cancelled, expired, rejected (with
+/// the reason), replaced.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderUpdateRecord {
+    /// Sequence number of the bar it happened on.
+    pub seq: u64,
+    /// The strategy's id.
+    pub strategy: Arc<str>,
+    /// The generation's version.
+    pub version: u64,
+    /// The order's id.
+    pub id: u64,
+    /// Its symbol's name (`?` when the id named no order).
+    pub symbol: Arc<str>,
+    /// What happened.
+    pub status: &'static str,
+    /// Why (rejections, cancellations, expiries).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A fill by the paper broker (`fills.jsonl`).
@@ -119,6 +169,7 @@ pub struct AuditRecord {
 pub enum Record {
     Order(OrderRecord),
     Fill(FillRecord),
+    OrderUpdate(OrderUpdateRecord),
     Event(Event),
     Audit(AuditRecord),
     /// Flush everything sent before this, then acknowledge on the channel.
@@ -129,6 +180,8 @@ pub enum Record {
 pub const ORDERS_FILE: &str = "orders.jsonl";
 /// Fills, one JSON object a line.
 pub const FILLS_FILE: &str = "fills.jsonl";
+/// Updates of orders with ids (contract 0.2.0), one JSON object a line.
+pub const ORDER_UPDATES_FILE: &str = "order_updates.jsonl";
 /// Events (reload, trap, handoff, refusal, state), one JSON object a line.
 pub const EVENTS_FILE: &str = "events.jsonl";
 /// Control actions, one JSON object a line, each flushed when written.
@@ -137,6 +190,7 @@ pub const AUDIT_FILE: &str = "audit.jsonl";
 struct Files {
     orders: BufWriter<File>,
     fills: BufWriter<File>,
+    order_updates: BufWriter<File>,
     events: BufWriter<File>,
     audit: BufWriter<File>,
 }
@@ -174,6 +228,7 @@ pub fn start(
             Some(Files {
                 orders: open_append(dir, ORDERS_FILE)?,
                 fills: open_append(dir, FILLS_FILE)?,
+                order_updates: open_append(dir, ORDER_UPDATES_FILE)?,
                 events: open_append(dir, EVENTS_FILE)?,
                 audit: open_append(dir, AUDIT_FILE)?,
             })
@@ -232,6 +287,7 @@ fn write(files: &mut Files, run_field: &str, record: &Record) {
     let (writer, line) = match record {
         Record::Order(r) => (&mut files.orders, serde_json::to_string(r)),
         Record::Fill(r) => (&mut files.fills, serde_json::to_string(r)),
+        Record::OrderUpdate(r) => (&mut files.order_updates, serde_json::to_string(r)),
         Record::Event(r) => (&mut files.events, serde_json::to_string(r)),
         Record::Audit(r) => (&mut files.audit, serde_json::to_string(r)),
         Record::Barrier(_) => return,
@@ -256,6 +312,7 @@ fn flush(files: &mut Option<Files>) {
         for writer in [
             &mut files.orders,
             &mut files.fills,
+            &mut files.order_updates,
             &mut files.events,
             &mut files.audit,
         ] {

@@ -8,7 +8,7 @@ use crate::error::{LoadError, Stage};
 use crate::feed::{MarketStyle, SyntheticFeed};
 use crate::instance::{CallError, StrategyInstance};
 use crate::limits::Limits;
-use crate::validate::validate_orders;
+use crate::validate::validate_requests;
 use std::time::{Duration, Instant};
 
 /// Bars per symbol in the smoke burst.
@@ -171,7 +171,7 @@ pub fn smoke_test(
             .bar_times_us
             .push(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
         let orders = orders.map_err(|e| trapped_in(Stage::SmokeTest, e, instance, limits))?;
-        validate_orders(&orders, symbols.len(), limits.max_orders_per_bar).map_err(|reason| {
+        validate_requests(&orders, symbols.len(), limits.max_orders_per_bar).map_err(|reason| {
             LoadError::new(Stage::SmokeTest, format!("bar #{}: {reason}", bar.seq))
                 .hint("fix the strategy's order logic; its native tests with `sandbar_guest::Harness` can reproduce it")
         })?;

@@ -2,7 +2,7 @@
 //! signature, before anything of it runs.
 
 use super::guest_text;
-use crate::contract::{self, HostState, StrategyBindingsPre};
+use crate::contract::{self, ContractVersion, HostState, StrategyBindingsPre};
 use crate::error::{LoadError, Stage};
 use std::fmt::Write as _;
 use wasmtime::component::{Component, Linker};
@@ -10,7 +10,11 @@ use wasmtime::component::{Component, Linker};
 const SDK_HINT: &str = "build the strategy with the sandbar-guest SDK (`sandbar_guest::export_strategy!`) and `runtime build`";
 
 /// Checks imports and exports by name, then by type, and returns the
-/// pre-linked component ready to instantiate any number of times.
+/// pre-linked component ready to instantiate any number of times. The
+/// contract version is read from the imports (`sandbar:strategy/host@0.2.0`),
+/// or, for a component that imports nothing, from its exports (only 0.2.0
+/// exports `on-order-updates`); it is then checked against that version's
+/// signatures.
 pub fn type_check(
     engine: &wasmtime::Engine,
     linker: &Linker<HostState>,
@@ -27,6 +31,7 @@ pub fn type_check(
         .collect();
     check_names(&imports, &exports)?;
 
+    let version = version_of(&imports, &exports);
     let pre = linker.instantiate_pre(component).map_err(|e| {
         LoadError::new(
             Stage::TypeCheck,
@@ -34,17 +39,32 @@ pub fn type_check(
         )
         .hint(SDK_HINT)
     })?;
-    StrategyBindingsPre::new(pre).map_err(|e| {
+    StrategyBindingsPre::new(version, pre).map_err(|e| {
         LoadError::new(
             Stage::TypeCheck,
-            format!("exports do not match the contract's signatures: {e:#}"),
+            format!("exports do not match the contract's signatures ({version}): {e:#}"),
         )
         .hint(format!(
-            "rebuild against the contract {}@{} this runtime speaks; {SDK_HINT}",
-            contract::PACKAGE,
-            contract::VERSION
+            "rebuild against a contract this runtime speaks ({}); {SDK_HINT}",
+            speaks()
         ))
     })
+}
+
+/// The version a component of these import and export names implements.
+pub(crate) fn version_of(imports: &[String], exports: &[String]) -> ContractVersion {
+    ContractVersion::from_imports(imports).unwrap_or_else(|| {
+        if exports.iter().any(|e| e == "on-order-updates") {
+            ContractVersion::V0_2
+        } else {
+            ContractVersion::V0_1
+        }
+    })
+}
+
+/// "sandbar:strategy@0.1.0 and 0.2.0": every version this runtime links.
+fn speaks() -> String {
+    format!("{}@{}", contract::PACKAGE, contract::VERSIONS.join(" and "))
 }
 
 /// The name-level check, separated so its messages are unit-tested.
@@ -65,25 +85,24 @@ pub(crate) fn check_names(imports: &[String], exports: &[String]) -> Result<(), 
         return Err(LoadError::new(
             Stage::TypeCheck,
             format!(
-                "built against contract {}@{other}, but this runtime speaks {}@{}",
+                "built against contract {}@{other}, but this runtime speaks {}",
                 contract::PACKAGE,
-                contract::PACKAGE,
-                contract::VERSION
+                speaks()
             ),
         )
         .hint(format!(
-            "rebuild the strategy against a sandbar-guest for contract {}",
-            contract::VERSION
+            "rebuild the strategy against a sandbar-guest for contract {} (or {})",
+            contract::VERSION,
+            contract::VERSIONS[0]
         )));
     }
     if let Some(name) = unversioned_contract(&unexpected) {
         return Err(LoadError::new(
             Stage::TypeCheck,
             format!(
-                "imports the contract without a version (`{}`); this runtime speaks {}@{} and expects `{name}@{}`",
+                "imports the contract without a version (`{}`); this runtime speaks {} and expects `{name}@{}`",
                 guest_text::shown(name),
-                contract::PACKAGE,
-                contract::VERSION,
+                speaks(),
                 contract::VERSION
             ),
         )
@@ -129,7 +148,7 @@ fn missing_exports(missing: &[&str], exports: &[String]) -> String {
 
 /// What to do about imports outside the contract, by what they are.
 fn imports_hint(unexpected: &[&str]) -> String {
-    let [host, types] = contract::allowed_imports();
+    let [host, types, ..] = contract::allowed_imports();
     if unexpected.iter().any(|n| n.starts_with("wasi:")) {
         "strategies get no WASI (no files, network, clock or randomness): build for wasm32-unknown-unknown, not wasm32-wasip*, and avoid std::fs/std::net/std::time".to_owned()
     } else if let Some(plain) = unexpected.iter().find(|n| **n == "host" || **n == "types") {
@@ -181,6 +200,29 @@ mod tests {
         assert!(check_names(&imports, &all_exports()).is_ok());
     }
 
+    /// Issue 15 item 3: both versions' imports pass by name, and the
+    /// version is read from them (or, importing nothing, from the exports).
+    #[test]
+    fn issue_15_3_both_contract_versions_pass_and_are_told_apart() {
+        let v1 = names(&[
+            "sandbar:strategy/host@0.1.0",
+            "sandbar:strategy/types@0.1.0",
+        ]);
+        let v2 = names(&[
+            "sandbar:strategy/host@0.2.0",
+            "sandbar:strategy/types@0.2.0",
+        ]);
+        assert!(check_names(&v1, &all_exports()).is_ok());
+        assert!(check_names(&v2, &all_exports()).is_ok());
+        assert_eq!(version_of(&v1, &all_exports()), ContractVersion::V0_1);
+        assert_eq!(version_of(&v2, &all_exports()), ContractVersion::V0_2);
+        assert_eq!(version_of(&[], &all_exports()), ContractVersion::V0_1);
+        let mut v2_exports = all_exports();
+        v2_exports.push("on-order-updates".into());
+        assert_eq!(version_of(&[], &v2_exports), ContractVersion::V0_2);
+        assert_eq!(ContractVersion::V0_2.to_string(), "sandbar:strategy@0.2.0");
+    }
+
     #[test]
     fn wasi_imports_are_listed_with_a_wasi_hint() {
         let err = check_names(
@@ -198,10 +240,10 @@ mod tests {
     #[test]
     fn another_contract_version_is_named() {
         let err =
-            check_names(&names(&["sandbar:strategy/host@0.2.0"]), &all_exports()).unwrap_err();
+            check_names(&names(&["sandbar:strategy/host@0.9.0"]), &all_exports()).unwrap_err();
         assert_eq!(
             err.message,
-            "built against contract sandbar:strategy@0.2.0, but this runtime speaks sandbar:strategy@0.1.0"
+            "built against contract sandbar:strategy@0.9.0, but this runtime speaks sandbar:strategy@0.1.0 and 0.2.0"
         );
     }
 
@@ -233,7 +275,7 @@ mod tests {
         let err = check_names(&names(&["sandbar:strategy/host"]), &all_exports()).unwrap_err();
         assert_eq!(
             err.message,
-            "imports the contract without a version (`sandbar:strategy/host`); this runtime speaks sandbar:strategy@0.1.0 and expects `sandbar:strategy/host@0.1.0`"
+            "imports the contract without a version (`sandbar:strategy/host`); this runtime speaks sandbar:strategy@0.1.0 and 0.2.0 and expects `sandbar:strategy/host@0.2.0`"
         );
     }
 
@@ -244,11 +286,11 @@ mod tests {
         let hint = err.hint.unwrap();
         assert_eq!(
             hint,
-            "an import named just `host` is not the contract's interface: the contract's are `sandbar:strategy/host@0.1.0` and `sandbar:strategy/types@0.1.0`, by their full names; build with the sandbar-guest SDK, which imports them so"
+            "an import named just `host` is not the contract's interface: the contract's are `sandbar:strategy/host@0.2.0` and `sandbar:strategy/types@0.2.0`, by their full names; build with the sandbar-guest SDK, which imports them so"
         );
         let other = check_names(&names(&["acme:x/y@1.0.0"]), &all_exports()).unwrap_err();
         assert!(other.hint.unwrap().starts_with(
-            "a strategy may import only the contract's interfaces `sandbar:strategy/host@0.1.0`"
+            "a strategy may import only the contract's interfaces `sandbar:strategy/host@0.2.0`"
         ));
     }
 

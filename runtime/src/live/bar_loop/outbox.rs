@@ -3,10 +3,13 @@
 //! none can block or fail the loop.
 
 use super::super::generation::{Generation, StrategySlot};
-use super::super::journal::{FillRecord, JournalSender, OrderRecord, Record, TradeHead};
+use super::super::journal::{
+    FillRecord, JournalSender, OrderRecord, OrderUpdateRecord, Record, TicketFields, TradeHead,
+};
 use super::super::loop_event::LoopEvent;
 use super::super::reaper::Retiree;
-use crate::contract::{Bar, Fill, Order, OrderKind, Side};
+use crate::contract::{Bar, Fill, OrderKind, Request, Side};
+use sandbar_guest::paper::{self, Kind, TimeInForce};
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
 
@@ -26,17 +29,79 @@ impl Outbox {
         let _ = self.events.send(event);
     }
 
-    pub fn order(&self, slot: &StrategySlot, generation: &Generation, order: &Order, bar: &Bar) {
-        let (kind, limit_price) = match order.kind {
-            OrderKind::Market => ("market", None),
-            OrderKind::Limit(price) => ("limit", Some(price)),
+    /// An accepted order (`orders.jsonl`); a cancel or a replace is
+    /// journalled by its update instead (`order_updates.jsonl`).
+    pub fn order(&self, slot: &StrategySlot, generation: &Generation, order: &Request, bar: &Bar) {
+        let (traded, kind, limit_price, ticket) = match order {
+            Request::Order(order) => {
+                let (kind, limit_price) = match order.kind {
+                    OrderKind::Market => ("market", None),
+                    OrderKind::Limit(price) => ("limit", Some(price)),
+                };
+                (
+                    (order.symbol, order.side, order.quantity),
+                    kind,
+                    limit_price,
+                    None,
+                )
+            }
+            Request::Broker(paper::Request::Place(t)) => {
+                let (kind, limit, stop, amount, percent) = match t.kind {
+                    Kind::Market => ("market", None, None, None, None),
+                    Kind::Limit(l) => ("limit", Some(l), None, None, None),
+                    Kind::Stop(s) => ("stop", None, Some(s), None, None),
+                    Kind::StopLimit { stop, limit } => {
+                        ("stop_limit", Some(limit), Some(stop), None, None)
+                    }
+                    Kind::TrailingAmount(a) => ("trailing_amount", None, None, Some(a), None),
+                    Kind::TrailingPercent(p) => ("trailing_percent", None, None, None, Some(p)),
+                };
+                let fields = TicketFields {
+                    id: t.id,
+                    stop_price: stop,
+                    trail_amount: amount,
+                    trail_percent: percent,
+                    tif: match t.tif {
+                        TimeInForce::Gtc => "gtc".to_owned(),
+                        TimeInForce::Bars(n) => format!("bars:{n}"),
+                        TimeInForce::Day => "day".to_owned(),
+                    },
+                    oco_group: t.oco_group,
+                    parent: t.parent,
+                };
+                (
+                    (t.symbol, t.side.into(), t.quantity),
+                    kind,
+                    limit,
+                    Some(fields),
+                )
+            }
+            Request::Broker(_) => return,
         };
-        let traded = (order.symbol, order.side, order.quantity);
         let head = trade_head(slot, generation, (bar.ts_ms, bar.seq), traded);
         self.journal.send(Record::Order(OrderRecord {
             head,
             kind,
             limit_price,
+            ticket,
+        }));
+    }
+
+    /// What happened to an order with an id (`order_updates.jsonl`).
+    pub fn order_update(
+        &self,
+        slot: &StrategySlot,
+        generation: &Generation,
+        update: &paper::OrderUpdate,
+    ) {
+        self.journal.send(Record::OrderUpdate(OrderUpdateRecord {
+            seq: update.seq,
+            strategy: Arc::clone(&slot.id),
+            version: generation.version,
+            id: update.id,
+            symbol: symbol_name(slot, update.symbol),
+            status: update.status.as_str(),
+            reason: update.reason.clone(),
         }));
     }
 

@@ -11,7 +11,7 @@ use super::StrategySummary;
 use super::catch_up::{catch_up_bars, handoff, replay};
 use super::outbox::Outbox;
 use crate::broker::{Book, FillModel};
-use crate::contract::{Bar, Order};
+use crate::contract::{Bar, Request};
 use crate::instance::{CallError, StrategyInstance};
 use crate::risk::{RiskRule, RiskRules};
 use std::sync::Arc;
@@ -128,7 +128,7 @@ impl StrategyRunner {
             ..*bar
         };
         let rules = self.slot.risk.load_full();
-        let Some(fills) = self.fill(&rules, &local_bar, view.outbox) else {
+        let Some((fills, updates)) = self.fill(&rules, &local_bar, view.outbox) else {
             return;
         };
         let Some(instance) = self.instance.as_mut() else {
@@ -140,6 +140,11 @@ impl StrategyRunner {
                 self.trapped(error, bar.seq, view.outbox);
                 return;
             }
+        }
+        // Contract 0.2.0: what became of the orders with ids, before on-bar.
+        if let Err(error) = instance.on_order_updates(&updates) {
+            self.trapped(error, bar.seq, view.outbox);
+            return;
         }
         let position = self.book.position(local_symbol);
         let started = Instant::now();
@@ -172,12 +177,18 @@ impl StrategyRunner {
         rules: &RiskRules,
         bar: &Bar,
         outbox: &Outbox,
-    ) -> Option<Vec<crate::contract::Fill>> {
+    ) -> Option<(
+        Vec<crate::contract::Fill>,
+        Vec<sandbar_guest::paper::OrderUpdate>,
+    )> {
         let counters = &self.slot.counters;
         let marked = self.book.on_bar(rules, bar);
         for fill in &marked.fills {
             counters.fills.fetch_add(1, Ordering::Relaxed);
             outbox.fill(&self.slot, &self.generation, fill);
+        }
+        for update in &marked.updates {
+            outbox.order_update(&self.slot, &self.generation, update);
         }
         self.publish_account();
         if let Some(reason) = marked.halted {
@@ -192,7 +203,7 @@ impl StrategyRunner {
             counters.paused_bars.fetch_add(1, Ordering::Relaxed);
             return None;
         }
-        Some(marked.fills)
+        Some((marked.fills, marked.updates))
     }
 
     /// Counts a call and times it into the latency histogram.
@@ -242,9 +253,11 @@ impl StrategyRunner {
         }
     }
 
-    fn route(&mut self, orders: Vec<Order>, bar: &Bar, rules: &RiskRules, outbox: &Outbox) {
+    fn route(&mut self, orders: Vec<Request>, bar: &Bar, rules: &RiskRules, outbox: &Outbox) {
         let max_orders = self.generation.recipe.limits.max_orders_per_bar;
-        let (accepted, refusals) = self.book.submit(rules, orders, max_orders, wall_clock_ms());
+        let (accepted, refusals) =
+            self.book
+                .route(rules, orders, max_orders, wall_clock_ms(), bar.seq);
         self.slot
             .counters
             .orders

@@ -1,46 +1,41 @@
-//! The one place where host bindings for the contract are generated, and the
-//! host side of its imports.
+//! The contract's host side: the bindings of every version it links
+//! (`v1.rs`: `sandbar:strategy@0.1.0`, `v2.rs`: `sandbar:strategy@0.2.0`),
+//! the one linker with the imports of both, and [`StrategyBindingsPre`] /
+//! [`StrategyBindings`]: an enum over the versions that the rest of the host
+//! calls without caring which one a component speaks. The host's types are
+//! 0.1.0's records; 0.2.0's requests arrive as [`Request`]s.
 
 use wasmtime::component::{HasSelf, Linker};
 
-/// The `bindgen!` output, re-exported below unchanged (the module exists only
-/// to scope the lint: an attribute on the macro call itself is ignored).
-mod generated {
-    // The generated records and enums carry the WIT's own doc comments where
-    // it has them; the rest (bindgen's plumbing: `*Pre`, `*Indices`,
-    // `call_*`, `add_to_linker`, the per-interface `Host` traits) cannot be
-    // documented without editing generated code, so `missing_docs` is off for
-    // this macro's output only.
-    #![allow(missing_docs)]
-    wasmtime::component::bindgen!({
-        path: "../guest-sdk/wit",
-        world: "strategy",
-        imports: { default: tracing },
-        // `host.log` is linked by hand (`linker` below); only its types are used.
-        additional_derives: [PartialEq],
-    });
-}
-pub use generated::*;
+pub mod v1;
+pub mod v2;
+mod version;
 
-// `Bar`, `Fill`, `Order`, `Param`, `Position` and `StrategyInfo` are used by
-// the world and so already aliased here by bindgen.
-pub use sandbar::strategy::types::{LogLevel, OrderKind, ParamKind, ParamSpec, ParamValue, Side};
-pub use {Strategy as StrategyBindings, StrategyPre as StrategyBindingsPre};
+pub use v1::{
+    Bar, Fill, LogLevel, Order, OrderKind, Param, ParamKind, ParamSpec, ParamValue, Position, Side,
+    StrategyInfo,
+};
+pub use version::{ContractVersion, Request, StrategyBindings, StrategyBindingsPre};
 
 /// The contract's package, as it appears in import names.
 pub const PACKAGE: &str = "sandbar:strategy";
-/// The contract's version this runtime speaks.
-pub const VERSION: &str = "0.1.0";
-/// Every function a strategy component must export.
+/// The newest contract version this runtime speaks (the one the SDK builds).
+pub const VERSION: &str = v2::VERSION;
+/// Every version this runtime links, oldest first.
+pub const VERSIONS: [&str; 2] = [v1::VERSION, v2::VERSION];
+/// Every function a strategy component must export (in every version).
 pub const REQUIRED_EXPORTS: [&str; 6] = [
     "describe", "init", "on-bar", "on-fill", "snapshot", "restore",
 ];
 
-/// Interfaces a strategy may import: the contract's own, nothing else.
-pub fn allowed_imports() -> [String; 2] {
+/// Interfaces a strategy may import: the contract's own (of one version),
+/// nothing else. The newest version's first, then the older ones'.
+pub fn allowed_imports() -> [String; 4] {
     [
-        format!("{PACKAGE}/host@{VERSION}"),
-        format!("{PACKAGE}/types@{VERSION}"),
+        format!("{PACKAGE}/host@{}", v2::VERSION),
+        format!("{PACKAGE}/types@{}", v2::VERSION),
+        format!("{PACKAGE}/host@{}", v1::VERSION),
+        format!("{PACKAGE}/types@{}", v1::VERSION),
     ]
 }
 
@@ -96,21 +91,28 @@ impl HostState {
     }
 }
 
-impl sandbar::strategy::types::Host for HostState {}
-
-/// A linker with the contract's imports, and nothing else (no WASI).
+/// A linker with the contract's imports of every version, and nothing else
+/// (no WASI): a component of either version instantiates through it.
 /// `host.log` is defined by hand rather than by bindgen: it takes the
 /// message as a view into guest memory (`WasmStr`, nothing copied before
 /// the caps apply) and needs the store to charge the guest's fuel.
 pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
-    sandbar::strategy::types::add_to_linker::<HostState, HasSelf<HostState>>(
+    v1::sandbar::strategy::types::add_to_linker::<HostState, HasSelf<HostState>>(
         &mut linker,
         |state| state,
     )?;
-    linker
-        .instance(&format!("{PACKAGE}/host@{VERSION}"))?
-        .func_wrap("log", host_log::log)?;
+    v2::sandbar::strategy::types::add_to_linker::<HostState, HasSelf<HostState>>(
+        &mut linker,
+        |state| state,
+    )?;
+    // The two versions' `log-level` enums have the same cases, so one host
+    // function serves both imports (component types are structural).
+    for version in VERSIONS {
+        linker
+            .instance(&format!("{PACKAGE}/host@{version}"))?
+            .func_wrap("log", host_log::log)?;
+    }
     Ok(linker)
 }
 
