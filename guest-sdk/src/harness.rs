@@ -20,7 +20,8 @@ use crate::data::BadRow;
 use crate::paper::{FillModel, OrderUpdate, PaperAccount};
 use crate::testing::Activity;
 use crate::{
-    Bar, Fill, LogLevel, Order, Param, ParamType, Position, Strategy, StrategyInfo, slot::Slot,
+    Bar, Fill, LogLevel, OpenOrders, Order, Param, ParamType, Position, Request, Strategy,
+    StrategyInfo, slot::Slot,
 };
 use std::path::Path;
 
@@ -39,12 +40,17 @@ pub struct Harness<S: Strategy> {
 /// What a [`Harness::replay`] did, bar by bar.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Replay {
-    /// Every order the strategy sent, with the `seq` of the bar it answered.
+    /// Every one-bar order the strategy sent, with the `seq` of the bar it answered.
     pub orders: Vec<(u64, Order)>,
+    /// Every request the strategy sent (one-bar orders, orders with ids,
+    /// cancels, replaces), with the `seq` of the bar it answered.
+    pub requests: Vec<(u64, Request)>,
     /// Every fill, in the order the broker made them (stamped with the
     /// filling bar's `seq` and `ts_ms`).
     pub fills: Vec<Fill>,
-    /// What happened to each order (accepted, filled, expired...), in order.
+    /// What happened to each order (accepted, filled, expired...), in order;
+    /// those of orders with the strategy's ids also went to its
+    /// `on_order_update` (before the `on_bar` of the bar they came with).
     pub updates: Vec<OrderUpdate>,
     /// Bars replayed.
     pub bars: u64,
@@ -90,16 +96,48 @@ impl<S: Strategy> Harness<S> {
                 self.slot.on_fill(fill);
                 replay.fills.push(fill);
             }
-            replay.updates.extend(self.account.take_updates());
+            // As the runtime: the updates since the last bar (the answers to
+            // its requests, this bar's fills and expiries), then on-bar.
+            self.deliver_updates(&mut replay);
             let position = self.account.position(bar.symbol);
-            let orders = self.on_bar_at(*bar, position);
-            replay.orders.extend(orders.iter().map(|o| (bar.seq, *o)));
-            self.account.submit(orders);
-            replay.updates.extend(self.account.take_updates());
+            let requests = self.requests_at(*bar, position);
+            for request in &requests {
+                if let Request::Order(order) = request {
+                    replay.orders.push((bar.seq, *order));
+                }
+                replay.requests.push((bar.seq, *request));
+            }
+            self.account.send(requests);
             replay.bars += 1;
         }
+        self.deliver_updates(&mut replay);
         replay.final_equity = self.account.equity();
         replay
+    }
+
+    fn deliver_updates(&mut self, replay: &mut Replay) {
+        let updates = self.account.take_updates();
+        let mine: Vec<crate::OrderUpdate> = updates
+            .iter()
+            .filter(|u| u.id < crate::paper::HOST_IDS)
+            .map(Into::into)
+            .collect();
+        if !mine.is_empty() {
+            self.slot.on_order_updates(mine);
+        }
+        replay.updates.extend(updates);
+    }
+
+    /// The strategy's open orders with ids, as it knows them
+    /// ([`crate::Orders::open`]).
+    pub fn open_orders(&self) -> OpenOrders {
+        self.slot.open_orders()
+    }
+
+    /// Passes order updates to the strategy (its open orders and
+    /// `on_order_update`), without touching the harness's book.
+    pub fn on_order_updates(&mut self, updates: Vec<crate::OrderUpdate>) {
+        self.slot.on_order_updates(updates);
     }
 
     /// Reads a CSV file with the runtime's reader (the layouts
@@ -167,7 +205,21 @@ impl<S: Strategy> Harness<S> {
 
     /// Feeds one bar with a position chosen by the caller (for example one
     /// kept by the runtime's broker), bypassing the harness's own book.
+    /// Returns the one-bar orders; [`Harness::requests_at`] returns every
+    /// request.
     pub fn on_bar_at(&mut self, bar: Bar, position: Position) -> Vec<Order> {
+        self.requests_at(bar, position)
+            .into_iter()
+            .filter_map(|r| match r {
+                Request::Order(order) => Some(order),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Feeds one bar with a position chosen by the caller and returns
+    /// everything the strategy sent (what `on-bar` returns to the host).
+    pub fn requests_at(&mut self, bar: Bar, position: Position) -> Vec<Request> {
         self.next_seq = bar.seq + 1;
         self.slot.on_bar(bar, position)
     }

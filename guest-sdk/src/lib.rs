@@ -3,7 +3,8 @@
 //! A strategy is a Rust crate (`crate-type = ["cdylib", "rlib"]`) that
 //! implements [`Strategy`] and exports it with [`export_strategy!`].
 //! `runtime build` turns it into a Wasm component of the contract in
-//! `wit/strategy.wit` (`sandbar:strategy@0.1.0`); the same crate builds natively
+//! `wit/0.2.0/strategy.wit` (`sandbar:strategy@0.2.0`; the runtime also runs
+//! components built for 0.1.0, `wit/strategy.wit`); the same crate builds natively
 //! so its logic is unit-tested with plain `cargo test` through [`Harness`].
 //!
 //! ```
@@ -75,6 +76,7 @@ pub mod bindings;
 mod carried;
 #[cfg(not(target_arch = "wasm32"))]
 mod harness;
+mod open_orders;
 mod params;
 mod per_symbol;
 mod slot;
@@ -93,15 +95,17 @@ pub mod paper;
 pub mod testing;
 
 pub use bindings::sandbar::strategy::types::{
-    Bar, Fill, LogLevel, Order, OrderKind, Param, ParamKind, ParamSpec, ParamValue, Position, Side,
-    StrategyInfo,
+    Bar, Fill, LogLevel, Order, OrderKind, OrderStatus, OrderUpdate, Param, ParamKind, ParamSpec,
+    ParamValue, Position, ReplaceOrder, Request, Side, StopLimitLevels, StrategyInfo, Ticket,
+    TicketKind, TimeInForce,
 };
 pub use carried::{Carried, Restore};
 #[cfg(not(target_arch = "wasm32"))]
 pub use harness::{Harness, Replay, value};
+pub use open_orders::{OpenOrder, OpenOrders};
 pub use params::{ParamError, ParamType, Params};
 pub use per_symbol::PerSymbol;
-pub use strategy::{Orders, Strategy};
+pub use strategy::{Bracket, Orders, Placed, StopLoss, Strategy, Trail};
 
 /// Used by the macros; not part of the API.
 #[doc(hidden)]

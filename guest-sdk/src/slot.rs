@@ -3,7 +3,10 @@
 //! a native test exercises the same parameter parsing and snapshot codec as
 //! the component.
 
-use crate::{Bar, Fill, Order, Param, Params, Position, Strategy, StrategyInfo, snapshot};
+use crate::{
+    Bar, Fill, OpenOrders, OrderUpdate, Param, Params, Position, Request, Strategy, StrategyInfo,
+    snapshot,
+};
 use std::cell::RefCell;
 
 /// Holds the strategy between calls. Empty until `init` succeeds.
@@ -13,6 +16,8 @@ use std::cell::RefCell;
 /// exports here, [`crate::Harness`] calls it directly.
 pub struct Slot<S: Strategy> {
     strategy: RefCell<Option<S>>,
+    /// The strategy's orders with ids, as far as it knows ([`OpenOrders`]).
+    open: RefCell<OpenOrders>,
 }
 
 impl<S: Strategy> Default for Slot<S> {
@@ -27,6 +32,7 @@ impl<S: Strategy> Slot<S> {
     pub const fn new() -> Self {
         Self {
             strategy: RefCell::new(None),
+            open: RefCell::new(OpenOrders::new()),
         }
     }
 
@@ -54,21 +60,46 @@ impl<S: Strategy> Slot<S> {
         Ok(())
     }
 
-    /// `on-bar`: the orders [`Strategy::on_bar`] wrote for this bar.
+    /// `on-bar`: the requests [`Strategy::on_bar`] wrote for this bar
+    /// (one-bar orders, orders with ids, cancels, replaces), in order.
     ///
     /// # Panics
     ///
     /// Before a successful `init` (a trap inside Wasm).
-    pub fn on_bar(&self, bar: Bar, position: Position) -> Vec<Order> {
+    pub fn on_bar(&self, bar: Bar, position: Position) -> Vec<Request> {
         let mut guard = self.strategy.borrow_mut();
         let Some(strategy) = guard.as_mut() else {
             // The host always calls init first; trapping makes a broken host
             // visible instead of silently trading nothing.
             panic!("on-bar called before init");
         };
-        let mut orders = crate::Orders::new();
+        // The open orders move into the buffer and back: nothing copied.
+        let mut open = self.open.borrow_mut();
+        let mut orders = crate::Orders::with_open(std::mem::take(&mut *open));
         strategy.on_bar(&bar, &position, &mut orders);
-        orders.into_vec()
+        let (requests, still_open) = orders.finish();
+        *open = still_open;
+        requests
+    }
+
+    /// `on-order-updates`: each update applied to the open orders, then
+    /// passed to [`Strategy::on_order_update`]; ignored before `init`.
+    pub fn on_order_updates(&self, updates: Vec<OrderUpdate>) {
+        let mut open = self.open.borrow_mut();
+        for update in &updates {
+            open.update(update);
+        }
+        drop(open);
+        if let Some(strategy) = self.strategy.borrow_mut().as_mut() {
+            for update in &updates {
+                strategy.on_order_update(update);
+            }
+        }
+    }
+
+    /// The strategy's open orders with ids, as it knows them.
+    pub fn open_orders(&self) -> OpenOrders {
+        self.open.borrow().clone()
     }
 
     /// `on-fill`: passes the fill to [`Strategy::on_fill`]; ignored before
@@ -132,11 +163,14 @@ macro_rules! export_strategy {
                 ) -> ::core::result::Result<(), ::std::string::String> {
                     SLOT.with(|slot| slot.init(symbols, params))
                 }
-                fn on_bar(bar: $crate::Bar, position: $crate::Position) -> ::std::vec::Vec<$crate::Order> {
+                fn on_bar(bar: $crate::Bar, position: $crate::Position) -> ::std::vec::Vec<$crate::Request> {
                     SLOT.with(|slot| slot.on_bar(bar, position))
                 }
                 fn on_fill(fill: $crate::Fill) {
                     SLOT.with(|slot| slot.on_fill(fill))
+                }
+                fn on_order_updates(updates: ::std::vec::Vec<$crate::OrderUpdate>) {
+                    SLOT.with(|slot| slot.on_order_updates(updates))
                 }
                 fn snapshot() -> ::std::vec::Vec<u8> {
                     SLOT.with(|slot| slot.snapshot())

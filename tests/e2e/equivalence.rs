@@ -111,7 +111,14 @@ fn run_both<S: Strategy>(
             native.on_fill(fill.into());
         }
         let position = account.position(bar.symbol);
-        let from_wasm = wasm.on_bar(bar, position).unwrap();
+        // The example strategies send one-bar orders only (every request is one).
+        let requests = wasm.on_bar(bar, position).unwrap();
+        let from_wasm: Vec<host::Order> = requests.iter().filter_map(|r| r.order()).collect();
+        assert_eq!(
+            from_wasm.len(),
+            requests.len(),
+            "{package}: one-bar orders only"
+        );
         let from_native = native.on_bar_at(bar.into(), position.into());
         let wasm_keys: Vec<OrderKey> = from_wasm.iter().map(host_key).collect();
         let native_keys: Vec<OrderKey> = from_native.iter().map(guest_key).collect();

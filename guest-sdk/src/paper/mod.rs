@@ -48,10 +48,12 @@ mod account;
 mod book;
 mod order;
 mod rules;
+mod wire;
 
 pub use account::PaperAccount;
 pub use book::working_exposure;
 pub use order::{HOST_IDS, Kind, OrderId, OrderStatus, OrderUpdate, Request, Ticket, TimeInForce};
+pub use wire::request as from_contract;
 
 /// Which fill comes first when one bar touches a stop and a limit of the
 /// same symbol (typically both legs of a bracket): the path inside a bar is

@@ -61,6 +61,16 @@ pub enum Request {
     Broker(paper::Request),
 }
 
+impl Request {
+    /// The one-bar order, if this is one.
+    pub fn order(&self) -> Option<Order> {
+        match self {
+            Request::Order(order) => Some(*order),
+            Request::Broker(_) => None,
+        }
+    }
+}
+
 /// A type-checked component, ready to instantiate, of one contract version.
 pub enum StrategyBindingsPre<T: 'static> {
     /// Contract 0.1.0.
