@@ -92,4 +92,4 @@ pub use load::{
 pub use params::{from_toml as param_from_toml, parse_assignment as parse_param};
 pub use pin::{Repinned, repin};
 pub use refusal::{Refusal, RefusalKind};
-pub use validate::validate_orders;
+pub use validate::{validate_orders, validate_requests};

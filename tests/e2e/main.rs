@@ -12,6 +12,7 @@ mod hostile;
 mod hot_reload;
 mod loader;
 mod ops;
+mod orders;
 mod reference;
 mod support;
 mod swaps;

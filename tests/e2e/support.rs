@@ -15,7 +15,10 @@ pub fn workspace() -> &'static Path {
 }
 
 /// Every example strategy and test guest, built into components once.
-static COMPONENTS: Components = Components::new("test-components/e2e", &["seq-audit", "hostile"]);
+static COMPONENTS: Components = Components::new(
+    "test-components/e2e",
+    &["seq-audit", "hostile", "order-script"],
+);
 
 pub fn component(package: &str) -> PathBuf {
     COMPONENTS.path(package)

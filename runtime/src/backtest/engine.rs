@@ -196,6 +196,7 @@ pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<Backtes
     let model = FillModel {
         commission: config.broker.commission,
         slippage_bps: config.broker.slippage_bps,
+        tie: config.broker.bracket_tie.rule(),
         ..FillModel::default()
     };
     let mut runners = selected

@@ -238,6 +238,7 @@ impl<'a> Grid<'a> {
             model: FillModel {
                 commission: config.broker.commission,
                 slippage_bps: config.broker.slippage_bps,
+                tie: config.broker.bracket_tie.rule(),
                 ..FillModel::default()
             },
         };

@@ -9,8 +9,8 @@
 use super::error::ConfigError;
 use super::introspect::{fields_of, variants_of};
 use super::schema::{
-    BadRowPolicy, BrokerKind, BrokerSection, Config, FeedKind, FeedSection, HotReloadSection,
-    LimitsSection, Profile, RiskSection, RuntimeSection, StrategyConfig,
+    BadRowPolicy, BracketTie, BrokerKind, BrokerSection, Config, FeedKind, FeedSection,
+    HotReloadSection, LimitsSection, Profile, RiskSection, RuntimeSection, StrategyConfig,
 };
 use super::source::{Entry, KeyPath, Seg, SourceMap, line_column};
 use super::suggest;
@@ -456,6 +456,7 @@ fn choices(path: &KeyPath) -> &'static [&'static str] {
         ["profile"] => variants_of::<Profile>(),
         ["feed", "kind"] => variants_of::<FeedKind>(),
         ["broker", "kind"] => variants_of::<BrokerKind>(),
+        ["broker", "bracket_tie"] => variants_of::<BracketTie>(),
         ["feed", "on_bad_row"] => variants_of::<BadRowPolicy>(),
         _ => &[],
     }

@@ -271,6 +271,31 @@ pub struct BrokerSection {
     pub commission: f64,
     /// Slippage against the fill price, in basis points. Default 0.0, at least 0.
     pub slippage_bps: f64,
+    /// Which fills first when one bar touches a stop and a limit of the
+    /// same symbol (a bracket's stop-loss and take-profit). Default
+    /// `"stop_first"` (the conservative assumption).
+    pub bracket_tie: BracketTie,
+}
+
+/// `broker.bracket_tie`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BracketTie {
+    /// The stop fills first: a bar that reaches both exits at the stop.
+    #[default]
+    StopFirst,
+    /// The limit (target) fills first: the optimistic assumption.
+    TargetFirst,
+}
+
+impl BracketTie {
+    /// The paper broker's rule for it.
+    pub fn rule(self) -> sandbar_guest::paper::TieRule {
+        match self {
+            BracketTie::StopFirst => sandbar_guest::paper::TieRule::StopFirst,
+            BracketTie::TargetFirst => sandbar_guest::paper::TieRule::TargetFirst,
+        }
+    }
 }
 
 impl Default for BrokerSection {
@@ -280,6 +305,7 @@ impl Default for BrokerSection {
             starting_cash: d::STARTING_CASH,
             commission: d::COMMISSION,
             slippage_bps: d::SLIPPAGE_BPS,
+            bracket_tie: BracketTie::default(),
         }
     }
 }

@@ -320,6 +320,7 @@ impl Runtime {
             fill_model: FillModel {
                 commission: config.broker.commission,
                 slippage_bps: config.broker.slippage_bps,
+                tie: config.broker.bracket_tie.rule(),
                 ..FillModel::default()
             },
             starting_cash: config.broker.starting_cash,
