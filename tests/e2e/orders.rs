@@ -390,3 +390,47 @@ fn issue_15_4_bracket_tie_target_first_takes_the_target() {
         run.stats.final_equity
     );
 }
+
+/// Issue 15 done-when: live on a CSV feed equals the backtest for the
+/// atr-trailing example (brackets, trailing stops, take-profits).
+#[test]
+fn issue_15_6_atr_trailing_live_on_a_csv_feed_fills_exactly_like_the_backtest() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let data = data_dir.path().join("bars.csv");
+    std::fs::write(&data, sandbar_runtime_csv(1500)).unwrap();
+    let (dir, config) = csv_backtest(
+        "atr-trailing",
+        "atr",
+        &data,
+        "X",
+        "commission = 0.001\nslippage_bps = 2.0",
+        "trend = 10\natr_period = 10\ntrail_atr = 2.0\ntarget_atr = 4.0\nsize = 2.0",
+    );
+    let result = backtest::run(&config, &BacktestOptions::default()).unwrap();
+    let run = &result.strategies[0];
+    assert_eq!(run.error, None);
+    assert!(run.fills > 20, "it trades: {} fills", run.fills);
+
+    let runtime = start_live(dir.path(), "bt.toml");
+    wait_finished(&runtime, 1500);
+    let summaries = runtime.stop();
+    let live = summaries.iter().find(|s| s.strategy == "atr").unwrap();
+    assert_eq!((live.fills, live.trades), (run.fills, run.stats.trades));
+    assert_eq!(live.equity, run.stats.final_equity, "bit for bit");
+    let updates = read_jsonl(&dir.path().join("journal/order_updates.jsonl"));
+    let filled = |rem: u64| {
+        updates
+            .iter()
+            .filter(|u| u["status"] == "filled" && u["id"].as_u64().unwrap() % 3 == rem)
+            .count()
+    };
+    assert!(
+        filled(2) > 0 && filled(1) > 0,
+        "trailing stops and targets both fill"
+    );
+    assert_eq!(
+        filled(0) as u64 * 2,
+        run.fills - (run.fills % 2),
+        "an exit per entry"
+    );
+}

@@ -151,8 +151,10 @@ fn the_trailing_stop_locks_in_a_run_up() {
     let (entry, exit) = (replay.fills[0], replay.fills[1]);
     assert_eq!((entry.side, entry.price), (Side::Buy, 101.0));
     assert_eq!(exit.side, Side::Sell);
+    // The first level was 101 − 2 ATR (below the entry); the trailed one is
+    // far above it, and the gap down fills at the open.
     assert!(
-        exit.price > entry.price + 5.0,
+        exit.price > entry.price + 4.0,
         "exit {} locks in the run-up",
         exit.price
     );

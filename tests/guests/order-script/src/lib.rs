@@ -242,6 +242,8 @@ mod tests {
         assert_eq!(echoes[..3], [427, 11, 21]);
         assert_eq!(echoes.len(), mine.len());
         assert!(h.open_orders().is_empty(), "every order ended");
-        assert_eq!(h.account().position(0).quantity, 0.0);
+        // Long 2, flat, short 1 (the stop-limit), flat (the bracket's entry),
+        // short 1 (its stop-loss).
+        assert_eq!(h.account().position(0).quantity, -1.0);
     }
 }
