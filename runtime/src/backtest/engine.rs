@@ -197,7 +197,6 @@ pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<Backtes
         commission: config.broker.commission,
         slippage_bps: config.broker.slippage_bps,
         tie: config.broker.bracket_tie.rule(),
-        ..FillModel::default()
     };
     let mut runners = selected
         .iter()

@@ -239,7 +239,6 @@ impl<'a> Grid<'a> {
                 commission: config.broker.commission,
                 slippage_bps: config.broker.slippage_bps,
                 tie: config.broker.bracket_tie.rule(),
-                ..FillModel::default()
             },
         };
         // Compile once, before any job starts: every combination then finds

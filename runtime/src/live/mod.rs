@@ -321,7 +321,6 @@ impl Runtime {
                 commission: config.broker.commission,
                 slippage_bps: config.broker.slippage_bps,
                 tie: config.broker.bracket_tie.rule(),
-                ..FillModel::default()
             },
             starting_cash: config.broker.starting_cash,
             stats: Arc::clone(&loop_stats),

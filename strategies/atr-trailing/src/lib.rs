@@ -114,7 +114,7 @@ impl Strategy for AtrTrailing {
             side: Side::Buy,
             quantity: p.size,
             entry: TicketKind::Market,
-            take_profit: (p.target_atr > 0.0).then(|| bar.close + p.target_atr * r),
+            take_profit: (p.target_atr > 0.0).then_some(bar.close + p.target_atr * r),
             stop_loss: Some(StopLoss::Trailing(Trail::Amount(p.trail_atr * r))),
         });
     }
