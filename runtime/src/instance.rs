@@ -3,8 +3,10 @@
 //! classified (`error.rs`).
 
 mod error;
+mod replay;
 
 pub use error::{CallError, TrapKind};
+pub use replay::DISCARDED;
 
 use crate::contract::{
     Bar, ContractVersion, Fill, HostState, Order, Param, Position, Request, StrategyBindings,
@@ -102,10 +104,12 @@ impl StrategyInstance {
         store.set_fuel(limits.fuel_per_call).map_err(failed)?;
         let instance = pre.instance_pre().instantiate(&mut store).map_err(failed)?;
         let bindings = StrategyBindings::new(pre, &mut store, &instance).map_err(failed)?;
-        // An order is 32 bytes on the host; twice that per allowed order.
-        let orders_bytes = limits
-            .max_orders_per_bar
-            .saturating_mul(2 * std::mem::size_of::<Order>());
+        // An order is 32 bytes on the host in 0.1.0 (a 0.2.0 request more);
+        // twice that per allowed order. The 1 MiB floor is in 0.1.0 orders:
+        // a 0.2.0 list may hold as many.
+        let order_bytes = pre.order_bytes();
+        let orders_bytes = limits.max_orders_per_bar.saturating_mul(2 * order_bytes);
+        let floor = CALL_TRANSFER_BYTES / std::mem::size_of::<Order>() * order_bytes;
         Ok(Self {
             default_transfer_bytes: store.hostcall_fuel(),
             store,
@@ -115,7 +119,7 @@ impl StrategyInstance {
             call_bound,
             state_bound,
             lifecycle_bound,
-            call_transfer_bytes: CALL_TRANSFER_BYTES.max(orders_bytes),
+            call_transfer_bytes: floor.max(orders_bytes),
             fuel_used_last_call: 0,
         })
     }

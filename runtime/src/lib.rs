@@ -81,7 +81,7 @@ pub use engine::{EngineOptions, new_engine, new_engine_with};
 pub use error::{LoadError, Stage};
 pub use guest_log::LogPhase;
 pub use hash::sha256_hex;
-pub use instance::{CallError, StrategyInstance, TrapKind};
+pub use instance::{CallError, DISCARDED as DISCARDED_REPLAY_ORDERS, StrategyInstance, TrapKind};
 pub use limits::Limits;
 pub use live::{Generation, LiveOptions, Roster, Runtime, RuntimeHandle, StrategySlot};
 pub use load::IoCause;

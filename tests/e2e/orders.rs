@@ -430,3 +430,127 @@ fn issue_15_6_atr_trailing_live_on_a_csv_feed_fills_exactly_like_the_backtest() 
         "an exit per entry"
     );
 }
+
+/// Issue 15 item 1: what the 0.2.0 contract costs on `on-bar`. The same
+/// strategy (sma-cross) built for 0.1.0 (the fixture) and for 0.2.0 is
+/// called on the same 20,000 bars through `StrategyInstance::on_bar`; both
+/// must send the same orders bar for bar. Times are printed, never
+/// asserted (the machine is shared); run with `--nocapture` to see them.
+#[test]
+fn issue_15_1_on_bar_sends_the_same_orders_in_both_contracts_and_its_cost_is_printed() {
+    use sandbar_runtime::contract::{Param, ParamValue, Position};
+    use sandbar_runtime::feed::{MarketStyle, SyntheticFeed};
+    use sandbar_runtime::{LoadSpec, SmokeSetup, StrategyInstance};
+    let loader = Loader::new().unwrap();
+    let symbols = crate::support::symbols(&["BTCUSD"]);
+    let limits = sandbar_runtime::Limits::default();
+    let params = [
+        Param {
+            name: "fast".into(),
+            value: ParamValue::Int(5),
+        },
+        Param {
+            name: "slow".into(),
+            value: ParamValue::Int(20),
+        },
+    ];
+    let bars: Vec<_> = SyntheticFeed::new(1, 3, MarketStyle::Regimes, 60_000)
+        .take(20_000)
+        .collect();
+    let flat = Position {
+        quantity: 0.0,
+        avg_price: 0.0,
+        cash: 100_000.0,
+        equity: 100_000.0,
+    };
+    let mut runs = Vec::new();
+    for path in [fixture("sma_cross.wasm"), component("sma-cross")] {
+        let outcome = loader.load_file(
+            &path,
+            LoadSpec {
+                strategy_id: "sma",
+                expected_sha256: None,
+                symbols: &symbols,
+                params: &params,
+                limits: &limits,
+                recent_bars: &[],
+                smoke: SmokeSetup::default(),
+            },
+        );
+        let candidate = outcome.result.unwrap_or_else(|e| panic!("{e}"));
+        let mut instance = StrategyInstance::instantiate(&candidate.pre, "sma", &limits).unwrap();
+        instance.init(&symbols, &params).unwrap().unwrap();
+        let started = Instant::now();
+        let mut orders = Vec::new();
+        let mut empty = 0u64;
+        for bar in &bars {
+            let out = instance.on_bar(*bar, flat).unwrap();
+            if out.is_empty() {
+                empty += 1;
+            }
+            orders.push(out);
+        }
+        let ns = started.elapsed().as_nanos() as f64 / bars.len() as f64;
+        eprintln!(
+            "on-bar {}: {ns:.0} ns per call over {} bars ({empty} empty)",
+            candidate.pre.version(),
+            bars.len()
+        );
+        runs.push(orders);
+    }
+    assert_eq!(runs[0], runs[1], "the same orders from both contracts");
+    assert!(runs[0].iter().any(|o| !o.is_empty()), "it trades");
+}
+
+/// A replayed bar's orders are discarded (warm-up, catch-up); a 0.2.0
+/// guest is told its orders with ids were not sent, so its open orders do
+/// not keep them: the order-script guest echoes the three rejections of
+/// its first bar's orders on its next bar.
+#[test]
+fn issue_15_4_orders_of_a_replayed_bar_are_answered_rejected() {
+    use sandbar_runtime::contract::{Bar, Position, Request};
+    use sandbar_runtime::{LoadSpec, SmokeSetup, StrategyInstance};
+    let loader = Loader::new().unwrap();
+    let symbols = crate::support::symbols(&["X"]);
+    let limits = sandbar_runtime::Limits::default();
+    let outcome = loader.load_file(
+        &component("order-script"),
+        LoadSpec {
+            strategy_id: "script",
+            expected_sha256: None,
+            symbols: &symbols,
+            params: &[],
+            limits: &limits,
+            recent_bars: &[],
+            smoke: SmokeSetup::default(),
+        },
+    );
+    let candidate = outcome.result.unwrap_or_else(|e| panic!("{e}"));
+    let mut instance = StrategyInstance::instantiate(&candidate.pre, "script", &limits).unwrap();
+    instance.init(&symbols, &[]).unwrap().unwrap();
+    let bar = |seq: u64| Bar {
+        seq,
+        ts_ms: seq as i64 * 60_000,
+        symbol: 0,
+        open: 100.0,
+        high: 101.0,
+        low: 99.0,
+        close: 100.0,
+        volume: 1.0,
+    };
+    let flat = Position {
+        quantity: 0.0,
+        avg_price: 0.0,
+        cash: 0.0,
+        equity: 0.0,
+    };
+    instance.replay_bar(bar(0), flat).unwrap();
+    let echoes: Vec<u64> = instance
+        .on_bar(bar(1), flat)
+        .unwrap()
+        .iter()
+        .filter_map(Request::order)
+        .map(|o| o.quantity as u64)
+        .collect();
+    assert_eq!(echoes, [17, 27, 37], "ids 1, 2, 3 rejected (code 7)");
+}

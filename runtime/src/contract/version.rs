@@ -107,6 +107,16 @@ impl<T: 'static> StrategyBindingsPre<T> {
         }
     }
 
+    /// Bytes one order of `on-bar`'s result takes on the host in this
+    /// version: what the per-call transfer bound is scaled by, so that it
+    /// admits as many orders in either version.
+    pub fn order_bytes(&self) -> usize {
+        match self {
+            Self::V0_1(_) => std::mem::size_of::<v1::Order>(),
+            Self::V0_2(_) => std::mem::size_of::<v2::Request>(),
+        }
+    }
+
     /// The engine it was compiled for.
     pub fn engine(&self) -> &Engine {
         match self {

@@ -60,7 +60,7 @@ pub(super) fn replay(
     book: &Book,
 ) -> Result<u64, CallError> {
     for bar in bars {
-        instance.on_bar(*bar, book.position(bar.symbol))?;
+        instance.replay_bar(*bar, book.position(bar.symbol))?;
     }
     Ok(bars.len() as u64)
 }

@@ -53,6 +53,9 @@ pub(super) struct StrategyRunner {
     /// Feed delivery to orders routed per bar (ns): what queueing adds.
     decision: hdrhistogram::Histogram<u64>,
     latency_published: Instant,
+    /// Order updates not yet given to the guest (paused, or no instance
+    /// since a trap): delivered before its next `on-bar`.
+    undelivered: Vec<sandbar_guest::paper::OrderUpdate>,
 }
 
 impl StrategyRunner {
@@ -94,6 +97,7 @@ impl StrategyRunner {
             latency: latency_histogram(),
             decision: latency_histogram(),
             latency_published: Instant::now(),
+            undelivered: Vec::new(),
         };
         if let Some(error) = failed {
             runner.trapped(error, next_seq, view.outbox);
@@ -128,10 +132,15 @@ impl StrategyRunner {
             ..*bar
         };
         let rules = self.slot.risk.load_full();
-        let Some((fills, updates)) = self.fill(&rules, &local_bar, view.outbox) else {
+        let Some((fills, mut updates)) = self.fill(&rules, &local_bar, view.outbox) else {
             return;
         };
+        if !self.undelivered.is_empty() {
+            let later = std::mem::replace(&mut updates, std::mem::take(&mut self.undelivered));
+            updates.extend(later);
+        }
         let Some(instance) = self.instance.as_mut() else {
+            self.undelivered.extend(updates);
             self.slot.counters.skipped.fetch_add(1, Ordering::Relaxed);
             return;
         };
@@ -201,6 +210,7 @@ impl StrategyRunner {
         }
         if self.run_state == RunState::Paused {
             counters.paused_bars.fetch_add(1, Ordering::Relaxed);
+            self.undelivered.extend(marked.updates);
             return None;
         }
         Some((marked.fills, marked.updates))

@@ -390,7 +390,7 @@ pub(super) fn warm_instance(
         .filter(|b| replay_after.is_none_or(|after| b.seq > after))
     {
         instance
-            .on_bar(*bar, flat)
+            .replay_bar(*bar, flat)
             .map_err(|e| trapped(Stage::StateHandoff, e))?;
     }
     instance.set_log_phase(crate::guest_log::LogPhase::Live);
