@@ -49,6 +49,7 @@ fn build_all_makes_one_component_per_example_strategy() {
     assert_eq!(
         packages,
         [
+            "atr-trailing",
             "bollinger-reversion",
             "channel-breakout",
             "macd-atr",
@@ -127,7 +128,7 @@ fn hash_agrees_with_sha256sum() {
             (d.to_owned(), f.to_owned())
         })
         .collect();
-    assert_eq!(ours.len(), 5);
+    assert_eq!(ours.len(), 6);
     assert_eq!(ours, theirs);
 }
 
