@@ -56,9 +56,9 @@ impl StrategyInstance {
     ) -> Result<Self, CallError> {
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(limits.memory_bytes)
-            .instances(8)
-            .tables(8)
-            .memories(4)
+            .instances(limits.instances)
+            .tables(limits.tables)
+            .memories(limits.memories)
             .build();
         let mut state = HostState::new(strategy_id, store_limits);
         state.log = crate::contract::LogBudget::new(

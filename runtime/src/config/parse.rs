@@ -457,6 +457,7 @@ fn choices(path: &KeyPath) -> &'static [&'static str] {
         ["feed", "kind"] => variants_of::<FeedKind>(),
         ["broker", "kind"] => variants_of::<BrokerKind>(),
         ["feed", "on_bad_row"] => variants_of::<BadRowPolicy>(),
+        ["strategy", "language"] => variants_of::<crate::Language>(),
         _ => &[],
     }
 }

@@ -80,6 +80,24 @@ pub(super) fn check_limits(
             )),
         );
     }
+    for (key, value, default) in [
+        ("instances", limits.instances, d::INSTANCES),
+        ("tables", limits.tables, d::TABLES),
+        ("memories", limits.memories, d::MEMORIES),
+    ] {
+        if !(1..=d::MAX_STORE_ITEMS).contains(&value) {
+            return fail_at(
+                table.key(key),
+                format!(
+                    "`{key}` in {where_} must be between 1 and {}, not {value}",
+                    d::MAX_STORE_ITEMS
+                ),
+                Some(format!(
+                    "it is per store (one strategy instance); the default is {default}, and a `language = \"python\"` strategy gets the `[limits.python]` defaults"
+                )),
+            );
+        }
+    }
 
     Ok(())
 }
