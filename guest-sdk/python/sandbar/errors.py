@@ -1,0 +1,42 @@
+"""An exception as a Python author can act on it: the innermost frame of the
+strategy's own code as file:line, the exception, and the traceback.
+
+With WASI stubbed there is no stderr, so the export wrappers (`_export.py`)
+send this text through the contract: as `init`'s or `restore`'s error result,
+and as an error line of `host.log` before any other export traps (the host
+attaches a call's last error line to the trap it reports)."""
+
+import traceback
+
+# Frames of these files are the SDK's, not the author's.
+_SDK_PARTS = ("/sandbar/", "componentize_py", "wit_world")
+
+
+def _short(filename):
+    # The bundle's paths (e.g. /app/strategy.py) mean little: keep the name
+    # relative to the strategy's directory, which is what the author edits.
+    for marker in ("/app/", "/sandbar-src/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename.rsplit("/", 1)[-1]
+
+
+def where(exc):
+    """`file.py:line in function` of the innermost frame outside the SDK."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if not any(p in f.filename for p in _SDK_PARTS)]
+    frame = (own or frames or [None])[-1]
+    if frame is None:
+        return "?"
+    return f"{_short(frame.filename)}:{frame.lineno} in {frame.name}"
+
+
+def describe(export, exc):
+    """One line first (`on_bar raised ZeroDivisionError: ... at strategy.py:12 in on_bar`),
+    then the traceback with short file names."""
+    head = f"{export} raised {type(exc).__name__}: {exc} at {where(exc)}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    body = "".join(
+        f"\n  {_short(f.filename)}:{f.lineno} in {f.name}: {(f.line or '').strip()}" for f in frames
+    )
+    return head + ("\n  traceback (most recent call last):" + body if body else "")
