@@ -11,6 +11,7 @@ mod harness_parity;
 mod hostile;
 mod hot_reload;
 mod loader;
+mod python;
 mod ops;
 mod reference;
 mod support;

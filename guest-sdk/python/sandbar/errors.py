@@ -2,7 +2,7 @@
 strategy's own code as file:line, the exception, and the traceback.
 
 With WASI stubbed there is no stderr, so the export wrappers (`_export.py`)
-send this text through the contract: as `init`'s or `restore`'s error result,
+send this one-line text through the contract: as `init`'s or `restore`'s error result,
 and as an error line of `host.log` before any other export traps (the host
 attaches a call's last error line to the trap it reports)."""
 
@@ -32,11 +32,15 @@ def where(exc):
 
 
 def describe(export, exc):
-    """One line first (`on_bar raised ZeroDivisionError: ... at strategy.py:12 in on_bar`),
-    then the traceback with short file names."""
-    head = f"{export} raised {type(exc).__name__}: {exc} at {where(exc)}"
+    """One line (the host's log keeps a line to one line): the export, the
+    exception, where in the author's code, then the whole traceback, most
+    recent call last:
+
+        on_bar raised ZeroDivisionError: division by zero at strategy.py:12 in on_bar
+        (traceback: sandbar/_export.py:80 in on_bar > strategy.py:12 in on_bar)
+    """
     frames = traceback.extract_tb(exc.__traceback__)
-    body = "".join(
-        f"\n  {_short(f.filename)}:{f.lineno} in {f.name}: {(f.line or '').strip()}" for f in frames
-    )
-    return head + ("\n  traceback (most recent call last):" + body if body else "")
+    chain = " > ".join(f"{_short(f.filename)}:{f.lineno} in {f.name}" for f in frames)
+    message = " ".join(str(exc).split())
+    head = f"{export} raised {type(exc).__name__}: {message} at {where(exc)}"
+    return f"{head} (traceback: {chain})" if chain else head
