@@ -82,17 +82,17 @@ pub fn find(built: &[Built], package: &str) -> PathBuf {
 }
 
 /// The Python strategy in `dir` (a path relative to the workspace, e.g.
-/// `strategies/sma-cross-py`), built by `sandbar_runtime::build::python`
+/// `strategies/sma-cross-py`, or an absolute one), built by `sandbar_runtime::build::python`
 /// once per content: the component is kept under
 /// `target/test-components/python/` by a key of its sources, the Python SDK,
 /// the contract and the componentize-py version, so every test binary and
 /// every CI run after the first reuses it (a build takes 20–60 s).
 /// Needs `scripts/install-python-guest.sh python` (scripts/test.sh runs it).
-pub fn python_component(dir: &str) -> PathBuf {
+pub fn python_component(dir: impl AsRef<Path>) -> PathBuf {
     use sandbar_runtime::build::python;
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_build_at_a_time = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = workspace().join(dir);
+    let dir = workspace().join(dir.as_ref());
     let sdk = workspace().join("guest-sdk");
     let project = python::read_project(&dir).expect("a Python strategy");
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();

@@ -52,6 +52,10 @@ def export(cls):
     """The `WitWorld` class for strategy class `cls`."""
     from componentize_py_types import Err
 
+    from . import sandbox
+
+    sandbox.install()
+
     market = t.OrderKind_Market()
     side = {BUY: t.Side.BUY}
 

@@ -21,9 +21,17 @@ def _short(filename):
     return filename.rsplit("/", 1)[-1]
 
 
+def _frames(exc):
+    # Never the source lines: reading them opens the files, and with WASI
+    # stubbed an open traps (the exception would be lost in that trap).
+    return traceback.StackSummary.extract(
+        traceback.walk_tb(exc.__traceback__), lookup_lines=False
+    )
+
+
 def where(exc):
     """`file.py:line in function` of the innermost frame outside the SDK."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    frames = _frames(exc)
     own = [f for f in frames if not any(p in f.filename for p in _SDK_PARTS)]
     frame = (own or frames or [None])[-1]
     if frame is None:
@@ -39,7 +47,7 @@ def describe(export, exc):
         on_bar raised ZeroDivisionError: division by zero at strategy.py:12 in on_bar
         (traceback: sandbar/_export.py:80 in on_bar > strategy.py:12 in on_bar)
     """
-    frames = traceback.extract_tb(exc.__traceback__)
+    frames = _frames(exc)
     chain = " > ".join(f"{_short(f.filename)}:{f.lineno} in {f.name}" for f in frames)
     message = " ".join(str(exc).split())
     head = f"{export} raised {type(exc).__name__}: {message} at {where(exc)}"

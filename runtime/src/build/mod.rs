@@ -8,6 +8,7 @@
 
 mod componentize;
 pub mod new;
+pub mod new_python;
 pub mod python;
 pub mod sdk;
 pub mod standalone;

@@ -51,8 +51,8 @@ pub fn is_python(dir: &Path) -> bool {
 
 fn read_pyproject(dir: &Path) -> anyhow::Result<toml::Table> {
     let path = dir.join("pyproject.toml");
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     text.parse::<toml::Table>()
         .with_context(|| format!("cannot parse {}", path.display()))
 }
@@ -104,7 +104,10 @@ pub fn read_project(dir: &Path) -> anyhow::Result<PythonProject> {
         .get("strategy")
         .and_then(|c| c.as_str())
         .map(str::to_owned);
-    if class.as_deref().is_some_and(|c| !valid(c) || c.contains('.')) {
+    if class
+        .as_deref()
+        .is_some_and(|c| !valid(c) || c.contains('.'))
+    {
         bail!(
             "{}: [tool.sandbar] strategy must be a class name such as \"SmaCross\"",
             path.display()
@@ -269,7 +272,12 @@ fn sdk_files(sdk: &Path) -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
 
 /// Stages the sources, the SDK and the entry module into `stage` (emptied
 /// first) with fixed mtimes.
-fn stage(project: &PythonProject, sdk: &Path, files: &[PathBuf], stage: &Path) -> anyhow::Result<()> {
+fn stage(
+    project: &PythonProject,
+    sdk: &Path,
+    files: &[PathBuf],
+    stage: &Path,
+) -> anyhow::Result<()> {
     if stage.exists() {
         std::fs::remove_dir_all(stage)
             .with_context(|| format!("cannot empty {}", stage.display()))?;
@@ -300,14 +308,18 @@ fn stage(project: &PythonProject, sdk: &Path, files: &[PathBuf], stage: &Path) -
 /// Builds the Python strategy in `dir` into a sealed component. `sdk` is the
 /// guest SDK directory (its `wit/` and `python/`).
 pub fn compile(dir: &Path, sdk: &Path, quiet: bool) -> anyhow::Result<Component> {
-    let dir = std::path::absolute(dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let dir =
+        std::path::absolute(dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
     let project = read_project(&dir)?;
     let exe = componentize_py()?;
     let files = sources(&dir)?;
     if !files
         .iter()
         .any(|f| *f == PathBuf::from(format!("{}.py", project.module.replace('.', "/"))))
-        && !dir.join(project.module.replace('.', "/")).join("__init__.py").is_file()
+        && !dir
+            .join(project.module.replace('.', "/"))
+            .join("__init__.py")
+            .is_file()
     {
         bail!(
             "{}: [tool.sandbar] module = {:?}, but there is no {}.py\n  hint: set module to the file that defines your Strategy subclass",
@@ -359,7 +371,10 @@ pub fn compile(dir: &Path, sdk: &Path, quiet: bool) -> anyhow::Result<Component>
         );
         // The staged copies are the author's files: name those.
         let text = text
-            .replace(&format!("{}/", app.display()), &format!("{}/", dir.display()))
+            .replace(
+                &format!("{}/", app.display()),
+                &format!("{}/", dir.display()),
+            )
             .replace("app/", &format!("{}/", dir.display()));
         bail!(
             "componentize-py could not build {}{}:\n{}\n  hint: {}",
@@ -371,7 +386,8 @@ pub fn compile(dir: &Path, sdk: &Path, quiet: bool) -> anyhow::Result<Component>
             "an import or the module's top level failed while the component was made (it runs once at build time); fix it and build again"
         );
     }
-    let component = std::fs::read(&out).with_context(|| format!("cannot read {}", out.display()))?;
+    let component =
+        std::fs::read(&out).with_context(|| format!("cannot read {}", out.display()))?;
     let bytes = crate::seal::seal(&component)
         .with_context(|| format!("sealing {}", project.name))?
         .into_owned();
@@ -413,7 +429,11 @@ mod tests {
     #[test]
     fn issue_18_the_marker_is_tool_sandbar_in_pyproject() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("pyproject.toml"), "[project]\nname = \"x\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"x\"\n",
+        )
+        .unwrap();
         assert!(!is_python(dir.path()));
         std::fs::write(
             dir.path().join("pyproject.toml"),
@@ -432,16 +452,82 @@ mod tests {
         assert!(error.contains("not a Python module name"), "{error}");
     }
 
+    /// What the build controls is reproducible: the same sources stage to
+    /// the same files with the same times, wherever and whenever they were
+    /// edited. (componentize-py's own output is not yet: see BENCHMARKS.md.)
+    #[test]
+    fn issue_18_the_staged_build_inputs_are_reproducible() {
+        let src = tempfile::tempdir().unwrap();
+        std::fs::write(
+            src.path().join("pyproject.toml"),
+            "[project]\nname = \"r\"\n[tool.sandbar]\n",
+        )
+        .unwrap();
+        std::fs::write(src.path().join("strategy.py"), "x = 1\n").unwrap();
+        std::fs::write(src.path().join("util.py"), "y = 2\n").unwrap();
+        let project = read_project(src.path()).unwrap();
+        let files = sources(src.path()).unwrap();
+        let sdk = super::super::sdk::built_in();
+        let out = tempfile::tempdir().unwrap();
+        let snapshot = |dir: &Path| {
+            let mut seen = Vec::new();
+            let mut stack = vec![dir.to_owned()];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).unwrap() {
+                    let p = e.unwrap().path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else {
+                        let meta = std::fs::metadata(&p).unwrap();
+                        seen.push((
+                            p.strip_prefix(dir).unwrap().to_owned(),
+                            std::fs::read(&p).unwrap(),
+                            meta.modified().unwrap(),
+                        ));
+                    }
+                }
+            }
+            seen.sort();
+            seen
+        };
+        stage(&project, &sdk, &files, &out.path().join("a")).unwrap();
+        // Touch a source: its time must not reach the stage.
+        std::fs::write(src.path().join("util.py"), "y = 2\n").unwrap();
+        stage(&project, &sdk, &files, &out.path().join("b")).unwrap();
+        let (a, b) = (
+            snapshot(&out.path().join("a")),
+            snapshot(&out.path().join("b")),
+        );
+        assert_eq!(a, b);
+        let epoch = std::time::UNIX_EPOCH + std::time::Duration::from_secs(SOURCE_DATE_EPOCH);
+        assert!(a.iter().all(|(_, _, t)| *t == epoch));
+        assert!(
+            a.iter()
+                .any(|(p, _, _)| p == Path::new("sandbar/snapshot.py"))
+        );
+        assert!(a.iter().any(|(p, _, _)| p == Path::new("sandbar_main.py")));
+    }
+
     #[test]
     fn issue_18_sources_are_sorted_and_skip_tests() {
         let dir = tempfile::tempdir().unwrap();
-        for f in ["b.py", "a.py", "tests/test_a.py", "pkg/c.py", "test_x.py", "notes.txt"] {
+        for f in [
+            "b.py",
+            "a.py",
+            "tests/test_a.py",
+            "pkg/c.py",
+            "test_x.py",
+            "notes.txt",
+        ] {
             let path = dir.path().join(f);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "").unwrap();
         }
         let got = sources(dir.path()).unwrap();
-        let want: Vec<PathBuf> = ["a.py", "b.py", "pkg/c.py"].iter().map(PathBuf::from).collect();
+        let want: Vec<PathBuf> = ["a.py", "b.py", "pkg/c.py"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
         assert_eq!(got, want);
     }
 }

@@ -103,7 +103,10 @@ fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         );
         let language = sandbar_runtime::Language::detect(&component.bytes);
         if language != sandbar_runtime::Language::Rust {
-            eprintln!("  in the config's [[strategy]] of {}: language = \"{language}\"", b.package);
+            eprintln!(
+                "  in the config's [[strategy]] of {}: language = \"{language}\"",
+                b.package
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

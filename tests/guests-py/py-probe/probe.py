@@ -6,7 +6,8 @@ test can read it from the orders:
 - env:    os.environ                          -> 1 + number of variables
 - file:   open("/etc/hostname")               -> 1 when refused, 2 when read
 - listdir: os.listdir("/")                    -> 1 when refused, 2 + entries
-- random: random.random(), os.urandom(8)      -> 1 + a value (deterministic if stubbed)
+- random: random.random()                    -> 1 + a value (frozen at build time)
+- urandom: os.urandom(2)                      -> 1 + a value (or a trap: no entropy)
 - raise:  raises ValueError in on_bar          (the trap carries file:line)
 - initfail: raises KeyError in init            (init's error carries file:line)
 """
@@ -20,7 +21,7 @@ from sandbar import BUY, Strategy, param
 
 class Probe(Strategy):
     name = "py-probe"
-    mode = param("time", "What to reach for: time, env, file, listdir, random, raise, initfail.")
+    mode = param("time", "What to reach for: time, env, file, listdir, random, urandom, raise, initfail.")
     from_bar = param(0, "First bar sequence number to probe on.")
 
     def setup(self):
@@ -45,7 +46,9 @@ class Probe(Strategy):
             except OSError:
                 return 1.0
         if self.mode == "random":
-            return 1.0 + random.random() + int.from_bytes(os.urandom(2), "little")
+            return 1.0 + random.random()
+        if self.mode == "urandom":
+            return 1.0 + int.from_bytes(os.urandom(2), "little")
         if self.mode == "raise":
             raise ValueError(f"the probe was told to raise (mode={self.mode})")
         return 1.0
