@@ -13,8 +13,10 @@ _SDK_PARTS = ("/sandbar/", "componentize_py", "wit_world")
 
 
 def _short(filename):
-    # The bundle's paths (e.g. /app/strategy.py) mean little: keep the name
-    # relative to the strategy's directory, which is what the author edits.
+    # The bundle's paths mean little: the SDK's files as sandbar/<file>, the
+    # author's by name (relative to the strategy's directory when nested).
+    if "/sandbar/" in filename:
+        return "sandbar/" + filename.rsplit("/sandbar/", 1)[1]
     for marker in ("/app/", "/sandbar-src/"):
         if marker in filename:
             return filename.split(marker, 1)[1]

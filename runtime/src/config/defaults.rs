@@ -81,9 +81,9 @@ pub const MAX_STORE_ITEMS: usize = 256;
 
 /// The defaults of `[limits.python]`, over `[limits]`, for a
 /// `language = "python"` strategy (componentize-py 0.25.1, CPython 3.14).
-/// Measured on the Python sma-cross (BENCHMARKS.md, "Python and JavaScript"):
-/// 38 core instances, 6 tables, 3 memories; on-bar costs tens of thousands of
-/// times what the Rust one does, and the interpreter's heap starts near 40 MiB.
+/// Measured (BENCHMARKS.md, "Python and JavaScript strategies"): 38 core
+/// instances; an empty `on_bar` costs about 47,000 fuel (a Rust sma-cross
+/// bar 6,666), so the fuel leaves room for real work in Python.
 pub const PYTHON_LIMITS: crate::config::LimitsOverride = crate::config::LimitsOverride {
     fuel_per_bar: Some(500_000_000),
     deadline_us: None,
