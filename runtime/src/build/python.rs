@@ -313,9 +313,8 @@ pub fn compile(dir: &Path, sdk: &Path, quiet: bool) -> anyhow::Result<Component>
     let project = read_project(&dir)?;
     let exe = componentize_py()?;
     let files = sources(&dir)?;
-    if !files
-        .iter()
-        .any(|f| *f == PathBuf::from(format!("{}.py", project.module.replace('.', "/"))))
+    let module_file = PathBuf::from(format!("{}.py", project.module.replace('.', "/")));
+    if !files.contains(&module_file)
         && !dir
             .join(project.module.replace('.', "/"))
             .join("__init__.py")
@@ -400,19 +399,17 @@ pub fn compile(dir: &Path, sdk: &Path, quiet: bool) -> anyhow::Result<Component>
 
 /// The innermost `File "x.py", line N` of a Python traceback, as `x.py:N`.
 fn first_location(text: &str) -> Option<String> {
-    text.lines()
-        .filter_map(|line| {
-            let rest = line.trim_start().strip_prefix("File \"")?;
-            let (file, rest) = rest.split_once('"')?;
-            let line_no: String = rest
-                .trim_start_matches(", line ")
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            (!line_no.is_empty() && !file.contains("componentize") && !file.starts_with('<'))
-                .then(|| format!("{file}:{line_no}"))
-        })
-        .last()
+    text.lines().rev().find_map(|line| {
+        let rest = line.trim_start().strip_prefix("File \"")?;
+        let (file, rest) = rest.split_once('"')?;
+        let line_no: String = rest
+            .trim_start_matches(", line ")
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        (!line_no.is_empty() && !file.contains("componentize") && !file.starts_with('<'))
+            .then(|| format!("{file}:{line_no}"))
+    })
 }
 
 #[cfg(test)]

@@ -80,10 +80,11 @@ pub(super) fn check_limits(
             )),
         );
     }
-    for (key, value, default) in [
-        ("instances", limits.instances, d::INSTANCES),
-        ("tables", limits.tables, d::TABLES),
-        ("memories", limits.memories, d::MEMORIES),
+    let (py, js) = (d::PYTHON_LIMITS, d::JS_LIMITS);
+    for (key, value, default, python, javascript) in [
+        ("instances", limits.instances, d::INSTANCES, py.instances, js.instances),
+        ("tables", limits.tables, d::TABLES, py.tables, js.tables),
+        ("memories", limits.memories, d::MEMORIES, py.memories, js.memories),
     ] {
         if !(1..=d::MAX_STORE_ITEMS).contains(&value) {
             return fail_at(
@@ -93,7 +94,9 @@ pub(super) fn check_limits(
                     d::MAX_STORE_ITEMS
                 ),
                 Some(format!(
-                    "it is per store (one strategy instance); the default is {default}, and a `language = \"python\"` strategy gets the `[limits.python]` defaults"
+                    "it counts per store (one strategy instance); the default is {default} in [limits], {} in [limits.python] and {} in [limits.js]",
+                    python.unwrap_or(default),
+                    javascript.unwrap_or(default)
                 )),
             );
         }
