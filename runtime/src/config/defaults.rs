@@ -82,8 +82,9 @@ pub const MAX_STORE_ITEMS: usize = 256;
 /// The defaults of `[limits.python]`, over `[limits]`, for a
 /// `language = "python"` strategy (componentize-py 0.25.1, CPython 3.14).
 /// Measured (BENCHMARKS.md, "Python and JavaScript strategies"): 38 core
-/// instances; an empty `on_bar` costs about 47,000 fuel (a Rust sma-cross
-/// bar 6,666), so the fuel leaves room for real work in Python.
+/// instances; an sma-cross `on_bar` costs up to 200,396 fuel (the Rust one
+/// 6,666) and its costliest lifecycle call 1.6 M, so 500 M leaves room for
+/// real work in Python while the deadline still bounds the wall time.
 pub const PYTHON_LIMITS: crate::config::LimitsOverride = crate::config::LimitsOverride {
     fuel_per_bar: Some(500_000_000),
     deadline_us: None,
