@@ -82,9 +82,21 @@ pub(super) fn check_limits(
     }
     let (py, js) = (d::PYTHON_LIMITS, d::JS_LIMITS);
     for (key, value, default, python, javascript) in [
-        ("instances", limits.instances, d::INSTANCES, py.instances, js.instances),
+        (
+            "instances",
+            limits.instances,
+            d::INSTANCES,
+            py.instances,
+            js.instances,
+        ),
         ("tables", limits.tables, d::TABLES, py.tables, js.tables),
-        ("memories", limits.memories, d::MEMORIES, py.memories, js.memories),
+        (
+            "memories",
+            limits.memories,
+            d::MEMORIES,
+            py.memories,
+            js.memories,
+        ),
     ] {
         if !(1..=d::MAX_STORE_ITEMS).contains(&value) {
             return fail_at(
