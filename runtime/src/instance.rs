@@ -58,9 +58,9 @@ impl StrategyInstance {
     ) -> Result<Self, CallError> {
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(limits.memory_bytes)
-            .instances(8)
-            .tables(8)
-            .memories(4)
+            .instances(limits.instances)
+            .tables(limits.tables)
+            .memories(limits.memories)
             .build();
         let mut state = HostState::new(strategy_id, store_limits);
         state.log = crate::contract::LogBudget::new(
@@ -157,7 +157,15 @@ impl StrategyInstance {
         call: impl FnOnce(&mut Self) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
         let started = self.prepare(export, bound)?;
-        let out = call(self).map_err(|e| classify(export, e, bound, started.elapsed()));
+        let out = call(self).map_err(|e| {
+            let mut error = classify(export, e, bound, started.elapsed());
+            // What the guest said last before it failed (a Python or JS
+            // exception, logged by its SDK) goes with the trap.
+            if let Some(line) = self.store.data_mut().last_error_line.take() {
+                error.message = format!("{}; the guest logged: {line}", error.message);
+            }
+            error
+        });
         self.finish();
         out
     }

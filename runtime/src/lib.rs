@@ -82,7 +82,7 @@ pub use error::{LoadError, Stage};
 pub use guest_log::LogPhase;
 pub use hash::sha256_hex;
 pub use instance::{CallError, DISCARDED as DISCARDED_REPLAY_ORDERS, StrategyInstance, TrapKind};
-pub use limits::Limits;
+pub use limits::{Language, Limits};
 pub use live::{Generation, LiveOptions, Roster, Runtime, RuntimeHandle, StrategySlot};
 pub use load::IoCause;
 pub use load::{

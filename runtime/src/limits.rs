@@ -25,6 +25,14 @@ pub struct Limits {
     pub log_bytes_per_call: usize,
     /// Log bytes one instance may write per second.
     pub log_bytes_per_sec: u64,
+    /// Core instances one store may hold (`limits.instances`): a Rust
+    /// strategy is one or two; a componentize-py one is 38 (CPython, its
+    /// libc, the WASI stubs and the adapters each are a core instance).
+    pub instances: usize,
+    /// Tables one store may hold (`limits.tables`).
+    pub tables: usize,
+    /// Linear memories one store may hold (`limits.memories`).
+    pub memories: usize,
 }
 
 impl Default for Limits {
@@ -39,6 +47,104 @@ impl Default for Limits {
             state_deadline: std::time::Duration::from_millis(20),
             log_bytes_per_call: 8 << 10,
             log_bytes_per_sec: 64 << 10,
+            instances: 8,
+            tables: 8,
+            memories: 4,
         }
+    }
+}
+
+/// The language a strategy is written in (`[[strategy]] language`): it picks
+/// the defaults of the limits a guest of that language needs (an interpreter
+/// in the component costs fuel, memory and core instances a Rust guest does
+/// not). `[strategy.limits]` still overrides each of them.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// A Rust crate built with the guest SDK: the `[limits]` defaults.
+    #[default]
+    Rust,
+    /// A componentize-py component (`guest-sdk/python`).
+    Python,
+    /// A componentize-js component (`guest-sdk/js`).
+    Js,
+}
+
+impl Language {
+    /// Every language, in the order the docs list them.
+    pub const ALL: [Language; 3] = [Language::Rust, Language::Python, Language::Js];
+
+    /// Its name in the config (`language = "python"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::Python => "python",
+            Language::Js => "js",
+        }
+    }
+
+    /// What made a component, from the names its core modules import
+    /// from: componentize-py links CPython as shared libraries
+    /// (`libpython3.*.so`, `libcomponentize_py_runtime.so`); componentize-js
+    /// names its StarlingMonkey engine in a custom section. Anything else is
+    /// taken for Rust. `runtime check` uses it to pick a file's limits
+    /// without a config.
+    pub fn detect(component: &[u8]) -> Language {
+        let mut saw_js = false;
+        for payload in wasmparser::Parser::new(0).parse_all(component) {
+            match payload {
+                Ok(wasmparser::Payload::ImportSection(imports)) => {
+                    let python = imports.into_iter().flatten().any(|group| {
+                        let module = match group {
+                            wasmparser::Imports::Single(_, import) => import.module,
+                            wasmparser::Imports::Compact1 { module, .. }
+                            | wasmparser::Imports::Compact2 { module, .. } => module,
+                        };
+                        module.starts_with("libpython3") || module.starts_with("libcomponentize_py")
+                    });
+                    if python {
+                        return Language::Python;
+                    }
+                }
+                Ok(wasmparser::Payload::CustomSection(section)) => {
+                    let data = section.data();
+                    let has = |needle: &[u8]| data.windows(needle.len()).any(|w| w == needle);
+                    saw_js |= has(b"componentize-js") || has(b"StarlingMonkey");
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        if saw_js { Language::Js } else { Language::Rust }
+    }
+}
+
+impl std::fmt::Display for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_18_detect_names_python_by_its_cpython_imports() {
+        let python =
+            wat::parse_str(r#"(module (import "libpython3.14.so" "Py_Initialize" (func)))"#)
+                .unwrap();
+        assert_eq!(Language::detect(&python), Language::Python);
+        let rust = wat::parse_str(r#"(module (import "host" "log" (func)))"#).unwrap();
+        assert_eq!(Language::detect(&rust), Language::Rust);
+        assert_eq!(Language::detect(b"not wasm"), Language::Rust);
+    }
+
+    #[test]
+    fn issue_18_detect_names_js_by_its_engine() {
+        let js = wat::parse_str(r#"(module (@custom "producers" "StarlingMonkey"))"#).unwrap();
+        assert_eq!(Language::detect(&js), Language::Js);
     }
 }

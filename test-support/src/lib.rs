@@ -80,3 +80,69 @@ pub fn find(built: &[Built], package: &str) -> PathBuf {
         .path
         .clone()
 }
+
+/// The Python strategy in `dir` (a path relative to the workspace, e.g.
+/// `strategies/sma-cross-py`, or an absolute one), built by `sandbar_runtime::build::python`
+/// once per content: the component is kept under
+/// `target/test-components/python/` by a key of its sources, the Python SDK,
+/// the contract and the componentize-py version, so every test binary and
+/// every CI run after the first reuses it (a build takes 20–60 s).
+/// Needs `scripts/install-python-guest.sh python` (scripts/test.sh runs it).
+pub fn python_component(dir: impl AsRef<Path>) -> PathBuf {
+    use sandbar_runtime::build::python;
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_build_at_a_time = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = workspace().join(dir.as_ref());
+    let sdk = workspace().join("guest-sdk");
+    let project = python::read_project(&dir).expect("a Python strategy");
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut add = |name: String, path: &Path| {
+        inputs.push((name, std::fs::read(path).expect("reading a build input")));
+    };
+    add("pyproject.toml".into(), &dir.join("pyproject.toml"));
+    for file in python::sources(&dir).expect("listing the sources") {
+        add(format!("src/{}", file.display()), &dir.join(&file));
+    }
+    let sdk_package = sdk.join("python/sandbar");
+    let mut sdk_files: Vec<PathBuf> = std::fs::read_dir(&sdk_package)
+        .expect("the Python SDK")
+        .map(|e| e.expect("listing the SDK").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .collect();
+    sdk_files.sort();
+    for file in &sdk_files {
+        add(format!("sdk/{}", file.display()), file);
+    }
+    let mut wit: Vec<PathBuf> = std::fs::read_dir(sdk.join("wit"))
+        .expect("the contract")
+        .map(|e| e.expect("listing the contract").path())
+        .collect();
+    wit.sort();
+    for file in &wit {
+        add(format!("wit/{}", file.display()), file);
+    }
+    let mut keyed = python::COMPONENTIZE_PY_VERSION.as_bytes().to_vec();
+    for (name, bytes) in &inputs {
+        keyed.extend_from_slice(name.as_bytes());
+        keyed.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        keyed.extend_from_slice(bytes);
+    }
+    let key = &sandbar_runtime::sha256_hex(&keyed)[..16];
+    let out_dir = workspace().join("target/test-components/python");
+    let path = out_dir.join(format!("{}-{key}.wasm", project.name.replace('-', "_")));
+    if path.is_file() {
+        return path;
+    }
+    let started = std::time::Instant::now();
+    let component = python::compile(&dir, &sdk, true)
+        .unwrap_or_else(|e| panic!("building {}: {e:#}", dir.display()));
+    std::fs::create_dir_all(&out_dir).expect("creating target/test-components/python");
+    sandbar_runtime::build::write_atomically(&path, &component.bytes).expect("writing it");
+    eprintln!(
+        "built {} in {:.1} s ({} bytes)",
+        project.name,
+        started.elapsed().as_secs_f64(),
+        component.bytes.len()
+    );
+    path
+}

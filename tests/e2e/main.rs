@@ -13,6 +13,7 @@ mod hot_reload;
 mod loader;
 mod ops;
 mod orders;
+mod python;
 mod reference;
 mod support;
 mod swaps;

@@ -8,6 +8,8 @@
 
 mod componentize;
 pub mod new;
+pub mod new_python;
+pub mod python;
 pub mod sdk;
 pub mod standalone;
 mod toolchain;
@@ -132,13 +134,27 @@ pub fn compile(options: &BuildOptions, sdk: Option<&Path>) -> anyhow::Result<Vec
     if options.strategy_dirs.is_empty() {
         bail!("nothing to build: name strategy directories or pass --all");
     }
-    let toolchain = toolchain::detect().map_err(anyhow::Error::msg)?;
-    tracing::debug!(toolchain = %toolchain.describe(), "building guests");
-    let (alone, members): (Vec<&PathBuf>, Vec<&PathBuf>) = options
+    // Python strategies (`pyproject.toml` with `[tool.sandbar]`) build with
+    // componentize-py; the rest are Rust crates.
+    let (python_dirs, rust_dirs): (Vec<&PathBuf>, Vec<&PathBuf>) = options
         .strategy_dirs
         .iter()
-        .partition(|dir| standalone::is_standalone(dir));
+        .partition(|dir| python::is_python(dir));
     let mut components = Vec::new();
+    if !python_dirs.is_empty() {
+        let sdk = sdk::locate(sdk)?;
+        for dir in python_dirs {
+            components.push(python::compile(dir, &sdk, options.quiet)?);
+        }
+    }
+    if rust_dirs.is_empty() {
+        return Ok(components);
+    }
+    let toolchain = toolchain::detect().map_err(anyhow::Error::msg)?;
+    tracing::debug!(toolchain = %toolchain.describe(), "building guests");
+    let (alone, members): (Vec<&PathBuf>, Vec<&PathBuf>) = rust_dirs
+        .into_iter()
+        .partition(|dir| standalone::is_standalone(dir));
     if !members.is_empty() {
         let packages = members
             .iter()

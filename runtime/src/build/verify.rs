@@ -5,7 +5,6 @@
 
 use super::Component;
 use crate::check::CHECK_SYMBOLS;
-use crate::limits::Limits;
 use crate::load::{Artifact, LoadSpec, Loader};
 
 /// Functions the `strategy` world exports (guest-sdk/wit/strategy.wit).
@@ -76,7 +75,10 @@ pub fn verify(loader: &Loader, component: &Component) -> Result<Verified, Verify
         ));
     }
     let symbols: Vec<String> = CHECK_SYMBOLS.iter().map(|s| (*s).to_owned()).collect();
-    let limits = Limits::default();
+    // A Python or JS component is checked under its language's limits.
+    let limits = crate::config::LimitsSection::default()
+        .for_language(crate::Language::detect(&component.bytes))
+        .to_limits();
     let artifact = Artifact::from_bytes(
         format!("{} (just built)", component.file_name),
         component.bytes.clone(),

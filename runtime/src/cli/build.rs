@@ -58,12 +58,17 @@ fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.dirs
     };
-    let toolchain = build::detect_toolchain().map_err(anyhow::Error::msg)?;
-    eprintln!(
-        "building {} strategy crate(s) with {}",
-        strategy_dirs.len(),
-        toolchain.describe()
-    );
+    let rust_crates = strategy_dirs
+        .iter()
+        .filter(|dir| !build::python::is_python(dir))
+        .count();
+    if rust_crates > 0 {
+        let toolchain = build::detect_toolchain().map_err(anyhow::Error::msg)?;
+        eprintln!(
+            "building {rust_crates} strategy crate(s) with {}",
+            toolchain.describe()
+        );
+    }
     let components = build::compile(
         &BuildOptions {
             workspace,
@@ -89,13 +94,20 @@ fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let built = build::write(&components, &args.out)?;
-    for b in &built {
+    for (b, component) in built.iter().zip(&components) {
         println!(
             "{}  {} bytes  sha256 {}",
             b.path.display(),
             b.size_bytes,
             b.sha256
         );
+        let language = sandbar_runtime::Language::detect(&component.bytes);
+        if language != sandbar_runtime::Language::Rust {
+            eprintln!(
+                "  in the config's [[strategy]] of {}: language = \"{language}\"",
+                b.package
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,6 @@
 //! `runtime check FILE`: every load stage and a smoke test, with a report.
 
-use sandbar_runtime::{CHECK_SYMBOLS, Limits, Loader};
+use sandbar_runtime::{CHECK_SYMBOLS, Language, Loader};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,15 +13,31 @@ pub struct CheckArgs {
     /// Symbols to initialise the strategy with.
     #[arg(long = "symbol", value_name = "SYMBOL")]
     symbols: Vec<String>,
+    /// The language whose default limits the check runs under (rust,
+    /// python, js); left out, it is read from the component itself.
+    #[arg(long = "language", value_name = "LANGUAGE", value_parser = parse_language)]
+    language: Option<Language>,
+}
+
+fn parse_language(text: &str) -> Result<Language, String> {
+    Language::ALL
+        .into_iter()
+        .find(|l| l.name() == text)
+        .ok_or_else(|| format!("unknown language `{text}`: use rust, python or js"))
 }
 
 impl CheckArgs {
     pub fn execute(self) -> anyhow::Result<ExitCode> {
-        run(&self.file, &self.params, self.symbols)
+        run(&self.file, &self.params, self.symbols, self.language)
     }
 }
 
-fn run(file: &Path, params: &[String], symbols: Vec<String>) -> anyhow::Result<ExitCode> {
+fn run(
+    file: &Path,
+    params: &[String],
+    symbols: Vec<String>,
+    language: Option<Language>,
+) -> anyhow::Result<ExitCode> {
     let params = params
         .iter()
         .map(|p| sandbar_runtime::parse_param(p))
@@ -32,7 +48,19 @@ fn run(file: &Path, params: &[String], symbols: Vec<String>) -> anyhow::Result<E
     } else {
         symbols
     };
-    let limits = Limits::default();
+    // A Python or JS component needs its language's limits (core instances,
+    // fuel, memory); an unreadable file is reported by the load stages.
+    let language = language.unwrap_or_else(|| {
+        std::fs::read(file)
+            .map(|bytes| Language::detect(&bytes))
+            .unwrap_or_default()
+    });
+    if language != Language::Rust {
+        println!("language: {language} (limits of `[limits.{language}]`)");
+    }
+    let limits = sandbar_runtime::config::LimitsSection::default()
+        .for_language(language)
+        .to_limits();
     let loader = Loader::new()?;
     let (result, timings) = sandbar_runtime::check_file(&loader, file, &symbols, &params, &limits);
     match result {

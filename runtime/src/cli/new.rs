@@ -8,7 +8,8 @@ use std::process::ExitCode;
 pub struct NewArgs {
     /// The crate directory to create (missing or empty).
     dir: PathBuf,
-    /// What to start from: `empty` (no orders) or `sma-cross` (the example).
+    /// What to start from: `empty` (no orders), `sma-cross` (the example),
+    /// or `python` (the sma-cross example as a Python strategy).
     #[arg(long, default_value = "empty")]
     template: String,
     /// The package name [default: the directory's name].
@@ -22,6 +23,9 @@ pub struct NewArgs {
 
 impl NewArgs {
     pub fn execute(self) -> anyhow::Result<ExitCode> {
+        if self.template == "python" {
+            return self.python();
+        }
         let created = new::create(&NewOptions {
             dir: self.dir,
             template: self.template.clone(),
@@ -29,7 +33,8 @@ impl NewArgs {
             sdk: self.sdk,
         })
         .map_err(|e| {
-            let names: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
+            let mut names: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
+            names.push("python");
             e.context(format!(
                 "runtime new failed (templates: {})",
                 names.join(", ")
@@ -46,6 +51,31 @@ impl NewArgs {
         println!();
         println!("next:");
         println!("  cd {} && cargo test", created.dir.display());
+        println!("  runtime build {}", created.dir.display());
+        println!();
+        println!("config snippet (also in strategy.toml):");
+        print!("{}", created.snippet);
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+impl NewArgs {
+    fn python(self) -> anyhow::Result<ExitCode> {
+        let sdk = sandbar_runtime::build::sdk::locate(self.sdk.as_deref())?;
+        let created =
+            sandbar_runtime::build::new_python::create(&self.dir, self.name.as_deref(), &sdk)?;
+        println!(
+            "created {} (python template) in {}",
+            created.name,
+            created.dir.display()
+        );
+        println!("  files  {}", created.files.join(", "));
+        println!();
+        println!("next:");
+        println!(
+            "  cd {} && python3 -m unittest discover -s tests",
+            created.dir.display()
+        );
         println!("  runtime build {}", created.dir.display());
         println!();
         println!("config snippet (also in strategy.toml):");

@@ -67,6 +67,48 @@ pub const MAX_LOG_BYTES_PER_CALL: u64 = 1 << 20;
 /// second (64 KiB: 5.5 GB a day at most, even from a flood).
 pub const LOG_BYTES_PER_SEC: u64 = 64 << 10;
 
+/// `limits.instances`: core instances per store. A Rust strategy is one
+/// core instance (two with a shim); 8 leaves room without letting a
+/// component multiply itself.
+pub const INSTANCES: usize = 8;
+/// `limits.tables`: tables per store.
+pub const TABLES: usize = 8;
+/// `limits.memories`: linear memories per store.
+pub const MEMORIES: usize = 4;
+/// The most `limits.instances`, `limits.tables` and `limits.memories` may
+/// be: the engine's pool holds 512 of each for every store at once.
+pub const MAX_STORE_ITEMS: usize = 256;
+
+/// The defaults of `[limits.python]`, over `[limits]`, for a
+/// `language = "python"` strategy (componentize-py 0.25.1, CPython 3.14).
+/// Measured (BENCHMARKS.md, "Python and JavaScript strategies"): 38 core
+/// instances; an sma-cross `on_bar` costs up to 200,396 fuel (the Rust one
+/// 6,666) and its costliest lifecycle call 1.6 M, so 500 M leaves room for
+/// real work in Python while the deadline still bounds the wall time.
+pub const PYTHON_LIMITS: crate::config::LimitsOverride = crate::config::LimitsOverride {
+    fuel_per_bar: Some(500_000_000),
+    deadline_us: None,
+    memory_mb: Some(256),
+    max_orders_per_bar: None,
+    max_snapshot_kb: None,
+    instances: Some(64),
+    tables: Some(32),
+    memories: Some(16),
+};
+
+/// The defaults of `[limits.js]`, over `[limits]`, for a `language = "js"`
+/// strategy (componentize-js 0.23.0, StarlingMonkey).
+pub const JS_LIMITS: crate::config::LimitsOverride = crate::config::LimitsOverride {
+    fuel_per_bar: Some(200_000_000),
+    deadline_us: None,
+    memory_mb: Some(256),
+    max_orders_per_bar: None,
+    max_snapshot_kb: None,
+    instances: Some(32),
+    tables: Some(32),
+    memories: Some(16),
+};
+
 /// `feed.symbols`: what the demo's synthetic feed produces.
 pub const FEED_SYMBOLS: [&str; 2] = ["BTCUSD", "ETHUSD"];
 /// `feed.interval_ms`: synthetic feed, time between bars in ms (one bar a

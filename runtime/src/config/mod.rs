@@ -148,9 +148,13 @@ impl Config {
 
     /// Whether loads check `sha256` (`!hot_reload.skip_hash_verification`;
     /// always true in prod, which validation enforces).
-    /// The limits `strategy` runs under: its `[strategy.limits]` over `[limits]`.
+    /// The limits `strategy` runs under: its `[strategy.limits]` over the
+    /// limits of its `language` (`LimitsSection::for_language`) over `[limits]`.
     pub fn limits_of(&self, strategy: &StrategyConfig) -> crate::Limits {
-        strategy.limits.over(&self.limits).to_limits()
+        strategy
+            .limits
+            .over(&self.limits.for_language(strategy.language))
+            .to_limits()
     }
 
     /// The risk rules `strategy` trades under: its `[strategy.risk]` over
@@ -217,3 +221,5 @@ impl Config {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_language;

@@ -458,6 +458,7 @@ fn choices(path: &KeyPath) -> &'static [&'static str] {
         ["broker", "kind"] => variants_of::<BrokerKind>(),
         ["broker", "bracket_tie"] => variants_of::<BracketTie>(),
         ["feed", "on_bad_row"] => variants_of::<BadRowPolicy>(),
+        ["strategy", "language"] => variants_of::<crate::Language>(),
         _ => &[],
     }
 }

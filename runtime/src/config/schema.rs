@@ -156,6 +156,20 @@ pub struct LimitsSection {
     pub log_bytes_per_call: u64,
     /// Log bytes one strategy instance may write per second. Default 65_536.
     pub log_bytes_per_sec: u64,
+    /// Core instances one store may hold. Default 8 (a Rust strategy needs 1 or 2).
+    pub instances: usize,
+    /// Tables one store may hold. Default 8.
+    pub tables: usize,
+    /// Linear memories one store may hold. Default 4.
+    pub memories: usize,
+    /// `[limits.python]`: what a `language = "python"` strategy runs under
+    /// instead of the keys above; keys left out take the built-in Python
+    /// defaults (`defaults::PYTHON_LIMITS`), then the keys above.
+    #[serde(skip_serializing_if = "LimitsOverride::is_empty")]
+    pub python: LimitsOverride,
+    /// `[limits.js]`: the same for `language = "js"` (`defaults::JS_LIMITS`).
+    #[serde(skip_serializing_if = "LimitsOverride::is_empty")]
+    pub js: LimitsOverride,
 }
 
 impl Default for LimitsSection {
@@ -170,6 +184,11 @@ impl Default for LimitsSection {
             state_deadline_us: d::STATE_DEADLINE_US,
             log_bytes_per_call: d::LOG_BYTES_PER_CALL,
             log_bytes_per_sec: d::LOG_BYTES_PER_SEC,
+            instances: d::INSTANCES,
+            tables: d::TABLES,
+            memories: d::MEMORIES,
+            python: LimitsOverride::default(),
+            js: LimitsOverride::default(),
         }
     }
 }
@@ -190,7 +209,22 @@ impl LimitsSection {
             state_deadline: std::time::Duration::from_micros(self.state_deadline_us),
             log_bytes_per_call: usize::try_from(self.log_bytes_per_call).unwrap_or(usize::MAX),
             log_bytes_per_sec: self.log_bytes_per_sec,
+            instances: self.instances,
+            tables: self.tables,
+            memories: self.memories,
         }
+    }
+
+    /// What a strategy in `language` runs under before its own
+    /// `[strategy.limits]`: `[limits.python]` (or `[limits.js]`) over the
+    /// built-in defaults of that language, over these keys.
+    pub fn for_language(&self, language: crate::Language) -> LimitsSection {
+        let (user, builtin) = match language {
+            crate::Language::Rust => return self.clone(),
+            crate::Language::Python => (&self.python, d::PYTHON_LIMITS),
+            crate::Language::Js => (&self.js, d::JS_LIMITS),
+        };
+        user.or(&builtin).over(self)
     }
 }
 
@@ -440,6 +474,14 @@ pub struct StrategyConfig {
     /// `[strategy.risk]`: this strategy's own values for any `[risk]` key.
     #[serde(default, skip_serializing_if = "RiskSection::is_empty")]
     pub risk: RiskSection,
+    /// What the strategy is written in: `"rust"` (default), `"python"` or
+    /// `"js"`. Picks the limits' defaults (`[limits.python]`, `[limits.js]`).
+    #[serde(default, skip_serializing_if = "is_rust")]
+    pub language: crate::Language,
+}
+
+fn is_rust(language: &crate::Language) -> bool {
+    *language == crate::Language::Rust
 }
 
 /// `[strategy.limits]`: per-strategy overrides of `[limits]`.
@@ -461,6 +503,15 @@ pub struct LimitsOverride {
     /// This strategy's `limits.max_snapshot_kb` (KiB); `None` takes `[limits]`'s.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_snapshot_kb: Option<u64>,
+    /// This strategy's `limits.instances`; `None` takes `[limits]`'s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instances: Option<usize>,
+    /// This strategy's `limits.tables`; `None` takes `[limits]`'s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tables: Option<usize>,
+    /// This strategy's `limits.memories`; `None` takes `[limits]`'s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memories: Option<usize>,
 }
 
 impl LimitsOverride {
@@ -482,6 +533,31 @@ impl LimitsOverride {
             state_deadline_us: global.state_deadline_us,
             log_bytes_per_call: global.log_bytes_per_call,
             log_bytes_per_sec: global.log_bytes_per_sec,
+            instances: self.instances.unwrap_or(global.instances),
+            tables: self.tables.unwrap_or(global.tables),
+            memories: self.memories.unwrap_or(global.memories),
+            python: global.python.clone(),
+            js: global.js.clone(),
+        }
+    }
+
+    /// Each key of these overrides, else that of `fallback`.
+    pub const fn or(&self, fallback: &LimitsOverride) -> LimitsOverride {
+        const fn pick<T: Copy>(a: Option<T>, b: Option<T>) -> Option<T> {
+            match a {
+                Some(v) => Some(v),
+                None => b,
+            }
+        }
+        LimitsOverride {
+            fuel_per_bar: pick(self.fuel_per_bar, fallback.fuel_per_bar),
+            deadline_us: pick(self.deadline_us, fallback.deadline_us),
+            memory_mb: pick(self.memory_mb, fallback.memory_mb),
+            max_orders_per_bar: pick(self.max_orders_per_bar, fallback.max_orders_per_bar),
+            max_snapshot_kb: pick(self.max_snapshot_kb, fallback.max_snapshot_kb),
+            instances: pick(self.instances, fallback.instances),
+            tables: pick(self.tables, fallback.tables),
+            memories: pick(self.memories, fallback.memories),
         }
     }
 }
@@ -502,6 +578,7 @@ impl StrategyConfig {
             params: toml::Table::new(),
             limits: LimitsOverride::default(),
             risk: RiskSection::default(),
+            language: crate::Language::Rust,
         }
     }
 

@@ -221,6 +221,9 @@ pub(crate) fn log(
             .saturating_add((line.len() as u64).saturating_mul(LOG_FUEL_PER_WRITTEN_BYTE)),
     )?;
     let state = store.data_mut();
+    if level == LogLevel::Error {
+        state.last_error_line = Some(line.clone());
+    }
     let id = state.strategy_id.as_str();
     let phase = state.log_phase;
     match state.log.admit(now, line.len()) {

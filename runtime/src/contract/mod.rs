@@ -57,6 +57,10 @@ pub struct HostState {
     pub(crate) call: Option<(std::time::Instant, std::time::Duration)>,
     /// Why the host is calling: smoke and warm-up lines go to debug.
     pub(crate) log_phase: crate::guest_log::LogPhase,
+    /// The last error-level line the guest logged in the running call: a
+    /// Python or JS guest has no stderr, so its SDK logs the exception
+    /// (file:line and message) before it traps, and the trap carries it.
+    pub(crate) last_error_line: Option<String>,
 }
 
 impl HostState {
@@ -77,6 +81,7 @@ impl HostState {
             call: None,
             // A trial until its owner says it trades (guest_log.rs).
             log_phase: crate::guest_log::LogPhase::Smoke,
+            last_error_line: None,
         }
     }
 
@@ -88,6 +93,7 @@ impl HostState {
     ) {
         self.log.start_call();
         self.call = Some((started, deadline));
+        self.last_error_line = None;
     }
 }
 

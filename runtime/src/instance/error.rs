@@ -98,6 +98,18 @@ impl CallError {
             TrapKind::Oversized => {
                 "one log line or order list was too large to copy out of the guest: log less per line (lines are cut at 1 KiB anyway) or return fewer orders (`limits.max_orders_per_bar`)"
             }
+            // wasmtime's `StoreLimits` says "instance count too high at N"
+            // (and the same for tables and memories) when a component has
+            // more of them than the store allows.
+            TrapKind::Other if message.contains("instance count too high") => {
+                "the component has more core instances than one store may hold (an interpreter such as componentize-py has about 40): raise `limits.instances`, or set the strategy's `language`"
+            }
+            TrapKind::Other if message.contains("table count too high") => {
+                "the component has more tables than one store may hold: raise `limits.tables`, or set the strategy's `language`"
+            }
+            TrapKind::Other if message.contains("memory count too high") => {
+                "the component has more linear memories than one store may hold: raise `limits.memories`, or set the strategy's `language`"
+            }
             TrapKind::Other if is_memory_limit(message) => {
                 "the instance needs more linear memory than allowed: raise `limits.memory_mb` or use less"
             }

@@ -80,6 +80,39 @@ pub(super) fn check_limits(
             )),
         );
     }
+    let (py, js) = (d::PYTHON_LIMITS, d::JS_LIMITS);
+    for (key, value, default, python, javascript) in [
+        (
+            "instances",
+            limits.instances,
+            d::INSTANCES,
+            py.instances,
+            js.instances,
+        ),
+        ("tables", limits.tables, d::TABLES, py.tables, js.tables),
+        (
+            "memories",
+            limits.memories,
+            d::MEMORIES,
+            py.memories,
+            js.memories,
+        ),
+    ] {
+        if !(1..=d::MAX_STORE_ITEMS).contains(&value) {
+            return fail_at(
+                table.key(key),
+                format!(
+                    "`{key}` in {where_} must be between 1 and {}, not {value}",
+                    d::MAX_STORE_ITEMS
+                ),
+                Some(format!(
+                    "it counts per store (one strategy instance); the default is {default} in [limits], {} in [limits.python] and {} in [limits.js]",
+                    python.unwrap_or(default),
+                    javascript.unwrap_or(default)
+                )),
+            );
+        }
+    }
 
     Ok(())
 }

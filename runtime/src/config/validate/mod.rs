@@ -93,6 +93,15 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
 
     // [limits]
     check_limits(&config.limits, &KeyPath::of(&["limits"]), "[limits]", &fail)?;
+    for language in [crate::Language::Python, crate::Language::Js] {
+        let name = language.name();
+        check_limits(
+            &config.limits.for_language(language),
+            &KeyPath::of(&["limits", name]),
+            &format!("[limits.{name}]"),
+            &fail,
+        )?;
+    }
 
     // [feed]
     let feed = &config.feed.symbols;
@@ -188,7 +197,7 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
             )?;
         }
         if !s.limits.is_empty() {
-            let merged = s.limits.over(&config.limits);
+            let merged = s.limits.over(&config.limits.for_language(s.language));
             let table = at.key("limits");
             check_limits(
                 &merged,
