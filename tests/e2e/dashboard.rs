@@ -41,8 +41,14 @@ pub fn twenty(trap_from: u64) -> Sandbox {
     let mut extra = crate::hostile::hostile_block("panic", trap_from);
     for i in 1..=18 {
         let example = EXAMPLES[(i - 1) % EXAMPLES.len()];
-        std::fs::copy(component(example), sandbox.path(&format!("dist/s{i:02}.wasm"))).unwrap();
-        extra.push_str(&format!("[[strategy]]\nid = \"s{i:02}\"\nwasm = \"s{i:02}.wasm\"\n"));
+        std::fs::copy(
+            component(example),
+            sandbox.path(&format!("dist/s{i:02}.wasm")),
+        )
+        .unwrap();
+        extra.push_str(&format!(
+            "[[strategy]]\nid = \"s{i:02}\"\nwasm = \"s{i:02}.wasm\"\n"
+        ));
     }
     sandbox.write_config(&SandboxConfig {
         extra_strategies: &extra,

@@ -120,15 +120,15 @@
     }
     renderSummary(data.status);
     renderTable();
-    sample();
     if (metrics.firstStatusMs === null) {
       metrics.firstStatusMs = performance.now();
       metrics.firstStatusStrategies = strategies.size;
     }
+    sample();
   }
 
   function renderSummary(status) {
-    const rt = status.runtime || {};
+    const rt = status; // /status without its strategies
     $("run").textContent =
       "run " + (rt.run_id || "?") + " · " + (rt.profile || "") + " · up " + fmtDuration(status.uptime_seconds || 0);
     const cards = [
@@ -252,8 +252,16 @@
       for (const v of history.equity.values()) v.shift();
       for (const v of history.pnl.values()) v.shift();
     }
-    drawCharts();
+    // After the table is on screen: the charts never delay its paint.
+    if (!drawPending) {
+      drawPending = true;
+      requestAnimationFrame(() => {
+        drawPending = false;
+        drawCharts();
+      });
+    }
   }
+  let drawPending = false;
 
   function drawCharts() {
     if (typeof uPlot === "undefined") return;
@@ -283,8 +291,9 @@
       }))
     );
     const axis = { stroke: "#8a96a3", grid: { stroke: "#2a323c" }, ticks: { stroke: "#2a323c" } };
+    const values = Object.assign({}, axis, { size: 70 });
     return new uPlot(
-      { width, height: 240, series, scales: { x: { time: true } }, axes: [axis, axis], legend: { live: false } },
+      { width, height: 240, series, scales: { x: { time: true } }, axes: [axis, values], legend: { live: false } },
       data,
       box
     );

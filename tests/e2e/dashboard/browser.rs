@@ -59,7 +59,9 @@ pub fn launch_or_skip(test: &str) -> Option<Browser> {
         eprintln!("\n!!!!!!!! SKIPPED: {message} !!!!!!!!\n");
         return None;
     };
-    Some(Browser::launch(&path).unwrap_or_else(|e| panic!("cannot drive {}: {e:#}", path.display())))
+    Some(
+        Browser::launch(&path).unwrap_or_else(|e| panic!("cannot drive {}: {e:#}", path.display())),
+    )
 }
 
 impl Browser {
@@ -111,9 +113,12 @@ impl Browser {
             .and_then(|rest| rest.split('/').next())
             .ok_or_else(|| anyhow!("unexpected DevTools address {url}"))?;
         let stream = TcpStream::connect(host)?;
-        stream.set_read_timeout(Some(Duration::from_millis(200)))?;
         let (socket, _) = tungstenite::client(url.as_str(), stream)
             .map_err(|e| anyhow!("DevTools handshake: {e}"))?;
+        // Short reads from here on, so waiting for an answer can time out.
+        socket
+            .get_ref()
+            .set_read_timeout(Some(Duration::from_millis(200)))?;
         let mut browser = Browser {
             child,
             socket,
@@ -122,8 +127,12 @@ impl Browser {
             errors: Vec::new(),
             _profile: profile,
         };
-        let target = browser.call_browser("Target.createTarget", json!({ "url": "about:blank" }))?;
-        let target_id = target["targetId"].as_str().context("no targetId")?.to_owned();
+        let target =
+            browser.call_browser("Target.createTarget", json!({ "url": "about:blank" }))?;
+        let target_id = target["targetId"]
+            .as_str()
+            .context("no targetId")?
+            .to_owned();
         let attached = browser.call_browser(
             "Target.attachToTarget",
             json!({ "targetId": target_id, "flatten": true }),
@@ -152,7 +161,12 @@ impl Browser {
         self.send(method, params, Some(&session))
     }
 
-    fn send(&mut self, method: &str, params: Value, session: Option<&str>) -> anyhow::Result<Value> {
+    fn send(
+        &mut self,
+        method: &str,
+        params: Value,
+        session: Option<&str>,
+    ) -> anyhow::Result<Value> {
         self.next_id += 1;
         let id = self.next_id;
         let mut command = json!({ "id": id, "method": method, "params": params });
@@ -167,7 +181,9 @@ impl Browser {
             if Instant::now() > deadline {
                 bail!("{method}: no answer within {COMMAND_TIMEOUT:?}");
             }
-            let Some(message) = self.read()? else { continue };
+            let Some(message) = self.read()? else {
+                continue;
+            };
             if message["id"].as_u64() == Some(id) {
                 if let Some(error) = message.get("error") {
                     bail!("{method}: {error}");
@@ -184,7 +200,10 @@ impl Browser {
             Ok(Message::Text(text)) => Ok(Some(serde_json::from_str(text.as_str())?)),
             Ok(_) => Ok(None),
             Err(tungstenite::Error::Io(e))
-                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
             {
                 Ok(None)
             }
@@ -208,7 +227,8 @@ impl Browser {
                             .unwrap_or_else(|| a["description"].to_string())
                     })
                     .collect();
-                self.errors.push(format!("console.error: {}", args.join(" ")));
+                self.errors
+                    .push(format!("console.error: {}", args.join(" ")));
             }
             Some("Runtime.exceptionThrown") => {
                 let details = &params["exceptionDetails"];
@@ -234,7 +254,10 @@ impl Browser {
     /// Opens `url` and waits for its `load` event.
     pub fn open(&mut self, url: &str) -> anyhow::Result<()> {
         self.call("Page.navigate", json!({ "url": url }))?;
-        self.wait_for("document.readyState === 'complete'", Duration::from_secs(30))?;
+        self.wait_for(
+            "document.readyState === 'complete'",
+            Duration::from_secs(30),
+        )?;
         Ok(())
     }
 

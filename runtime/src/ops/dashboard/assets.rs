@@ -54,9 +54,16 @@ mod tests {
         }
         // The dashboard's own files load nothing from elsewhere (uPlot is
         // the vendored copy the report uses).
-        for (name, text) in [("index.html", PAGE), ("app.js", ASSETS[0].body), ("app.css", ASSETS[1].body)] {
+        for (name, text) in [
+            ("index.html", PAGE),
+            ("app.js", ASSETS[0].body),
+            ("app.css", ASSETS[1].body),
+        ] {
             for remote in ["http://", "https://", "//cdn"] {
-                assert!(!text.contains(remote), "{name} names a remote URL ({remote})");
+                assert!(
+                    !text.contains(remote),
+                    "{name} names a remote URL ({remote})"
+                );
             }
         }
         assert!(find("../Cargo.toml").is_none());

@@ -14,17 +14,13 @@ pub struct StatusDiff {
 
 impl StatusDiff {
     /// The `status` message's data for `status` (the JSON of `/status`),
-    /// or `None` when nothing changed since the last one. `runtime` is
-    /// `/status` without its strategies, sent whole each time (uptime moves).
+    /// or `None` when nothing changed since the last one. `status` is
+    /// `/status` without its strategies, sent whole with each push.
     pub fn next(&mut self, status: Value) -> Option<Value> {
         let Value::Object(mut top) = status else {
             return None;
         };
-        let strategies = match top
-            .get_mut("runtime")
-            .and_then(Value::as_object_mut)
-            .and_then(|runtime| runtime.remove("strategies"))
-        {
+        let strategies = match top.remove("strategies") {
             Some(Value::Array(list)) => list,
             _ => Vec::new(),
         };
@@ -70,7 +66,7 @@ mod tests {
     use serde_json::json;
 
     fn status(strategies: Value) -> Value {
-        json!({ "uptime_seconds": 1.0, "runtime": { "bars": 3, "strategies": strategies } })
+        json!({ "uptime_seconds": 1.0, "bars": 3, "strategies": strategies })
     }
 
     fn ids(data: &Value, key: &str) -> Vec<String> {
@@ -86,27 +82,35 @@ mod tests {
     fn issue_17_status_deltas_send_everything_first_then_only_what_changed() {
         let mut diff = StatusDiff::default();
         let first = diff
-            .next(status(json!([{ "id": "a", "bars": 1 }, { "id": "b", "bars": 1 }])))
+            .next(status(
+                json!([{ "id": "a", "bars": 1 }, { "id": "b", "bars": 1 }]),
+            ))
             .unwrap();
         assert_eq!(first["full"], true);
         assert_eq!(ids(&first, "strategies"), ["a", "b"]);
-        assert_eq!(first["status"]["runtime"]["bars"], 3);
-        assert!(first["status"]["runtime"].get("strategies").is_none());
+        assert_eq!(first["status"]["bars"], 3);
+        assert!(first["status"].get("strategies").is_none());
 
         let second = diff
-            .next(status(json!([{ "id": "a", "bars": 2 }, { "id": "b", "bars": 1 }])))
+            .next(status(
+                json!([{ "id": "a", "bars": 2 }, { "id": "b", "bars": 1 }]),
+            ))
             .unwrap();
         assert_eq!(second["full"], false);
         assert_eq!(ids(&second, "strategies"), ["a"]);
         assert!(ids(&second, "removed").is_empty());
 
         assert!(
-            diff.next(status(json!([{ "id": "a", "bars": 2 }, { "id": "b", "bars": 1 }])))
-                .is_none(),
+            diff.next(status(
+                json!([{ "id": "a", "bars": 2 }, { "id": "b", "bars": 1 }])
+            ))
+            .is_none(),
             "an unchanged status is not sent again"
         );
 
-        let third = diff.next(status(json!([{ "id": "a", "bars": 2 }]))).unwrap();
+        let third = diff
+            .next(status(json!([{ "id": "a", "bars": 2 }])))
+            .unwrap();
         assert!(ids(&third, "strategies").is_empty());
         assert_eq!(ids(&third, "removed"), ["b"]);
     }

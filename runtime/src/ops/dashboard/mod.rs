@@ -39,7 +39,11 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
 
 /// The page itself.
 pub fn page() -> Response {
-    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], assets::PAGE).into_response();
+    let mut response = (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        assets::PAGE,
+    )
+        .into_response();
     protect(response.headers_mut());
     response
 }

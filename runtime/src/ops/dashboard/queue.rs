@@ -149,8 +149,7 @@ mod tests {
             .unwrap();
         let (out, rx) = Outgoing::bounded(4);
         out.push(Message::Text("x".into())).unwrap();
-        let reason =
-            runtime.block_on(write_all(rx, NeverReady, Duration::from_millis(50)));
+        let reason = runtime.block_on(write_all(rx, NeverReady, Duration::from_millis(50)));
         assert_eq!(reason, DropReason::WriteStalled);
         // The writer is gone: the producer sees a closed queue, not a wait.
         assert_eq!(out.push(Message::Text("y".into())), Err(DropReason::Closed));

@@ -7,7 +7,8 @@
 //! `hello` (what the connection may do), `access` (after a token message),
 //! `denied`, `status`, `lagged`, and each runtime event by its kind
 //! (`reload`, `trap`, ...; `"backlog": true` on the recent ones replayed at
-//! the start).
+//! the start). In that order: `hello`, the first (full) status, the recent
+//! events, then events as they happen and a status delta each second.
 //!
 //! Auth follows the other routes: a token in the `Authorization` header, or
 //! (browsers cannot set headers on a WebSocket, and a token never goes in a
@@ -217,7 +218,9 @@ async fn session(
         DropReason::Closed | DropReason::Shutdown => {
             tracing::debug!(%reason, open_for = ?started.elapsed(), "ops API: WebSocket closed");
         }
-        _ => tracing::warn!(%reason, open_for = ?started.elapsed(), "ops API: WebSocket client dropped"),
+        _ => {
+            tracing::warn!(%reason, open_for = ?started.elapsed(), "ops API: WebSocket client dropped")
+        }
     }
 }
 
@@ -263,16 +266,28 @@ impl Session<'_> {
                 return reason;
             }
         }
+        let mut diff = StatusDiff::default();
+        let want_status = self.query.status.unwrap_or(true);
+        // The status first, so a page paints its table before it goes
+        // through the recent events.
+        if want_status {
+            if let Err(reason) = self.push_status(&mut diff) {
+                return reason;
+            }
+        }
         if let Err(reason) = self.backlog() {
             return reason;
         }
-        let mut diff = StatusDiff::default();
-        let want_status = self.query.status.unwrap_or(true);
-        let mut status_tick = tokio::time::interval(STATUS_EVERY);
+        let mut status_tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + STATUS_EVERY, STATUS_EVERY);
         status_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Pings often enough that a live client's pongs keep it under the idle timeout.
-        let ping_every = state.keep_alive.min(idle / 3).max(Duration::from_millis(10));
-        let mut ping_tick = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+        let ping_every = state
+            .keep_alive
+            .min(idle / 3)
+            .max(Duration::from_millis(10));
+        let mut ping_tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
         loop {
             let pushed = tokio::select! {
                 _ = shutdown.wait_for(|s| *s) => return DropReason::Shutdown,
@@ -291,14 +306,7 @@ impl Session<'_> {
                     }
                     Err(RecvError::Closed) => return DropReason::Shutdown,
                 },
-                _ = status_tick.tick(), if want_status => {
-                    let view = self.grant.view(state);
-                    let status = serde_json::to_value(ops_status(state, view)).unwrap_or(Value::Null);
-                    match diff.next(status) {
-                        Some(delta) => self.out.push(message("status", None, delta)),
-                        None => Ok(()),
-                    }
-                }
+                _ = status_tick.tick(), if want_status => self.push_status(&mut diff),
                 _ = ping_tick.tick() => {
                     if self.last_heard.elapsed() >= idle {
                         return DropReason::Idle;
@@ -309,6 +317,16 @@ impl Session<'_> {
             if let Err(reason) = pushed {
                 return reason;
             }
+        }
+    }
+
+    /// `/status` as this connection may see it, as a delta to the last push.
+    fn push_status(&self, diff: &mut StatusDiff) -> Result<(), DropReason> {
+        let view = self.grant.view(self.state);
+        let status = serde_json::to_value(ops_status(self.state, view)).unwrap_or(Value::Null);
+        match diff.next(status) {
+            Some(delta) => self.out.push(message("status", None, delta)),
+            None => Ok(()),
         }
     }
 
@@ -368,7 +386,8 @@ impl Session<'_> {
         match Grant::of(self.state, Some(&format!("Bearer {token}"))) {
             Ok(grant) => {
                 self.grant = grant;
-                self.out.push(message("access", None, self.grant.json(self.state)))
+                self.out
+                    .push(message("access", None, self.grant.json(self.state)))
             }
             Err(denied) => {
                 let error = control::denied_error(denied);
