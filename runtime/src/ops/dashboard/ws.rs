@@ -270,10 +270,8 @@ impl Session<'_> {
         let want_status = self.query.status.unwrap_or(true);
         // The status first, so a page paints its table before it goes
         // through the recent events.
-        if want_status {
-            if let Err(reason) = self.push_status(&mut diff) {
-                return reason;
-            }
+        if want_status && let Err(reason) = self.push_status(&mut diff) {
+            return reason;
         }
         if let Err(reason) = self.backlog() {
             return reason;
