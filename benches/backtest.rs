@@ -247,11 +247,13 @@ fn sweep(c: &mut Criterion) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut best = [0f64; 2];
     let mut memory = [0u64; 2];
+    let mut strategy_bars = 0;
     for _ in 0..rounds {
         for (i, jobs) in [1usize, 2].into_iter().enumerate() {
             let reset = reset_peak();
             let before = support::rss_bytes();
             let result = run(jobs);
+            strategy_bars = result.strategy_bars;
             best[i] = best[i].max(result.strategy_bars_per_second());
             if let (true, Some(peak)) = (reset, peak_rss()) {
                 memory[i] = memory[i].max(peak.saturating_sub(before) / jobs as u64);
@@ -268,7 +270,6 @@ fn sweep(c: &mut Criterion) {
         mib(memory[1]),
     );
 
-    let strategy_bars = run(1).strategy_bars;
     let mut group = c.benchmark_group("sweep");
     group.throughput(Throughput::Elements(strategy_bars));
     group.sample_size(10);
