@@ -54,8 +54,13 @@ const MAX_WRITE_BUFFER: usize = 4 * 1024 * 1024;
 pub const STATUS_EVERY: Duration = Duration::from_secs(1);
 
 /// Recent events replayed when a connection opens (the dashboard's
-/// timeline and log start filled).
-const BACKLOG: usize = 200;
+/// timeline and log start filled); well under [`SEND_QUEUE`], which they
+/// enter at once with `hello` and the first status.
+const BACKLOG: usize = 100;
+const _: () = assert!(
+    BACKLOG + 2 < SEND_QUEUE,
+    "the opening burst must fit the queue"
+);
 
 /// Time the close frame gets to go out before the socket is dropped.
 const CLOSE_GRACE: Duration = Duration::from_millis(500);
@@ -211,6 +216,18 @@ async fn session(
     }));
     if out.push(close).is_ok() {
         let _ = tokio::time::timeout(CLOSE_GRACE, &mut writer).await;
+        // The closing handshake: read up to the client's close (or its end),
+        // so nothing it sent (a pong) is left unread when the socket closes:
+        // the kernel answers unread data with a reset, which can destroy
+        // the close frame before the client reads it.
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            while let Some(Ok(message)) = incoming.next().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
     }
     writer.abort();
     drop(held);
