@@ -5,6 +5,11 @@
 //! instantiate, smoke test, warm-up, publish, swap, reap) and new hashes
 //! (every reload compiles on the control plane while the loop runs).
 //!
+//! Then the bar loop with the live dashboard open against closed: 20
+//! strategies, the ops server on, and a `/ws` client (what the dashboard's
+//! page holds: a status push a second and every event) reading on a thread
+//! or not connected at all; p99.9 open / closed is the issue 17 figure.
+//!
 //! A custom main (not criterion): the figures are percentiles from
 //! hdrhistogram. `cargo bench --bench latency`; without `--bench` (as
 //! `cargo test --benches` runs it) it does a short smoke run.
@@ -111,6 +116,105 @@ fn main() {
     for variant in variants {
         variant.live.runtime.stop();
     }
+    dashboard_open_vs_closed(&bytes, quick);
+}
+
+/// The dashboard's connection: a `/ws` client that reads everything until
+/// `stop`; counts what it got.
+fn dashboard_client(addr: std::net::SocketAddr, stop: &AtomicBool, messages: &AtomicU64) {
+    let stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let (mut socket, _) = tungstenite::client(format!("ws://{addr}/ws"), stream).unwrap();
+    while !stop.load(Ordering::Relaxed) {
+        match socket.read() {
+            Ok(tungstenite::Message::Text(_)) => {
+                messages.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("the dashboard's socket failed: {e}"),
+        }
+    }
+    let _ = socket.close(None);
+}
+
+fn dashboard_open_vs_closed(bytes: &[u8], quick: bool) {
+    // Slices over a second, so each open one sees status pushes.
+    let (rounds, slice) = if quick {
+        (1, Duration::from_millis(1200))
+    } else {
+        (8, Duration::from_millis(2500))
+    };
+    let ids: Vec<String> = (1..=20).map(|i| format!("s{i:02}")).collect();
+    let strategies: Vec<BenchStrategy> = ids
+        .iter()
+        .map(|id| BenchStrategy {
+            id,
+            bytes,
+            params: "",
+        })
+        .collect();
+    let mut live = Live::start(&strategies, Reloads::Api);
+    let server = sandbar_runtime::ops::OpsServer::start(
+        live.runtime.handle(),
+        sandbar_runtime::ops::OpsSettings::local("127.0.0.1:0".parse().unwrap()),
+    )
+    .unwrap();
+    let addr = server.local_addr();
+    let mut warm = new_histogram();
+    measure(&mut live, Duration::from_millis(200), &mut warm);
+    let (mut closed, mut open) = (new_histogram(), new_histogram());
+    let messages = AtomicU64::new(0);
+    for _ in 0..rounds {
+        let Live { runtime, feed, .. } = &mut live;
+        let runtime: &Runtime = runtime;
+        measure_shared(runtime, feed, slice, &mut closed);
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let before = messages.load(Ordering::Relaxed);
+            scope.spawn(|| dashboard_client(addr, &stop, &messages));
+            // Open once its first messages (hello, the status) arrived.
+            while messages.load(Ordering::Relaxed) < before + 2 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            measure_shared(runtime, feed, slice, &mut open);
+            stop.store(true, Ordering::Relaxed);
+        });
+    }
+    let row = |name: &str, h: &Histogram<u64>| {
+        println!(
+            "{:<18} {:>9} {:>10} {:>10} {:>10} {:>11}",
+            name,
+            h.len(),
+            micros(h.value_at_quantile(0.5)),
+            micros(h.value_at_quantile(0.99)),
+            micros(h.value_at_quantile(0.999)),
+            micros(h.max()),
+        )
+    };
+    println!(
+        "latency with the dashboard: 20 strategies, {rounds} rounds of {} ms closed then open, {} messages to the dashboard",
+        slice.as_millis(),
+        messages.load(Ordering::Relaxed)
+    );
+    println!(
+        "{:<18} {:>9} {:>10} {:>10} {:>10} {:>11}",
+        "dashboard", "bars", "p50", "p99", "p99.9", "max"
+    );
+    row("closed", &closed);
+    row("open", &open);
+    println!(
+        "p99.9 open / closed: {:.2}x",
+        open.value_at_quantile(0.999) as f64 / closed.value_at_quantile(0.999) as f64
+    );
+    server.stop();
+    live.runtime.stop();
 }
 
 struct Variant {

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test: installs the Wasm guest toolchains if they are missing, then
-# the whole workspace's unit, end-to-end and doc tests.
+# Runs every test: installs what the tests need when it is missing (the Wasm
+# guest toolchain, componentize-py for the Python strategies, the headless
+# browser for the dashboard), then the whole workspace's unit, end-to-end and
+# doc tests. Nothing is fetched when it is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-guest-toolchain.sh
-# componentize-py for the Python strategy tests (pinned, into target/guest-py;
-# nothing is fetched when it is already there).
+# componentize-py, pinned, into target/guest-py.
 bash scripts/install-python-guest.sh python
+bash scripts/install-browser.sh
 cargo test --workspace "$@" && cargo test -p sandbar --benches "$@"

@@ -4,6 +4,7 @@
 mod backtest;
 mod config_reload;
 mod control_plane;
+mod dashboard;
 mod deploys;
 mod equivalence;
 mod guest_calls;

@@ -71,13 +71,17 @@ pub async fn serve(
         match accepted {
             Ok((stream, remote)) => match Arc::clone(&slots).try_acquire_owned() {
                 Ok(slot) => {
+                    counters.open.fetch_add(1, Ordering::Relaxed);
                     let connection = Connection {
                         app: app.clone(),
                         remote,
                         limits,
                         counters: Arc::clone(&counters),
                         shutdown: shutdown.clone(),
-                        _slot: slot,
+                        hold: Arc::new(ConnectionHold {
+                            _slot: slot,
+                            counters: Arc::clone(&counters),
+                        }),
                     };
                     tokio::spawn(connection.run(stream));
                 }
@@ -154,13 +158,27 @@ struct Connection {
     limits: ConnectionLimits,
     counters: Arc<ConnectionCounters>,
     shutdown: watch::Receiver<bool>,
-    /// Returned to the accept loop when the connection ends.
+    /// The connection's slot, shared with an upgraded connection's handler.
+    hold: Arc<ConnectionHold>,
+}
+
+/// A connection's slot of `ops.max_connections` and its place in the `open`
+/// count. A WebSocket upgrade ends hyper's connection but not the socket:
+/// its handler keeps a clone (from the request's extensions), so the slot
+/// comes back only when the last user of the socket is gone.
+pub struct ConnectionHold {
     _slot: OwnedSemaphorePermit,
+    counters: Arc<ConnectionCounters>,
+}
+
+impl Drop for ConnectionHold {
+    fn drop(&mut self) {
+        self.counters.open.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Connection {
     async fn run(mut self, stream: TcpStream) {
-        self.counters.open.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
         let started = Instant::now();
         let activity = Arc::new(AtomicU64::new(0));
@@ -173,8 +191,10 @@ impl Connection {
         // for a minute moves no byte, and must not count as idle.
         let in_flight = Arc::new(AtomicU64::new(0));
         let (app, remote, busy) = (self.app.clone(), self.remote, Arc::clone(&in_flight));
+        let hold = Arc::clone(&self.hold);
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(remote));
+            request.extensions_mut().insert(Arc::clone(&hold));
             let busy = InFlight::enter(&busy);
             // A router is always ready: calling it without `poll_ready` is allowed.
             let answer = app.clone().call(request);
@@ -189,7 +209,8 @@ impl Connection {
             .timer(TokioTimer::new())
             .header_read_timeout(self.limits.header_timeout)
             .keep_alive(true);
-        let connection = builder.serve_connection(io, service);
+        // Upgrades: `/ws` (the dashboard's WebSocket) takes the socket over.
+        let connection = builder.serve_connection(io, service).with_upgrades();
         tokio::pin!(connection);
         let mut stopping = false;
         loop {
@@ -224,7 +245,6 @@ impl Connection {
                 }
             }
         }
-        self.counters.open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

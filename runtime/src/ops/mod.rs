@@ -3,6 +3,8 @@
 //!
 //! | method | path | what |
 //! |---|---|---|
+//! | GET | `/` | the live dashboard in a browser (JSON index otherwise) |
+//! | GET | `/ws` | WebSocket: events as on `/events` plus status pushes |
 //! | GET | `/status` | process and per-strategy status as JSON |
 //! | GET | `/strategies/{id}` | one strategy's status |
 //! | GET | `/metrics` | Prometheus text format |
@@ -35,6 +37,7 @@ mod auth;
 mod bridge;
 mod client;
 mod control;
+mod dashboard;
 mod error;
 mod event_metrics;
 mod exposition;

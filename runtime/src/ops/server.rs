@@ -214,6 +214,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/events", get(events))
         .route("/strategies/{id}/{action}", post(control_action))
+        .merge(super::dashboard::routes())
         .fallback(not_found)
         .with_state(state)
 }
@@ -255,13 +256,17 @@ pub enum View {
     Anonymous,
 }
 
-const ENDPOINTS: &str = "GET /status, GET /strategies/{id}, GET /metrics, GET /events, POST /strategies/{id}/{reload|rollback|pause|resume|halt|unhalt}";
+const ENDPOINTS: &str = "GET / (the dashboard, in a browser), GET /ws, GET /status, GET /strategies/{id}, GET /metrics, GET /events, POST /strategies/{id}/{reload|rollback|pause|resume|halt|unhalt}";
 
-async fn index() -> Json<serde_json::Value> {
+async fn index(headers: HeaderMap) -> Response {
+    if super::dashboard::wants_html(&headers) {
+        return super::dashboard::page();
+    }
     Json(serde_json::json!({
         "service": "sandbar ops API",
         "endpoints": ENDPOINTS,
     }))
+    .into_response()
 }
 
 async fn not_found(uri: Uri) -> ApiError {
