@@ -177,16 +177,18 @@ td.k {{ text-align: left; color: #555; }} .chart {{ margin: .5em 0 1.5em; }}
 const BACKTEST_SCRIPT: &str = r#"
 const DATA = JSON.parse(document.getElementById('report-data').textContent);
 const width = () => Math.min(1100, document.body.clientWidth - 20);
+// Room for six-digit equity labels (uPlot's default of 50 px clips 100,000 to "0,000").
+const valueAxes = () => [{}, { size: 70 }];
 DATA.strategies.forEach((s, n) => {
   const host = document.getElementById('charts-' + n);
   const add = (cls) => { const d = document.createElement('div'); d.className = 'chart ' + cls; host.appendChild(d); return d; };
-  new uPlot({ title: 'Equity', width: width(), height: 260, scales: { x: { time: true } },
+  new uPlot({ title: 'Equity', width: width(), height: 260, scales: { x: { time: true } }, axes: valueAxes(),
     series: [{}, { label: 'equity', stroke: '#2a6fdb', width: 1.5 }] }, [s.equity.t, s.equity.v], add('equity'));
-  new uPlot({ title: 'Drawdown %', width: width(), height: 180, scales: { x: { time: true } },
+  new uPlot({ title: 'Drawdown %', width: width(), height: 180, scales: { x: { time: true } }, axes: valueAxes(),
     series: [{}, { label: 'drawdown %', stroke: '#c0392b', fill: 'rgba(192,57,43,.15)' }] }, [s.drawdown.t, s.drawdown.v], add('drawdown'));
   s.prices.forEach((p) => {
     const marker = (label, color) => ({ label, stroke: color, paths: () => null, points: { show: true, size: 9, fill: color } });
-    new uPlot({ title: p.symbol + ': close, entries and exits', width: width(), height: 300, scales: { x: { time: true } },
+    new uPlot({ title: p.symbol + ': close, entries and exits', width: width(), height: 300, scales: { x: { time: true } }, axes: valueAxes(),
       series: [{}, { label: 'close', stroke: '#555' }, marker('entry', '#27ae60'), marker('exit', '#e67e22')] },
       [p.t, p.close, p.entries, p.exits], add('price'));
   });
