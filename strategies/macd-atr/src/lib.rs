@@ -84,7 +84,7 @@ pub struct MacdAtr {
 
 impl Strategy for MacdAtr {
     const NAME: &'static str = "macd-atr";
-    const VERSION: &'static str = "0.2.0";
+    const VERSION: &'static str = "0.1.0";
     const DESCRIPTION: &'static str =
         "MACD crossover, long only, with a trailing ATR stop resting with the broker.";
     type Params = MacdAtrParams;
