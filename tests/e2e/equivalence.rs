@@ -45,6 +45,8 @@ struct Run {
     bars_with_orders: usize,
     orders: usize,
     fills: u64,
+    /// Requests with ids (place, cancel, replace) compared and sent.
+    requests_with_ids: usize,
 }
 
 /// Runs `S` natively and as `package`'s component side by side and asserts
@@ -104,22 +106,45 @@ fn run_both<S: Strategy>(
         bars_with_orders: 0,
         orders: 0,
         fills: 0,
+        requests_with_ids: 0,
     };
     for bar in SyntheticFeed::new(syms.len(), seed, style, 3_600_000).take(BARS) {
         for fill in account.on_bar(&bar) {
             wasm.on_fill(fill).unwrap();
             native.on_fill(fill.into());
         }
+        // Orders with ids (macd-atr's resting stop): their updates reach
+        // both, as the runtime passes them, before the bar's on-bar.
+        let updates = account.take_updates();
+        wasm.on_order_updates(&updates).unwrap();
+        native.on_order_updates(updates.iter().map(Into::into).collect());
         let position = account.position(bar.symbol);
-        // The example strategies send one-bar orders only (every request is one).
         let requests = wasm.on_bar(bar, position).unwrap();
         let from_wasm: Vec<host::Order> = requests.iter().filter_map(|r| r.order()).collect();
+        let wasm_ids: Vec<sandbar_guest::paper::Request> = requests
+            .iter()
+            .filter_map(|r| match r {
+                host::Request::Broker(b) => Some(*b),
+                host::Request::Order(_) => None,
+            })
+            .collect();
+        let native_requests = native.requests_at(bar.into(), position.into());
+        let from_native: Vec<sandbar_guest::Order> = native_requests
+            .iter()
+            .filter_map(|r| match r {
+                sandbar_guest::Request::Order(o) => Some(*o),
+                _ => None,
+            })
+            .collect();
+        let native_ids: Vec<sandbar_guest::paper::Request> = native_requests
+            .into_iter()
+            .filter_map(|r| sandbar_guest::paper::from_contract(r).ok())
+            .collect();
         assert_eq!(
-            from_wasm.len(),
-            requests.len(),
-            "{package}: one-bar orders only"
+            wasm_ids, native_ids,
+            "{package}: orders with ids differ at bar {}",
+            bar.seq
         );
-        let from_native = native.on_bar_at(bar.into(), position.into());
         let wasm_keys: Vec<OrderKey> = from_wasm.iter().map(host_key).collect();
         let native_keys: Vec<OrderKey> = from_native.iter().map(guest_key).collect();
         assert_eq!(
@@ -127,6 +152,8 @@ fn run_both<S: Strategy>(
             "{package}: orders differ at bar {}",
             bar.seq
         );
+        run.requests_with_ids += wasm_ids.len();
+        account.request(wasm_ids);
         sandbar_runtime::validate_orders(&from_wasm, syms.len(), limits.max_orders_per_bar)
             .unwrap();
         if !from_wasm.is_empty() {
@@ -225,4 +252,6 @@ fn bollinger_reversion_is_identical_in_wasm_and_native() {
 fn macd_atr_is_identical_in_wasm_and_native() {
     let run = run_both::<macd_atr::MacdAtr>("macd-atr", &[], MarketStyle::Regimes, 8);
     assert_trades("macd-atr", &run);
+    // Its entries are brackets with a resting stop (contract 0.2.0).
+    assert!(run.requests_with_ids > 20, "{}", run.requests_with_ids);
 }
