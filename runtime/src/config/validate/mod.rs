@@ -47,6 +47,21 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
         );
     }
 
+    if config.runtime.cache_max_mb > d::MAX_CACHE_MAX_MB {
+        return fail(
+            key("runtime", "cache_max_mb"),
+            format!(
+                "`cache_max_mb` in [runtime] must be at most {} (1 TiB), not {}",
+                d::MAX_CACHE_MAX_MB,
+                config.runtime.cache_max_mb
+            ),
+            Some(format!(
+                "it caps the artefact cache in MiB; the default is {}, and 0 turns the cache off",
+                d::CACHE_MAX_MB
+            )),
+        );
+    }
+
     // [hot_reload]
     let hot = &config.hot_reload;
     if hot.debounce_ms > d::MAX_DEBOUNCE_MS {
