@@ -47,6 +47,18 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
         );
     }
 
+    // The watcher follows the strategies dir; compiled code written there
+    // would be seen by it, and deploy tools that sync the folder would ship it.
+    if config.runtime.cache_dir.is_some()
+        && let Some(cache) = config.cache_dir()
+        && cache.starts_with(config.strategies_dir())
+    {
+        return fail(
+            key("runtime", "cache_dir"),
+            "`cache_dir` in [runtime] is inside `strategies_dir`".into(),
+            Some("keep the artefact cache outside the strategies directory, or leave `cache_dir` out for the default (~/.cache/sandbar)".into()),
+        );
+    }
     if config.runtime.cache_max_mb > d::MAX_CACHE_MAX_MB {
         return fail(
             key("runtime", "cache_max_mb"),
