@@ -17,17 +17,15 @@
 //! The key id only tells a foreign entry (another cache's key: copied from
 //! another machine or user) from a tampered one; the MAC decides.
 
+use super::hmac::HmacSha256;
 use super::key::EntryKey;
 use crate::load::Tier;
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
 const MAGIC: &[u8; 8] = b"SBARTF01";
 const HEADER_LEN: usize = 104;
 const MAC_LEN: usize = 32;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// The per-cache secret (32 random bytes, the `key` file).
 #[derive(Clone)]
@@ -54,8 +52,7 @@ impl MacKey {
     }
 
     fn mac(&self) -> HmacSha256 {
-        // HMAC takes a key of any length; 32 bytes is never refused.
-        <HmacSha256 as Mac>::new_from_slice(&self.0).expect("HMAC accepts any key length")
+        HmacSha256::new(&self.0)
     }
 }
 
@@ -134,7 +131,7 @@ pub fn encode(mac_key: &MacKey, key: &EntryKey, written_unix: u64, artefact: &[u
     out.extend_from_slice(artefact);
     let mut mac = mac_key.mac();
     mac.update(&out);
-    out.extend_from_slice(&mac.finalize().into_bytes());
+    out.extend_from_slice(&mac.finalize());
     out
 }
 
@@ -208,7 +205,7 @@ pub fn open<'a>(
     let mut mac = mac_key.mac();
     mac.update(&bytes[..split]);
     // Constant time: a wrong MAC teaches nothing about the right one.
-    if mac.verify_slice(&bytes[split..]).is_err() {
+    if !mac.verify(&bytes[split..]) {
         return Err((
             Problem::Tampered,
             "its MAC does not match: it changed after it was written".into(),

@@ -5,7 +5,8 @@
 //! An entry is the compiled code of one `.wasm` (by SHA-256) at one tier for
 //! one engine (by `Engine::precompile_compatibility_hash`), framed with an
 //! HMAC-SHA256 under a key that only this cache has (`entry.rs` has the
-//! layout). Files: `key.rs` (names), `entry.rs` (format and MAC), `store.rs`
+//! layout). Files: `key.rs` (names), `entry.rs` (format and MAC), `hmac.rs`
+//! (HMAC-SHA256 over `sha2`), `store.rs`
 //! (atomic writes, listing, LRU eviction), `trust.rs` (ownership and modes).
 //!
 //! # Trust model
@@ -34,6 +35,7 @@
 //! read the key (as it could attach a debugger).
 
 mod entry;
+mod hmac;
 mod key;
 mod store;
 mod trust;
