@@ -641,7 +641,8 @@ fn issue_16_runtime_cache_ls_verify_clear_and_the_refusal_of_a_world_writable_di
     assert!(!ls.status.success());
     let stderr = text(&ls.stderr);
     assert!(stderr.contains("mode is 777"), "{stderr}");
-    assert!(stderr.contains(&format!("hint: `chmod go-w {}`", cache.display())), "{stderr}");
+    // The directory as the config names it (`config/../cache`).
+    assert!(stderr.contains("hint: `chmod go-w ") && stderr.contains("/../cache`"), "{stderr}");
     let ran = runtime(&["live", "--config", config, "--bars", "10"]);
     assert!(ran.status.success(), "{}", text(&ran.stderr));
     let stderr = text(&ran.stderr);
