@@ -491,8 +491,14 @@ fn restart(c: &mut Criterion) {
     std::fs::create_dir(dir.path().join("dist")).unwrap();
     for package in RESTART_STRATEGIES {
         let file = format!("{}.wasm", package.replace('-', "_"));
-        std::fs::copy(support::component(&built, package), dir.path().join("dist").join(&file)).unwrap();
-        toml.push_str(&format!("[[strategy]]\nid = \"{package}\"\nwasm = \"{file}\"\n"));
+        std::fs::copy(
+            support::component(&built, package),
+            dir.path().join("dist").join(&file),
+        )
+        .unwrap();
+        toml.push_str(&format!(
+            "[[strategy]]\nid = \"{package}\"\nwasm = \"{file}\"\n"
+        ));
     }
     let path = dir.path().join("restart.toml");
     std::fs::write(&path, &toml).unwrap();

@@ -624,16 +624,32 @@ fn issue_16_runtime_cache_ls_verify_clear_and_the_refusal_of_a_world_writable_di
     std::fs::write(&entry, &bytes).unwrap();
     let verify = runtime(&["cache", "verify", "--config", config]);
     assert_eq!(verify.status.code(), Some(1), "{}", text(&verify.stdout));
-    assert!(text(&verify.stdout).contains(&format!("tampered {sma} optimized")), "{}", text(&verify.stdout));
+    assert!(
+        text(&verify.stdout).contains(&format!("tampered {sma} optimized")),
+        "{}",
+        text(&verify.stdout)
+    );
     let ran = runtime(&["live", "--config", config, "--bars", "10"]);
     assert!(ran.status.success(), "{}", text(&ran.stderr));
     let verify = runtime(&["cache", "verify", "--config", config]);
-    assert!(verify.status.success(), "replaced: {}", text(&verify.stdout));
+    assert!(
+        verify.status.success(),
+        "replaced: {}",
+        text(&verify.stdout)
+    );
 
     let cleared = runtime(&["cache", "clear", "--config", config, "--sha256", &sma]);
-    assert!(text(&cleared.stdout).contains("removed 1 entry"), "{}", text(&cleared.stdout));
+    assert!(
+        text(&cleared.stdout).contains("removed 1 entry"),
+        "{}",
+        text(&cleared.stdout)
+    );
     let cleared = runtime(&["cache", "clear", "--config", config]);
-    assert!(text(&cleared.stdout).contains("removed 2 entries"), "{}", text(&cleared.stdout));
+    assert!(
+        text(&cleared.stdout).contains("removed 2 entries"),
+        "{}",
+        text(&cleared.stdout)
+    );
 
     // World-writable: refused with the fix, and `live` runs without it.
     std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
@@ -642,10 +658,17 @@ fn issue_16_runtime_cache_ls_verify_clear_and_the_refusal_of_a_world_writable_di
     let stderr = text(&ls.stderr);
     assert!(stderr.contains("mode is 777"), "{stderr}");
     // The directory as the config names it (`config/../cache`).
-    assert!(stderr.contains("hint: `chmod go-w ") && stderr.contains("/../cache`"), "{stderr}");
+    assert!(
+        stderr.contains("hint: `chmod go-w ") && stderr.contains("/../cache`"),
+        "{stderr}"
+    );
     let ran = runtime(&["live", "--config", config, "--bars", "10"]);
     assert!(ran.status.success(), "{}", text(&ran.stderr));
     let stderr = text(&ran.stderr);
     assert!(stderr.contains("without the artefact cache"), "{stderr}");
-    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1, "only the key: nothing written");
+    assert_eq!(
+        std::fs::read_dir(&cache).unwrap().count(),
+        1,
+        "only the key: nothing written"
+    );
 }

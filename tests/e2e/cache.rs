@@ -6,8 +6,8 @@
 //! directory is refused with the `chmod` that fixes it.
 
 use crate::support::component;
-use sandbar_runtime::config::Config;
 use sandbar_runtime::Stage;
+use sandbar_runtime::config::Config;
 use sandbar_runtime::live::{Event, FeedMode, LiveOptions, Outcome, ReloadEvent, Runtime, Trigger};
 use sandbar_runtime::{ArtifactCache, CacheError, Loader};
 use std::os::unix::fs::PermissionsExt;
@@ -31,7 +31,9 @@ fn sandbox() -> (tempfile::TempDir, Config) {
     );
     for (package, file) in STRATEGIES {
         std::fs::copy(component(package), root.join("dist").join(file)).unwrap();
-        toml.push_str(&format!("[[strategy]]\nid = \"{package}\"\nwasm = \"{file}\"\n"));
+        toml.push_str(&format!(
+            "[[strategy]]\nid = \"{package}\"\nwasm = \"{file}\"\n"
+        ));
     }
     let path = root.join("sandbar.toml");
     std::fs::write(&path, &toml).unwrap();
@@ -58,7 +60,11 @@ fn start_and_stop(config: &Config) -> Vec<Event> {
     )
     .unwrap();
     let events = runtime.handle().recent_events();
-    assert_eq!(runtime.status().strategies.len(), STRATEGIES.len(), "all live");
+    assert_eq!(
+        runtime.status().strategies.len(),
+        STRATEGIES.len(),
+        "all live"
+    );
     runtime.stop();
     events
 }
@@ -85,21 +91,36 @@ fn issue_16_a_restart_with_a_warm_cache_compiles_nothing() {
     assert_eq!(cold.len(), STRATEGIES.len());
     for event in &cold {
         assert_eq!(event.outcome, Outcome::Swapped, "{event:?}");
-        assert!(event.duration_us.contains_key(&Stage::Compile), "cold: compiled: {event:?}");
-        assert!(event.duration_us.contains_key(&Stage::Cache), "cold: stored: {event:?}");
+        assert!(
+            event.duration_us.contains_key(&Stage::Compile),
+            "cold: compiled: {event:?}"
+        );
+        assert!(
+            event.duration_us.contains_key(&Stage::Cache),
+            "cold: stored: {event:?}"
+        );
         assert!(!event.cache_hit);
     }
     let cache = ArtifactCache::for_config(&config).unwrap().unwrap();
     let engine = Loader::new().unwrap();
-    assert_eq!(cache.entries(engine.engine()).unwrap().len(), STRATEGIES.len());
+    assert_eq!(
+        cache.entries(engine.engine()).unwrap().len(),
+        STRATEGIES.len()
+    );
 
     let warm_events = start_and_stop(&config);
     let warm = start_ups(&warm_events);
     assert_eq!(warm.len(), STRATEGIES.len());
     for event in &warm {
         assert_eq!(event.outcome, Outcome::Swapped, "{event:?}");
-        assert!(!event.duration_us.contains_key(&Stage::Compile), "warm: nothing compiled: {event:?}");
-        assert!(event.duration_us.contains_key(&Stage::Cache), "warm: loaded from disk: {event:?}");
+        assert!(
+            !event.duration_us.contains_key(&Stage::Compile),
+            "warm: nothing compiled: {event:?}"
+        );
+        assert!(
+            event.duration_us.contains_key(&Stage::Cache),
+            "warm: loaded from disk: {event:?}"
+        );
         assert!(event.cache_hit, "{event:?}");
     }
     assert!(
@@ -122,7 +143,10 @@ fn issue_16_a_tampered_entry_gives_a_cache_event_and_still_goes_live() {
     let loader = Loader::new().unwrap();
     let entries = cache.entries(loader.engine()).unwrap();
     let sma_sha = sandbar_runtime::sha256_hex(&std::fs::read(component("sma-cross")).unwrap());
-    let entry = entries.iter().find(|e| e.sha256 == sma_sha).expect("sma-cross's entry");
+    let entry = entries
+        .iter()
+        .find(|e| e.sha256 == sma_sha)
+        .expect("sma-cross's entry");
     let path = cache.dir().join(&entry.file_name);
     let mut bytes = std::fs::read(&path).unwrap();
     let at = bytes.len() / 3;
@@ -146,11 +170,20 @@ fn issue_16_a_tampered_entry_gives_a_cache_event_and_still_goes_live() {
     assert_eq!(warnings[0].entry, entry.file_name);
     assert_eq!(warnings[0].sha256, sma_sha);
     let start_ups = start_ups(&events);
-    let sma = start_ups.iter().find(|e| e.strategy == "sma-cross").unwrap();
+    let sma = start_ups
+        .iter()
+        .find(|e| e.strategy == "sma-cross")
+        .unwrap();
     assert_eq!(sma.outcome, Outcome::Swapped, "still goes live: {sma:?}");
-    assert!(sma.duration_us.contains_key(&Stage::Compile), "compiled instead: {sma:?}");
+    assert!(
+        sma.duration_us.contains_key(&Stage::Compile),
+        "compiled instead: {sma:?}"
+    );
     for other in start_ups.iter().filter(|e| e.strategy != "sma-cross") {
-        assert!(!other.duration_us.contains_key(&Stage::Compile), "{other:?}");
+        assert!(
+            !other.duration_us.contains_key(&Stage::Compile),
+            "{other:?}"
+        );
     }
     // Replaced: every entry verifies again.
     let verdicts = cache.verify(loader.engine()).unwrap();
@@ -167,7 +200,10 @@ fn issue_16_a_world_writable_cache_dir_is_refused_with_the_chmod_that_fixes_it()
     let error = ArtifactCache::for_config(&config).unwrap_err();
     assert!(matches!(error, CacheError::Untrusted { .. }), "{error:?}");
     assert!(error.to_string().contains("mode is 777"), "{error}");
-    assert_eq!(error.hint(), Some(format!("`chmod go-w {}`", dir.display()).as_str()));
+    assert_eq!(
+        error.hint(),
+        Some(format!("`chmod go-w {}`", dir.display()).as_str())
+    );
     // Fixed as the hint says, it is used again.
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     ArtifactCache::for_config(&config).unwrap();

@@ -86,7 +86,10 @@ fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         if !args.no_cache
             && let Some(cache) = args.cache.open_for_build()
         {
-            eprintln!("compiled code goes to the artefact cache in {}", cache.dir().display());
+            eprintln!(
+                "compiled code goes to the artefact cache in {}",
+                cache.dir().display()
+            );
             loader = loader.with_artifact_cache(cache);
         }
         for component in &components {

@@ -51,7 +51,9 @@ impl CacheLocation {
             if max_mb == 0 {
                 return Ok(None);
             }
-            ArtifactCache::open(&dir, max_mb).map(Some).map_err(with_hint)
+            ArtifactCache::open(&dir, max_mb)
+                .map(Some)
+                .map_err(with_hint)
         });
         match opened {
             Ok(cache) => cache,
@@ -100,7 +102,11 @@ impl CacheArgs {
             CacheCommand::Clear { location, sha256 } => {
                 let cache = location.open()?;
                 let removed = cache.clear(sha256.as_deref()).map_err(with_hint)?;
-                println!("removed {removed} entr{} from {}", if removed == 1 { "y" } else { "ies" }, cache.dir().display());
+                println!(
+                    "removed {removed} entr{} from {}",
+                    if removed == 1 { "y" } else { "ies" },
+                    cache.dir().display()
+                );
                 Ok(ExitCode::SUCCESS)
             }
         }
@@ -121,7 +127,10 @@ fn ls(location: &CacheLocation) -> anyhow::Result<ExitCode> {
     let cache = location.open()?;
     let loader = Loader::new()?;
     let entries = cache.entries(loader.engine()).map_err(with_hint)?;
-    println!("{:<64}  {:<9}  {:>10}  {:>5}  engine", "sha256", "tier", "bytes", "used");
+    println!(
+        "{:<64}  {:<9}  {:>10}  {:>5}  engine",
+        "sha256", "tier", "bytes", "used"
+    );
     for entry in &entries {
         println!(
             "{:<64}  {:<9}  {:>10}  {:>5}  {}",
@@ -129,7 +138,11 @@ fn ls(location: &CacheLocation) -> anyhow::Result<ExitCode> {
             entry.tier.as_str(),
             entry.size_bytes,
             age(entry.used),
-            if entry.current_engine { "this" } else { "other (stale)" }
+            if entry.current_engine {
+                "this"
+            } else {
+                "other (stale)"
+            }
         );
     }
     println!(
@@ -152,13 +165,24 @@ fn verify(location: &CacheLocation) -> anyhow::Result<ExitCode> {
         match verdict {
             None => println!("ok       {} {}", entry.sha256, entry.tier.as_str()),
             Some((problem, message)) => {
-                println!("{:<8} {} {}: {message}", problem.as_str(), entry.sha256, entry.tier.as_str())
+                println!(
+                    "{:<8} {} {}: {message}",
+                    problem.as_str(),
+                    entry.sha256,
+                    entry.tier.as_str()
+                )
             }
         }
     }
-    println!("{} entr{} checked, {bad} would not load", verdicts.len(), if verdicts.len() == 1 { "y" } else { "ies" });
+    println!(
+        "{} entr{} checked, {bad} would not load",
+        verdicts.len(),
+        if verdicts.len() == 1 { "y" } else { "ies" }
+    );
     if bad > 0 {
-        println!("  hint: entries that would not load are replaced by the next compile; `runtime cache clear` removes them now");
+        println!(
+            "  hint: entries that would not load are replaced by the next compile; `runtime cache clear` removes them now"
+        );
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

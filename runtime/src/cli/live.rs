@@ -78,7 +78,8 @@ fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let prod = config.profile == Profile::Prod;
-    let runtime = Runtime::start_with_loader(config.clone(), options, Arc::new(loader_for(&config)?))?;
+    let runtime =
+        Runtime::start_with_loader(config.clone(), options, Arc::new(loader_for(&config)?))?;
     let ops = match ops_settings.map(|s| OpsServer::start(runtime.handle(), s)) {
         None => None,
         Some(Ok(server)) => Some(server),

@@ -358,7 +358,7 @@ impl Loader {
         let pre = match cached {
             Some(pre) => pre,
             None => {
-                let from_disk = self.from_disk(&artifact.sha256, timings, warnings);
+                let from_disk = self.load_from_disk(&artifact.sha256, timings, warnings);
                 cache_hit = from_disk.is_some();
                 let compiled = from_disk.is_none();
                 let component = match from_disk {
@@ -371,7 +371,7 @@ impl Loader {
                 // Stored only once it passed the type check: the cache
                 // holds strategies, not whatever was dropped in the folder.
                 if compiled {
-                    self.to_disk(&artifact.sha256, &component, timings, warnings);
+                    self.store_to_disk(&artifact.sha256, &component, timings, warnings);
                 }
                 self.cache_lock().put(artifact.sha256.clone(), pre.clone());
                 pre
@@ -408,7 +408,7 @@ impl Loader {
     }
 
     /// Stage `cache`, lookup: the verified code of `sha256` from disk.
-    fn from_disk(
+    fn load_from_disk(
         &self,
         sha256: &str,
         timings: &mut StageTimings,
@@ -430,7 +430,7 @@ impl Loader {
 
     /// Stage `cache`, store: a fresh compile kept for the next process. A
     /// failure costs a warning and nothing else.
-    fn to_disk(
+    fn store_to_disk(
         &self,
         sha256: &str,
         component: &wasmtime::component::Component,

@@ -104,7 +104,9 @@ pub(super) fn reload_ended(shared: &Shared, event: &ReloadEvent) {
 
 /// SHA-256 of `id`'s file as its last load read it (`None`: never read, or unreadable).
 pub(super) fn seen_sha256(shared: &Shared, id: &str) -> Option<String> {
-    lock(&shared.disk).get(id).and_then(|f| f.seen.as_ref().ok().cloned())
+    lock(&shared.disk)
+        .get(id)
+        .and_then(|f| f.seen.as_ref().ok().cloned())
 }
 
 /// Forgets a retired strategy's file.

@@ -25,10 +25,10 @@ mod reload;
 mod retry;
 #[cfg(test)]
 mod retry_live_test;
-#[cfg(test)]
-mod startup_race_test;
 mod rollback;
 mod run_states;
+#[cfg(test)]
+mod startup_race_test;
 mod traps;
 mod versions;
 

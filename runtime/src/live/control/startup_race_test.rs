@@ -72,15 +72,31 @@ fn start_with_a_build_landing_after_the_first_read(rescan: bool) {
     .unwrap();
     let events = runtime.subscribe();
     let first = runtime.status().strategies[0].sha256.clone();
-    assert_eq!(first, crate::sha256_hex(&original), "start-up loaded what it read");
-    assert_eq!(crate::sha256_hex(&std::fs::read(&wasm).unwrap()), new_sha, "the hook ran");
+    assert_eq!(
+        first,
+        crate::sha256_hex(&original),
+        "start-up loaded what it read"
+    );
+    assert_eq!(
+        crate::sha256_hex(&std::fs::read(&wasm).unwrap()),
+        new_sha,
+        "the hook ran"
+    );
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let swapped = loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "the build that landed during start-up never went live (rescan {rescan})");
+        assert!(
+            !left.is_zero(),
+            "the build that landed during start-up never went live (rescan {rescan})"
+        );
         match events.recv_timeout(left) {
-            Ok(Event::Reload(e)) if e.outcome == Outcome::Swapped && e.sha256.as_deref() == Some(new_sha.as_str()) => break e,
+            Ok(Event::Reload(e))
+                if e.outcome == Outcome::Swapped
+                    && e.sha256.as_deref() == Some(new_sha.as_str()) =>
+            {
+                break e;
+            }
             Ok(_) => {}
             Err(e) => panic!("no swap to the new build (rescan {rescan}): {e}"),
         }

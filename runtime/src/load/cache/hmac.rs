@@ -91,13 +91,17 @@ mod tests {
             "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"
         );
         assert_eq!(
-            tag(&[0xaa; 131], b"Test Using Larger Than Block-Size Key - Hash Key First"),
+            tag(
+                &[0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            ),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
         );
         let mut mac = HmacSha256::new(b"Jefe");
         mac.update(b"what do ya want ");
         mac.update(b"for nothing?");
-        let good = hex::decode("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843").unwrap();
+        let good = hex::decode("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+            .unwrap();
         assert!(mac.verify(&good));
         let mut mac = HmacSha256::new(b"Jefe");
         mac.update(b"what do ya want for nothing?");

@@ -124,6 +124,10 @@ impl CacheWarning {
     }
 }
 
+/// What `verify` found of one entry: `None` when it would load, or the
+/// problem that keeps it from loading and its details.
+pub type Verdict = Option<(Problem, String)>;
+
 /// One entry as `runtime cache ls` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryInfo {
@@ -386,7 +390,7 @@ impl ArtifactCache {
     pub fn verify(
         &self,
         engine: &wasmtime::Engine,
-    ) -> Result<Vec<(EntryInfo, Option<(Problem, String)>)>, CacheError> {
+    ) -> Result<Vec<(EntryInfo, Verdict)>, CacheError> {
         let entries = self.entries(engine)?;
         Ok(entries
             .into_iter()

@@ -288,9 +288,21 @@ fn issue_16_eviction_keeps_the_cache_under_its_cap_least_recently_used_first() {
             "after store {i}"
         );
         if i == 4 {
-            let kept: Vec<String> = f.cache.entries(&f.engine).unwrap().into_iter().map(|e| e.sha256).collect();
-            assert!(kept.contains(&shas[0]), "the entry used again outlived older ones: {kept:?}");
-            assert!(!kept.contains(&shas[1]) && !kept.contains(&shas[2]), "{kept:?}");
+            let kept: Vec<String> = f
+                .cache
+                .entries(&f.engine)
+                .unwrap()
+                .into_iter()
+                .map(|e| e.sha256)
+                .collect();
+            assert!(
+                kept.contains(&shas[0]),
+                "the entry used again outlived older ones: {kept:?}"
+            );
+            assert!(
+                !kept.contains(&shas[1]) && !kept.contains(&shas[2]),
+                "{kept:?}"
+            );
         }
     }
     let kept: Vec<String> = f
