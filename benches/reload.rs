@@ -13,6 +13,11 @@
 //!   bar is pushed as soon as the new generation is published, so the
 //!   figures do not include waiting for the next bar of a real feed.
 //!   `config_*` is a parameter change through `Runtime::apply_config`.
+//! - `reload_restart`: a restart of a config with the five examples (prod
+//!   runs two), from `Runtime::start` to every strategy live, on a fresh
+//!   loader each time (a new process as far as compiled code goes): `cold`
+//!   with an empty artefact cache (every strategy compiles and is stored),
+//!   `warm` with the cache the previous start filled (nothing compiles).
 //!
 //! `cargo bench --bench reload`.
 
@@ -466,12 +471,105 @@ fn engine_options(c: &mut Criterion) {
     group.finish();
 }
 
+/// The five examples, as a restart loads them.
+const RESTART_STRATEGIES: [&str; 5] = [
+    "sma-cross",
+    "rsi-reversion",
+    "channel-breakout",
+    "bollinger-reversion",
+    "macd-atr",
+];
+
+fn restart(c: &mut Criterion) {
+    use sandbar_runtime::live::{FeedMode, LiveOptions, Runtime};
+    use sandbar_runtime::{ArtifactCache, config::Config};
+    let built = support::components();
+    let dir = tempfile::tempdir().unwrap();
+    let mut toml = String::from(
+        "profile = \"dev\"\n[runtime]\nstrategies_dir = \"dist\"\ncache_dir = \"cache\"\n[hot_reload]\nskip_hash_verification = true\n[feed]\nsymbols = [\"BTCUSD\"]\ninterval_ms = 0\n",
+    );
+    std::fs::create_dir(dir.path().join("dist")).unwrap();
+    for package in RESTART_STRATEGIES {
+        let file = format!("{}.wasm", package.replace('-', "_"));
+        std::fs::copy(
+            support::component(&built, package),
+            dir.path().join("dist").join(&file),
+        )
+        .unwrap();
+        toml.push_str(&format!(
+            "[[strategy]]\nid = \"{package}\"\nwasm = \"{file}\"\n"
+        ));
+    }
+    let path = dir.path().join("restart.toml");
+    std::fs::write(&path, &toml).unwrap();
+    let config = Config::from_file(&path).unwrap();
+    // One start, timed from `Runtime::start` to every strategy live; the
+    // pipeline's own share (the sum of the start-up events' stages) beside it.
+    let start = |config: &Config| -> (Duration, Duration) {
+        let cache = ArtifactCache::for_config(config).unwrap().expect("a cache");
+        let loader = std::sync::Arc::new(Loader::new().unwrap().with_artifact_cache(cache));
+        let began = Instant::now();
+        let runtime = Runtime::start_with_loader(
+            config.clone(),
+            LiveOptions {
+                feed: FeedMode::Manual,
+                watch: false,
+                ..LiveOptions::default()
+            },
+            loader,
+        )
+        .unwrap();
+        let took = began.elapsed();
+        let stages: u64 = runtime
+            .handle()
+            .recent_events()
+            .iter()
+            .filter_map(|e| match e {
+                Event::Reload(r) => Some(r.duration_us.values().sum::<u64>()),
+                _ => None,
+            })
+            .sum();
+        assert_eq!(runtime.status().strategies.len(), RESTART_STRATEGIES.len());
+        runtime.stop();
+        (took, Duration::from_micros(stages))
+    };
+    let clear = || {
+        let cache = ArtifactCache::for_config(&config).unwrap().unwrap();
+        cache.clear(None).unwrap();
+    };
+    let mut group = c.benchmark_group("reload_restart");
+    heavy(&mut group, true);
+    group.bench_function("cold/5_strategies", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    clear();
+                    start(&config).0
+                })
+                .sum()
+        })
+    });
+    group.bench_function("warm/5_strategies", |b| {
+        clear();
+        start(&config);
+        b.iter_custom(|iters| (0..iters).map(|_| start(&config).0).sum())
+    });
+    group.finish();
+    clear();
+    let (cold, cold_stages) = start(&config);
+    let (warm, warm_stages) = start(&config);
+    eprintln!(
+        "restart of {} strategies: cold {cold:?} (pipeline stages {cold_stages:?}), warm {warm:?} (pipeline stages {warm_stages:?})",
+        RESTART_STRATEGIES.len()
+    );
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = stages, live_stages, pipeline, end_to_end, engine_options
+    targets = stages, live_stages, pipeline, end_to_end, engine_options, restart
 }
 criterion_main!(benches);

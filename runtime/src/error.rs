@@ -13,6 +13,10 @@ pub enum Stage {
     /// Checking the SHA-256 of the bytes read against the `sha256` pinned in
     /// the config (skipped only with `hot_reload.skip_hash_verification` in dev).
     Verify,
+    /// The artefact cache on disk (`runtime.cache_dir`): looking up compiled
+    /// code for the SHA-256 (a hit skips `compile`), and storing a fresh
+    /// compile. Absent when no disk cache is used or the in-memory cache hit.
+    Cache,
     /// Compiling the component (skipped when the compile cache already holds
     /// that SHA-256).
     Compile,
@@ -36,9 +40,10 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in pipeline order (the order they run and are reported in).
-    pub const ALL: [Stage; 9] = [
+    pub const ALL: [Stage; 10] = [
         Stage::Read,
         Stage::Verify,
+        Stage::Cache,
         Stage::Compile,
         Stage::TypeCheck,
         Stage::Instantiate,
@@ -54,6 +59,7 @@ impl Stage {
         match self {
             Stage::Read => "read",
             Stage::Verify => "verify",
+            Stage::Cache => "cache",
             Stage::Compile => "compile",
             Stage::TypeCheck => "type_check",
             Stage::Instantiate => "instantiate",

@@ -89,6 +89,7 @@ pub use load::{
     Artifact, Candidate, LoadOutcome, LoadSpec, Loader, ReadStage, SMOKE_BARS_PER_SYMBOL,
     SmokeReport, SmokeSetup, StageTimings, Tier, describe_limits, read_artifact,
 };
+pub use load::{ArtifactCache, CacheError, CacheProblem, CacheWarning, EntryInfo};
 pub use params::{from_toml as param_from_toml, parse_assignment as parse_param};
 pub use pin::{Repinned, repin};
 pub use refusal::{Refusal, RefusalKind};

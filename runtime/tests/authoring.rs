@@ -28,6 +28,8 @@ fn runtime(cwd: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(cwd)
         .env("SANDBAR_GUEST_TARGET_DIR", guest_target())
+        // The artefact cache of `build` stays out of $HOME.
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
         .env_remove("SANDBAR_SDK")
         .output()
         .expect("running the runtime binary");

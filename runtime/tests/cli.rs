@@ -22,6 +22,8 @@ fn runtime(args: &[&str]) -> Output {
         .args(args)
         .current_dir(workspace())
         .env("NO_COLOR", "1")
+        // The artefact cache of `live` and `build` stays out of $HOME.
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
         .output()
         .expect("running the runtime binary")
 }
@@ -585,5 +587,89 @@ fn regression_13_10_check_shows_fuel_per_call_and_the_deadline_verdict_apart() {
     assert!(
         stdout.lines().any(|l| l.starts_with("  wall time    ")),
         "{stdout}"
+    );
+}
+
+#[test]
+fn issue_16_runtime_cache_ls_verify_clear_and_the_refusal_of_a_world_writable_dir() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, path) = temp_checkout("dev.toml", |text| {
+        text.replace("interval_ms = 250", "interval_ms = 0")
+            .replace("127.0.0.1:9190", "127.0.0.1:0")
+            .replacen("[runtime]\n", "[runtime]\ncache_dir = \"../cache\"\n", 1)
+    });
+    let config = path.to_str().unwrap();
+    let cache = dir.path().join("cache");
+    let ran = runtime(&["live", "--config", config, "--bars", "10"]);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let ls = runtime(&["cache", "ls", "--config", config]);
+    assert!(ls.status.success(), "{}", text(&ls.stderr));
+    let listing = text(&ls.stdout);
+    // dev.toml runs sma-cross twice (one build), rsi and breakout: three entries.
+    assert!(listing.contains("3 entries"), "{listing}");
+    let sma = sandbar_runtime::sha256_hex(&std::fs::read(component("sma-cross")).unwrap());
+    assert!(listing.contains(&format!("{sma}  optimized")), "{listing}");
+    let verify = runtime(&["cache", "verify", "--cache-dir", cache.to_str().unwrap()]);
+    assert!(verify.status.success(), "{}", text(&verify.stdout));
+    assert!(text(&verify.stdout).contains("3 entries checked, 0 would not load"));
+
+    // A tampered entry: verify names it and fails; the next run replaces it.
+    let entry = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(&sma))
+        .unwrap();
+    let mut bytes = std::fs::read(&entry).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    std::fs::write(&entry, &bytes).unwrap();
+    let verify = runtime(&["cache", "verify", "--config", config]);
+    assert_eq!(verify.status.code(), Some(1), "{}", text(&verify.stdout));
+    assert!(
+        text(&verify.stdout).contains(&format!("tampered {sma} optimized")),
+        "{}",
+        text(&verify.stdout)
+    );
+    let ran = runtime(&["live", "--config", config, "--bars", "10"]);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let verify = runtime(&["cache", "verify", "--config", config]);
+    assert!(
+        verify.status.success(),
+        "replaced: {}",
+        text(&verify.stdout)
+    );
+
+    let cleared = runtime(&["cache", "clear", "--config", config, "--sha256", &sma]);
+    assert!(
+        text(&cleared.stdout).contains("removed 1 entry"),
+        "{}",
+        text(&cleared.stdout)
+    );
+    let cleared = runtime(&["cache", "clear", "--config", config]);
+    assert!(
+        text(&cleared.stdout).contains("removed 2 entries"),
+        "{}",
+        text(&cleared.stdout)
+    );
+
+    // World-writable: refused with the fix, and `live` runs without it.
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let ls = runtime(&["cache", "ls", "--config", config]);
+    assert!(!ls.status.success());
+    let stderr = text(&ls.stderr);
+    assert!(stderr.contains("mode is 777"), "{stderr}");
+    // The directory as the config names it (`config/../cache`).
+    assert!(
+        stderr.contains("hint: `chmod go-w ") && stderr.contains("/../cache`"),
+        "{stderr}"
+    );
+    let ran = runtime(&["live", "--config", config, "--bars", "10"]);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let stderr = text(&ran.stderr);
+    assert!(stderr.contains("without the artefact cache"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(&cache).unwrap().count(),
+        1,
+        "only the key: nothing written"
     );
 }

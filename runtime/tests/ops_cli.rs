@@ -17,6 +17,8 @@ fn runtime(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_runtime"))
         .args(args)
         .env("NO_COLOR", "1")
+        // The artefact cache of `live` stays out of $HOME.
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
         .env_remove("SANDBAR_OPS_ADDR")
         .env_remove("SANDBAR_OPS_TOKEN")
         .output()
@@ -27,6 +29,8 @@ fn spawn(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_runtime"))
         .args(args)
         .env("NO_COLOR", "1")
+        // The artefact cache of `live` stays out of $HOME.
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -2,6 +2,7 @@
 //! Each module says what it covers.
 
 mod backtest;
+mod cache;
 mod config_reload;
 mod control_plane;
 mod dashboard;

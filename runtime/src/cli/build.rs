@@ -24,9 +24,17 @@ pub struct BuildArgs {
     /// path, else the checkout this runtime was built from].
     #[arg(long, value_name = "DIR")]
     sdk: Option<PathBuf>,
-    /// Write the components without the build-time check.
+    /// Write the components without the build-time check (nothing is
+    /// compiled, so nothing goes to the artefact cache either).
     #[arg(long)]
     no_check: bool,
+    /// The artefact cache the check's compiled code is written to, so the
+    /// first load after the build compiles nothing.
+    #[command(flatten)]
+    cache: super::cache::CacheLocation,
+    /// Do not write compiled code to the artefact cache.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 impl BuildArgs {
@@ -79,7 +87,16 @@ fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         args.sdk.as_deref(),
     )?;
     if !args.no_check {
-        let loader = Loader::new()?;
+        let mut loader = Loader::new()?;
+        if !args.no_cache
+            && let Some(cache) = args.cache.open_for_build()
+        {
+            eprintln!(
+                "compiled code goes to the artefact cache in {}",
+                cache.dir().display()
+            );
+            loader = loader.with_artifact_cache(cache);
+        }
         for component in &components {
             let verified = build::verify::verify(&loader, component)?;
             eprintln!(

@@ -4,6 +4,7 @@ use anyhow::Context;
 use sandbar_runtime::config::{Config, EMBEDDED_DEFAULT_TOML, Profile};
 use sandbar_runtime::live::{FeedMode, LiveOptions, LoopLag, Runtime, StrategySummary};
 use sandbar_runtime::ops::{OpsServer, OpsSettings};
+use sandbar_runtime::{ArtifactCache, Loader};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -77,7 +78,8 @@ fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let prod = config.profile == Profile::Prod;
-    let runtime = Runtime::start(config, options)?;
+    let runtime =
+        Runtime::start_with_loader(config.clone(), options, Arc::new(loader_for(&config)?))?;
     let ops = match ops_settings.map(|s| OpsServer::start(runtime.handle(), s)) {
         None => None,
         Some(Ok(server)) => Some(server),
@@ -191,5 +193,27 @@ fn print_summary(summaries: &[StrategySummary]) {
             &s.sha256[..12.min(s.sha256.len())],
             if s.retired { "  (retired)" } else { "" }
         );
+    }
+}
+
+/// The loader with the config's artefact cache (`runtime.cache_dir`): a
+/// restart loads compiled code instead of compiling. A cache that cannot be
+/// used (untrusted, unwritable) is refused with a warning saying how to fix
+/// it, and every load compiles as without one.
+fn loader_for(config: &sandbar_runtime::config::Config) -> anyhow::Result<Loader> {
+    let loader = Loader::new()?;
+    match ArtifactCache::for_config(config) {
+        Ok(Some(cache)) => {
+            tracing::info!(dir = %cache.dir().display(), "artefact cache");
+            Ok(loader.with_artifact_cache(cache))
+        }
+        Ok(None) => Ok(loader),
+        Err(error) => {
+            tracing::warn!(
+                "{error}; compiling every strategy without the artefact cache (hint: {})",
+                error.hint().unwrap_or("")
+            );
+            Ok(loader)
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 mod backtest;
 mod build;
+mod cache;
 mod check;
 mod connect;
 mod control;
@@ -68,6 +69,8 @@ pub enum Command {
     Seal(seal::SealArgs),
     /// Validate, type-check, instantiate and smoke-test a component.
     Check(check::CheckArgs),
+    /// Inspect the artefact cache of compiled components: ls, verify, clear.
+    Cache(cache::CacheArgs),
 }
 
 impl Command {
@@ -89,6 +92,7 @@ impl Command {
             Command::Unhalt(args) => args.execute(Action::Unhalt),
             Command::Seal(args) => seal::run(&args),
             Command::Check(args) => args.execute(),
+            Command::Cache(args) => args.execute(),
         }
     }
 }

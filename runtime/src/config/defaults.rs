@@ -12,6 +12,11 @@ pub const STRATEGIES_DIR: &str = "strategies/dist";
 pub const HISTORY_BARS: usize = 512;
 /// The most `runtime.history_bars` may be.
 pub const MAX_HISTORY_BARS: usize = 1_000_000;
+/// `runtime.cache_max_mb`: the artefact cache's size cap, in MiB. A compiled
+/// example strategy is about 1 MiB, the 1.4 MB test component about 6 MiB.
+pub const CACHE_MAX_MB: u64 = 1024;
+/// The most `runtime.cache_max_mb` may be (1 TiB).
+pub const MAX_CACHE_MAX_MB: u64 = 1 << 20;
 
 /// `hot_reload.enabled`: watch `strategies_dir` and reload changed components.
 pub const HOT_RELOAD_ENABLED: bool = true;

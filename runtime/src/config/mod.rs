@@ -130,6 +130,16 @@ impl Config {
         self.runtime.journal_dir.as_deref().map(|d| self.resolve(d))
     }
 
+    /// `runtime.cache_dir`, resolved like [`Config::strategies_dir`]; left
+    /// out, `$XDG_CACHE_HOME/sandbar` or `~/.cache/sandbar` (`None` when
+    /// neither variable is set).
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        match &self.runtime.cache_dir {
+            Some(dir) => Some(self.resolve(dir)),
+            None => crate::load::cache::default_dir(),
+        }
+    }
+
     /// Whether `runtime live` serves the ops API: `[ops] enabled`, or by
     /// default on in `dev` and off in `prod`.
     pub fn ops_enabled(&self) -> bool {

@@ -88,6 +88,14 @@ pub struct RuntimeSection {
     /// Directory for the run journal, relative to the config file. Default: none (no journal).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub journal_dir: Option<PathBuf>,
+    /// Directory of the artefact cache (compiled components kept across
+    /// restarts), relative to the config file. Default:
+    /// `$XDG_CACHE_HOME/sandbar`, else `~/.cache/sandbar`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_dir: Option<PathBuf>,
+    /// Size cap of the artefact cache, in MiB; least recently used entries
+    /// are evicted first. 0 turns the cache off. Default 1024, at most 1_048_576.
+    pub cache_max_mb: u64,
 }
 
 impl Default for RuntimeSection {
@@ -96,6 +104,8 @@ impl Default for RuntimeSection {
             strategies_dir: PathBuf::from(d::STRATEGIES_DIR),
             history_bars: d::HISTORY_BARS,
             journal_dir: None,
+            cache_dir: None,
+            cache_max_mb: d::CACHE_MAX_MB,
         }
     }
 }

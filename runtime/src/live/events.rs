@@ -214,6 +214,44 @@ pub struct StopEvent {
     pub reason: StopReason,
 }
 
+/// The artefact cache on disk (`runtime.cache_dir`) did not help a load: an
+/// entry was truncated, tampered with, foreign, stale or of another tier or
+/// component (never loaded, removed, compiled instead and replaced), or a
+/// fresh compile could not be stored (a full disk). A warning only: the
+/// load went on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheEvent {
+    /// When (RFC 3339, microseconds).
+    pub ts: String,
+    /// The strategy whose load met it.
+    pub strategy: String,
+    /// SHA-256 of the component.
+    pub sha256: String,
+    /// The compiler tier of the entry.
+    pub tier: crate::load::Tier,
+    /// The entry's file name in the cache directory.
+    pub entry: String,
+    /// `truncated`, `tampered`, `foreign`, `stale`, `wrong_tier`,
+    /// `wrong_component`, `unreadable`, `refused`, or `not_stored`.
+    pub problem: &'static str,
+    /// What was found and what the runtime did.
+    pub message: String,
+}
+
+impl CacheEvent {
+    pub(crate) fn new(strategy: &str, warning: &crate::load::CacheWarning) -> Self {
+        Self {
+            ts: now_rfc3339(),
+            strategy: strategy.to_owned(),
+            sha256: warning.sha256.clone(),
+            tier: warning.tier,
+            entry: warning.entry.clone(),
+            problem: warning.kind(),
+            message: warning.to_string(),
+        }
+    }
+}
+
 /// Every event the runtime emits; serialized with an `event` tag (`reload`, `trap`, ...).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -232,6 +270,8 @@ pub enum Event {
     State(StateEvent),
     /// A periodic snapshot over its limit.
     Snapshot(SnapshotEvent),
+    /// An artefact cache entry not loaded, or a compile not stored.
+    Cache(CacheEvent),
 }
 
 impl Event {
@@ -245,6 +285,7 @@ impl Event {
             Event::Refusal(e) => &e.strategy,
             Event::State(e) => &e.strategy,
             Event::Snapshot(e) => &e.strategy,
+            Event::Cache(e) => &e.strategy,
         }
     }
 }

@@ -24,11 +24,11 @@ pub use bar_loop::LoopLag;
 pub use bar_loop::{LoopStats, StrategySummary};
 pub use control::DiskStatus;
 pub use control::VersionEntry;
+pub use events::{CacheEvent, StopEvent, StopReason};
 pub use events::{
     Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, SnapshotEvent,
     StateEvent, TrapEvent, Trigger,
 };
-pub use events::{StopEvent, StopReason};
 pub use generation::{
     Generation, GenerationStats, Recipe, Roster, RunState, SlotCounters, StrategySlot,
 };

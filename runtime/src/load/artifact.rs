@@ -133,6 +133,8 @@ pub fn read_artifact(path: &Path, max_bytes: u64) -> Result<Artifact, LoadError>
             "raise `limits.max_component_mb`, or check that this is really a strategy component",
         ));
     }
+    #[cfg(test)]
+    faults::after_read(path);
     if (bytes.len() as u64) < length_hint {
         // Truncated and rewritten in place while we read: the rest is
         // probably on its way, and its own change event will come too.
@@ -182,6 +184,28 @@ pub(crate) mod faults {
         faults
             .get_or_insert_with(HashMap::new)
             .insert(key(path), (errno, times));
+    }
+
+    type Hook = Box<dyn FnOnce() + Send>;
+    static AFTER_READ: Mutex<Option<HashMap<PathBuf, Hook>>> = Mutex::new(None);
+
+    /// Runs `hook` once, right after the next read of `path` (a file
+    /// replaced between a load's read and whatever comes next).
+    pub(crate) fn on_next_read(path: &Path, hook: impl FnOnce() + Send + 'static) {
+        let mut hooks = AFTER_READ.lock().unwrap_or_else(|p| p.into_inner());
+        hooks
+            .get_or_insert_with(HashMap::new)
+            .insert(key(path), Box::new(hook));
+    }
+
+    pub(super) fn after_read(path: &Path) {
+        let hook = {
+            let mut hooks = AFTER_READ.lock().unwrap_or_else(|p| p.into_inner());
+            hooks.as_mut().and_then(|h| h.remove(&key(path)))
+        };
+        if let Some(hook) = hook {
+            hook();
+        }
     }
 
     pub(super) fn take(path: &Path) -> Option<std::io::Error> {

@@ -4,6 +4,7 @@
 
 mod artifact;
 mod background;
+pub(crate) mod cache;
 mod compile;
 mod describe;
 pub(crate) mod guest_text;
@@ -12,6 +13,7 @@ mod tier;
 mod typecheck;
 
 pub use artifact::{Artifact, read_artifact};
+pub use cache::{ArtifactCache, CacheError, CacheWarning, EntryInfo, Problem as CacheProblem};
 pub use describe::describe_limits;
 pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport, SmokeSetup};
 pub use tier::Tier;
@@ -47,6 +49,14 @@ impl StageTimings {
         let out = f();
         self.stages.push((stage, start.elapsed()));
         out
+    }
+
+    /// Adds `spent` to `stage`'s time (recorded once, where it first ran).
+    fn add(&mut self, stage: Stage, spent: Duration) {
+        match self.stages.iter_mut().find(|(s, _)| *s == stage) {
+            Some((_, d)) => *d += spent,
+            None => self.stages.push((stage, spent)),
+        }
     }
 
     /// The time `stage` took, or `None` if it did not run.
@@ -106,7 +116,9 @@ pub struct Candidate {
     pub info: StrategyInfo,
     /// What the smoke burst saw.
     pub smoke: SmokeReport,
-    /// The compile and type-check stages were skipped: this hash was known.
+    /// Nothing was compiled: this hash was in the in-memory cache (compile
+    /// and type-check skipped) or in the artefact cache on disk (a `cache`
+    /// stage and no `compile` in the timings).
     pub cache_hit: bool,
 }
 
@@ -119,6 +131,9 @@ pub struct LoadOutcome {
     pub timings: StageTimings,
     /// SHA-256 of the bytes read, even when a later stage refused them.
     pub sha256: Option<String>,
+    /// What went wrong with the artefact cache on disk on the way (an entry
+    /// not loaded, a write that failed): the load went on without it.
+    pub cache_warnings: Vec<CacheWarning>,
 }
 
 /// A file read by [`Loader::read_stage`], with the read's timing.
@@ -144,6 +159,9 @@ pub struct Loader {
     cache: Mutex<PreCache>,
     /// Compiles on the low-priority compile pool ([`EngineOptions::background_compile`]).
     background_compile: bool,
+    /// Compiled code kept on disk across restarts (`runtime.cache_dir`),
+    /// consulted after the in-memory cache; none unless attached.
+    artifact_cache: Option<ArtifactCache>,
 }
 
 impl Loader {
@@ -175,7 +193,21 @@ impl Loader {
             linker,
             cache: Mutex::new(LruCache::new(capacity)),
             background_compile: options.background_compile,
+            artifact_cache: None,
         })
+    }
+
+    /// This loader with an artefact cache on disk behind its in-memory one:
+    /// a hash compiled before (by this process, an earlier one or `runtime
+    /// build`) loads its verified code instead of compiling.
+    pub fn with_artifact_cache(mut self, cache: ArtifactCache) -> Self {
+        self.artifact_cache = Some(cache);
+        self
+    }
+
+    /// The artefact cache on disk, if one is attached.
+    pub fn artifact_cache(&self) -> Option<&ArtifactCache> {
+        self.artifact_cache.as_ref()
     }
 
     /// The pre-linked component of a hash compiled before, if still cached.
@@ -220,6 +252,7 @@ impl Loader {
             result: result.map_err(|e| e.for_strategy(spec.strategy_id, path)),
             timings,
             sha256: Some(sha256.to_owned()),
+            cache_warnings: Vec::new(),
         }
     }
 
@@ -284,22 +317,28 @@ impl Loader {
             mut timings,
         } = read;
         let sha256 = read.as_ref().ok().map(|a| a.sha256.clone());
-        let result = read.and_then(|artifact| self.run_stages(&artifact, spec, &mut timings));
+        let mut cache_warnings = Vec::new();
+        let result = read.and_then(|artifact| {
+            self.run_stages(&artifact, spec, &mut timings, &mut cache_warnings)
+        });
         LoadOutcome {
             result: result.map_err(|e| e.for_strategy(spec.strategy_id, path)),
             timings,
             sha256,
+            cache_warnings,
         }
     }
 
     /// Runs the pipeline on bytes already in memory.
     pub fn load_artifact(&self, artifact: &Artifact, spec: LoadSpec<'_>) -> LoadOutcome {
         let mut timings = StageTimings::default();
-        let result = self.run_stages(artifact, spec, &mut timings);
+        let mut cache_warnings = Vec::new();
+        let result = self.run_stages(artifact, spec, &mut timings, &mut cache_warnings);
         LoadOutcome {
             result: result.map_err(|e| e.for_strategy(spec.strategy_id, &artifact.path)),
             timings,
             sha256: Some(artifact.sha256.clone()),
+            cache_warnings,
         }
     }
 
@@ -308,29 +347,32 @@ impl Loader {
         artifact: &Artifact,
         spec: LoadSpec<'_>,
         timings: &mut StageTimings,
+        warnings: &mut Vec<CacheWarning>,
     ) -> Result<Candidate, LoadError> {
         let _span =
             tracing::info_span!("load", strategy = spec.strategy_id, sha256 = %artifact.sha256)
                 .entered();
         timings.time(Stage::Verify, || verify(artifact, spec))?;
         let cached = self.cached(&artifact.sha256);
-        let cache_hit = cached.is_some();
+        let mut cache_hit = cached.is_some();
         let pre = match cached {
             Some(pre) => pre,
             None => {
-                let component = timings.time(Stage::Compile, || self.compile(&artifact.bytes));
-                // Names are checked before the compile: a refusal by name is
-                // a type-check that ran instead of the compile, timed so.
-                if let Err(refusal) = &component
-                    && refusal.stage == Stage::TypeCheck
-                    && let Some(last) = timings.stages.last_mut()
-                {
-                    last.0 = Stage::TypeCheck;
-                }
-                let component = component?;
+                let from_disk = self.load_from_disk(&artifact.sha256, timings, warnings);
+                cache_hit = from_disk.is_some();
+                let compiled = from_disk.is_none();
+                let component = match from_disk {
+                    Some(component) => component,
+                    None => self.compile_timed(&artifact.bytes, timings)?,
+                };
                 let pre = timings.time(Stage::TypeCheck, || {
                     typecheck::type_check(&self.engine, &self.linker, &component)
                 })?;
+                // Stored only once it passed the type check: the cache
+                // holds strategies, not whatever was dropped in the folder.
+                if compiled {
+                    self.store_to_disk(&artifact.sha256, &component, timings, warnings);
+                }
                 self.cache_lock().put(artifact.sha256.clone(), pre.clone());
                 pre
             }
@@ -344,6 +386,77 @@ impl Loader {
             smoke,
             cache_hit,
         })
+    }
+
+    /// Stage `compile`, timed; a refusal by name is timed as the
+    /// type-check it is.
+    fn compile_timed(
+        &self,
+        bytes: &[u8],
+        timings: &mut StageTimings,
+    ) -> Result<wasmtime::component::Component, LoadError> {
+        let component = timings.time(Stage::Compile, || self.compile(bytes));
+        // Names are checked before the compile: a refusal by name is
+        // a type-check that ran instead of the compile, timed so.
+        if let Err(refusal) = &component
+            && refusal.stage == Stage::TypeCheck
+            && let Some(last) = timings.stages.last_mut()
+        {
+            last.0 = Stage::TypeCheck;
+        }
+        component
+    }
+
+    /// Stage `cache`, lookup: the verified code of `sha256` from disk.
+    fn load_from_disk(
+        &self,
+        sha256: &str,
+        timings: &mut StageTimings,
+        warnings: &mut Vec<CacheWarning>,
+    ) -> Option<wasmtime::component::Component> {
+        let cache = self.artifact_cache.as_ref()?;
+        let started = Instant::now();
+        let found = cache.load(&self.engine, sha256, Tier::Optimized);
+        timings.add(Stage::Cache, started.elapsed());
+        match found {
+            Ok(found) => found,
+            Err(warning) => {
+                tracing::warn!("{warning}");
+                warnings.push(warning);
+                None
+            }
+        }
+    }
+
+    /// Stage `cache`, store: a fresh compile kept for the next process. A
+    /// failure costs a warning and nothing else.
+    fn store_to_disk(
+        &self,
+        sha256: &str,
+        component: &wasmtime::component::Component,
+        timings: &mut StageTimings,
+        warnings: &mut Vec<CacheWarning>,
+    ) {
+        let Some(cache) = self.artifact_cache.as_ref() else {
+            return;
+        };
+        let started = Instant::now();
+        let stored = component
+            .serialize()
+            .map_err(|e| CacheWarning {
+                sha256: sha256.to_owned(),
+                tier: Tier::Optimized,
+                entry: cache::EntryKey::new(&self.engine, sha256, Tier::Optimized).file_name(),
+                problem: None,
+                message: format!("wasmtime cannot serialize it: {e:#}"),
+                action: "not stored; the load goes on",
+            })
+            .and_then(|bytes| cache.store(&self.engine, sha256, Tier::Optimized, &bytes));
+        timings.add(Stage::Cache, started.elapsed());
+        if let Err(warning) = stored {
+            tracing::warn!("{warning}");
+            warnings.push(warning);
+        }
     }
 
     fn smoke_stages(

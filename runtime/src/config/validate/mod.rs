@@ -47,6 +47,33 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
         );
     }
 
+    // The watcher follows the strategies dir; compiled code written there
+    // would be seen by it, and deploy tools that sync the folder would ship it.
+    if config.runtime.cache_dir.is_some()
+        && let Some(cache) = config.cache_dir()
+        && cache.starts_with(config.strategies_dir())
+    {
+        return fail(
+            key("runtime", "cache_dir"),
+            "`cache_dir` in [runtime] is inside `strategies_dir`".into(),
+            Some("keep the artefact cache outside the strategies directory, or leave `cache_dir` out for the default (~/.cache/sandbar)".into()),
+        );
+    }
+    if config.runtime.cache_max_mb > d::MAX_CACHE_MAX_MB {
+        return fail(
+            key("runtime", "cache_max_mb"),
+            format!(
+                "`cache_max_mb` in [runtime] must be at most {} (1 TiB), not {}",
+                d::MAX_CACHE_MAX_MB,
+                config.runtime.cache_max_mb
+            ),
+            Some(format!(
+                "it caps the artefact cache in MiB; the default is {}, and 0 turns the cache off",
+                d::CACHE_MAX_MB
+            )),
+        );
+    }
+
     // [hot_reload]
     let hot = &config.hot_reload;
     if hot.debounce_ms > d::MAX_DEBOUNCE_MS {

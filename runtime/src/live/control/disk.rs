@@ -102,6 +102,13 @@ pub(super) fn reload_ended(shared: &Shared, event: &ReloadEvent) {
     attempted(shared, &event.strategy, note);
 }
 
+/// SHA-256 of `id`'s file as its last load read it (`None`: never read, or unreadable).
+pub(super) fn seen_sha256(shared: &Shared, id: &str) -> Option<String> {
+    lock(&shared.disk)
+        .get(id)
+        .and_then(|f| f.seen.as_ref().ok().cloned())
+}
+
 /// Forgets a retired strategy's file.
 pub(super) fn forget(shared: &Shared, id: &str) {
     lock(&shared.disk).remove(id);

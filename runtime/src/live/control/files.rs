@@ -144,6 +144,8 @@ impl ControlPlane {
             tracing::warn!("{note}");
         }
         let old = std::mem::replace(&mut self.config, new);
+        // New files are stamped before their first read, as at start-up.
+        self.remember_stamps();
         let mut events = Vec::new();
         for id in &diff.removed {
             events.push(self.retire(id, trigger));
@@ -199,6 +201,40 @@ impl ControlPlane {
         let mut files: Vec<PathBuf> = self.enabled().map(|s| self.config.wasm_path(s)).collect();
         files.extend(self.files.config_path.clone());
         self.files.remember(files);
+    }
+
+    /// Issue 16 item 4, the start-up race: a build that landed between a
+    /// strategy's first read and the watcher's start made no event the
+    /// watcher saw. Once it watches, every file whose bytes now differ from
+    /// the bytes its start-up load read (by SHA-256, so even an in-place
+    /// write that kept size and mtime counts) is loaded again.
+    pub(super) fn recheck_after_start(&mut self) {
+        if self.files.watcher.is_none() && !self.files.rescan {
+            return;
+        }
+        let files: Vec<(String, PathBuf, u64)> = self
+            .enabled()
+            .map(|s| {
+                let max = self.config.limits_of(s).max_component_bytes;
+                (s.id.clone(), self.config.wasm_path(s), max)
+            })
+            .collect();
+        for (id, path, max_bytes) in files {
+            let Ok(now) = crate::load::read_artifact(&path, max_bytes) else {
+                continue;
+            };
+            let read = super::disk::seen_sha256(&self.shared, &id);
+            if read.as_deref() == Some(now.sha256.as_str()) {
+                continue;
+            }
+            tracing::info!(
+                strategy = %id,
+                loaded = read.as_deref().unwrap_or("nothing"),
+                on_disk = %now.sha256,
+                "the file changed while the runtime started; loading it"
+            );
+            self.request_load(&id, Trigger::File, false, Vec::new());
+        }
     }
 
     /// Catches what events missed (a watched directory removed and

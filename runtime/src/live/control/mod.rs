@@ -27,6 +27,8 @@ mod retry;
 mod retry_live_test;
 mod rollback;
 mod run_states;
+#[cfg(test)]
+mod startup_race_test;
 mod traps;
 mod versions;
 
@@ -123,13 +125,16 @@ impl ControlPlane {
     pub(crate) fn start_all(&mut self) -> Result<(), String> {
         let ids: Vec<String> = self.enabled().map(|s| s.id.clone()).collect();
         let mut failures = Vec::new();
+        // Stamped before the reads (issue 16 item 4): a file replaced after
+        // its read has another stamp, so the rescan sees the change; stamped
+        // after, the new file's stamp passed for what was loaded.
+        self.remember_stamps();
         for id in ids {
             let event = self.load_from_file(&id, Trigger::Startup, true);
             if event.outcome == Outcome::Rejected {
                 failures.push(render_rejection(&event, &self.config, &id));
             }
         }
-        self.remember_stamps();
         if !failures.is_empty() && self.config.profile == config::Profile::Prod {
             return Err(format!(
                 "refusing to start in prod: {} strategy(ies) failed to load\n{}",
@@ -154,6 +159,7 @@ impl ControlPlane {
     }
 
     pub(crate) fn run(mut self, commands: Receiver<ControlCommand>) {
+        self.recheck_after_start();
         let mut last_rescan = Instant::now();
         loop {
             // Wake for the rescan tick or the next retry, whichever is first.

@@ -81,6 +81,7 @@ impl PipelineWorkers {
                         .hint("this is a runtime bug: report it with the component; the running version keeps running")),
                         timings: Default::default(),
                         sha256: None,
+                        cache_warnings: Vec::new(),
                     }
                 });
                 let finished = FinishedLoad { prepared, outcome };

@@ -2,7 +2,7 @@
 //! the already type-checked component with new params or limits (nothing
 //! read or compiled), and warm the new live instance up before publishing.
 
-use super::super::events::{Outcome, ReloadEvent, Trigger, durations};
+use super::super::events::{CacheEvent, Event, Outcome, ReloadEvent, Trigger, durations};
 use super::super::generation::Recipe;
 use super::super::loop_event::GoodSnapshot;
 use super::super::shared::lock;
@@ -296,6 +296,9 @@ impl ControlPlane {
 
     /// Publishes a candidate that passed the pipeline, or reports why not.
     fn conclude(&mut self, id: &str, attempt: Attempt<'_>, outcome: LoadOutcome) -> ReloadEvent {
+        for warning in &outcome.cache_warnings {
+            self.sink.emit(Event::Cache(CacheEvent::new(id, warning)));
+        }
         let candidate = match outcome.result {
             Ok(c) => c,
             Err(error) => {
