@@ -113,6 +113,9 @@ fn known_keys(table: &KeyPath) -> Option<&'static [&'static str]> {
         [Seg::Key(s), Seg::Index(_), Seg::Key(r)] if s == "strategy" && r == "risk" => {
             Some(fields_of::<RiskSection>())
         }
+        [Seg::Key(s), Seg::Index(_), Seg::Key(r)] if s == "strategy" && r == "deploy" => {
+            Some(fields_of::<super::deploy::DeploySection>())
+        }
         [Seg::Key(s), Seg::Key(_)] if s == "symbols" => {
             Some(fields_of::<super::schema::SymbolSection>())
         }

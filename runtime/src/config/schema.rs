@@ -414,6 +414,10 @@ pub struct StrategyConfig {
     /// `[strategy.risk]`: this strategy's own values for any `[risk]` key.
     #[serde(default, skip_serializing_if = "RiskSection::is_empty")]
     pub risk: RiskSection,
+    /// `[strategy.deploy]`: shadow deployments and the swap policy (see
+    /// `config/deploy.rs`); the defaults swap at the next bar, as before.
+    #[serde(default, skip_serializing_if = "super::deploy::DeploySection::is_default")]
+    pub deploy: super::deploy::DeploySection,
 }
 
 /// `[strategy.limits]`: per-strategy overrides of `[limits]`.
@@ -476,6 +480,7 @@ impl StrategyConfig {
             params: toml::Table::new(),
             limits: LimitsOverride::default(),
             risk: RiskSection::default(),
+            deploy: super::deploy::DeploySection::default(),
         }
     }
 

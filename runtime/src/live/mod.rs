@@ -16,6 +16,7 @@ mod loop_events;
 mod metrics;
 mod reaper;
 mod recent_bars;
+mod shadow;
 mod shared;
 mod watcher;
 
@@ -28,12 +29,19 @@ pub use events::{
     Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, SnapshotEvent,
     StateEvent, TrapEvent, Trigger,
 };
-pub use events::{StopEvent, StopReason};
+pub use events::{DeployEvent, DeployWhat, StopEvent, StopReason};
+pub use shadow::{
+    CandidateStatus, Comparison, PendingSwap, PendingSwapStatus, ShadowSlot, ShadowStats,
+    SideFigures, SwapPolicy,
+};
 pub use generation::{
     Generation, GenerationStats, Recipe, Roster, RunState, SlotCounters, StrategySlot,
 };
 pub use handle::RuntimeHandle;
-pub use journal::{AUDIT_FILE, AuditRecord, EVENTS_FILE, FILLS_FILE, ORDERS_FILE};
+pub use journal::{
+    AUDIT_FILE, AuditRecord, EVENTS_FILE, FILLS_FILE, ORDERS_FILE, SHADOW_FILLS_FILE,
+    SHADOW_ORDERS_FILE,
+};
 pub use metrics::ReloadMetrics;
 
 use crate::broker::FillModel;

@@ -74,6 +74,7 @@ pub fn event_kind(event: &Event) -> &'static str {
         Event::Refusal(_) => "refusal",
         Event::State(_) => "state",
         Event::Snapshot(_) => "snapshot",
+        Event::Deploy(_) => "deploy",
     }
 }
 
