@@ -103,6 +103,9 @@ pub enum HandoffMethod {
     Snapshot,
     /// Recent bars were replayed (orders discarded).
     Replay,
+    /// A promoted candidate: it keeps the state it built on the same live
+    /// bars in the shadow; nothing restored or replayed.
+    Shadow,
 }
 
 /// A new generation took over at a bar boundary.

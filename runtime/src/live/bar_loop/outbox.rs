@@ -27,27 +27,57 @@ impl Outbox {
     }
 
     pub fn order(&self, slot: &StrategySlot, generation: &Generation, order: &Order, bar: &Bar) {
+        self.journal
+            .send(Record::Order(order_record(slot, generation, order, bar)));
+    }
+
+    pub fn fill(&self, slot: &StrategySlot, generation: &Generation, fill: &Fill) {
+        self.journal
+            .send(Record::Fill(fill_record(slot, generation, fill)));
+    }
+
+    /// An order of a shadow candidate (`shadow_orders.jsonl`, its SHA-256).
+    pub fn shadow_order(
+        &self,
+        slot: &StrategySlot,
+        generation: &Generation,
+        order: &Order,
+        bar: &Bar,
+    ) {
+        self.journal
+            .send(Record::ShadowOrder(order_record(slot, generation, order, bar)));
+    }
+
+    /// A fill on a shadow candidate's account (`shadow_fills.jsonl`).
+    pub fn shadow_fill(&self, slot: &StrategySlot, generation: &Generation, fill: &Fill) {
+        self.journal
+            .send(Record::ShadowFill(fill_record(slot, generation, fill)));
+    }
+}
+
+fn order_record(slot: &StrategySlot, generation: &Generation, order: &Order, bar: &Bar) -> OrderRecord {
+    {
         let (kind, limit_price) = match order.kind {
             OrderKind::Market => ("market", None),
             OrderKind::Limit(price) => ("limit", Some(price)),
         };
         let traded = (order.symbol, order.side, order.quantity);
         let head = trade_head(slot, generation, (bar.ts_ms, bar.seq), traded);
-        self.journal.send(Record::Order(OrderRecord {
+        OrderRecord {
             head,
             kind,
             limit_price,
-        }));
+        }
     }
+}
 
-    pub fn fill(&self, slot: &StrategySlot, generation: &Generation, fill: &Fill) {
-        let traded = (fill.symbol, fill.side, fill.quantity);
-        let head = trade_head(slot, generation, (fill.ts_ms, fill.seq), traded);
-        self.journal.send(Record::Fill(FillRecord {
-            head,
-            price: fill.price,
-            commission: fill.commission,
-        }));
+fn fill_record(slot: &StrategySlot, generation: &Generation, fill: &Fill) -> FillRecord {
+    let traded = (fill.symbol, fill.side, fill.quantity);
+    let head = trade_head(slot, generation, (fill.ts_ms, fill.seq), traded);
+    FillRecord {
+        head,
+        price: fill.price,
+        commission: fill.commission,
     }
 }
 
