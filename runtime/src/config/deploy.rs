@@ -146,7 +146,10 @@ impl DeploySection {
 
 /// The rules of config/README.md for one `[strategy.deploy]`: the first
 /// broken one as (key, message, hint).
-pub(crate) fn check(deploy: &DeploySection, where_: &str) -> Option<(&'static str, String, String)> {
+pub(crate) fn check(
+    deploy: &DeploySection,
+    where_: &str,
+) -> Option<(&'static str, String, String)> {
     use super::defaults as d;
     if let Some(window) = &deploy.swap_window
         && let Err(message) = SwapWindow::parse(window)
@@ -248,7 +251,13 @@ mod tests {
         assert!(night.contains(at(23, 45), 0));
         assert!(night.contains(at(24, 10), 0));
         assert!(!night.contains(at(1, 0), 0));
-        for bad in ["21:00", "25:00-26:00", "9:00-10:00", "21:00-21:00", "aa:bb-cc:dd"] {
+        for bad in [
+            "21:00",
+            "25:00-26:00",
+            "9:00-10:00",
+            "21:00-21:00",
+            "aa:bb-cc:dd",
+        ] {
             assert!(SwapWindow::parse(bad).is_err(), "{bad}");
         }
     }

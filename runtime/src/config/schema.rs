@@ -416,7 +416,10 @@ pub struct StrategyConfig {
     pub risk: RiskSection,
     /// `[strategy.deploy]`: shadow deployments and the swap policy (see
     /// `config/deploy.rs`); the defaults swap at the next bar, as before.
-    #[serde(default, skip_serializing_if = "super::deploy::DeploySection::is_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "super::deploy::DeploySection::is_default"
+    )]
     pub deploy: super::deploy::DeploySection,
 }
 

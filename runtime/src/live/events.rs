@@ -22,6 +22,12 @@ pub enum Outcome {
     /// It keeps trapping and can be neither rebuilt nor rolled back: it gets
     /// no bars until a fixed file or config edit loads a new version.
     Quarantined,
+    /// A new build passed the pipeline and runs as the strategy's shadow
+    /// candidate; the live generation is untouched.
+    Candidate,
+    /// A new generation was published and waits for its swap policy
+    /// (`[strategy.deploy] swap`, `swap_window`); the running one keeps trading.
+    Pending,
 }
 
 /// What started a reload attempt.

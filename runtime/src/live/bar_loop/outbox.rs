@@ -44,8 +44,9 @@ impl Outbox {
         order: &Order,
         bar: &Bar,
     ) {
-        self.journal
-            .send(Record::ShadowOrder(order_record(slot, generation, order, bar)));
+        self.journal.send(Record::ShadowOrder(order_record(
+            slot, generation, order, bar,
+        )));
     }
 
     /// A fill on a shadow candidate's account (`shadow_fills.jsonl`).
@@ -55,7 +56,12 @@ impl Outbox {
     }
 }
 
-fn order_record(slot: &StrategySlot, generation: &Generation, order: &Order, bar: &Bar) -> OrderRecord {
+fn order_record(
+    slot: &StrategySlot,
+    generation: &Generation,
+    order: &Order,
+    bar: &Bar,
+) -> OrderRecord {
     {
         let (kind, limit_price) = match order.kind {
             OrderKind::Market => ("market", None),

@@ -208,8 +208,7 @@ impl ShadowRunner {
             let (accepted, refusals) =
                 self.book
                     .submit(rules, orders, max_orders, super::runner::wall_clock_ms());
-            s.orders
-                .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+            s.orders.fetch_add(accepted.len() as u64, Ordering::Relaxed);
             s.refused
                 .fetch_add(refusals.len() as u64, Ordering::Relaxed);
             for order in &accepted {
@@ -229,7 +228,9 @@ impl ShadowRunner {
     pub fn publish_latency(&mut self) {
         self.published = Instant::now();
         let stats = &self.generation.shadow;
-        stats.live_latency.store(Arc::new(self.live_latency.clone()));
+        stats
+            .live_latency
+            .store(Arc::new(self.live_latency.clone()));
         stats
             .shadow_latency
             .store(Arc::new(self.shadow_latency.clone()));
@@ -263,7 +264,11 @@ pub(in crate::live::bar_loop) fn discard_trapped(
     seq: u64,
     outbox: &Outbox,
 ) {
-    generation.shadow.shadow.traps.fetch_add(1, Ordering::Relaxed);
+    generation
+        .shadow
+        .shadow
+        .traps
+        .fetch_add(1, Ordering::Relaxed);
     clear_candidate(slot, generation, outbox);
     let pending = slot.shadow.pending.load_full();
     if pending

@@ -35,10 +35,7 @@ impl StrategyRunner {
             return;
         };
         let taken = self.slot.shadow.pending.compare_and_swap(&current, None);
-        if taken
-            .as_ref()
-            .is_some_and(|t| Arc::ptr_eq(t, waiting))
-        {
+        if taken.as_ref().is_some_and(|t| Arc::ptr_eq(t, waiting)) {
             self.slot.current.store(Arc::clone(&waiting.generation));
         }
         view.outbox
@@ -140,7 +137,9 @@ impl StrategyRunner {
                 strategy: self.slot.id.to_string(),
                 version: next.version,
                 trigger: next.trigger,
-                error: "the promoted candidate has no running instance (it trapped or was discarded)".into(),
+                error:
+                    "the promoted candidate has no running instance (it trapped or was discarded)"
+                        .into(),
             };
             view.outbox.retire(Box::new(next));
             view.outbox.event(LoopEvent::HandoffFailed(failure));
