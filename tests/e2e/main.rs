@@ -13,6 +13,7 @@ mod hot_reload;
 mod loader;
 mod ops;
 mod reference;
+mod shadow;
 mod support;
 mod swaps;
 mod sweep;

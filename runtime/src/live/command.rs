@@ -58,6 +58,9 @@ pub struct DeployRequest {
     pub sha256: Option<String>,
     /// True: as the candidate (shadow); false: live, by the swap policy.
     pub shadow: bool,
+    /// Parameters set over the config's `[strategy.params]` for this build
+    /// (a candidate tried with other values, say).
+    pub params: toml::Table,
     /// Who asked.
     pub actor: String,
 }

@@ -76,13 +76,21 @@ impl ControlPlane {
                 (path, read)
             }
         };
-        self.prepare_request(id, strategy, path, read, expected, request.shadow)
-            .map_err(|event| Refusal::ReloadRejected {
-                action: Action::Deploy {
-                    shadow: self.slots.contains_key(id),
-                },
-                event,
-            })
+        self.prepare_request(
+            id,
+            strategy,
+            path,
+            read,
+            expected,
+            request.shadow,
+            &request.params,
+        )
+        .map_err(|event| Refusal::ReloadRejected {
+            action: Action::Deploy {
+                shadow: self.slots.contains_key(id),
+            },
+            event,
+        })
     }
 
     /// `path` (relative to `runtime.strategies_dir`, or absolute) when it is

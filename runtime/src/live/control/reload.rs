@@ -199,9 +199,14 @@ impl ControlPlane {
         read: ReadStage,
         expected_sha256: Option<String>,
         candidate: bool,
+        params_over: &toml::Table,
     ) -> Result<PreparedLoad, Box<ReloadEvent>> {
         let symbols = self.symbols_of(&strategy);
-        let params = match strategy.params() {
+        let mut with_params = strategy.clone();
+        with_params
+            .params
+            .extend(params_over.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let params = match with_params.params() {
             Ok(p) => p,
             Err(message) => return Err(Box::new(self.params_rejected(id, Trigger::Api, message))),
         };
