@@ -7,6 +7,8 @@ mod build;
 mod check;
 mod connect;
 mod control;
+mod deploy;
+mod diff;
 mod events;
 mod hash;
 mod live;
@@ -14,6 +16,7 @@ mod new;
 mod pin;
 mod seal;
 mod status;
+mod swap;
 
 use clap::{Parser, Subcommand};
 use sandbar_runtime::Action;
@@ -68,6 +71,16 @@ pub enum Command {
     Seal(seal::SealArgs),
     /// Validate, type-check, instantiate and smoke-test a component.
     Check(check::CheckArgs),
+    /// Send a build to a running instance: live by its swap policy, or with --shadow as the candidate beside the live version.
+    Deploy(deploy::DeployArgs),
+    /// Compare a strategy's live version with its shadow candidate (orders, agreement, PnL, latency, fuel).
+    Diff(diff::DiffArgs),
+    /// Make a strategy's shadow candidate its live version (it keeps its state; the live account stays).
+    Promote(control::ControlArgs),
+    /// Drop a strategy's shadow candidate; the live version keeps running.
+    Discard(control::ControlArgs),
+    /// Force (--now) or cancel (--cancel) a swap waiting for its policy.
+    Swap(swap::SwapArgs),
 }
 
 impl Command {
@@ -89,6 +102,11 @@ impl Command {
             Command::Unhalt(args) => args.execute(Action::Unhalt),
             Command::Seal(args) => seal::run(&args),
             Command::Check(args) => args.execute(),
+            Command::Deploy(args) => args.execute(),
+            Command::Diff(args) => args.execute(),
+            Command::Promote(args) => args.execute(Action::Promote),
+            Command::Discard(args) => args.execute(Action::Discard),
+            Command::Swap(args) => args.execute(),
         }
     }
 }

@@ -331,16 +331,17 @@ pub fn denied_error(denied: Denied) -> ApiError {
     }
 }
 
-struct Audit<'a> {
-    state: &'a AppState,
-    action: Action,
-    strategy: &'a str,
-    remote: SocketAddr,
+/// Writes the audit record of one action (also `candidate.rs`'s).
+pub(super) struct Audit<'a> {
+    pub state: &'a AppState,
+    pub action: Action,
+    pub strategy: &'a str,
+    pub remote: SocketAddr,
 }
 
 impl Audit<'_> {
     /// One `audit.jsonl` record and one log line.
-    fn write(
+    pub(super) fn write(
         &self,
         actor: &str,
         result: &str,

@@ -214,6 +214,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/events", get(events))
         .route("/strategies/{id}/{action}", post(control_action))
+        .merge(super::candidate::routes())
         .fallback(not_found)
         .with_state(state)
 }
