@@ -42,16 +42,17 @@ fn wait_event(sandbox: &Sandbox, what: &str, pred: impl Fn(&Event) -> bool) -> E
     panic!("no event for {what}");
 }
 
-fn handoffs(sandbox: &Sandbox) -> Vec<HandoffEvent> {
-    sandbox
-        .runtime()
-        .recent_events()
-        .into_iter()
-        .filter_map(|e| match e {
-            Event::Handoff(h) => Some(h),
-            _ => None,
-        })
-        .collect()
+/// Waits for the handoff to `version` (the event thread publishes it a
+/// moment after the loop's swap).
+fn wait_handoff(sandbox: &Sandbox, version: u64) -> HandoffEvent {
+    match wait_event(
+        sandbox,
+        &format!("the handoff to version {version}"),
+        |e| matches!(e, Event::Handoff(h) if h.version == version),
+    ) {
+        Event::Handoff(h) => h,
+        _ => unreachable!(),
+    }
 }
 
 #[test]
@@ -229,10 +230,7 @@ fn issue_19_promotion_happens_at_an_exact_bar_boundary() {
     sandbox.feed(180);
     let live = sandbox.runtime().generation("audit").unwrap();
     assert_eq!(live.sha256(), candidate_sha, "the candidate is live");
-    let handoff = handoffs(&sandbox)
-        .into_iter()
-        .find(|h| h.version == candidate_version)
-        .expect("a handoff to the candidate");
+    let handoff = wait_handoff(&sandbox, candidate_version);
     assert_eq!(
         serde_json::to_value(handoff.method).unwrap(),
         "shadow",
@@ -398,10 +396,7 @@ fn issue_19_when_flat_swaps_on_the_first_flat_bar_and_not_before() {
     }
     swapped.expect("the strategy went flat and the swap happened");
     sandbox.feed(2);
-    let handoff = handoffs(&sandbox)
-        .into_iter()
-        .find(|h| Some(h.version) == event.version)
-        .expect("a handoff to the new build");
+    let handoff = wait_handoff(&sandbox, event.version.unwrap());
     assert!(sandbox.status_of("audit").pending_swap.is_none());
     sandbox.stop();
     let fills = read_jsonl(&fills_path);
@@ -503,16 +498,106 @@ fn issue_19_auto_promotion_promotes_an_agreeing_candidate() {
         found.expect("auto-promoted")
     };
     assert!(promoted >= 70, "not before promote_after_bars: {promoted}");
-    let event = sandbox
-        .runtime()
-        .recent_events()
-        .into_iter()
-        .find_map(|e| match e {
-            Event::Deploy(d) if d.actor == "auto" => Some(d),
-            _ => None,
-        })
-        .expect("a deploy event by the rule");
+    let Event::Deploy(event) = wait_event(
+        &sandbox,
+        "a deploy event by the rule",
+        |e| matches!(e, Event::Deploy(d) if d.actor == "auto"),
+    ) else {
+        unreachable!()
+    };
     assert!(event.reason.unwrap().contains("auto-promoted"));
     let orders = sandbox.stop();
     assert_eq!(audit_reports(&orders).1, 0);
+}
+
+#[test]
+fn issue_19_the_ops_api_deploys_compares_promotes_and_audits() {
+    use sandbar_runtime::ops::{OpsClient, OpsServer, OpsSettings};
+    let mut sandbox = Sandbox::new();
+    sandbox.write_config(&SandboxConfig::default());
+    sandbox.start_watching(false).unwrap();
+    let mut settings = OpsSettings::local("127.0.0.1:0".parse().unwrap());
+    settings.config_path = Some(sandbox.config_path());
+    let server = OpsServer::start(sandbox.runtime().handle(), settings).unwrap();
+    let client = OpsClient::new(&server.local_addr().to_string(), None);
+    sandbox.feed(30);
+
+    let bytes = audit_bytes(11);
+    let candidate_sha = sha(&bytes);
+    let answer = client
+        .post_bytes("/strategies/audit/candidate", &bytes)
+        .unwrap();
+    assert_eq!(answer["reload"]["outcome"], "candidate", "{answer}");
+    assert_eq!(answer["action"], "deploy");
+    sandbox.feed(50);
+    let status = client.get("/strategies/audit").unwrap();
+    let candidate = &status["candidate"];
+    assert_eq!(candidate["sha256"], candidate_sha.as_str());
+    assert_eq!(candidate["comparison"]["bars"], 50, "{status}");
+    let metrics = client.request("GET", "/metrics").unwrap().1;
+    assert!(
+        metrics.contains("sandbar_candidate_agreement_ratio{strategy=\"audit\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("sandbar_candidate_bars{strategy=\"audit\"} 50"));
+    let table = sandbar_runtime::ops::render_diff(&status);
+    assert!(table.contains("signal agreement 100.00%"), "{table}");
+
+    // A path must name a file inside runtime.strategies_dir.
+    let outside = sandbox
+        .runtime()
+        .deploy(
+            "audit",
+            DeployRequest {
+                source: DeploySource::Path("../sandbar.toml".into()),
+                ..candidate_request(Vec::new(), &[])
+            },
+        )
+        .unwrap_err();
+    assert_eq!(outside.kind().as_str(), "bad_arguments", "{outside}");
+    let empty = client
+        .post_bytes("/strategies/audit/candidate", &[])
+        .unwrap_err();
+    assert_eq!(empty.refusal().map(|k| k.as_str()), Some("bad_arguments"));
+
+    let promoted = client.post("/strategies/audit/promote").unwrap();
+    assert_eq!(promoted["deploy"]["what"], "promoted", "{promoted}");
+    sandbox.feed(2);
+    assert_eq!(sandbox.live_sha(), candidate_sha);
+    let none = client.post("/strategies/audit/discard").unwrap_err();
+    assert_eq!(none.refusal().map(|k| k.as_str()), Some("no_candidate"));
+    assert_eq!(none.status(), Some(409));
+    server.stop();
+    sandbox.stop();
+    let audit = read_jsonl(&sandbox.path("journal/audit.jsonl"));
+    let actions: Vec<(String, String)> = audit
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_owned(),
+                r["result"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        actions.contains(&("deploy".into(), "ok".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("deploy".into(), "rejected".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("promote".into(), "ok".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("discard".into(), "rejected".into())),
+        "{actions:?}"
+    );
+    let deploy = audit
+        .iter()
+        .find(|r| r["action"] == "deploy" && r["result"] == "ok")
+        .unwrap();
+    assert_eq!(deploy["args"], format!("shadow=true&bytes={}", bytes.len()));
 }

@@ -42,6 +42,7 @@ mod exposition;
 mod fd_limit;
 mod listener;
 mod metrics;
+mod metrics_shadow;
 mod rate_limit;
 mod refusal;
 mod render;
