@@ -36,7 +36,7 @@ pub enum LoopEvent {
     /// A periodic snapshot was over its limit and not kept.
     SnapshotOversized(SnapshotEvent),
     /// A candidate trapped and was discarded, or a waiting swap happened.
-    Deploy(super::events::DeployEvent),
+    Deploy(Box<super::events::DeployEvent>),
 }
 
 /// A new generation that trapped while taking over at the swap bar.

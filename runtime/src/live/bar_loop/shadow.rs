@@ -279,7 +279,7 @@ pub(in crate::live::bar_loop) fn discard_trapped(
         outbox.retire(Box::new(arc_swap::Guard::into_inner(old)));
     }
     tracing::warn!(strategy = %slot.id, version = generation.version, seq, "candidate trapped; discarded: {error}");
-    outbox.event(LoopEvent::Deploy(DeployEvent {
+    outbox.event(LoopEvent::Deploy(Box::new(DeployEvent {
         ts: now_rfc3339(),
         strategy: slot.id.to_string(),
         what: DeployWhat::Discarded,
@@ -291,5 +291,5 @@ pub(in crate::live::bar_loop) fn discard_trapped(
             error.export, error.message
         )),
         comparison: Some(generation.shadow.comparison()),
-    }));
+    })));
 }

@@ -14,7 +14,7 @@ use super::super::generation::{Generation, StrategySlot};
 use super::super::shared::lock;
 use super::ControlPlane;
 use super::publish::Publication;
-use super::reload::{PreparedLoad, warm_instance};
+use super::reload::{PreparedLoad, RequestedBuild, warm_instance};
 use crate::action::Action;
 use crate::error::{LoadError, Stage};
 use crate::load::Loader;
@@ -76,21 +76,20 @@ impl ControlPlane {
                 (path, read)
             }
         };
-        self.prepare_request(
-            id,
-            strategy,
+        let build = RequestedBuild {
             path,
             read,
-            expected,
-            request.shadow,
-            &request.params,
-        )
-        .map_err(|event| Refusal::ReloadRejected {
-            action: Action::Deploy {
-                shadow: self.slots.contains_key(id),
-            },
-            event,
-        })
+            expected_sha256: expected,
+            candidate: request.shadow,
+            params_over: request.params,
+        };
+        self.prepare_request(id, strategy, build)
+            .map_err(|event| Refusal::ReloadRejected {
+                action: Action::Deploy {
+                    shadow: self.slots.contains_key(id),
+                },
+                event,
+            })
     }
 
     /// `path` (relative to `runtime.strategies_dir`, or absolute) when it is

@@ -89,6 +89,20 @@ impl PreparedLoad {
     }
 }
 
+/// A build that came with a request, read (`candidate.rs`).
+pub(super) struct RequestedBuild {
+    /// Where it came from (a file, or a name for the bytes).
+    pub path: std::path::PathBuf,
+    /// Stage `read`, done.
+    pub read: ReadStage,
+    /// The SHA-256 it must have.
+    pub expected_sha256: Option<String>,
+    /// As the candidate (shadow), not live.
+    pub candidate: bool,
+    /// Parameters over `[strategy.params]`.
+    pub params_over: toml::Table,
+}
+
 /// What one pass of the pipeline was for, to conclude it.
 struct Attempt<'a> {
     /// Published as the candidate (shadow), not live.
@@ -195,17 +209,18 @@ impl ControlPlane {
         &self,
         id: &str,
         strategy: StrategyConfig,
-        path: std::path::PathBuf,
-        read: ReadStage,
-        expected_sha256: Option<String>,
-        candidate: bool,
-        params_over: &toml::Table,
+        build: RequestedBuild,
     ) -> Result<PreparedLoad, Box<ReloadEvent>> {
+        let RequestedBuild {
+            path,
+            read,
+            expected_sha256,
+            candidate,
+            params_over,
+        } = build;
         let symbols = self.symbols_of(&strategy);
         let mut with_params = strategy.clone();
-        with_params
-            .params
-            .extend(params_over.iter().map(|(k, v)| (k.clone(), v.clone())));
+        with_params.params.extend(params_over);
         let params = match with_params.params() {
             Ok(p) => p,
             Err(message) => return Err(Box::new(self.params_rejected(id, Trigger::Api, message))),
