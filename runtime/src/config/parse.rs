@@ -460,6 +460,8 @@ fn choices(path: &KeyPath) -> &'static [&'static str] {
         ["feed", "kind"] => variants_of::<FeedKind>(),
         ["broker", "kind"] => variants_of::<BrokerKind>(),
         ["feed", "on_bad_row"] => variants_of::<BadRowPolicy>(),
+        ["strategy", "deploy", "mode"] => variants_of::<super::deploy::DeployMode>(),
+        ["strategy", "deploy", "swap"] => variants_of::<super::deploy::SwapWhen>(),
         _ => &[],
     }
 }
