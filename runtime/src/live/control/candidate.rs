@@ -288,7 +288,8 @@ impl ControlPlane {
                 Some("promoted already; its swap is waiting".into()),
             ));
         }
-        let Some(strategy) = self.slots.get(id).map(|s| s.config.clone()) else {
+        // The config now (an edit of `[strategy.deploy]` alone publishes nothing).
+        let Some(strategy) = self.config.strategy(id).cloned() else {
             return Err(Refusal::NoCandidate {
                 strategy: id.to_owned(),
             });
@@ -368,8 +369,12 @@ impl ControlPlane {
         let due: Vec<(String, Arc<StrategySlot>, crate::config::DeploySection)> = self
             .slots
             .iter()
-            .filter(|(_, s)| s.config.deploy.auto_promote)
-            .map(|(id, s)| (id.clone(), Arc::clone(&s.slot), s.config.deploy.clone()))
+            .filter_map(|(id, s)| {
+                let deploy = &self.config.strategy(id)?.deploy;
+                deploy
+                    .auto_promote
+                    .then(|| (id.clone(), Arc::clone(&s.slot), deploy.clone()))
+            })
             .collect();
         for (id, slot, deploy) in due {
             let Some(candidate) = slot.shadow.candidate() else {

@@ -95,7 +95,10 @@ impl ControlPlane {
         let Some(state) = self.slots.get(id) else {
             return false;
         };
-        let (slot, strategy) = (Arc::clone(&state.slot), state.config.clone());
+        let slot = Arc::clone(&state.slot);
+        let Some(strategy) = self.config.strategy(id).cloned() else {
+            return false;
+        };
         self.swap_in(&slot, &strategy, generation, Trigger::Config, false);
         true
     }
