@@ -79,17 +79,27 @@ impl StrategyRunner {
     /// Adopts the slot's candidate, or drops the one running when the slot
     /// no longer names it (discarded, replaced).
     fn reconcile_candidate(&mut self, next_seq: u64, view: &LoopView<'_>) {
+        // Most bars: nothing changed, compared without taking a reference.
+        {
+            let wanted = self.slot.shadow.candidate.load();
+            let running = self.shadow.as_ref().map(|s| &s.generation);
+            let same = match (wanted.as_ref(), running) {
+                (None, None) => true,
+                (Some(w), Some(r)) => Arc::ptr_eq(w, r),
+                _ => false,
+            };
+            if same {
+                return;
+            }
+        }
         let wanted = self.slot.shadow.candidate.load_full();
-        let running = self.shadow.as_ref().map(|s| &s.generation);
-        match (&wanted, running) {
-            (None, None) => {}
-            (Some(w), Some(r)) if Arc::ptr_eq(w, r) => {}
-            (Some(w), _) if Arc::ptr_eq(w, &self.generation) => {
+        match &wanted {
+            Some(w) if Arc::ptr_eq(w, &self.generation) => {
                 // Promoted before the loop ever ran it as a candidate.
                 clear_candidate(&self.slot, w, view.outbox);
                 self.drop_shadow(view);
             }
-            (_, _) => {
+            _ => {
                 self.drop_shadow(view);
                 if let Some(candidate) = wanted.clone() {
                     self.shadow = ShadowRunner::adopt(
@@ -103,6 +113,7 @@ impl StrategyRunner {
                 }
             }
         }
+        // The control plane may have replaced it meanwhile: not dropped here.
         view.outbox.retire(Box::new(wanted));
     }
 
