@@ -9,6 +9,10 @@
 //! strategies, the ops server on, and a `/ws` client (what the dashboard's
 //! page holds: a status push a second and every event) reading on a thread
 //! or not connected at all; p99.9 open / closed is the issue 17 figure.
+//! Then the cost of a shadow candidate (issue 19): the same round trip with
+//! no candidate and with one (the same build as the live version, trading on
+//! its own paper account after it), in interleaved slices; the p99.9 ratio is
+//! what a shadow adds to every bar.
 //!
 //! A custom main (not criterion): the figures are percentiles from
 //! hdrhistogram. `cargo bench --bench latency`; without `--bench` (as
@@ -116,6 +120,7 @@ fn main() {
     for variant in variants {
         variant.live.runtime.stop();
     }
+    shadow_cost(&bytes, rounds.max(2), slice);
     dashboard_open_vs_closed(&bytes, quick);
 }
 
@@ -321,4 +326,74 @@ fn report(variants: &[Variant], rounds: u32, slice: Duration, load_before: &str)
             );
         }
     }
+}
+
+/// Round-trip percentiles quiet and with a shadow candidate, interleaved:
+/// each round discards the candidate for a quiet slice, then deploys it
+/// again (a compile-cache hit) for a shadow slice.
+fn shadow_cost(bytes: &[u8], rounds: u32, slice: Duration) {
+    use sandbar_runtime::live::{CandidateAction, DeployRequest, DeploySource, Outcome};
+    let mut live = Live::start(
+        &[BenchStrategy {
+            id: "sma",
+            bytes,
+            params: "",
+        }],
+        Reloads::Api,
+    );
+    let candidate = support::with_marker(bytes, 77);
+    let mut warm = new_histogram();
+    measure(&mut live, Duration::from_millis(200), &mut warm);
+    let (mut quiet, mut shadow) = (new_histogram(), new_histogram());
+    let mut shadow_bars = 0;
+    for _ in 0..rounds {
+        measure(&mut live, slice, &mut quiet);
+        let event = live
+            .runtime
+            .deploy(
+                "sma",
+                DeployRequest {
+                    source: DeploySource::Bytes(candidate.clone()),
+                    sha256: None,
+                    shadow: true,
+                    params: Default::default(),
+                    actor: "bench".into(),
+                },
+            )
+            .unwrap();
+        assert_eq!(event.outcome, Outcome::Candidate, "{event:?}");
+        measure(&mut live, slice, &mut shadow);
+        live.feed.settle(&live.runtime);
+        if let Some(c) = live.runtime.slot("sma").and_then(|s| s.shadow.candidate()) {
+            shadow_bars += c.shadow.bars();
+        }
+        live.runtime
+            .candidate("sma", CandidateAction::Discard, "bench")
+            .unwrap();
+    }
+    println!(
+        "\nshadow: per-bar round trip, SMA crossover, the live version alone and with a shadow candidate of the same build; {rounds} rounds of {} ms each, interleaved ({shadow_bars} bars ran in the shadow)",
+        slice.as_millis()
+    );
+    println!(
+        "{:<16} {:>9} {:>10} {:>10} {:>10} {:>11}  p99.9 vs quiet",
+        "phase", "bars", "p50", "p99", "p99.9", "max"
+    );
+    for (name, h) in [("quiet", &quiet), ("shadow", &shadow)] {
+        println!(
+            "{:<16} {:>9} {:>10} {:>10} {:>10} {:>11}  {:.2}x",
+            name,
+            h.len(),
+            micros(h.value_at_quantile(0.5)),
+            micros(h.value_at_quantile(0.99)),
+            micros(h.value_at_quantile(0.999)),
+            micros(h.max()),
+            h.value_at_quantile(0.999) as f64 / quiet.value_at_quantile(0.999) as f64,
+        );
+    }
+    println!(
+        "shadow cost per bar (p50): {:.2} µs",
+        (shadow.value_at_quantile(0.5) as f64 - quiet.value_at_quantile(0.5) as f64) / 1000.0
+    );
+    live.runtime.stop();
 }

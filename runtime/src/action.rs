@@ -26,6 +26,21 @@ pub enum Action {
     Halt,
     /// Lift the kill switch of a halted strategy.
     Unhalt,
+    /// Load a build sent with the request: as the shadow candidate
+    /// (`shadow`, `POST /strategies/{id}/candidate`) or live by the swap
+    /// policy (`POST /strategies/{id}/deploy`).
+    Deploy {
+        /// As the candidate, beside the live version.
+        shadow: bool,
+    },
+    /// The candidate becomes the live version (by the swap policy).
+    Promote,
+    /// The candidate is dropped; the live version keeps running.
+    Discard,
+    /// A waiting swap happens at the next bar, whatever its policy.
+    SwapNow,
+    /// A waiting swap is cancelled; the running version keeps running.
+    SwapCancel,
 }
 
 /// Which earlier version a rollback goes to.
@@ -70,7 +85,12 @@ pub struct UnknownAction {
 impl UnknownAction {
     /// "did you mean `halt`?", then every action.
     pub fn hint(&self) -> String {
-        let all = Action::NAMES.join(", ");
+        let all = Action::NAMES
+            .iter()
+            .chain(&Action::DEPLOY_NAMES)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
         match self.suggestion {
             Some(close) => format!("did you mean `{close}`? actions: {all}"),
             None => format!("actions: {all}"),
@@ -83,6 +103,12 @@ impl Action {
     pub const NAMES: [&'static str; 6] =
         ["reload", "rollback", "pause", "resume", "halt", "unhalt"];
 
+    /// The actions of shadow deployments and swap policies (issue 19), in
+    /// the order the CLI lists them; kept apart from [`Action::NAMES`], the
+    /// actions on a strategy's run, which the CLI groups on their own.
+    pub const DEPLOY_NAMES: [&'static str; 5] =
+        ["deploy", "promote", "discard", "swap_now", "swap_cancel"];
+
     /// The name in paths, in the CLI and in the audit trail.
     pub fn name(&self) -> &'static str {
         match self {
@@ -92,6 +118,11 @@ impl Action {
             Action::Resume => "resume",
             Action::Halt => "halt",
             Action::Unhalt => "unhalt",
+            Action::Deploy { .. } => "deploy",
+            Action::Promote => "promote",
+            Action::Discard => "discard",
+            Action::SwapNow => "swap_now",
+            Action::SwapCancel => "swap_cancel",
         }
     }
 
@@ -101,12 +132,18 @@ impl Action {
         match self {
             Action::Rollback(Rollback::Steps(steps)) => Some(format!("steps={steps}")),
             Action::Rollback(Rollback::ToVersion(version)) => Some(format!("to_version={version}")),
+            Action::Deploy { shadow } => Some(format!("shadow={shadow}")),
             _ => None,
         }
     }
 
     /// The ops API path that carries this action out on `strategy`.
     pub fn path(&self, strategy: &str) -> String {
+        match self {
+            Action::Deploy { shadow: true } => return format!("/strategies/{strategy}/candidate"),
+            Action::Deploy { shadow: false } => return format!("/strategies/{strategy}/deploy"),
+            _ => {}
+        }
         let path = format!("/strategies/{strategy}/{}", self.name());
         match self.args() {
             Some(args) => format!("{path}?{args}"),
@@ -121,7 +158,13 @@ impl Action {
             Action::Resume => Some(StateAction::Resume),
             Action::Halt => Some(StateAction::Halt),
             Action::Unhalt => Some(StateAction::Unhalt),
-            Action::Reload | Action::Rollback(_) => None,
+            Action::Reload
+            | Action::Rollback(_)
+            | Action::Deploy { .. }
+            | Action::Promote
+            | Action::Discard
+            | Action::SwapNow
+            | Action::SwapCancel => None,
         }
     }
 }
@@ -157,10 +200,23 @@ impl FromStr for Action {
             "resume" => Ok(Action::Resume),
             "halt" => Ok(Action::Halt),
             "unhalt" => Ok(Action::Unhalt),
-            _ => Err(UnknownAction {
-                name: name.to_owned(),
-                suggestion: crate::config::suggest_closest(name, &Action::NAMES),
-            }),
+            "deploy" => Ok(Action::Deploy { shadow: false }),
+            "candidate" => Ok(Action::Deploy { shadow: true }),
+            "promote" => Ok(Action::Promote),
+            "discard" => Ok(Action::Discard),
+            "swap_now" => Ok(Action::SwapNow),
+            "swap_cancel" => Ok(Action::SwapCancel),
+            _ => {
+                let all: Vec<&str> = Action::NAMES
+                    .iter()
+                    .chain(&Action::DEPLOY_NAMES)
+                    .copied()
+                    .collect();
+                Err(UnknownAction {
+                    name: name.to_owned(),
+                    suggestion: crate::config::suggest_closest(name, &all),
+                })
+            }
         }
     }
 }
@@ -246,6 +302,33 @@ mod tests {
         assert_eq!(
             Action::Rollback(Rollback::ToVersion(7)).path("sma"),
             "/strategies/sma/rollback?to_version=7"
+        );
+    }
+
+    #[test]
+    fn issue_19_deploy_actions_parse_back_and_name_their_paths() {
+        for action in [
+            Action::Deploy { shadow: false },
+            Action::Promote,
+            Action::Discard,
+            Action::SwapNow,
+            Action::SwapCancel,
+        ] {
+            assert_eq!(action.to_string().parse::<Action>(), Ok(action));
+            assert_eq!(action.state_action(), None);
+        }
+        assert_eq!(
+            "candidate".parse::<Action>(),
+            Ok(Action::Deploy { shadow: true })
+        );
+        assert_eq!(
+            Action::Deploy { shadow: true }.path("sma"),
+            "/strategies/sma/candidate"
+        );
+        assert_eq!(Action::Promote.path("sma"), "/strategies/sma/promote");
+        assert_eq!(
+            "promte".parse::<Action>().unwrap_err().suggestion,
+            Some("promote")
         );
     }
 

@@ -134,6 +134,18 @@ pub enum Refusal {
     /// control task that died).
     #[error("{0}")]
     Internal(String),
+    /// Promote or discard of a strategy that has no shadow candidate.
+    #[error("`{strategy}` has no shadow candidate")]
+    NoCandidate {
+        /// The strategy.
+        strategy: String,
+    },
+    /// Force or cancel of a swap when none is waiting.
+    #[error("`{strategy}` has no swap waiting")]
+    NoPendingSwap {
+        /// The strategy.
+        strategy: String,
+    },
 }
 
 fn halted_message(strategy: &str, action: StateAction) -> String {
@@ -165,6 +177,8 @@ impl Refusal {
             Refusal::RateLimited { .. } => RefusalKind::RateLimited,
             Refusal::ShuttingDown => RefusalKind::ShuttingDown,
             Refusal::Internal(_) => RefusalKind::Internal,
+            Refusal::NoCandidate { .. } => RefusalKind::NoCandidate,
+            Refusal::NoPendingSwap { .. } => RefusalKind::NoPendingSwap,
         }
     }
 
@@ -211,6 +225,12 @@ impl Refusal {
                 "the instance is stopping; start `runtime live` again to control it".into()
             }
             Refusal::Internal(_) => "the runtime's log (stderr) says more".into(),
+            Refusal::NoCandidate { strategy } => format!(
+                "`runtime deploy {strategy} FILE --shadow` starts one; `runtime status {strategy}` shows it"
+            ),
+            Refusal::NoPendingSwap { strategy } => format!(
+                "a swap waits only under `[strategy.deploy] swap = \"when_flat\"` or a `swap_window`; `runtime status {strategy}` shows it"
+            ),
         }
     }
 }
@@ -252,11 +272,15 @@ pub enum RefusalKind {
     ShuttingDown,
     /// [`Refusal::Internal`]
     Internal,
+    /// [`Refusal::NoCandidate`]
+    NoCandidate,
+    /// [`Refusal::NoPendingSwap`]
+    NoPendingSwap,
 }
 
 impl RefusalKind {
     /// Every kind.
-    pub const ALL: [RefusalKind; 14] = [
+    pub const ALL: [RefusalKind; 16] = [
         RefusalKind::UnknownStrategy,
         RefusalKind::NotEnabled,
         RefusalKind::Halted,
@@ -271,6 +295,8 @@ impl RefusalKind {
         RefusalKind::Internal,
         RefusalKind::Unchanged,
         RefusalKind::RateLimited,
+        RefusalKind::NoCandidate,
+        RefusalKind::NoPendingSwap,
     ];
 
     /// The name in error bodies.
@@ -290,6 +316,8 @@ impl RefusalKind {
             RefusalKind::RateLimited => "rate_limited",
             RefusalKind::ShuttingDown => "shutting_down",
             RefusalKind::Internal => "internal",
+            RefusalKind::NoCandidate => "no_candidate",
+            RefusalKind::NoPendingSwap => "no_pending_swap",
         }
     }
 }
@@ -379,6 +407,12 @@ mod tests {
                 per_second: 10,
                 burst: 30,
                 retry_after_s: 1,
+            },
+            Refusal::NoCandidate {
+                strategy: strategy(),
+            },
+            Refusal::NoPendingSwap {
+                strategy: strategy(),
             },
         ]
     }

@@ -17,6 +17,7 @@ mod ops;
 mod orders;
 mod python;
 mod reference;
+mod shadow;
 mod support;
 mod swaps;
 mod sweep;

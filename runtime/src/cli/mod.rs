@@ -8,6 +8,8 @@ mod cache;
 mod check;
 mod connect;
 mod control;
+mod deploy;
+mod diff;
 mod events;
 mod hash;
 mod live;
@@ -15,6 +17,7 @@ mod new;
 mod pin;
 mod seal;
 mod status;
+mod swap;
 
 use clap::{Parser, Subcommand};
 use sandbar_runtime::Action;
@@ -71,6 +74,16 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Inspect the artefact cache of compiled components: ls, verify, clear.
     Cache(cache::CacheArgs),
+    /// Send a build to a running instance: live by its swap policy, or with --shadow as the candidate beside the live version.
+    Deploy(deploy::DeployArgs),
+    /// Compare a strategy's live version with its shadow candidate (orders, agreement, PnL, latency, fuel).
+    Diff(diff::DiffArgs),
+    /// Make a strategy's shadow candidate its live version (it keeps its state; the live account stays).
+    Promote(control::ControlArgs),
+    /// Drop a strategy's shadow candidate; the live version keeps running.
+    Discard(control::ControlArgs),
+    /// Force (--now) or cancel (--cancel) a swap waiting for its policy.
+    Swap(swap::SwapArgs),
 }
 
 impl Command {
@@ -93,6 +106,11 @@ impl Command {
             Command::Seal(args) => seal::run(&args),
             Command::Check(args) => args.execute(),
             Command::Cache(args) => args.execute(),
+            Command::Deploy(args) => args.execute(),
+            Command::Diff(args) => args.execute(),
+            Command::Promote(args) => args.execute(Action::Promote),
+            Command::Discard(args) => args.execute(Action::Discard),
+            Command::Swap(args) => args.execute(),
         }
     }
 }

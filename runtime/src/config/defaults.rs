@@ -158,5 +158,17 @@ pub const SLIPPAGE_BPS: f64 = 0.0;
 /// configs written then keep trading the same way.
 pub const ALLOW_SHORT: bool = true;
 
+/// `[strategy.deploy] swap_timeout_s`: a waiting swap is cancelled after an hour.
+pub const SWAP_TIMEOUT_S: u64 = 3600;
+/// `[strategy.deploy] promote_after_bars`: shadow bars before a candidate is judged.
+pub const PROMOTE_AFTER_BARS: u64 = 500;
+/// `[strategy.deploy] min_agreement_pct`: bars whose orders must agree, in percent.
+pub const MIN_AGREEMENT_PCT: f64 = 95.0;
+/// `[strategy.deploy] pnl_tolerance_pct`: shadow PnL within this percent of
+/// `broker.starting_cash` of the live PnL also qualifies.
+pub const PNL_TOLERANCE_PCT: f64 = 1.0;
+/// `[strategy.deploy] discard_after_bars`: a candidate not qualified by then is discarded.
+pub const DISCARD_AFTER_BARS: u64 = 2000;
+
 /// Shown in messages about the embedded default, which has no file.
 pub const EMBEDDED_ORIGIN: &str = "<embedded default config>";

@@ -42,6 +42,7 @@
 #![allow(clippy::result_large_err)]
 
 mod defaults;
+mod deploy;
 mod diff;
 mod error;
 pub(crate) mod introspect;
@@ -53,6 +54,7 @@ mod suggest;
 mod validate;
 
 pub use defaults::EMBEDDED_DEFAULT_TOML;
+pub use deploy::{DeployMode, DeploySection, SwapWhen, SwapWindow};
 pub use diff::{ConfigDiff, StrategyChange, diff};
 pub use error::ConfigError;
 pub use schema::{

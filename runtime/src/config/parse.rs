@@ -113,6 +113,9 @@ fn known_keys(table: &KeyPath) -> Option<&'static [&'static str]> {
         [Seg::Key(s), Seg::Index(_), Seg::Key(r)] if s == "strategy" && r == "risk" => {
             Some(fields_of::<RiskSection>())
         }
+        [Seg::Key(s), Seg::Index(_), Seg::Key(r)] if s == "strategy" && r == "deploy" => {
+            Some(fields_of::<super::deploy::DeploySection>())
+        }
         [Seg::Key(s), Seg::Key(_)] if s == "symbols" => {
             Some(fields_of::<super::schema::SymbolSection>())
         }
@@ -459,6 +462,8 @@ fn choices(path: &KeyPath) -> &'static [&'static str] {
         ["broker", "bracket_tie"] => variants_of::<BracketTie>(),
         ["feed", "on_bad_row"] => variants_of::<BadRowPolicy>(),
         ["strategy", "language"] => variants_of::<crate::Language>(),
+        ["strategy", "deploy", "mode"] => variants_of::<super::deploy::DeployMode>(),
+        ["strategy", "deploy", "swap"] => variants_of::<super::deploy::SwapWhen>(),
         _ => &[],
     }
 }

@@ -484,6 +484,13 @@ pub struct StrategyConfig {
     /// `[strategy.risk]`: this strategy's own values for any `[risk]` key.
     #[serde(default, skip_serializing_if = "RiskSection::is_empty")]
     pub risk: RiskSection,
+    /// `[strategy.deploy]`: shadow deployments and the swap policy (see
+    /// `config/deploy.rs`); the defaults swap at the next bar, as before.
+    #[serde(
+        default,
+        skip_serializing_if = "super::deploy::DeploySection::is_default"
+    )]
+    pub deploy: super::deploy::DeploySection,
     /// What the strategy is written in: `"rust"` (default), `"python"` or
     /// `"js"`. Picks the limits' defaults (`[limits.python]`, `[limits.js]`).
     #[serde(default, skip_serializing_if = "is_rust")]
@@ -588,6 +595,7 @@ impl StrategyConfig {
             params: toml::Table::new(),
             limits: LimitsOverride::default(),
             risk: RiskSection::default(),
+            deploy: super::deploy::DeploySection::default(),
             language: crate::Language::Rust,
         }
     }

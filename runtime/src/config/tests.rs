@@ -308,6 +308,7 @@ fn the_reference_documents_every_key() {
         fields_of::<super::schema::OpsSection>(),
         fields_of::<super::schema::OpsToken>(),
         fields_of::<StrategyConfig>(),
+        fields_of::<super::deploy::DeploySection>(),
     ];
     for key in keys.iter().flat_map(|k| k.iter()) {
         let documented = README.contains(&format!("| `{key}` |"))

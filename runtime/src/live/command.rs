@@ -3,7 +3,7 @@
 //! run-state changes and audit records are handled where they are asked
 //! (`run_states.rs`, the event sink), so they never wait for a compile.
 
-use super::events::{ReloadEvent, TrapEvent};
+use super::events::{DeployEvent, ReloadEvent, TrapEvent};
 use super::loop_event::{GoodSnapshot, HandoffFailure};
 use crate::action::StateAction;
 use crate::config::Config;
@@ -32,7 +32,50 @@ pub enum ControlCommand {
     /// The loop put the old generation back: the history's newest entry
     /// must describe it again.
     HandoffFailed(HandoffFailure),
+    /// Load a build from the request (a path or bytes) as the strategy's
+    /// candidate (`shadow`) or as its live version, through the pipeline.
+    Deploy(String, Box<DeployRequest>, Reply<ReloadEvent>),
+    /// Promote, discard, or force or cancel a waiting swap.
+    Candidate(String, CandidateAction, String, Reply<DeployEvent>),
     Shutdown,
+}
+
+/// Where a deployed build comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeploySource {
+    /// A file inside `runtime.strategies_dir` (relative to it, or absolute).
+    Path(PathBuf),
+    /// The component's bytes (the ops API's request body).
+    Bytes(Vec<u8>),
+}
+
+/// A build to deploy ([`ControlCommand::Deploy`]).
+#[derive(Debug, Clone)]
+pub struct DeployRequest {
+    /// The build: a path inside `runtime.strategies_dir`, or its bytes.
+    pub source: DeploySource,
+    /// The SHA-256 the bytes must have (required in prod).
+    pub sha256: Option<String>,
+    /// True: as the candidate (shadow); false: live, by the swap policy.
+    pub shadow: bool,
+    /// Parameters set over the config's `[strategy.params]` for this build
+    /// (a candidate tried with other values, say).
+    pub params: toml::Table,
+    /// Who asked.
+    pub actor: String,
+}
+
+/// What to do with a strategy's candidate or waiting swap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CandidateAction {
+    /// The candidate goes live (by the swap policy).
+    Promote,
+    /// The candidate is dropped.
+    Discard,
+    /// The waiting swap happens at the next bar.
+    SwapNow,
+    /// The waiting swap is cancelled.
+    SwapCancel,
 }
 
 pub struct StateRequest {

@@ -68,7 +68,10 @@ impl EventSink {
             .record(&event);
         let mut order = lock(&self.order);
         if let Some(version) = event.version
-            && matches!(event.outcome, Outcome::Swapped | Outcome::RolledBack)
+            && matches!(
+                event.outcome,
+                Outcome::Swapped | Outcome::RolledBack | Outcome::Pending
+            )
         {
             let announced = order.announced.entry(event.strategy.clone()).or_default();
             *announced = (*announced).max(version);

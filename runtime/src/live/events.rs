@@ -22,6 +22,12 @@ pub enum Outcome {
     /// It keeps trapping and can be neither rebuilt nor rolled back: it gets
     /// no bars until a fixed file or config edit loads a new version.
     Quarantined,
+    /// A new build passed the pipeline and runs as the strategy's shadow
+    /// candidate; the live generation is untouched.
+    Candidate,
+    /// A new generation was published and waits for its swap policy
+    /// (`[strategy.deploy] swap`, `swap_window`); the running one keeps trading.
+    Pending,
 }
 
 /// What started a reload attempt.
@@ -38,6 +44,8 @@ pub enum Trigger {
     Api,
     /// A trap: an automatic rebuild, rollback or quarantine.
     Trap,
+    /// A candidate was promoted (by the operator or the auto-promotion rule).
+    Promote,
 }
 
 /// One reload attempt and how it ended (`events.jsonl`, `/events`).
@@ -101,6 +109,9 @@ pub enum HandoffMethod {
     Snapshot,
     /// Recent bars were replayed (orders discarded).
     Replay,
+    /// A promoted candidate: it keeps the state it built on the same live
+    /// bars in the shadow; nothing restored or replayed.
+    Shadow,
 }
 
 /// A new generation took over at a bar boundary.
@@ -272,6 +283,54 @@ pub enum Event {
     Snapshot(SnapshotEvent),
     /// An artefact cache entry not loaded, or a compile not stored.
     Cache(CacheEvent),
+    /// A shadow candidate or a waiting swap changed (`live/shadow.rs`).
+    Deploy(DeployEvent),
+}
+
+/// What happened to a candidate or a waiting swap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployWhat {
+    /// A candidate passed the pipeline and runs in the shadow from the next bar.
+    Candidate,
+    /// The candidate was promoted: it goes live at the swap policy's next chance.
+    Promoted,
+    /// The candidate was discarded (by the operator, the auto-promotion
+    /// rule, a newer candidate, or its own trap).
+    Discarded,
+    /// A published generation waits for its swap policy.
+    SwapPending,
+    /// A waiting swap was replaced by a newer build.
+    SwapReplaced,
+    /// A waiting swap was forced: it swaps at the next bar.
+    SwapForced,
+    /// A waiting swap was cancelled by the operator; the running version stays.
+    SwapCancelled,
+    /// A waiting swap ran out of `swap_timeout_s`; the running version stays.
+    SwapTimedOut,
+}
+
+/// A candidate or a waiting swap changed (`event: "deploy"`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeployEvent {
+    /// When (RFC 3339, microseconds).
+    pub ts: String,
+    /// The strategy.
+    pub strategy: String,
+    /// What happened.
+    pub what: DeployWhat,
+    /// The candidate's (or the waiting generation's) version.
+    pub version: u64,
+    /// Its SHA-256.
+    pub sha256: String,
+    /// Who or what did it (`api:<token>`, `auto`, `trap`, `file`).
+    pub actor: String,
+    /// Why, in words (the auto-promotion figures, the trap).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Live against candidate when it ended (promoted, discarded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<super::shadow::Comparison>,
 }
 
 impl Event {
@@ -286,6 +345,7 @@ impl Event {
             Event::State(e) => &e.strategy,
             Event::Snapshot(e) => &e.strategy,
             Event::Cache(e) => &e.strategy,
+            Event::Deploy(e) => &e.strategy,
         }
     }
 }

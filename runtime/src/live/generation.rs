@@ -85,6 +85,9 @@ pub struct Generation {
     instance: Mutex<Option<StrategyInstance>>,
     /// What the loop did with it.
     pub stats: GenerationStats,
+    /// While it runs as a candidate: what the loop measured of it against
+    /// the live generation (`live/shadow.rs`).
+    pub shadow: super::shadow::ShadowStats,
 }
 
 impl Generation {
@@ -105,6 +108,7 @@ impl Generation {
             trigger,
             instance: Mutex::new(Some(instance)),
             stats: GenerationStats::default(),
+            shadow: super::shadow::ShadowStats::default(),
         }
     }
 
@@ -180,6 +184,9 @@ pub struct StrategySlot {
     /// strategy's orders routed): call time plus queueing. Published like
     /// `latency`.
     pub(crate) decision: ArcSwap<hdrhistogram::Histogram<u64>>,
+    /// The candidate beside the live generation and a swap waiting for its
+    /// policy (`live/shadow.rs`).
+    pub shadow: super::shadow::ShadowSlot,
 }
 
 /// Counters the bar loop keeps per slot (single writer, many readers).
@@ -262,6 +269,7 @@ impl StrategySlot {
             counters: SlotCounters::default(),
             latency: ArcSwap::from_pointee(latency_histogram()),
             decision: ArcSwap::from_pointee(latency_histogram()),
+            shadow: super::shadow::ShadowSlot::default(),
         }
     }
 

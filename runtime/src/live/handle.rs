@@ -4,10 +4,10 @@
 //! runtime alive or blocks its shutdown; once the runtime has stopped,
 //! control calls answer "the runtime is shutting down".
 
-use super::command::{self, ControlCommand, ask};
+use super::command::{self, CandidateAction, ControlCommand, DeployRequest, ask};
 use super::control;
 use super::event_sink::EventSink;
-use super::events::{Event, ReloadEvent};
+use super::events::{DeployEvent, Event, ReloadEvent};
 use super::generation::{Roster, RunState};
 use super::journal::AuditRecord;
 use super::metrics::ReloadMetrics;
@@ -49,6 +49,28 @@ impl RuntimeHandle {
     pub fn rollback(&self, id: &str, steps: usize) -> Result<ReloadEvent, Refusal> {
         ask(&self.commands, |reply| {
             ControlCommand::Rollback(id.to_owned(), steps, reply)
+        })
+    }
+
+    /// Loads a build sent with the request through the whole pipeline: as
+    /// `id`'s shadow candidate, or live by its swap policy. The event says
+    /// how it ended (`candidate`, `pending`, `swapped`, `rejected`).
+    pub fn deploy(&self, id: &str, request: DeployRequest) -> Result<ReloadEvent, Refusal> {
+        ask(&self.commands, |reply| {
+            ControlCommand::Deploy(id.to_owned(), Box::new(request), reply)
+        })
+    }
+
+    /// Promotes or discards `id`'s candidate, or forces or cancels its
+    /// waiting swap; `actor` names who asked, for the event.
+    pub fn candidate(
+        &self,
+        id: &str,
+        action: CandidateAction,
+        actor: &str,
+    ) -> Result<DeployEvent, Refusal> {
+        ask(&self.commands, |reply| {
+            ControlCommand::Candidate(id.to_owned(), action, actor.to_owned(), reply)
         })
     }
 
@@ -192,6 +214,11 @@ impl RuntimeHandle {
                     disk_differs,
                     versions: versions.get(&*slot.id).cloned().unwrap_or_default(),
                     reload: metrics.get(&*slot.id).cloned().unwrap_or_default(),
+                    candidate: slot
+                        .shadow
+                        .candidate()
+                        .map(|c| super::CandidateStatus::of(&c)),
+                    pending_swap: slot.shadow.pending().map(|p| p.status()),
                 }
             })
             .collect();

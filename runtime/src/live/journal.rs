@@ -172,6 +172,11 @@ pub enum Record {
     OrderUpdate(OrderUpdateRecord),
     Event(Event),
     Audit(AuditRecord),
+    /// An order of a shadow candidate, on its own paper account
+    /// (`shadow_orders.jsonl`; `sha256` is the candidate's).
+    ShadowOrder(OrderRecord),
+    /// A fill of a shadow candidate's order (`shadow_fills.jsonl`).
+    ShadowFill(FillRecord),
     /// Flush everything sent before this, then acknowledge on the channel.
     Barrier(SyncSender<()>),
 }
@@ -186,6 +191,10 @@ pub const ORDER_UPDATES_FILE: &str = "order_updates.jsonl";
 pub const EVENTS_FILE: &str = "events.jsonl";
 /// Control actions, one JSON object a line, each flushed when written.
 pub const AUDIT_FILE: &str = "audit.jsonl";
+/// Orders of shadow candidates: never sent to the live account.
+pub const SHADOW_ORDERS_FILE: &str = "shadow_orders.jsonl";
+/// Fills of shadow candidates on their shadow accounts.
+pub const SHADOW_FILLS_FILE: &str = "shadow_fills.jsonl";
 
 struct Files {
     orders: BufWriter<File>,
@@ -193,6 +202,11 @@ struct Files {
     order_updates: BufWriter<File>,
     events: BufWriter<File>,
     audit: BufWriter<File>,
+    /// Opened at the first shadow record: a run without a candidate leaves
+    /// no empty shadow files behind.
+    shadow_orders: Option<BufWriter<File>>,
+    shadow_fills: Option<BufWriter<File>>,
+    dir: PathBuf,
 }
 
 fn open_append(dir: &Path, name: &str) -> anyhow::Result<BufWriter<File>> {
@@ -231,6 +245,9 @@ pub fn start(
                 order_updates: open_append(dir, ORDER_UPDATES_FILE)?,
                 events: open_append(dir, EVENTS_FILE)?,
                 audit: open_append(dir, AUDIT_FILE)?,
+                shadow_orders: None,
+                shadow_fills: None,
+                dir: dir.clone(),
             })
         }
         None => None,
@@ -284,7 +301,28 @@ fn run(mut files: Option<Files>, run_id: &str, records: Receiver<Record>) {
 }
 
 fn write(files: &mut Files, run_field: &str, record: &Record) {
+    let shadow = |slot: &mut Option<BufWriter<File>>, dir: &Path, name: &str| {
+        if slot.is_none() {
+            match open_append(dir, name) {
+                Ok(file) => *slot = Some(file),
+                Err(e) => tracing::error!(error = %e, "cannot open a shadow journal file"),
+            }
+        }
+    };
+    match record {
+        Record::ShadowOrder(_) => shadow(&mut files.shadow_orders, &files.dir, SHADOW_ORDERS_FILE),
+        Record::ShadowFill(_) => shadow(&mut files.shadow_fills, &files.dir, SHADOW_FILLS_FILE),
+        _ => {}
+    }
     let (writer, line) = match record {
+        Record::ShadowOrder(r) => match files.shadow_orders.as_mut() {
+            Some(w) => (w, serde_json::to_string(r)),
+            None => return,
+        },
+        Record::ShadowFill(r) => match files.shadow_fills.as_mut() {
+            Some(w) => (w, serde_json::to_string(r)),
+            None => return,
+        },
         Record::Order(r) => (&mut files.orders, serde_json::to_string(r)),
         Record::Fill(r) => (&mut files.fills, serde_json::to_string(r)),
         Record::OrderUpdate(r) => (&mut files.order_updates, serde_json::to_string(r)),
@@ -315,7 +353,11 @@ fn flush(files: &mut Option<Files>) {
             &mut files.order_updates,
             &mut files.events,
             &mut files.audit,
-        ] {
+        ]
+        .into_iter()
+        .chain(files.shadow_orders.as_mut())
+        .chain(files.shadow_fills.as_mut())
+        {
             if let Err(e) = writer.flush() {
                 tracing::error!(error = %e, "cannot flush the journal");
             }

@@ -35,6 +35,8 @@ pub enum LoopEvent {
     HandoffFailed(HandoffFailure),
     /// A periodic snapshot was over its limit and not kept.
     SnapshotOversized(SnapshotEvent),
+    /// A candidate trapped and was discarded, or a waiting swap happened.
+    Deploy(Box<super::events::DeployEvent>),
 }
 
 /// A new generation that trapped while taking over at the swap bar.

@@ -87,6 +87,7 @@ fn publish(event: LoopEvent, sink: &EventSink, control: &Sender<ControlCommand>)
             tracing::warn!(strategy = %snapshot.strategy, seq = snapshot.seq, "{}", snapshot.message);
             sink.loop_event(Event::Snapshot(snapshot));
         }
+        LoopEvent::Deploy(deploy) => sink.loop_event(Event::Deploy(*deploy)),
         LoopEvent::HandoffFailed(failure) => {
             let _ = control.send(ControlCommand::HandoffFailed(failure));
         }

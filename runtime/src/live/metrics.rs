@@ -41,6 +41,8 @@ impl ReloadMetrics {
             Outcome::Swapped => self.swapped += 1,
             Outcome::RolledBack => self.rolled_back += 1,
             Outcome::Retired => self.retired += 1,
+            // A candidate or a waiting swap: nothing went live yet.
+            Outcome::Candidate | Outcome::Pending => {}
             Outcome::Quarantined => {
                 self.quarantined += 1;
                 self.last_error = event.error.clone();

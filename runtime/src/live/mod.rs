@@ -16,15 +16,17 @@ mod loop_events;
 mod metrics;
 mod reaper;
 mod recent_bars;
+mod shadow;
 mod shared;
 mod watcher;
 
 pub use crate::action::StateAction;
 pub use bar_loop::LoopLag;
 pub use bar_loop::{LoopStats, StrategySummary};
+pub use command::{CandidateAction, DeployRequest, DeploySource};
 pub use control::DiskStatus;
 pub use control::VersionEntry;
-pub use events::{CacheEvent, StopEvent, StopReason};
+pub use events::{CacheEvent, DeployEvent, DeployWhat, StopEvent, StopReason};
 pub use events::{
     Event, HandoffEvent, HandoffMethod, Outcome, RefusalEvent, ReloadEvent, SnapshotEvent,
     StateEvent, TrapEvent, Trigger,
@@ -33,8 +35,15 @@ pub use generation::{
     Generation, GenerationStats, Recipe, Roster, RunState, SlotCounters, StrategySlot,
 };
 pub use handle::RuntimeHandle;
-pub use journal::{AUDIT_FILE, AuditRecord, EVENTS_FILE, FILLS_FILE, ORDERS_FILE};
+pub use journal::{
+    AUDIT_FILE, AuditRecord, EVENTS_FILE, FILLS_FILE, ORDERS_FILE, SHADOW_FILLS_FILE,
+    SHADOW_ORDERS_FILE,
+};
 pub use metrics::ReloadMetrics;
+pub use shadow::{
+    CandidateStatus, Comparison, PendingSwap, PendingSwapStatus, ShadowSlot, ShadowStats,
+    SideFigures, SwapPolicy,
+};
 
 use crate::broker::FillModel;
 use crate::config::Config;
@@ -157,6 +166,11 @@ pub struct StrategyStatus {
     pub versions: Vec<VersionEntry>,
     /// Reload attempts and outcomes of this strategy.
     pub reload: ReloadMetrics,
+    /// The shadow candidate beside the live version and how the two
+    /// compare, when there is one (`runtime diff`).
+    pub candidate: Option<CandidateStatus>,
+    /// A published version waiting for its swap policy, when there is one.
+    pub pending_swap: Option<PendingSwapStatus>,
 }
 
 /// Percentiles of a latency histogram, in microseconds.
@@ -414,6 +428,23 @@ impl Runtime {
     /// Goes back `steps` versions in `id`'s history (1 = the previous one).
     pub fn rollback(&self, id: &str, steps: usize) -> Result<ReloadEvent, Refusal> {
         self.handle().rollback(id, steps)
+    }
+
+    /// Loads a build through the pipeline as `id`'s candidate or live; see
+    /// [`RuntimeHandle::deploy`].
+    pub fn deploy(&self, id: &str, request: DeployRequest) -> Result<ReloadEvent, Refusal> {
+        self.handle().deploy(id, request)
+    }
+
+    /// Promotes or discards `id`'s candidate, or forces or cancels a
+    /// waiting swap; see [`RuntimeHandle::candidate`].
+    pub fn candidate(
+        &self,
+        id: &str,
+        action: CandidateAction,
+        actor: &str,
+    ) -> Result<DeployEvent, Refusal> {
+        self.handle().candidate(id, action, actor)
     }
 
     /// Applies `config` as a diff against the running one.

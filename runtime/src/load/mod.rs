@@ -310,6 +310,24 @@ impl Loader {
         ReadStage { artifact, timings }
     }
 
+    /// Stage `read` for bytes that came another way than a file (the ops
+    /// API's request body, a shadow deploy): hashed, and held to the same
+    /// cap as a file (`limits.max_component_mb`). `path` names them in errors.
+    pub fn read_bytes_stage(path: &Path, bytes: Vec<u8>, max_bytes: u64) -> ReadStage {
+        let mut timings = StageTimings::default();
+        let artifact = timings.time(Stage::Read, || {
+            if bytes.len() as u64 > max_bytes {
+                return Err(LoadError::new(
+                    Stage::Read,
+                    format!("the component is larger than the {max_bytes}-byte cap"),
+                )
+                .hint("raise `limits.max_component_mb`, or check that this is really a strategy component"));
+            }
+            Ok(Artifact::from_bytes(path, bytes))
+        });
+        ReadStage { artifact, timings }
+    }
+
     /// The pipeline after stage `read`, on what [`Loader::read_stage`] read.
     pub fn load_read(&self, path: &Path, read: ReadStage, spec: LoadSpec<'_>) -> LoadOutcome {
         let ReadStage {

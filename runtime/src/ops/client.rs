@@ -160,6 +160,23 @@ impl OpsClient {
         json(status, &text)
     }
 
+    /// `POST path` with `bytes` as an `application/wasm` body (a deploy:
+    /// `/strategies/{id}/candidate`); answers as [`OpsClient::get`] does.
+    pub fn post_bytes(&self, path: &str, bytes: &[u8]) -> Result<Value, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let mut response = self
+            .with_token_post(self.agent.post(&url))
+            .header("Content-Type", "application/wasm")
+            .send(bytes)
+            .map_err(|e| self.transport(e))?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| ClientError::Protocol(format!("cannot read the answer: {e}")))?;
+        json(status, &text)
+    }
+
     /// The status code and body as text, whatever the status.
     pub fn request(&self, method: &str, path: &str) -> Result<(u16, String), ClientError> {
         let url = format!("{}{path}", self.base);

@@ -10,7 +10,9 @@ use super::auth::{Access, Denied};
 use super::error::ApiError;
 use super::server::AppState;
 use crate::action::{Action, Rollback, StateAction};
-use crate::live::{AuditRecord, Outcome, ReloadEvent, StrategyStatus};
+use crate::live::{
+    AuditRecord, CandidateAction, DeployEvent, Outcome, ReloadEvent, StrategyStatus,
+};
 use crate::refusal::Refusal;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -48,6 +50,9 @@ pub struct ControlResponse {
     /// The strategy's whole status after the action, as `/strategies/{id}`
     /// would show it.
     pub status: StrategyStatus,
+    /// The `deploy` event, for promote, discard, swap_now and swap_cancel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<DeployEvent>,
 }
 
 pub struct Request {
@@ -62,6 +67,7 @@ pub struct Request {
 enum Done {
     Reload(ReloadEvent),
     State(&'static str),
+    Deploy(DeployEvent),
 }
 
 pub async fn handle(state: AppState, request: Request) -> Result<ControlResponse, ApiError> {
@@ -164,6 +170,23 @@ async fn carry_out(
                 Action::Resume => set(StateAction::Resume),
                 Action::Halt => set(StateAction::Halt),
                 Action::Unhalt => set(StateAction::Unhalt),
+                Action::Promote => handle
+                    .candidate(&id, CandidateAction::Promote, &actor)
+                    .map(Done::Deploy),
+                Action::Discard => handle
+                    .candidate(&id, CandidateAction::Discard, &actor)
+                    .map(Done::Deploy),
+                Action::SwapNow => handle
+                    .candidate(&id, CandidateAction::SwapNow, &actor)
+                    .map(Done::Deploy),
+                Action::SwapCancel => handle
+                    .candidate(&id, CandidateAction::SwapCancel, &actor)
+                    .map(Done::Deploy),
+                // Its build comes in the body: `ops/candidate.rs`.
+                Action::Deploy { .. } => Err(Refusal::BadArguments {
+                    message: "a deploy sends its build in the request body".into(),
+                    hint: "POST the component (or {\"path\": ...}) to /strategies/{id}/candidate or /strategies/{id}/deploy; `runtime deploy ID FILE [--shadow]` does",
+                }),
             }
         })
         .await
@@ -195,9 +218,10 @@ async fn carry_out(
             Err(error)
         }
         Ok(done) => {
-            let (state_now, reload) = match done {
-                Done::State(s) => (s.to_owned(), None),
-                Done::Reload(event) => (after.state.to_owned(), Some(event)),
+            let (state_now, reload, deploy) = match done {
+                Done::State(s) => (s.to_owned(), None, None),
+                Done::Reload(event) => (after.state.to_owned(), Some(event), None),
+                Done::Deploy(event) => (after.state.to_owned(), None, Some(event)),
             };
             audit.write(&actor, "ok", Some(&after), args.as_deref(), None);
             Ok(ControlResponse {
@@ -209,6 +233,7 @@ async fn carry_out(
                 sha256: after.sha256.clone(),
                 reload,
                 status: after,
+                deploy,
             })
         }
     }
@@ -306,16 +331,17 @@ pub fn denied_error(denied: Denied) -> ApiError {
     }
 }
 
-struct Audit<'a> {
-    state: &'a AppState,
-    action: Action,
-    strategy: &'a str,
-    remote: SocketAddr,
+/// Writes the audit record of one action (also `candidate.rs`'s).
+pub(super) struct Audit<'a> {
+    pub state: &'a AppState,
+    pub action: Action,
+    pub strategy: &'a str,
+    pub remote: SocketAddr,
 }
 
 impl Audit<'_> {
     /// One `audit.jsonl` record and one log line.
-    fn write(
+    pub(super) fn write(
         &self,
         actor: &str,
         result: &str,

@@ -75,6 +75,7 @@ pub fn event_kind(event: &Event) -> &'static str {
         Event::State(_) => "state",
         Event::Snapshot(_) => "snapshot",
         Event::Cache(_) => "cache",
+        Event::Deploy(_) => "deploy",
     }
 }
 

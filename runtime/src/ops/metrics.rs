@@ -72,6 +72,7 @@ pub fn render(input: &MetricsInput<'_>) -> String {
     traps_and_refusals(&mut e, status, input.events);
     latency(&mut e, input.latency);
     queueing(&mut e, status);
+    super::metrics_shadow::shadow(&mut e, status);
 
     if let Some(ops) = &input.ops {
         ops_server(&mut e, ops);

@@ -35,6 +35,7 @@
 
 mod auth;
 mod bridge;
+mod candidate;
 mod client;
 mod control;
 mod dashboard;
@@ -44,9 +45,11 @@ mod exposition;
 mod fd_limit;
 mod listener;
 mod metrics;
+mod metrics_shadow;
 mod rate_limit;
 mod refusal;
 mod render;
+mod render_shadow;
 mod server;
 mod settings;
 mod sse;
@@ -57,6 +60,7 @@ pub use client::{ClientError, OpsClient, SseMessage};
 pub use control::ControlResponse;
 pub use error::OpsError;
 pub use render::{render_control, render_event_line, render_status};
+pub use render_shadow::render_diff;
 pub use server::OpsServer;
 pub use settings::{OpsSettings, TokenSecret};
 pub use status::OpsStatus;

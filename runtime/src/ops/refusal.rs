@@ -17,7 +17,9 @@ pub fn status_of(kind: RefusalKind) -> StatusCode {
         | RefusalKind::NotHalted
         | RefusalKind::Unchanged
         | RefusalKind::NoEarlierVersion
-        | RefusalKind::AlreadyLive => StatusCode::CONFLICT,
+        | RefusalKind::AlreadyLive
+        | RefusalKind::NoCandidate
+        | RefusalKind::NoPendingSwap => StatusCode::CONFLICT,
         RefusalKind::ReloadRejected => StatusCode::UNPROCESSABLE_ENTITY,
         RefusalKind::BadArguments => StatusCode::BAD_REQUEST,
         RefusalKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,

@@ -118,6 +118,7 @@ pub fn render_status(status: &Value) -> String {
         if let Some(reason) = st["state_reason"].as_str() {
             notes.push(format!("{id}: {} — {reason}", s(&st["state"])));
         }
+        super::render_shadow::status_notes(st, &mut notes);
         if let Some(error) = reload["last_error"].as_str() {
             notes.push(format!("{id}: last reload error: {error}"));
         }
@@ -183,6 +184,9 @@ pub fn render_status(status: &Value) -> String {
 
 /// One line for a control answer: what happened and the state now.
 pub fn render_control(answer: &Value) -> String {
+    if let Some(line) = super::render_shadow::render_deploy_answer(answer) {
+        return line;
+    }
     let id = s(&answer["strategy"]);
     let actor = s(&answer["actor"]);
     let version = answer["version"].as_u64().unwrap_or(0);

@@ -215,6 +215,7 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(events))
         .route("/strategies/{id}/{action}", post(control_action))
         .merge(super::dashboard::routes())
+        .merge(super::candidate::routes())
         .fallback(not_found)
         .with_state(state)
 }

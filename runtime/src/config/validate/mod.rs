@@ -233,6 +233,11 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
                 &fail,
             )?;
         }
+        if let Some((deploy_key, message, hint)) =
+            crate::config::deploy::check(&s.deploy, &format!("[strategy.deploy] of {name}"))
+        {
+            return fail(at.key("deploy").key(deploy_key), message, Some(hint));
+        }
         if s.id.is_empty() {
             return fail(
                 at.key("id"),

@@ -9,6 +9,7 @@
 mod catch_up;
 mod outbox;
 mod runner;
+mod shadow;
 
 pub(crate) use outbox::Outbox;
 

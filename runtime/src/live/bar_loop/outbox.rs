@@ -32,59 +32,22 @@ impl Outbox {
     /// An accepted order (`orders.jsonl`); a cancel or a replace is
     /// journalled by its update instead (`order_updates.jsonl`).
     pub fn order(&self, slot: &StrategySlot, generation: &Generation, order: &Request, bar: &Bar) {
-        let (traded, kind, limit_price, ticket) = match order {
-            Request::Order(order) => {
-                let (kind, limit_price) = match order.kind {
-                    OrderKind::Market => ("market", None),
-                    OrderKind::Limit(price) => ("limit", Some(price)),
-                };
-                (
-                    (order.symbol, order.side, order.quantity),
-                    kind,
-                    limit_price,
-                    None,
-                )
-            }
-            Request::Broker(paper::Request::Place(t)) => {
-                let (kind, limit, stop, amount, percent) = match t.kind {
-                    Kind::Market => ("market", None, None, None, None),
-                    Kind::Limit(l) => ("limit", Some(l), None, None, None),
-                    Kind::Stop(s) => ("stop", None, Some(s), None, None),
-                    Kind::StopLimit { stop, limit } => {
-                        ("stop_limit", Some(limit), Some(stop), None, None)
-                    }
-                    Kind::TrailingAmount(a) => ("trailing_amount", None, None, Some(a), None),
-                    Kind::TrailingPercent(p) => ("trailing_percent", None, None, None, Some(p)),
-                };
-                let fields = TicketFields {
-                    id: t.id,
-                    stop_price: stop,
-                    trail_amount: amount,
-                    trail_percent: percent,
-                    tif: match t.tif {
-                        TimeInForce::Gtc => "gtc".to_owned(),
-                        TimeInForce::Bars(n) => format!("bars:{n}"),
-                        TimeInForce::Day => "day".to_owned(),
-                    },
-                    oco_group: t.oco_group,
-                    parent: t.parent,
-                };
-                (
-                    (t.symbol, t.side.into(), t.quantity),
-                    kind,
-                    limit,
-                    Some(fields),
-                )
-            }
-            Request::Broker(_) => return,
-        };
-        let head = trade_head(slot, generation, (bar.ts_ms, bar.seq), traded);
-        self.journal.send(Record::Order(OrderRecord {
-            head,
-            kind,
-            limit_price,
-            ticket,
-        }));
+        if let Some(record) = order_record(slot, generation, order, bar) {
+            self.journal.send(Record::Order(record));
+        }
+    }
+
+    /// An order of a shadow candidate (`shadow_orders.jsonl`, its SHA-256).
+    pub fn shadow_order(
+        &self,
+        slot: &StrategySlot,
+        generation: &Generation,
+        order: &Request,
+        bar: &Bar,
+    ) {
+        if let Some(record) = order_record(slot, generation, order, bar) {
+            self.journal.send(Record::ShadowOrder(record));
+        }
     }
 
     /// What happened to an order with an id (`order_updates.jsonl`).
@@ -106,13 +69,87 @@ impl Outbox {
     }
 
     pub fn fill(&self, slot: &StrategySlot, generation: &Generation, fill: &Fill) {
-        let traded = (fill.symbol, fill.side, fill.quantity);
-        let head = trade_head(slot, generation, (fill.ts_ms, fill.seq), traded);
-        self.journal.send(Record::Fill(FillRecord {
-            head,
-            price: fill.price,
-            commission: fill.commission,
-        }));
+        self.journal
+            .send(Record::Fill(fill_record(slot, generation, fill)));
+    }
+
+    /// A fill on a shadow candidate's account (`shadow_fills.jsonl`).
+    pub fn shadow_fill(&self, slot: &StrategySlot, generation: &Generation, fill: &Fill) {
+        self.journal
+            .send(Record::ShadowFill(fill_record(slot, generation, fill)));
+    }
+}
+
+/// The journal record of an accepted order; `None` for a cancel or a
+/// replace (their updates are the record).
+fn order_record(
+    slot: &StrategySlot,
+    generation: &Generation,
+    order: &Request,
+    bar: &Bar,
+) -> Option<OrderRecord> {
+    let (traded, kind, limit_price, ticket) = match order {
+        Request::Order(order) => {
+            let (kind, limit_price) = match order.kind {
+                OrderKind::Market => ("market", None),
+                OrderKind::Limit(price) => ("limit", Some(price)),
+            };
+            (
+                (order.symbol, order.side, order.quantity),
+                kind,
+                limit_price,
+                None,
+            )
+        }
+        Request::Broker(paper::Request::Place(t)) => {
+            let (kind, limit, stop, amount, percent) = match t.kind {
+                Kind::Market => ("market", None, None, None, None),
+                Kind::Limit(l) => ("limit", Some(l), None, None, None),
+                Kind::Stop(s) => ("stop", None, Some(s), None, None),
+                Kind::StopLimit { stop, limit } => {
+                    ("stop_limit", Some(limit), Some(stop), None, None)
+                }
+                Kind::TrailingAmount(a) => ("trailing_amount", None, None, Some(a), None),
+                Kind::TrailingPercent(p) => ("trailing_percent", None, None, None, Some(p)),
+            };
+            let fields = TicketFields {
+                id: t.id,
+                stop_price: stop,
+                trail_amount: amount,
+                trail_percent: percent,
+                tif: match t.tif {
+                    TimeInForce::Gtc => "gtc".to_owned(),
+                    TimeInForce::Bars(n) => format!("bars:{n}"),
+                    TimeInForce::Day => "day".to_owned(),
+                },
+                oco_group: t.oco_group,
+                parent: t.parent,
+            };
+            (
+                (t.symbol, t.side.into(), t.quantity),
+                kind,
+                limit,
+                Some(fields),
+            )
+        }
+        Request::Broker(_) => return None,
+    };
+    let head = trade_head(slot, generation, (bar.ts_ms, bar.seq), traded);
+    Some(OrderRecord {
+        head,
+        kind,
+        limit_price,
+        ticket,
+    })
+}
+
+fn fill_record(slot: &StrategySlot, generation: &Generation, fill: &Fill) -> FillRecord {
+    let traded = (fill.symbol, fill.side, fill.quantity);
+    let head = trade_head(slot, generation, (fill.ts_ms, fill.seq), traded);
+    FillRecord {
+        head,
+        price: fill.price,
+        commission: fill.commission,
     }
 }
 

@@ -18,8 +18,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+mod candidate;
 mod snapshot_budget;
 
+use super::shadow::{LiveBar, ShadowRunner, discard_trapped};
 use snapshot_budget::SnapshotBudget;
 
 /// How often the loop publishes its latency histograms.
@@ -56,6 +58,12 @@ pub(super) struct StrategyRunner {
     /// Order updates not yet given to the guest (paused, or no instance
     /// since a trap): delivered before its next `on-bar`.
     undelivered: Vec<sandbar_guest::paper::OrderUpdate>,
+    /// The candidate beside the live generation (`bar_loop/shadow.rs`).
+    shadow: Option<ShadowRunner>,
+    /// What the live generation did on this bar, for the candidate's comparison.
+    live_bar: LiveBar,
+    /// For a candidate's shadow account.
+    fill_model: FillModel,
 }
 
 impl StrategyRunner {
@@ -98,6 +106,9 @@ impl StrategyRunner {
             decision: latency_histogram(),
             latency_published: Instant::now(),
             undelivered: Vec::new(),
+            shadow: None,
+            live_bar: LiveBar::default(),
+            fill_model,
         };
         if let Some(error) = failed {
             runner.trapped(error, next_seq, view.outbox);
@@ -117,6 +128,14 @@ impl StrategyRunner {
         else {
             return;
         };
+        self.live_bar.reset();
+        self.take_pending_swap(bar, view);
+        self.live_on_bar(bar, local_symbol, arrived, view);
+        self.shadow_on_bar(bar, local_symbol, view);
+    }
+
+    /// The live generation's part of a bar.
+    fn live_on_bar(&mut self, bar: &Bar, local_symbol: u32, arrived: Instant, view: &LoopView<'_>) {
         let published = self.slot.current.load();
         if !Arc::ptr_eq(&published, &self.generation) {
             let next = Arc::clone(&published);
@@ -159,12 +178,20 @@ impl StrategyRunner {
         let started = Instant::now();
         let result = instance.on_bar(local_bar, position);
         let elapsed = started.elapsed();
+        if self.shadow.is_some() {
+            self.live_bar.called = true;
+            self.live_bar.fuel = instance.fuel_used_last_call();
+            self.live_bar.call_ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        }
         self.record_call(bar.seq, elapsed);
         match result {
             Ok(orders) => {
                 self.consecutive_traps = 0;
                 self.snapshots.record_call(elapsed);
                 if !orders.is_empty() {
+                    if self.shadow.is_some() {
+                        self.live_bar.orders.extend_from_slice(&orders);
+                    }
                     self.route(orders, bar, &rules, view.outbox);
                 }
                 // The decision is out (orders routed, or none to route).
@@ -192,6 +219,7 @@ impl StrategyRunner {
     )> {
         let counters = &self.slot.counters;
         let marked = self.book.on_bar(rules, bar);
+        self.live_bar.fills = marked.fills.len() as u64;
         for fill in &marked.fills {
             counters.fills.fetch_add(1, Ordering::Relaxed);
             outbox.fill(&self.slot, &self.generation, fill);
@@ -268,6 +296,8 @@ impl StrategyRunner {
         let (accepted, refusals) =
             self.book
                 .route(rules, orders, max_orders, wall_clock_ms(), bar.seq);
+        self.live_bar.accepted = accepted.len() as u64;
+        self.live_bar.refused = refusals.len() as u64;
         self.slot
             .counters
             .orders
@@ -344,6 +374,7 @@ impl StrategyRunner {
     }
 
     fn trapped(&mut self, error: CallError, seq: u64, outbox: &Outbox) {
+        self.live_bar.trapped = true;
         self.consecutive_traps += 1;
         self.slot.counters.traps.fetch_add(1, Ordering::Relaxed);
         // Orders of a poisoned instance must not fill later at whatever
@@ -368,6 +399,10 @@ impl StrategyRunner {
 
     /// Takes over a newly published generation at the bar `next_seq`.
     fn swap(&mut self, next: Arc<Generation>, next_seq: u64, view: &LoopView<'_>) {
+        if self.runs_as_candidate(&next) {
+            self.promote(next, next_seq, view);
+            return;
+        }
         let Some(mut instance) = next.take_instance() else {
             // Published twice or already used: nothing to run it with.
             tracing::error!(strategy = %next.strategy_id, version = next.version, "generation without an instance");
@@ -508,7 +543,7 @@ fn record_ns(histogram: &mut hdrhistogram::Histogram<u64>, elapsed: Duration) {
 }
 
 /// Milliseconds since the epoch: the clock live risk rate limits use.
-fn wall_clock_ms() -> i64 {
+pub(super) fn wall_clock_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)

@@ -15,8 +15,13 @@
 //! - `retry.rs`: loads whose read failed for a transient reason, retried
 //!   with backoff;
 //! - `disk.rs`: each strategy's file as last read, beside the running version;
-//! - `run_states.rs`: pause, resume, halt, un-halt (called from any thread).
+//! - `run_states.rs`: pause, resume, halt, un-halt (called from any thread);
+//! - `candidate.rs`: shadow candidates (deploy, promote, discard, auto-promotion);
+//! - `swap_policy.rs`: when a published generation takes over (next bar,
+//!   when flat, in a window), waiting swaps, their timeout; the hook other
+//!   reload kinds call (`request_swap`).
 
+mod candidate;
 mod disk;
 mod files;
 mod pipeline;
@@ -29,6 +34,7 @@ mod rollback;
 mod run_states;
 #[cfg(test)]
 mod startup_race_test;
+mod swap_policy;
 mod traps;
 mod versions;
 
@@ -174,6 +180,8 @@ impl ControlPlane {
                 Err(RecvTimeoutError::Timeout) => {}
             }
             self.run_due_retries();
+            self.swap_timeouts();
+            self.auto_promotion();
             if self.files.rescans() && last_rescan.elapsed() >= RESCAN_INTERVAL {
                 self.rescan();
                 last_rescan = Instant::now();
@@ -207,6 +215,10 @@ impl ControlPlane {
             }
             ControlCommand::Trapped(trap, last_good) => self.trapped(trap, last_good),
             ControlCommand::HandoffFailed(failure) => self.handoff_failed(failure),
+            ControlCommand::Deploy(id, request, reply) => self.deploy(&id, *request, reply),
+            ControlCommand::Candidate(id, action, actor, reply) => {
+                let _ = reply.send(self.candidate_action(&id, action, &actor));
+            }
             ControlCommand::Shutdown => {}
         }
     }

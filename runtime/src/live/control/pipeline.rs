@@ -100,6 +100,8 @@ impl InFlight {
         let id = match &command {
             ControlCommand::Rollback(id, ..) => id,
             ControlCommand::Trapped(trap, _) => &trap.strategy,
+            ControlCommand::Deploy(id, ..) => id,
+            ControlCommand::Candidate(id, ..) => id,
             _ => return Some(command),
         };
         match self.loads.get_mut(id) {
@@ -139,27 +141,44 @@ impl ControlPlane {
                 self.retries.concluded(id);
                 reply_all(replies, Ok(*event));
             }
-            Ok(prepared) => {
-                let spawned = self.pipeline.as_ref().map(|p| p.spawn(prepared));
-                if let Some(Err(error)) = spawned {
-                    let error = crate::error::LoadError::new(
-                        crate::error::Stage::Read,
-                        format!("cannot start a thread for the load: {error}"),
-                    )
-                    .hint("the machine is out of threads or memory; the running version keeps running, and the next change of the file loads again");
-                    let event = self.emit_reload(ReloadEvent::rejected(id, trigger, &error));
-                    reply_all(replies, Ok(event));
-                    return;
-                }
-                self.in_flight.loads.insert(
-                    id.to_owned(),
-                    Waiting {
-                        replies,
-                        ..Waiting::default()
-                    },
-                );
-            }
+            Ok(prepared) => self.start_pipeline(prepared, replies),
         }
+    }
+
+    /// Runs a prepared load's pipeline on a worker thread (here, before the
+    /// workers are attached); `replies` get the event when it is concluded.
+    pub(super) fn start_pipeline(
+        &mut self,
+        prepared: PreparedLoad,
+        replies: Vec<Reply<ReloadEvent>>,
+    ) {
+        let id = prepared.id.clone();
+        let trigger = prepared.trigger;
+        if self.pipeline.is_none() {
+            let mut prepared = prepared;
+            let outcome = prepared.run(&self.loader);
+            let event = self.conclude_load(prepared, outcome);
+            reply_all(replies, Ok(event));
+            return;
+        }
+        let spawned = self.pipeline.as_ref().map(|p| p.spawn(prepared));
+        if let Some(Err(error)) = spawned {
+            let error = crate::error::LoadError::new(
+                crate::error::Stage::Read,
+                format!("cannot start a thread for the load: {error}"),
+            )
+            .hint("the machine is out of threads or memory; the running version keeps running, and the next change of the file loads again");
+            let event = self.emit_reload(ReloadEvent::rejected(&id, trigger, &error));
+            reply_all(replies, Ok(event));
+            return;
+        }
+        self.in_flight.loads.insert(
+            id.clone(),
+            Waiting {
+                replies,
+                ..Waiting::default()
+            },
+        );
     }
 
     /// A load's pipeline finished: publish it (unless its config entry
@@ -184,9 +203,20 @@ impl ControlPlane {
             );
             return;
         }
-        if !waiting.stale && entry.is_some_and(|s| *s == prepared.strategy) {
+        let fresh = !waiting.stale && entry.is_some_and(|s| *s == prepared.strategy);
+        if !fresh && prepared.from_request {
+            // Its bytes came with the request: not to be read from the file.
+            let error = crate::error::LoadError::new(
+                crate::error::Stage::Read,
+                "the config changed while this deploy ran its pipeline",
+            )
+            .hint("deploy it again; it is checked under the new config then");
+            let event = self.emit_reload(ReloadEvent::rejected(&id, prepared.trigger, &error));
+            reply_all(std::mem::take(&mut waiting.replies), Ok(event));
+        } else if fresh {
             // Asked again meanwhile: that load reads the file anew anyway.
             let retried = waiting.again.is_none()
+                && !prepared.from_request
                 && self.retry_if_transient(&prepared, &mut outcome, &mut waiting.replies);
             if !retried {
                 let event = self.conclude_load(prepared, outcome);

@@ -36,11 +36,13 @@ impl ControlPlane {
             strategy,
             recipe,
             trigger,
-            outcome,
+            mut outcome,
             cache_hit,
             mut timings,
             warmup,
         } = publication;
+        // What was asked; `outcome` says `pending` when the swap waits.
+        let asked = outcome;
         let symbols = self.symbols_of(strategy);
         let started = Instant::now();
         let instance = warm_instance(id, &recipe, &symbols, &warmup);
@@ -83,8 +85,12 @@ impl ControlPlane {
                 .eq(symbols.iter().map(String::as_str))
         });
         if same_symbols && let Some(state) = self.slots.get_mut(id) {
-            state.slot.current.store(generation);
             state.config = strategy.clone();
+            let slot = Arc::clone(&state.slot);
+            // By the swap policy: at once, or waiting (`swap_policy.rs`).
+            if self.swap_in(&slot, strategy, generation, trigger, false) {
+                outcome = Outcome::Pending;
+            }
         } else {
             // A new strategy, or new symbols: a new slot (and a fresh paper
             // account); the roster swaps old for new in one store, so the
@@ -109,7 +115,7 @@ impl ControlPlane {
             let mut versions = lock(&self.shared.versions);
             if let Some(history) = versions.get_mut(id) {
                 history.record(version, &recipe);
-                if outcome != Outcome::RolledBack {
+                if asked != Outcome::RolledBack {
                     history.trim(self.config.hot_reload.keep_versions);
                 }
             }

@@ -49,6 +49,11 @@ pub(super) struct PreparedLoad {
     /// The config entry it was prepared from (a load that finishes after the
     /// entry changed is not published).
     pub strategy: StrategyConfig,
+    /// Goes to the strategy's candidate place, not live (`candidate.rs`).
+    pub candidate: bool,
+    /// The bytes came with the request (not the config's file): not retried
+    /// and not loaded again from the file after a config edit.
+    pub from_request: bool,
     path: std::path::PathBuf,
     read: Option<ReadStage>,
     expected_sha256: Option<String>,
@@ -84,8 +89,24 @@ impl PreparedLoad {
     }
 }
 
+/// A build that came with a request, read (`candidate.rs`).
+pub(super) struct RequestedBuild {
+    /// Where it came from (a file, or a name for the bytes).
+    pub path: std::path::PathBuf,
+    /// Stage `read`, done.
+    pub read: ReadStage,
+    /// The SHA-256 it must have.
+    pub expected_sha256: Option<String>,
+    /// As the candidate (shadow), not live.
+    pub candidate: bool,
+    /// Parameters over `[strategy.params]`.
+    pub params_over: toml::Table,
+}
+
 /// What one pass of the pipeline was for, to conclude it.
 struct Attempt<'a> {
+    /// Published as the candidate (shadow), not live.
+    candidate: bool,
     strategy: &'a StrategyConfig,
     trigger: Trigger,
     params: Vec<Param>,
@@ -167,6 +188,52 @@ impl ControlPlane {
             trigger,
             force,
             strategy,
+            candidate: false,
+            from_request: false,
+            path,
+            read: Some(read),
+            expected_sha256,
+            symbols,
+            params,
+            limits,
+            recent,
+            warmed_through,
+            smoke: self.smoke_setup(id),
+        })
+    }
+
+    /// A load of a build that came with a request (`candidate.rs` resolved
+    /// and read it): the strategy's config entry, params and limits, the
+    /// request's bytes and expected hash.
+    pub(super) fn prepare_request(
+        &self,
+        id: &str,
+        strategy: StrategyConfig,
+        build: RequestedBuild,
+    ) -> Result<PreparedLoad, Box<ReloadEvent>> {
+        let RequestedBuild {
+            path,
+            read,
+            expected_sha256,
+            candidate,
+            params_over,
+        } = build;
+        let symbols = self.symbols_of(&strategy);
+        let mut with_params = strategy.clone();
+        with_params.params.extend(params_over);
+        let params = match with_params.params() {
+            Ok(p) => p,
+            Err(message) => return Err(Box::new(self.params_rejected(id, Trigger::Api, message))),
+        };
+        let limits = self.config.limits_of(&strategy);
+        let (recent, warmed_through) = self.recent_bars(&symbols);
+        Ok(PreparedLoad {
+            id: id.to_owned(),
+            trigger: Trigger::Api,
+            force: true,
+            strategy,
+            candidate,
+            from_request: true,
             path,
             read: Some(read),
             expected_sha256,
@@ -204,7 +271,14 @@ impl ControlPlane {
         prepared: PreparedLoad,
         outcome: LoadOutcome,
     ) -> ReloadEvent {
+        // `[strategy.deploy] mode = "shadow"`: a new file of a running
+        // strategy becomes its candidate, not its live version.
+        let candidate = prepared.candidate
+            || (prepared.trigger == Trigger::File
+                && prepared.strategy.deploy.mode == crate::config::DeployMode::Shadow
+                && self.slots.contains_key(&prepared.id));
         let attempt = Attempt {
+            candidate,
             strategy: &prepared.strategy,
             trigger: prepared.trigger,
             params: prepared.params,
@@ -260,6 +334,7 @@ impl ControlPlane {
             &path,
         );
         let attempt = Attempt {
+            candidate: false,
             strategy: &strategy,
             trigger,
             params,
@@ -318,16 +393,24 @@ impl ControlPlane {
             limits: attempt.limits,
             info: candidate.info,
         };
-        self.publish(Publication {
-            id,
-            strategy: attempt.strategy,
-            recipe,
-            trigger: attempt.trigger,
-            outcome: Outcome::Swapped,
-            cache_hit: candidate.cache_hit,
-            timings: outcome.timings,
-            warmup: attempt.warmup,
-        })
+        let publish = if attempt.candidate {
+            Self::publish_candidate
+        } else {
+            Self::publish
+        };
+        publish(
+            self,
+            Publication {
+                id,
+                strategy: attempt.strategy,
+                recipe,
+                trigger: attempt.trigger,
+                outcome: Outcome::Swapped,
+                cache_hit: candidate.cache_hit,
+                timings: outcome.timings,
+                warmup: attempt.warmup,
+            },
+        )
     }
 
     /// True when the file's hash and the params are what is live already.
@@ -338,7 +421,15 @@ impl ControlPlane {
         if lock(&self.shared.quarantined).contains_key(id) {
             return false;
         }
-        sha256 == current.sha256 && current.params_hash == params_hash(params)
+        // A file that is the running candidate's build is loaded already.
+        let candidate = self
+            .slots
+            .get(id)
+            .and_then(|state| state.slot.shadow.candidate())
+            .is_some_and(|c| {
+                c.recipe.sha256 == sha256 && c.recipe.params_hash == params_hash(params)
+            });
+        candidate || (sha256 == current.sha256 && current.params_hash == params_hash(params))
     }
 }
 
