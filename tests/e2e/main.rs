@@ -16,4 +16,5 @@ mod reference;
 mod support;
 mod swaps;
 mod sweep;
+mod tiering;
 mod trading;

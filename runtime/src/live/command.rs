@@ -32,6 +32,9 @@ pub enum ControlCommand {
     /// The loop put the old generation back: the history's newest entry
     /// must describe it again.
     HandoffFailed(HandoffFailure),
+    /// Cranelift finished (or failed) the optimised code of a build live on
+    /// baseline code (`control/tier_up.rs`).
+    TierUpCompiled(Box<super::control::TierUpDone>),
     Shutdown,
 }
 

@@ -22,6 +22,9 @@ pub enum Outcome {
     /// It keeps trapping and can be neither rebuilt nor rolled back: it gets
     /// no bars until a fixed file or config edit loads a new version.
     Quarantined,
+    /// The build live on baseline (Winch) code went live again on its
+    /// optimised (Cranelift) code, at a bar boundary with the usual handoff.
+    TieredUp,
 }
 
 /// What started a reload attempt.
@@ -38,6 +41,8 @@ pub enum Trigger {
     Api,
     /// A trap: an automatic rebuild, rollback or quarantine.
     Trap,
+    /// Cranelift finished the optimised code of a build live on baseline code.
+    TierUp,
 }
 
 /// One reload attempt and how it ended (`events.jsonl`, `/events`).
@@ -68,6 +73,9 @@ pub struct ReloadEvent {
     pub error: Option<String>,
     /// How to fix it, naming the setting or command to use.
     pub hint: Option<String>,
+    /// The compiler tier of the code it published (`baseline` / `optimized`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<crate::load::Tier>,
 }
 
 /// A guest call that trapped on the bar loop.
@@ -276,6 +284,7 @@ impl ReloadEvent {
             cache_hit: false,
             error: None,
             hint: None,
+            tier: None,
         }
     }
 

@@ -192,6 +192,7 @@ impl RuntimeHandle {
                     disk_differs,
                     versions: versions.get(&*slot.id).cloned().unwrap_or_default(),
                     reload: metrics.get(&*slot.id).cloned().unwrap_or_default(),
+                    tier: generation.recipe.tier,
                 }
             })
             .collect();

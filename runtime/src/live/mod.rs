@@ -157,6 +157,9 @@ pub struct StrategyStatus {
     pub versions: Vec<VersionEntry>,
     /// Reload attempts and outcomes of this strategy.
     pub reload: ReloadMetrics,
+    /// The compiler tier of the live generation's code (`baseline` /
+    /// `optimized`, `hot_reload.tiering`).
+    pub tier: crate::load::Tier,
 }
 
 /// Percentiles of a latency histogram, in microseconds.

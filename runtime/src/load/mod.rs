@@ -9,12 +9,14 @@ mod describe;
 pub(crate) mod guest_text;
 mod smoke;
 mod tier;
+mod tiers;
 mod typecheck;
 
 pub use artifact::{Artifact, read_artifact};
 pub use describe::describe_limits;
 pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport, SmokeSetup};
 pub use tier::Tier;
+pub use tiers::Tiering;
 
 use crate::contract::{self, Bar, HostState, Param, StrategyBindingsPre, StrategyInfo};
 use crate::engine::EngineOptions;
@@ -108,6 +110,8 @@ pub struct Candidate {
     pub smoke: SmokeReport,
     /// The compile and type-check stages were skipped: this hash was known.
     pub cache_hit: bool,
+    /// Which compiler produced `pre`'s code.
+    pub tier: Tier,
 }
 
 /// The result of one pass through the pipeline, with its timings either way.
@@ -132,7 +136,8 @@ pub struct ReadStage {
 /// Compiled components kept by default, keyed by SHA-256.
 pub const DEFAULT_CACHE_ENTRIES: usize = 64;
 
-type PreCache = LruCache<String, StrategyBindingsPre<HostState>>;
+/// Keyed by SHA-256 and tier: a build may be cached under both.
+type PreCache = LruCache<(String, Tier), StrategyBindingsPre<HostState>>;
 
 /// Owns the engine, the contract's linker and the compile cache; loads any
 /// number of strategies.
@@ -144,6 +149,9 @@ pub struct Loader {
     cache: Mutex<PreCache>,
     /// Compiles on the low-priority compile pool ([`EngineOptions::background_compile`]).
     background_compile: bool,
+    /// The baseline tier's engine and linker and which tier a new build
+    /// gets first (`hot_reload.tiering`).
+    tiers: tiers::Tiers,
 }
 
 impl Loader {
@@ -175,12 +183,31 @@ impl Loader {
             linker,
             cache: Mutex::new(LruCache::new(capacity)),
             background_compile: options.background_compile,
+            tiers: tiers::Tiers::new(options),
         })
     }
 
-    /// The pre-linked component of a hash compiled before, if still cached.
+    /// The pre-linked component of a hash compiled before, if still cached:
+    /// its optimised code when there is some, else its baseline code.
     pub fn cached(&self, sha256: &str) -> Option<StrategyBindingsPre<HostState>> {
-        self.cache_lock().get(sha256).cloned()
+        self.cached_best(sha256).map(|(pre, _)| pre)
+    }
+
+    /// The cached code of one tier of a hash.
+    pub fn cached_tier(&self, sha256: &str, tier: Tier) -> Option<StrategyBindingsPre<HostState>> {
+        self.cache_lock().get(&(sha256.to_owned(), tier)).cloned()
+    }
+
+    /// The best cached code of a hash that the tiering in force may use,
+    /// and its tier (optimised first).
+    fn cached_best(&self, sha256: &str) -> Option<(StrategyBindingsPre<HostState>, Tier)> {
+        let usable = self.tiering().usable();
+        let mut cache = self.cache_lock();
+        usable.iter().copied().find_map(|tier| {
+            cache
+                .get(&(sha256.to_owned(), tier))
+                .map(|pre| (pre.clone(), tier))
+        })
     }
 
     /// Hashes currently in the compile cache.
@@ -211,6 +238,7 @@ impl Loader {
             .map(|(pre, info, smoke)| Candidate {
                 sha256: sha256.to_owned(),
                 size_bytes: 0,
+                tier: self.tier_of(&pre),
                 pre,
                 info,
                 smoke,
@@ -313,12 +341,17 @@ impl Loader {
             tracing::info_span!("load", strategy = spec.strategy_id, sha256 = %artifact.sha256)
                 .entered();
         timings.time(Stage::Verify, || verify(artifact, spec))?;
-        let cached = self.cached(&artifact.sha256);
+        let cached = self.cached_best(&artifact.sha256);
         let cache_hit = cached.is_some();
-        let pre = match cached {
-            Some(pre) => pre,
+        let (pre, tier) = match cached {
+            Some(found) => found,
             None => {
-                let component = timings.time(Stage::Compile, || self.compile(&artifact.bytes));
+                let first = self.tiers.first_tier(&artifact.bytes);
+                let compiled = timings.time(Stage::Compile, || {
+                    self.compile_first(first, &artifact.sha256, &artifact.bytes)
+                });
+                let tier = compiled.as_ref().map_or(Tier::Optimized, |(_, tier)| *tier);
+                let component = compiled.map(|(component, _)| component);
                 // Names are checked before the compile: a refusal by name is
                 // a type-check that ran instead of the compile, timed so.
                 if let Err(refusal) = &component
@@ -328,11 +361,13 @@ impl Loader {
                     last.0 = Stage::TypeCheck;
                 }
                 let component = component?;
+                let (engine, linker) = self.engine_and_linker(tier);
                 let pre = timings.time(Stage::TypeCheck, || {
-                    typecheck::type_check(&self.engine, &self.linker, &component)
+                    typecheck::type_check(engine, linker, &component)
                 })?;
-                self.cache_lock().put(artifact.sha256.clone(), pre.clone());
-                pre
+                self.cache_lock()
+                    .put((artifact.sha256.clone(), tier), pre.clone());
+                (pre, tier)
             }
         };
         let (pre, info, smoke) = self.smoke_stages(pre, spec, timings)?;
@@ -343,6 +378,7 @@ impl Loader {
             info,
             smoke,
             cache_hit,
+            tier,
         })
     }
 

@@ -54,11 +54,12 @@ pub fn render_status(status: &Value) -> String {
     );
     let _ = writeln!(
         out,
-        "\n{:<18} {:<11} {:>4} {:<12} {:>9} {:>7} {:>6} {:>13} {:>11} {:>9} {:>9} {:>11}  versions",
+        "\n{:<18} {:<11} {:>4} {:<12} {:<9} {:>9} {:>7} {:>6} {:>13} {:>11} {:>9} {:>9} {:>11}  versions",
         "strategy",
         "state",
         "ver",
         "sha256",
+        "tier",
         "bars",
         "orders",
         "fills",
@@ -83,11 +84,12 @@ pub fn render_status(status: &Value) -> String {
             + st["unrealised_pnl"].as_f64().unwrap_or(0.0);
         let _ = writeln!(
             out,
-            "{:<18} {:<11} {:>4} {:<12} {:>9} {:>7} {:>6} {:>13.2} {:>11.2} {:>9.1} {:>9.1} {:>11}  {}",
+            "{:<18} {:<11} {:>4} {:<12} {:<9} {:>9} {:>7} {:>6} {:>13.2} {:>11.2} {:>9.1} {:>9.1} {:>11}  {}",
             id,
             s(&st["state"]),
             st["version"].as_u64().unwrap_or(0),
             short(s(&st["sha256"])),
+            st["tier"].as_str().unwrap_or("-"),
             st["bars"].as_u64().unwrap_or(0),
             st["orders"].as_u64().unwrap_or(0),
             st["fills"].as_u64().unwrap_or(0),
@@ -232,6 +234,9 @@ pub fn render_event_line(kind: &str, event: &Value) -> String {
                 s(&event["trigger"]),
                 total_us as f64 / 1000.0
             );
+            if let Some(tier) = event["tier"].as_str() {
+                let _ = write!(line, " tier {tier}");
+            }
             if let Some(error) = event["error"].as_str() {
                 let _ = write!(line, " at {}: {error}", s(&event["stage"]));
             }

@@ -144,6 +144,8 @@ impl ControlPlane {
             tracing::warn!("{note}");
         }
         let old = std::mem::replace(&mut self.config, new);
+        // `hot_reload.tiering` applies to the next build compiled.
+        self.loader.set_tiering(self.config.tiering());
         let mut events = Vec::new();
         for id in &diff.removed {
             events.push(self.retire(id, trigger));

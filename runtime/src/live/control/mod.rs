@@ -27,12 +27,14 @@ mod retry;
 mod retry_live_test;
 mod rollback;
 mod run_states;
+mod tier_up;
 mod traps;
 mod versions;
 
 pub(crate) use disk::DiskFile;
 pub use disk::DiskStatus;
 pub(crate) use pipeline::FinishedLoad;
+pub(crate) use tier_up::TierUpDone;
 pub(crate) use run_states::set_state;
 pub use versions::VersionEntry;
 pub(crate) use versions::VersionHistory;
@@ -80,6 +82,8 @@ pub(crate) struct ControlPlane {
     in_flight: pipeline::InFlight,
     /// Loads whose read failed for a transient reason, to be tried again.
     retries: retry::Retries,
+    /// Tier-up compiles in flight and those waiting for the pipeline.
+    tier_ups: tier_up::TierUps,
     /// The running feed's symbols: `[feed]` changes need a restart, so bar
     /// symbol indices keep meaning these.
     feed_symbols: Vec<String>,
@@ -101,6 +105,7 @@ pub(crate) struct ControlParts {
 impl ControlPlane {
     pub(crate) fn new(parts: ControlParts) -> Self {
         let feed_symbols = parts.config.feed.symbols.clone();
+        parts.loader.set_tiering(parts.config.tiering());
         Self {
             loader: parts.loader,
             config: parts.config,
@@ -114,6 +119,7 @@ impl ControlPlane {
             pipeline: None,
             in_flight: pipeline::InFlight::default(),
             retries: retry::Retries::default(),
+            tier_ups: tier_up::TierUps::default(),
             feed_symbols,
         }
     }
@@ -151,6 +157,9 @@ impl ControlPlane {
             Arc::clone(&self.loader),
             results,
         ));
+        // Start-up loads went live on baseline code before there was a
+        // pipeline to tier them up on.
+        self.start_waiting_tier_ups();
     }
 
     pub(crate) fn run(mut self, commands: Receiver<ControlCommand>) {
@@ -201,6 +210,7 @@ impl ControlPlane {
             }
             ControlCommand::Trapped(trap, last_good) => self.trapped(trap, last_good),
             ControlCommand::HandoffFailed(failure) => self.handoff_failed(failure),
+            ControlCommand::TierUpCompiled(done) => self.tier_up_compiled(*done),
             ControlCommand::Shutdown => {}
         }
     }

@@ -48,8 +48,8 @@ struct Waiting {
 /// cold compile, a smoke test running into its deadline) delays nothing but
 /// itself. One load per strategy is in flight at a time ([`InFlight`]).
 pub(super) struct PipelineWorkers {
-    loader: Arc<Loader>,
-    results: Sender<ControlCommand>,
+    pub(super) loader: Arc<Loader>,
+    pub(super) results: Sender<ControlCommand>,
 }
 
 impl PipelineWorkers {
@@ -99,6 +99,8 @@ impl InFlight {
         let id = match &command {
             ControlCommand::Rollback(id, ..) => id,
             ControlCommand::Trapped(trap, _) => &trap.strategy,
+            // A tier-up decides on what is live once the load concluded.
+            ControlCommand::TierUpCompiled(done) => &done.id,
             _ => return Some(command),
         };
         match self.loads.get_mut(id) {

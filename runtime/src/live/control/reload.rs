@@ -245,6 +245,9 @@ impl ControlPlane {
         }
         let path = self.config.wasm_path(&strategy);
         let smoke = self.smoke_setup(id);
+        // The build's optimised code once there is some (a tier-up, or a
+        // rebuild after it finished), else the code it runs on.
+        let current = self.with_best_code(current);
         let outcome = self.loader.load_pre(
             &current.sha256,
             current.pre.clone(),
@@ -314,17 +317,24 @@ impl ControlPlane {
             params: attempt.params,
             limits: attempt.limits,
             info: candidate.info,
+            tier: candidate.tier,
         };
-        self.publish(Publication {
+        let event = self.publish(Publication {
             id,
             strategy: attempt.strategy,
             recipe,
             trigger: attempt.trigger,
-            outcome: Outcome::Swapped,
+            outcome: if attempt.trigger == Trigger::TierUp {
+                Outcome::TieredUp
+            } else {
+                Outcome::Swapped
+            },
             cache_hit: candidate.cache_hit,
             timings: outcome.timings,
             warmup: attempt.warmup,
-        })
+        });
+        self.tier_up_if_baseline(&event);
+        event
     }
 
     /// True when the file's hash and the params are what is live already.
