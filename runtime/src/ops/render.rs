@@ -54,12 +54,11 @@ pub fn render_status(status: &Value) -> String {
     );
     let _ = writeln!(
         out,
-        "\n{:<18} {:<11} {:>4} {:<12} {:<9} {:>9} {:>7} {:>6} {:>13} {:>11} {:>9} {:>9} {:>11}  versions",
+        "\n{:<18} {:<11} {:>4} {:<12} {:>9} {:>7} {:>6} {:>13} {:>11} {:>9} {:>9} {:>11}  versions",
         "strategy",
         "state",
         "ver",
         "sha256",
-        "tier",
         "bars",
         "orders",
         "fills",
@@ -73,6 +72,7 @@ pub fn render_status(status: &Value) -> String {
     let strategies = status["strategies"].as_array().unwrap_or(&empty);
     let mut notes = Vec::new();
     let mut latencies = Vec::new();
+    let mut tiers = Vec::new();
     for st in strategies {
         let id = s(&st["id"]);
         let reload = &st["reload"];
@@ -84,12 +84,11 @@ pub fn render_status(status: &Value) -> String {
             + st["unrealised_pnl"].as_f64().unwrap_or(0.0);
         let _ = writeln!(
             out,
-            "{:<18} {:<11} {:>4} {:<12} {:<9} {:>9} {:>7} {:>6} {:>13.2} {:>11.2} {:>9.1} {:>9.1} {:>11}  {}",
+            "{:<18} {:<11} {:>4} {:<12} {:>9} {:>7} {:>6} {:>13.2} {:>11.2} {:>9.1} {:>9.1} {:>11}  {}",
             id,
             s(&st["state"]),
             st["version"].as_u64().unwrap_or(0),
             short(s(&st["sha256"])),
-            st["tier"].as_str().unwrap_or("-"),
             st["bars"].as_u64().unwrap_or(0),
             st["orders"].as_u64().unwrap_or(0),
             st["fills"].as_u64().unwrap_or(0),
@@ -117,6 +116,9 @@ pub fn render_status(status: &Value) -> String {
             us(decide, "p99"),
             us(decide, "max"),
         ));
+        if let Some(tier) = st["tier"].as_str() {
+            tiers.push(format!("{id} {tier}"));
+        }
         if let Some(reason) = st["state_reason"].as_str() {
             notes.push(format!("{id}: {} — {reason}", s(&st["state"])));
         }
@@ -165,6 +167,11 @@ pub fn render_status(status: &Value) -> String {
         for line in latencies {
             let _ = writeln!(out, "{line}");
         }
+    }
+    if !tiers.is_empty() {
+        // The compiler of each live generation's code (`hot_reload.tiering`):
+        // baseline until its optimised code takes over.
+        let _ = writeln!(out, "\ncode tier: {}", tiers.join(", "));
     }
     if let Some(lag) = status["loop_lag"].as_object() {
         let _ = writeln!(
@@ -315,6 +322,20 @@ mod tests {
                 "versions": [{"version": 1}, {"version": 2}]
             }]
         })
+    }
+
+    #[test]
+    fn issue_16_status_names_the_code_tier_of_each_strategy() {
+        let mut status = status();
+        status["strategies"][0]["tier"] = json!("baseline");
+        let text = render_status(&status);
+        assert!(text.contains("\ncode tier: sma-cross baseline\n"), "{text}");
+        let line = render_event_line(
+            "reload",
+            &json!({"ts": "t", "strategy": "sma-cross", "outcome": "tiered_up", "trigger": "tier_up",
+                "version": 2, "sha256": "0123456789abcdef", "duration_us": {}, "tier": "optimized"}),
+        );
+        assert!(line.contains("tiered_up version 2") && line.ends_with("tier optimized"), "{line}");
     }
 
     #[test]
