@@ -253,7 +253,13 @@ mod tests {
 
     /// A core module run on one tier's engine: what fuel, the epoch
     /// deadline and the stack limit do to it.
-    fn run_core(tier: Tier, wat: &str, export: &str, arg: i32, fuel: u64) -> (wasmtime::Result<i32>, u64) {
+    fn run_core(
+        tier: Tier,
+        wat: &str,
+        export: &str,
+        arg: i32,
+        fuel: u64,
+    ) -> (wasmtime::Result<i32>, u64) {
         let engine = new_tier_engine(tier, EngineOptions::default()).unwrap();
         let module = wasmtime::Module::new(&engine, wat).unwrap();
         let mut store = wasmtime::Store::new(&engine, ());
@@ -289,7 +295,10 @@ mod tests {
             assert_eq!(recursed.unwrap(), 1_000, "{tier}");
             used.push((fuel, recursion_fuel));
         }
-        eprintln!("fuel (loop, recursion): baseline {:?}, optimized {:?}", used[0], used[1]);
+        eprintln!(
+            "fuel (loop, recursion): baseline {:?}, optimized {:?}",
+            used[0], used[1]
+        );
         assert_eq!(used[0], used[1], "both tiers charge fuel per Wasm operator");
     }
 
@@ -297,7 +306,10 @@ mod tests {
     fn issue_16_fuel_epochs_and_the_stack_limit_stop_baseline_code_like_optimised_code() {
         for tier in Tier::ALL {
             let (out_of_fuel, _) = run_core(tier, SPIN, "spin", i32::MAX, 1_000_000);
-            let trap = out_of_fuel.unwrap_err().downcast::<wasmtime::Trap>().unwrap();
+            let trap = out_of_fuel
+                .unwrap_err()
+                .downcast::<wasmtime::Trap>()
+                .unwrap();
             assert_eq!(trap, wasmtime::Trap::OutOfFuel, "{tier}");
             let (deadline, _) = run_core(tier, SPIN, "spin", i32::MAX, u64::MAX / 2);
             let trap = deadline.unwrap_err().downcast::<wasmtime::Trap>().unwrap();
@@ -315,7 +327,13 @@ mod tests {
             wasm_features().difference(baseline),
             baseline_unsupported().intersection(wasm_features())
         );
-        for needed in ["COMPONENT_MODEL", "SIMD", "MEMORY64", "MULTI_MEMORY", "BULK_MEMORY"] {
+        for needed in [
+            "COMPONENT_MODEL",
+            "SIMD",
+            "MEMORY64",
+            "MULTI_MEMORY",
+            "BULK_MEMORY",
+        ] {
             assert!(baseline.iter_names().any(|(n, _)| n == needed), "{needed}");
         }
         let engine = new_tier_engine(Tier::Baseline, EngineOptions::default()).unwrap();

@@ -410,8 +410,17 @@ mod under_the_baseline_tier {
 
     fn start(mode: &str, limits: &str) -> Sandbox {
         let sandbox = start_tiered(mode, limits, "baseline");
-        let tiers: Vec<Tier> = sandbox.runtime().status().strategies.iter().map(|s| s.tier).collect();
-        assert!(tiers.iter().all(|t| *t == Tier::Baseline), "{mode}: {tiers:?}");
+        let tiers: Vec<Tier> = sandbox
+            .runtime()
+            .status()
+            .strategies
+            .iter()
+            .map(|s| s.tier)
+            .collect();
+        assert!(
+            tiers.iter().all(|t| *t == Tier::Baseline),
+            "{mode}: {tiers:?}"
+        );
         sandbox
     }
 
@@ -419,7 +428,12 @@ mod under_the_baseline_tier {
     fn issue_16_trapping_attacks_are_stopped_and_quarantined_under_the_baseline_tier() {
         let cases = [
             ("loop", "", TrapKind::OutOfFuel, "all fuel consumed"),
-            ("grow", "memory_mb = 4\nfuel_per_bar = 200_000_000", TrapKind::Trap, "unreachable"),
+            (
+                "grow",
+                "memory_mb = 4\nfuel_per_bar = 200_000_000",
+                TrapKind::Trap,
+                "unreachable",
+            ),
             ("recurse", "", TrapKind::Trap, "call stack exhausted"),
             ("panic", "", TrapKind::Trap, "unreachable"),
         ];
@@ -459,20 +473,38 @@ mod under_the_baseline_tier {
         let sandbox = start_tiered("loop-init", "", "baseline");
         let event = startup_rejection(&sandbox);
         assert_eq!(event.stage, Some(Stage::Init));
-        assert!(event.error.as_deref().unwrap().contains("`init` ran out of fuel"), "{event:?}");
+        assert!(
+            event
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("`init` ran out of fuel"),
+            "{event:?}"
+        );
         drop(sandbox);
 
         let sandbox = start_tiered("big-snapshot", "max_snapshot_kb = 64", "baseline");
         let event = startup_rejection(&sandbox);
         assert_eq!(event.stage, Some(Stage::SmokeTest));
-        assert!(event.error.as_deref().unwrap().contains("over the 65536-byte limit"), "{event:?}");
+        assert!(
+            event
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("over the 65536-byte limit"),
+            "{event:?}"
+        );
         drop(sandbox);
 
         let mut sandbox = start("nan", "");
         sandbox.feed(400);
         let hostile = sandbox.status_of("hostile");
         assert_eq!((hostile.bars, hostile.orders, hostile.fills), (400, 0, 0));
-        assert!(hostile.refused.values().sum::<u64>() >= 100, "{:?}", hostile.refused);
+        assert!(
+            hostile.refused.values().sum::<u64>() >= 100,
+            "{:?}",
+            hostile.refused
+        );
         assert_healthy_kept_trading(&mut sandbox);
     }
 }

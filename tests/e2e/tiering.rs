@@ -37,11 +37,19 @@ fn issue_16_a_new_build_goes_live_on_baseline_code_then_tiers_up_losing_and_repe
     let mut sandbox = start_auto();
     let original = std::fs::read(sandbox.audit_path()).unwrap();
     let first = sha(&original);
-    assert_eq!(sandbox.status_of("audit").tier, Tier::Baseline, "start-up loads on baseline code");
+    assert_eq!(
+        sandbox.status_of("audit").tier,
+        Tier::Baseline,
+        "start-up loads on baseline code"
+    );
     let startup_tier_up = feed_until_tiered_up(&mut sandbox, &first);
     assert_eq!(startup_tier_up.trigger, Trigger::TierUp);
     assert_eq!(startup_tier_up.tier, Some(Tier::Optimized));
-    assert_eq!(startup_tier_up.version, Some(1), "a tier-up keeps the version");
+    assert_eq!(
+        startup_tier_up.version,
+        Some(1),
+        "a tier-up keeps the version"
+    );
     for marker in 1..=4u32 {
         let bytes = rebuilt(&original, marker);
         let new = sha(&bytes);
@@ -55,7 +63,10 @@ fn issue_16_a_new_build_goes_live_on_baseline_code_then_tiers_up_losing_and_repe
         assert_eq!(tiered.version, swapped.version, "{tiered:?}");
         sandbox.feed(20);
         let status = sandbox.status_of("audit");
-        assert_eq!((status.tier, status.sha256.as_str()), (Tier::Optimized, new.as_str()));
+        assert_eq!(
+            (status.tier, status.sha256.as_str()),
+            (Tier::Optimized, new.as_str())
+        );
         assert_eq!(status.reload.tiered_up, u64::from(marker) + 1);
     }
     let total = sandbox.fed;
@@ -65,7 +76,10 @@ fn issue_16_a_new_build_goes_live_on_baseline_code_then_tiers_up_losing_and_repe
     // saw no gap or repeat.
     let (counts, anomalies) = audit_reports(&orders);
     assert_eq!(anomalies, 0);
-    assert_eq!(counts, (1..=total / 100).map(|k| k * 100).collect::<Vec<_>>());
+    assert_eq!(
+        counts,
+        (1..=total / 100).map(|k| k * 100).collect::<Vec<_>>()
+    );
 
     // Host side, from the journal alone: the generations tile the bars.
     let events = read_jsonl(&sandbox.path("journal/events.jsonl"));
@@ -80,10 +94,16 @@ fn issue_16_a_new_build_goes_live_on_baseline_code_then_tiers_up_losing_and_repe
     let stop = of("stop");
     let range = |v: &serde_json::Value| (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
     let mut next = 0;
-    let mut ranges: Vec<(u64, u64)> = handoffs.iter().map(|h| range(&h["previous_seq_range"])).collect();
+    let mut ranges: Vec<(u64, u64)> = handoffs
+        .iter()
+        .map(|h| range(&h["previous_seq_range"]))
+        .collect();
     ranges.push(range(&stop[0]["seq_range"]));
     for (i, (first, last)) in ranges.iter().enumerate() {
-        assert_eq!(*first, next, "range {i} starts where the previous ended: {ranges:?}");
+        assert_eq!(
+            *first, next,
+            "range {i} starts where the previous ended: {ranges:?}"
+        );
         if let Some(h) = handoffs.get(i) {
             assert_eq!(h["first_seq"].as_u64(), Some(last + 1), "{h}");
             assert_eq!(h["method"], "snapshot", "state crosses every handoff: {h}");
@@ -96,7 +116,11 @@ fn issue_16_a_new_build_goes_live_on_baseline_code_then_tiers_up_losing_and_repe
         .filter(|e| e["outcome"] == "tiered_up")
         .collect();
     assert_eq!(tier_ups.len(), 5);
-    assert!(tier_ups.iter().all(|e| e["tier"] == "optimized" && e["trigger"] == "tier_up"));
+    assert!(
+        tier_ups
+            .iter()
+            .all(|e| e["tier"] == "optimized" && e["trigger"] == "tier_up")
+    );
 }
 
 #[test]
@@ -162,13 +186,23 @@ fn key(o: &host::Order) -> OrderKey {
         host::OrderKind::Market => None,
         host::OrderKind::Limit(p) => Some(p.to_bits()),
     };
-    (o.symbol, o.side == host::Side::Buy, o.quantity.to_bits(), limit)
+    (
+        o.symbol,
+        o.side == host::Side::Buy,
+        o.quantity.to_bits(),
+        limit,
+    )
 }
 
 /// One example, compiled by each tier, fed the same bars, positions and
 /// fills by one paper account per tier: identical orders on every bar, and
 /// the fuel each call used.
-fn run_both_tiers(loader: &Loader, package: &str, params: &[(&str, ParamValue)], seed: u64) -> (u64, u64, usize) {
+fn run_both_tiers(
+    loader: &Loader,
+    package: &str,
+    params: &[(&str, ParamValue)],
+    seed: u64,
+) -> (u64, u64, usize) {
     let syms = symbols(&["BTCUSD", "ETHUSD"]);
     let params: Vec<Param> = params
         .iter()
@@ -186,7 +220,9 @@ fn run_both_tiers(loader: &Loader, package: &str, params: &[(&str, ParamValue)],
     let mut instances: Vec<StrategyInstance> = Tier::ALL
         .iter()
         .map(|&tier| {
-            let compiled = loader.compile_tier(tier, &bytes).unwrap_or_else(|e| panic!("{tier}: {e}"));
+            let compiled = loader
+                .compile_tier(tier, &bytes)
+                .unwrap_or_else(|e| panic!("{tier}: {e}"));
             let pre = loader.type_check_tier(tier, &compiled).unwrap();
             assert_eq!(loader.tier_of(&pre), tier);
             let mut instance = StrategyInstance::instantiate(&pre, package, &limits).unwrap();
@@ -199,7 +235,9 @@ fn run_both_tiers(loader: &Loader, package: &str, params: &[(&str, ParamValue)],
         slippage_bps: 2.0,
         ..FillModel::default()
     };
-    let mut accounts: Vec<PaperAccount> = (0..2).map(|_| PaperAccount::new(syms.len(), 100_000.0, model)).collect();
+    let mut accounts: Vec<PaperAccount> = (0..2)
+        .map(|_| PaperAccount::new(syms.len(), 100_000.0, model))
+        .collect();
     let (mut fuel, mut max_diff, mut orders) = ([0u64; 2], 0u64, 0usize);
     for bar in SyntheticFeed::new(syms.len(), seed, MarketStyle::Regimes, 3_600_000).take(BARS) {
         let mut out: Vec<Vec<host::Order>> = Vec::new();
@@ -215,14 +253,24 @@ fn run_both_tiers(loader: &Loader, package: &str, params: &[(&str, ParamValue)],
         }
         max_diff = max_diff.max(used[0].abs_diff(used[1]));
         let keys: Vec<Vec<OrderKey>> = out.iter().map(|o| o.iter().map(key).collect()).collect();
-        assert_eq!(keys[0], keys[1], "{package}: orders differ between tiers at bar {}", bar.seq);
+        assert_eq!(
+            keys[0], keys[1],
+            "{package}: orders differ between tiers at bar {}",
+            bar.seq
+        );
         orders += out[0].len();
         for (account, o) in accounts.iter_mut().zip(out) {
             account.submit(o);
         }
     }
-    let snapshots: Vec<Vec<u8>> = instances.iter_mut().map(|i| i.snapshot().unwrap()).collect();
-    assert_eq!(snapshots[0], snapshots[1], "{package}: final state differs between tiers");
+    let snapshots: Vec<Vec<u8>> = instances
+        .iter_mut()
+        .map(|i| i.snapshot().unwrap())
+        .collect();
+    assert_eq!(
+        snapshots[0], snapshots[1],
+        "{package}: final state differs between tiers"
+    );
     assert_eq!(accounts[0].fill_count(), accounts[1].fill_count());
     eprintln!(
         "{package}: fuel over {BARS} bars baseline {} optimized {} (largest per-call difference {max_diff}), {orders} orders",
@@ -235,18 +283,152 @@ fn run_both_tiers(loader: &Loader, package: &str, params: &[(&str, ParamValue)],
 fn issue_16_every_example_trades_identically_and_uses_the_same_fuel_under_both_tiers() {
     let loader = Loader::new().unwrap();
     let examples: [(&str, Vec<(&str, ParamValue)>); 5] = [
-        ("sma-cross", vec![("allow_short", ParamValue::Boolean(true))]),
+        (
+            "sma-cross",
+            vec![("allow_short", ParamValue::Boolean(true))],
+        ),
         ("rsi-reversion", vec![]),
         ("channel-breakout", vec![]),
         ("bollinger-reversion", vec![]),
         ("macd-atr", vec![]),
     ];
     for (seed, (package, params)) in examples.iter().enumerate() {
-        let (baseline, optimized, orders) = run_both_tiers(&loader, package, params, seed as u64 + 1);
+        let (baseline, optimized, orders) =
+            run_both_tiers(&loader, package, params, seed as u64 + 1);
         assert!(orders > 0, "{package} must trade");
         // Fuel counts Wasm operators, not machine instructions: both
         // compilers charge the same per operator, so a strategy's budget
         // means the same under either tier (config/README.md, tiering).
         assert_eq!(baseline, optimized, "{package}: fuel differs between tiers");
     }
+}
+
+/// Not a test: the figures of issue 16's targets from a test build
+/// (dependencies at opt-level 2, so both compilers run at full speed), for
+/// when `cargo bench --bench reload` (group `tiers`) is too long to wait
+/// for. `cargo test -p sandbar --test e2e tiering::measure -- --ignored --nocapture`.
+#[test]
+#[ignore = "measurement, not a test: prints figures"]
+fn measure_issue_16_reload_figures_by_tier() {
+    use std::time::{Duration, Instant};
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let reload = |sandbox: &mut Sandbox, bytes: &[u8], marker: u32| -> Duration {
+        let variant = rebuilt(bytes, marker);
+        deploy(&sandbox.path("dist/sma.wasm"), &variant);
+        let start = Instant::now();
+        let event = sandbox.runtime().reload("sma").unwrap();
+        assert_eq!(event.outcome, Outcome::Swapped, "{event:?}");
+        let generation = sandbox.runtime().generation("sma").unwrap();
+        while generation.stats.bars() == 0 {
+            sandbox.feed(1);
+        }
+        start.elapsed()
+    };
+    let start = |tiering: &str| {
+        let mut sandbox = Sandbox::new();
+        std::fs::copy(component("sma-cross"), sandbox.path("dist/sma.wasm")).unwrap();
+        sandbox.write_config(&SandboxConfig {
+            tiering,
+            extra_strategies: "[[strategy]]\nid = \"sma\"\nwasm = \"sma.wasm\"\n",
+            ..SandboxConfig::default()
+        });
+        // No watcher, no rescan: only the API reloads, so each is timed whole.
+        let config = sandbox.config_path();
+        sandbox.start_at(&config, false, false).unwrap();
+        sandbox.feed(200);
+        std::thread::sleep(Duration::from_millis(500));
+        sandbox
+    };
+    let bytes = std::fs::read(component("sma-cross")).unwrap();
+    let mut marker = 100;
+    let mut busy: Vec<std::process::Child> = Vec::new();
+    for machine in ["quiet", "busy"] {
+        if machine == "busy" {
+            busy = (0..2)
+                .map(|_| {
+                    std::process::Command::new("sh")
+                        .args(["-c", "while :; do :; done"])
+                        .spawn()
+                        .unwrap()
+                })
+                .collect();
+        }
+        for tiering in ["auto", "optimized"] {
+            let mut sandbox = start(tiering);
+            let rounds = if machine == "busy" && tiering == "optimized" {
+                3
+            } else {
+                15
+            };
+            let mut first_bar = Vec::new();
+            let mut tier_up = Vec::new();
+            for _ in 0..rounds {
+                marker += 1;
+                first_bar.push(reload(&mut sandbox, &bytes, marker));
+                if tiering == "auto" {
+                    let began = Instant::now();
+                    let sha = sha(&rebuilt(&bytes, marker));
+                    sandbox.feed_until(100_000, "tier-up", |e| {
+                        e.outcome == Outcome::TieredUp && e.sha256.as_deref() == Some(sha.as_str())
+                    });
+                    tier_up.push(began.elapsed());
+                }
+            }
+            eprintln!(
+                "{machine:5} {tiering:9}: file landed -> first bar median {:.1} ms (min {:.1}, max {:.1}, {rounds} reloads){}",
+                ms(median(first_bar.clone())),
+                ms(*first_bar.iter().min().unwrap()),
+                ms(*first_bar.iter().max().unwrap()),
+                if tier_up.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; tier-up done {:.1} ms later (median, bars fed meanwhile)",
+                        ms(median(tier_up))
+                    )
+                }
+            );
+            sandbox.stop();
+        }
+    }
+    for mut child in busy {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    // Per-bar cost of each tier's code, one `on-bar` call.
+    let loader = Loader::new().unwrap();
+    let syms = symbols(&["BTCUSD"]);
+    let limits = Limits::default();
+    let flat = host::Position {
+        quantity: 0.0,
+        avg_price: 0.0,
+        cash: 100_000.0,
+        equity: 100_000.0,
+    };
+    let mut per_bar = Vec::new();
+    for tier in Tier::ALL {
+        let pre = loader
+            .type_check_tier(tier, &loader.compile_tier(tier, &bytes).unwrap())
+            .unwrap();
+        let mut instance = StrategyInstance::instantiate(&pre, "sma", &limits).unwrap();
+        instance.init(&syms, &[]).unwrap().unwrap();
+        let bars: Vec<host::Bar> = SyntheticFeed::new(1, 3, MarketStyle::Regimes, 60_000)
+            .take(50_000)
+            .collect();
+        let start = Instant::now();
+        for bar in &bars {
+            std::hint::black_box(instance.on_bar(*bar, flat).unwrap());
+        }
+        per_bar.push(start.elapsed().as_nanos() as f64 / bars.len() as f64);
+    }
+    eprintln!(
+        "per-bar on-bar call, SMA crossover: baseline {:.0} ns, optimized {:.0} ns: {:.2}x",
+        per_bar[0],
+        per_bar[1],
+        per_bar[0] / per_bar[1]
+    );
 }

@@ -198,7 +198,9 @@ impl Loader {
         let engine = self.tier_engine(Tier::Baseline);
         match compile::compile_checked(engine, bytes) {
             Ok(component) => {
-                self.tiers.sources().put(sha256.to_owned(), Arc::from(bytes));
+                self.tiers
+                    .sources()
+                    .put(sha256.to_owned(), Arc::from(bytes));
                 Ok((component, Tier::Baseline))
             }
             Err(error) => {
@@ -239,7 +241,10 @@ impl Loader {
     /// pool, then cached under (SHA-256, optimized). `None` when its bytes
     /// are no longer kept (nothing to compile from); the cached optimised
     /// code when it is there already.
-    pub fn optimize(&self, sha256: &str) -> Option<Result<StrategyBindingsPre<HostState>, LoadError>> {
+    pub fn optimize(
+        &self,
+        sha256: &str,
+    ) -> Option<Result<StrategyBindingsPre<HostState>, LoadError>> {
         if let Some(pre) = self.cached_tier(sha256, Tier::Optimized) {
             return Some(Ok(pre));
         }

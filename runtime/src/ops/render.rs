@@ -335,7 +335,10 @@ mod tests {
             &json!({"ts": "t", "strategy": "sma-cross", "outcome": "tiered_up", "trigger": "tier_up",
                 "version": 2, "sha256": "0123456789abcdef", "duration_us": {}, "tier": "optimized"}),
         );
-        assert!(line.contains("tiered_up version 2") && line.ends_with("tier optimized"), "{line}");
+        assert!(
+            line.contains("tiered_up version 2") && line.ends_with("tier optimized"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //! - `retry.rs`: loads whose read failed for a transient reason, retried
 //!   with backoff;
 //! - `disk.rs`: each strategy's file as last read, beside the running version;
-//! - `run_states.rs`: pause, resume, halt, un-halt (called from any thread).
+//! - `run_states.rs`: pause, resume, halt, un-halt (called from any thread);
+//! - `tier_up.rs`: a build live on baseline code, compiled by Cranelift and
+//!   published again on the optimised code (`hot_reload.tiering = "auto"`).
 
 mod disk;
 mod files;
@@ -34,8 +36,8 @@ mod versions;
 pub(crate) use disk::DiskFile;
 pub use disk::DiskStatus;
 pub(crate) use pipeline::FinishedLoad;
-pub(crate) use tier_up::TierUpDone;
 pub(crate) use run_states::set_state;
+pub(crate) use tier_up::TierUpDone;
 pub use versions::VersionEntry;
 pub(crate) use versions::VersionHistory;
 
