@@ -87,7 +87,8 @@ pub use live::{Generation, LiveOptions, Roster, Runtime, RuntimeHandle, Strategy
 pub use load::IoCause;
 pub use load::{
     Artifact, Candidate, LoadOutcome, LoadSpec, Loader, ReadStage, SMOKE_BARS_PER_SYMBOL,
-    SmokeReport, SmokeSetup, StageTimings, Tier, Tiering, describe_limits, read_artifact,
+    BASELINE_FUEL_HEADROOM, SmokeReport, SmokeSetup, StageTimings, Tier, Tiering, describe_limits,
+    read_artifact,
 };
 pub use params::{from_toml as param_from_toml, parse_assignment as parse_param};
 pub use pin::{Repinned, repin};

@@ -202,7 +202,7 @@ fn run_both_tiers(
     package: &str,
     params: &[(&str, ParamValue)],
     seed: u64,
-) -> (u64, u64, usize) {
+) -> (u64, u64, usize, f64) {
     let syms = symbols(&["BTCUSD", "ETHUSD"]);
     let params: Vec<Param> = params
         .iter()
@@ -239,6 +239,7 @@ fn run_both_tiers(
         .map(|_| PaperAccount::new(syms.len(), 100_000.0, model))
         .collect();
     let (mut fuel, mut max_diff, mut orders) = ([0u64; 2], 0u64, 0usize);
+    let mut max_ratio = 0.0f64;
     for bar in SyntheticFeed::new(syms.len(), seed, MarketStyle::Regimes, 3_600_000).take(BARS) {
         let mut out: Vec<Vec<host::Order>> = Vec::new();
         let mut used = [0u64; 2];
@@ -252,6 +253,11 @@ fn run_both_tiers(
             fuel[i] += used[i];
         }
         max_diff = max_diff.max(used[0].abs_diff(used[1]));
+        // Calls big enough to matter against a fuel budget.
+        if used[0].min(used[1]) >= 10_000 {
+            let ratio = used[0].max(used[1]) as f64 / used[0].min(used[1]) as f64;
+            max_ratio = max_ratio.max(ratio);
+        }
         let keys: Vec<Vec<OrderKey>> = out.iter().map(|o| o.iter().map(key).collect()).collect();
         assert_eq!(
             keys[0], keys[1],
@@ -273,10 +279,10 @@ fn run_both_tiers(
     );
     assert_eq!(accounts[0].fill_count(), accounts[1].fill_count());
     eprintln!(
-        "{package}: fuel over {BARS} bars baseline {} optimized {} (largest per-call difference {max_diff}), {orders} orders",
+        "{package}: fuel over {BARS} bars baseline {} optimized {} (largest per-call difference {max_diff}, largest ratio of one call {max_ratio:.4}), {orders} orders",
         fuel[0], fuel[1]
     );
-    (fuel[0], fuel[1], orders)
+    (fuel[0], fuel[1], orders, max_ratio)
 }
 
 #[test]
@@ -293,13 +299,23 @@ fn issue_16_every_example_trades_identically_and_uses_the_same_fuel_under_both_t
         ("macd-atr", vec![]),
     ];
     for (seed, (package, params)) in examples.iter().enumerate() {
-        let (baseline, optimized, orders) =
+        let (baseline, optimized, orders, ratio) =
             run_both_tiers(&loader, package, params, seed as u64 + 1);
         assert!(orders > 0, "{package} must trade");
-        // Fuel counts Wasm operators, not machine instructions: both
-        // compilers charge the same per operator, so a strategy's budget
-        // means the same under either tier (config/README.md, tiering).
-        assert_eq!(baseline, optimized, "{package}: fuel differs between tiers");
+        // The two compilers meter fuel at different points, so one call's
+        // fuel differs a little between tiers; the bound is the headroom
+        // the smoke test keeps on baseline code
+        // (`sandbar_runtime::BASELINE_FUEL_HEADROOM`): a build whose smoke
+        // test comes closer to `limits.fuel_per_bar` goes live on
+        // Cranelift's code instead, so no strategy passes its smoke test
+        // under one tier and runs out of fuel under the other.
+        let bound = 1.0 + sandbar_runtime::BASELINE_FUEL_HEADROOM;
+        assert!(
+            ratio <= bound,
+            "{package}: one call's fuel differs {ratio:.4}x between tiers, over {bound}"
+        );
+        let total = baseline.max(optimized) as f64 / baseline.min(optimized) as f64;
+        assert!(total <= bound, "{package}: {baseline} vs {optimized} over {BARS} bars");
     }
 }
 

@@ -16,7 +16,7 @@ pub use artifact::{Artifact, read_artifact};
 pub use describe::describe_limits;
 pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport, SmokeSetup};
 pub use tier::Tier;
-pub use tiers::Tiering;
+pub use tiers::{BASELINE_FUEL_HEADROOM, Tiering};
 
 use crate::contract::{self, Bar, HostState, Param, StrategyBindingsPre, StrategyInfo};
 use crate::engine::EngineOptions;
@@ -370,7 +370,21 @@ impl Loader {
                 (pre, tier)
             }
         };
-        let (pre, info, smoke) = self.smoke_stages(pre, spec, timings)?;
+        let (mut pre, mut info, mut smoke) = self.smoke_stages(pre, spec, timings)?;
+        let mut tier = tier;
+        if tier == Tier::Baseline && tiers::too_close_to_the_fuel_limit(&smoke, spec.limits) {
+            // Cranelift meters fuel a little differently: a build this close
+            // to `limits.fuel_per_bar` goes live on its code, tested again.
+            tracing::info!("baseline code came within the tier headroom of the fuel limit; compiling with Cranelift");
+            let component = timings.time(Stage::Compile, || self.compile(&artifact.bytes))?;
+            let optimized = timings.time(Stage::TypeCheck, || {
+                typecheck::type_check(&self.engine, &self.linker, &component)
+            })?;
+            self.cache_lock()
+                .put((artifact.sha256.clone(), Tier::Optimized), optimized.clone());
+            (pre, info, smoke) = self.smoke_stages(optimized, spec, timings)?;
+            tier = Tier::Optimized;
+        }
         Ok(Candidate {
             sha256: artifact.sha256.clone(),
             size_bytes: artifact.bytes.len(),

@@ -75,6 +75,23 @@ impl Tiering {
     }
 }
 
+/// Headroom kept below `limits.fuel_per_bar` by a build's smoke test on
+/// baseline code: the two compilers meter fuel at different points, and one
+/// call of a real strategy differs by at most this fraction between them
+/// (measured by `tests/e2e/tiering.rs` on every example). A baseline build
+/// whose smoke test used more than `fuel_per_bar / (1 + headroom)` in one
+/// call goes live on Cranelift's code instead, so no strategy passes its
+/// smoke test on one tier and runs out of fuel on the other.
+pub const BASELINE_FUEL_HEADROOM: f64 = 0.25;
+
+/// True when a baseline smoke test came within the headroom of the limit.
+pub(super) fn too_close_to_the_fuel_limit(
+    smoke: &super::SmokeReport,
+    limits: &crate::limits::Limits,
+) -> bool {
+    smoke.max_fuel_per_call as f64 > limits.fuel_per_call as f64 / (1.0 + BASELINE_FUEL_HEADROOM)
+}
+
 /// Builds kept for a tier-up (their bytes, until Cranelift compiled them):
 /// a handful of recent baseline builds, each at most `limits.max_component_mb`.
 const TIER_UP_SOURCES: usize = 8;
