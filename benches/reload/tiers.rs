@@ -101,6 +101,11 @@ pub fn tiers(c: &mut Criterion) {
     let built = support::components();
     let mut group = c.benchmark_group("tiers");
     for (label, package) in SIZES {
+        // Quick mode (`cargo test --benches`) proves the functions work on
+        // the small guest; the large one's compiles would add a minute.
+        if support::quick() && label == "large" {
+            continue;
+        }
         let bytes = std::fs::read(support::component(&built, package)).unwrap();
         for tiering in ["auto", "optimized"] {
             let mut live = start(&bytes, tiering);
