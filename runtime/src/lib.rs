@@ -86,8 +86,8 @@ pub use limits::Limits;
 pub use live::{Generation, LiveOptions, Roster, Runtime, RuntimeHandle, StrategySlot};
 pub use load::IoCause;
 pub use load::{
-    Artifact, Candidate, LoadOutcome, LoadSpec, Loader, ReadStage, SMOKE_BARS_PER_SYMBOL,
-    BASELINE_FUEL_HEADROOM, SmokeReport, SmokeSetup, StageTimings, Tier, Tiering, describe_limits,
+    Artifact, BASELINE_FUEL_HEADROOM, Candidate, LoadOutcome, LoadSpec, Loader, ReadStage,
+    SMOKE_BARS_PER_SYMBOL, SmokeReport, SmokeSetup, StageTimings, Tier, Tiering, describe_limits,
     read_artifact,
 };
 pub use params::{from_toml as param_from_toml, parse_assignment as parse_param};

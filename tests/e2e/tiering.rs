@@ -315,7 +315,10 @@ fn issue_16_every_example_trades_identically_and_uses_the_same_fuel_under_both_t
             "{package}: one call's fuel differs {ratio:.4}x between tiers, over {bound}"
         );
         let total = baseline.max(optimized) as f64 / baseline.min(optimized) as f64;
-        assert!(total <= bound, "{package}: {baseline} vs {optimized} over {BARS} bars");
+        assert!(
+            total <= bound,
+            "{package}: {baseline} vs {optimized} over {BARS} bars"
+        );
     }
 }
 

@@ -375,13 +375,17 @@ impl Loader {
         if tier == Tier::Baseline && tiers::too_close_to_the_fuel_limit(&smoke, spec.limits) {
             // Cranelift meters fuel a little differently: a build this close
             // to `limits.fuel_per_bar` goes live on its code, tested again.
-            tracing::info!("baseline code came within the tier headroom of the fuel limit; compiling with Cranelift");
+            tracing::info!(
+                "baseline code came within the tier headroom of the fuel limit; compiling with Cranelift"
+            );
             let component = timings.time(Stage::Compile, || self.compile(&artifact.bytes))?;
             let optimized = timings.time(Stage::TypeCheck, || {
                 typecheck::type_check(&self.engine, &self.linker, &component)
             })?;
-            self.cache_lock()
-                .put((artifact.sha256.clone(), Tier::Optimized), optimized.clone());
+            self.cache_lock().put(
+                (artifact.sha256.clone(), Tier::Optimized),
+                optimized.clone(),
+            );
             (pre, info, smoke) = self.smoke_stages(optimized, spec, timings)?;
             tier = Tier::Optimized;
         }
