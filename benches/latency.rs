@@ -59,10 +59,20 @@ fn main() {
         support::with_marker(&bytes, 1),
         support::with_marker(&bytes, 2),
     ];
-    let mut variants: Vec<Variant> = support::engine_variants()
+    // Each engine variant on Cranelift's code, then the defaults with
+    // `hot_reload.tiering = "auto"`: every cold reload of the storm goes live
+    // on Winch's code and tiers up on the compile pool (issue 16).
+    let tiered = support::engine_variants()
         .into_iter()
-        .map(|(name, options)| {
-            let mut live = Live::start_with(
+        .map(|(name, options)| (name, options, "optimized"))
+        .chain([(
+            "tiering_auto".to_owned(),
+            sandbar_runtime::EngineOptions::default(),
+            "auto",
+        )]);
+    let mut variants: Vec<Variant> = tiered
+        .map(|(name, options, tiering)| {
+            let mut live = Live::start_tiered(
                 &[BenchStrategy {
                     id: "sma",
                     bytes: &bytes,
@@ -70,6 +80,7 @@ fn main() {
                 }],
                 Reloads::Api,
                 options,
+                tiering,
             );
             // Warm the loop and the caches first.
             let mut warm = new_histogram();

@@ -22,6 +22,8 @@
 //! `cargo bench --bench reload`.
 
 mod support;
+#[path = "reload/tiers.rs"]
+mod tiers;
 
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
 use sandbar_runtime::contract::HostState;
@@ -570,6 +572,6 @@ criterion_group! {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = stages, live_stages, pipeline, end_to_end, engine_options, restart
+    targets = stages, live_stages, pipeline, end_to_end, engine_options, restart, tiers::tiers
 }
 criterion_main!(benches);

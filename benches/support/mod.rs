@@ -123,13 +123,25 @@ pub enum Reloads {
     Watcher { debounce_ms: u64 },
 }
 
+/// The config of a bench runtime, `hot_reload.tiering = "optimized"`:
+/// the benches that existed before tiering keep measuring Cranelift's code.
 pub fn config_text(dir: &Path, strategies: &[BenchStrategy<'_>], reloads: Reloads) -> String {
+    config_text_tiered(dir, strategies, reloads, "optimized")
+}
+
+/// [`config_text`] with another `hot_reload.tiering`.
+pub fn config_text_tiered(
+    dir: &Path,
+    strategies: &[BenchStrategy<'_>],
+    reloads: Reloads,
+    tiering: &str,
+) -> String {
     let (enabled, debounce) = match reloads {
         Reloads::Api => (false, 200),
         Reloads::Watcher { debounce_ms } => (true, debounce_ms),
     };
     let mut text = format!(
-        "[runtime]\nstrategies_dir = \"{}\"\n[hot_reload]\nenabled = {enabled}\ndebounce_ms = {debounce}\nskip_hash_verification = true\n[feed]\nsymbols = [\"BTCUSD\"]\ninterval_ms = 0\n",
+        "[runtime]\nstrategies_dir = \"{}\"\n[hot_reload]\nenabled = {enabled}\ndebounce_ms = {debounce}\nskip_hash_verification = true\ntiering = \"{tiering}\"\n[feed]\nsymbols = [\"BTCUSD\"]\ninterval_ms = 0\n",
         dir.join("dist").display()
     );
     for s in strategies {
@@ -156,6 +168,16 @@ impl Live {
         reloads: Reloads,
         options: EngineOptions,
     ) -> Live {
+        Self::start_tiered(strategies, reloads, options, "optimized")
+    }
+
+    /// Under `hot_reload.tiering = tiering` (`auto`, `optimized`, `baseline`).
+    pub fn start_tiered(
+        strategies: &[BenchStrategy<'_>],
+        reloads: Reloads,
+        options: EngineOptions,
+        tiering: &str,
+    ) -> Live {
         let loader = Arc::new(Loader::with_options(DEFAULT_CACHE_ENTRIES, options).unwrap());
         let dir = tempfile::tempdir().unwrap();
         let dist = dir.path().join("dist");
@@ -163,7 +185,10 @@ impl Live {
         for s in strategies {
             place(&dist.join(format!("{}.wasm", s.id)), s.bytes);
         }
-        let config = parse_config(dir.path(), &config_text(dir.path(), strategies, reloads));
+        let config = parse_config(
+            dir.path(),
+            &config_text_tiered(dir.path(), strategies, reloads, tiering),
+        );
         let runtime = Runtime::start_with_loader(
             config,
             LiveOptions {

@@ -1,6 +1,7 @@
 //! The one wasmtime `Engine` configuration for running strategies, and the
 //! epoch ticker that gives every call a wall-clock deadline.
 
+use crate::load::Tier;
 use std::time::Duration;
 use wasmtime::{Config, Engine};
 
@@ -61,12 +62,39 @@ pub fn wasm_features() -> wasmparser::WasmFeatures {
         .union(F::COMPONENT_MODEL)
 }
 
+/// Features of [`wasm_features`] that Winch (the baseline tier) does not
+/// compile in wasmtime 48: `Config::validate` refuses an engine that enables
+/// them with Winch. Tail calls, typed function references (and the GC
+/// proposal built on them) and relaxed SIMD; everything the sandbox relies
+/// on (fuel, epochs, the component model, pooling, memory64, multi-memory,
+/// SIMD) Winch has. A component that uses one of these never gets baseline
+/// code: it fails Winch's validation and is compiled by Cranelift at once
+/// (`Loader`), so tiering changes when it goes live, never whether.
+pub fn baseline_unsupported() -> wasmparser::WasmFeatures {
+    use wasmparser::WasmFeatures as F;
+    F::TAIL_CALL | F::FUNCTION_REFERENCES | F::GC | F::RELAXED_SIMD
+}
+
+/// The features a tier's engine is configured with: [`wasm_features`] for
+/// the optimised tier, less [`baseline_unsupported`] for the baseline one.
+pub fn tier_features(tier: Tier) -> wasmparser::WasmFeatures {
+    match tier {
+        Tier::Optimized => wasm_features(),
+        Tier::Baseline => wasm_features().difference(baseline_unsupported()),
+    }
+}
+
 /// [`wasm_features`] in the `wasmparser` version wasmtime is built with
 /// (another semver line than the validator's): flag by flag, by name. A
 /// flag wasmtime's parser does not know is left out; a unit test keeps the
 /// two sets equal.
+#[cfg(test)]
 fn engine_features() -> wasmtime::WasmFeatures {
-    wasm_features()
+    to_engine_features(wasm_features())
+}
+
+fn to_engine_features(features: wasmparser::WasmFeatures) -> wasmtime::WasmFeatures {
+    features
         .iter_names()
         .filter_map(|(name, _)| wasmtime::WasmFeatures::from_name(name))
         .fold(wasmtime::WasmFeatures::empty(), |all, flag| all | flag)
@@ -83,20 +111,39 @@ pub fn new_engine() -> anyhow::Result<Engine> {
 
 /// [`new_engine`] with other [`EngineOptions`] (the benches compare them).
 pub fn new_engine_with(options: EngineOptions) -> anyhow::Result<Engine> {
-    let mut config = config(options);
-    // Exactly `wasm_features()`: everything off, then the list on.
+    new_tier_engine(Tier::Optimized, options)
+}
+
+/// The engine of one compiler tier: [`Tier::Optimized`] is Cranelift
+/// ([`new_engine_with`]), [`Tier::Baseline`] is Winch with exactly the same
+/// limits — fuel metering, epoch interruption, stack, pooling — and the
+/// feature list of [`tier_features`]. Components, linkers and `InstancePre`s
+/// belong to one engine: code of one tier never runs in the other's stores.
+pub fn new_tier_engine(tier: Tier, options: EngineOptions) -> anyhow::Result<Engine> {
+    let mut config = tier_config(tier, options);
+    // Exactly the tier's list: everything off, then the list on.
     config
         .wasm_features(wasmtime::WasmFeatures::all(), false)
-        .wasm_features(engine_features(), true);
-    let engine =
-        Engine::new(&config).map_err(|e| anyhow::anyhow!("cannot configure wasmtime: {e}"))?;
+        .wasm_features(to_engine_features(tier_features(tier)), true);
+    let engine = Engine::new(&config)
+        .map_err(|e| anyhow::anyhow!("cannot configure wasmtime ({tier} tier): {e}"))?;
     start_ticker(&engine)?;
     Ok(engine)
 }
 
-/// Everything but the feature list.
+/// Everything but the feature list, for the optimised tier.
+#[cfg(test)]
 fn config(options: EngineOptions) -> Config {
+    tier_config(Tier::Optimized, options)
+}
+
+/// Everything but the feature list.
+fn tier_config(tier: Tier, options: EngineOptions) -> Config {
     let mut config = Config::new();
+    config.strategy(match tier {
+        Tier::Optimized => wasmtime::Strategy::Cranelift,
+        Tier::Baseline => wasmtime::Strategy::Winch,
+    });
     config
         .wasm_component_model(true)
         // Off: no async machinery in any store. (On is not even an option
@@ -105,8 +152,10 @@ fn config(options: EngineOptions) -> Config {
         .consume_fuel(true)
         .epoch_interruption(true)
         .max_wasm_stack(MAX_WASM_STACK_BYTES)
-        .parallel_compilation(options.parallel_compilation)
-        .cranelift_opt_level(wasmtime::OptLevel::Speed);
+        .parallel_compilation(options.parallel_compilation);
+    if tier == Tier::Optimized {
+        config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    }
     if options.pooling {
         config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling()));
     }
@@ -200,6 +249,106 @@ mod tests {
         let implicit = Engine::new(&config(options)).unwrap();
         let explicit = new_engine_with(options).unwrap();
         assert_eq!(hash(&implicit), hash(&explicit));
+    }
+
+    /// A core module run on one tier's engine: what fuel, the epoch
+    /// deadline and the stack limit do to it.
+    fn run_core(
+        tier: Tier,
+        wat: &str,
+        export: &str,
+        arg: i32,
+        fuel: u64,
+    ) -> (wasmtime::Result<i32>, u64) {
+        let engine = new_tier_engine(tier, EngineOptions::default()).unwrap();
+        let module = wasmtime::Module::new(&engine, wat).unwrap();
+        let mut store = wasmtime::Store::new(&engine, ());
+        store.set_fuel(fuel).unwrap();
+        store.set_epoch_deadline(deadline_ticks(Duration::from_millis(50)));
+        let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+        let f = instance
+            .get_typed_func::<i32, i32>(&mut store, export)
+            .unwrap();
+        let result = f.call(&mut store, arg);
+        (result, fuel - store.get_fuel().unwrap())
+    }
+
+    const SPIN: &str = r#"(module
+        (func (export "spin") (param i32) (result i32) (local i32)
+            (loop $l
+                (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+            (local.get 1))
+        (func $down (export "down") (param i32) (result i32)
+            (if (result i32) (i32.eqz (local.get 0))
+                (then (i32.const 0))
+                (else (i32.add (i32.const 1)
+                    (call $down (i32.sub (local.get 0) (i32.const 1))))))))"#;
+
+    #[test]
+    fn issue_16_winch_meters_the_same_fuel_per_call_as_cranelift() {
+        let mut used = Vec::new();
+        for tier in Tier::ALL {
+            let (result, fuel) = run_core(tier, SPIN, "spin", 10_000, 10_000_000);
+            assert_eq!(result.unwrap(), 10_000, "{tier}");
+            let (recursed, recursion_fuel) = run_core(tier, SPIN, "down", 1_000, 10_000_000);
+            assert_eq!(recursed.unwrap(), 1_000, "{tier}");
+            used.push((fuel, recursion_fuel));
+        }
+        eprintln!(
+            "fuel (loop, recursion): baseline {:?}, optimized {:?}",
+            used[0], used[1]
+        );
+        assert_eq!(used[0], used[1], "both tiers charge fuel per Wasm operator");
+    }
+
+    #[test]
+    fn issue_16_fuel_epochs_and_the_stack_limit_stop_baseline_code_like_optimised_code() {
+        for tier in Tier::ALL {
+            let (out_of_fuel, _) = run_core(tier, SPIN, "spin", i32::MAX, 1_000_000);
+            let trap = out_of_fuel
+                .unwrap_err()
+                .downcast::<wasmtime::Trap>()
+                .unwrap();
+            assert_eq!(trap, wasmtime::Trap::OutOfFuel, "{tier}");
+            let (deadline, _) = run_core(tier, SPIN, "spin", i32::MAX, u64::MAX / 2);
+            let trap = deadline.unwrap_err().downcast::<wasmtime::Trap>().unwrap();
+            assert_eq!(trap, wasmtime::Trap::Interrupt, "{tier}");
+            let (deep, _) = run_core(tier, SPIN, "down", i32::MAX, u64::MAX / 2);
+            let trap = deep.unwrap_err().downcast::<wasmtime::Trap>().unwrap();
+            assert_eq!(trap, wasmtime::Trap::StackOverflow, "{tier}");
+        }
+    }
+
+    #[test]
+    fn issue_16_the_baseline_engine_lacks_only_what_winch_cannot_compile() {
+        let baseline = tier_features(Tier::Baseline);
+        assert_eq!(
+            wasm_features().difference(baseline),
+            baseline_unsupported().intersection(wasm_features())
+        );
+        for needed in [
+            "COMPONENT_MODEL",
+            "SIMD",
+            "MEMORY64",
+            "MULTI_MEMORY",
+            "BULK_MEMORY",
+        ] {
+            assert!(baseline.iter_names().any(|(n, _)| n == needed), "{needed}");
+        }
+        let engine = new_tier_engine(Tier::Baseline, EngineOptions::default()).unwrap();
+        let optimized = new_engine().unwrap();
+        use std::hash::{Hash, Hasher};
+        let hash = |engine: &Engine| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            engine.precompile_compatibility_hash().hash(&mut h);
+            h.finish()
+        };
+        assert_ne!(
+            hash(&engine),
+            hash(&optimized),
+            "artefacts of one tier are never loaded by the other"
+        );
     }
 
     #[test]

@@ -19,12 +19,18 @@ fn start(mode: &str) -> Sandbox {
 }
 
 pub(crate) fn start_with_limits(mode: &str, limits: &str) -> Sandbox {
+    start_tiered(mode, limits, SandboxConfig::default().tiering)
+}
+
+/// [`start_with_limits`] under `hot_reload.tiering = tiering`.
+fn start_tiered(mode: &str, limits: &str, tiering: &str) -> Sandbox {
     let mut sandbox = Sandbox::new();
     std::fs::copy(component("hostile"), sandbox.path("dist/hostile.wasm")).unwrap();
     let block = hostile_block(mode, 300);
     sandbox.write_config(&SandboxConfig {
         extra_strategies: &block,
         limits,
+        tiering,
         ..SandboxConfig::default()
     });
     sandbox.start().unwrap();
@@ -390,4 +396,115 @@ fn a_quarantined_strategy_comes_back_with_a_fixed_config() {
     assert_eq!(hostile.state, "running");
     assert_eq!(hostile.skipped_bars, skipped, "it receives bars again");
     assert_healthy_kept_trading(&mut sandbox);
+}
+
+/// The corpus again on Winch's baseline code (`tiering = "baseline"`, no
+/// tier-up): fuel, the epoch deadline, the memory cap, the stack limit, the
+/// snapshot cap and output validation stop each attack exactly as they do
+/// on Cranelift's code (issue 16: the sandbox does not depend on the tier).
+/// One sandbox per attack, the cheap ones only; each asserts what its
+/// optimised twin above asserts.
+mod under_the_baseline_tier {
+    use super::*;
+    use sandbar_runtime::Tier;
+
+    fn start(mode: &str, limits: &str) -> Sandbox {
+        let sandbox = start_tiered(mode, limits, "baseline");
+        let tiers: Vec<Tier> = sandbox
+            .runtime()
+            .status()
+            .strategies
+            .iter()
+            .map(|s| s.tier)
+            .collect();
+        assert!(
+            tiers.iter().all(|t| *t == Tier::Baseline),
+            "{mode}: {tiers:?}"
+        );
+        sandbox
+    }
+
+    #[test]
+    fn issue_16_trapping_attacks_are_stopped_and_quarantined_under_the_baseline_tier() {
+        let cases = [
+            ("loop", "", TrapKind::OutOfFuel, "all fuel consumed"),
+            (
+                "grow",
+                "memory_mb = 4\nfuel_per_bar = 200_000_000",
+                TrapKind::Trap,
+                "unreachable",
+            ),
+            ("recurse", "", TrapKind::Trap, "call stack exhausted"),
+            ("panic", "", TrapKind::Trap, "unreachable"),
+        ];
+        for (mode, limits, kind, needle) in cases {
+            let mut sandbox = start(mode, limits);
+            let traps = run_until_quarantined(&mut sandbox);
+            assert_trapped_three_times(&traps, kind, needle);
+            assert_healthy_kept_trading(&mut sandbox);
+        }
+    }
+
+    #[test]
+    fn issue_16_the_deadline_stops_a_loop_under_the_baseline_tier() {
+        let limits = "";
+        let mut sandbox = Sandbox::new();
+        std::fs::copy(component("hostile"), sandbox.path("dist/hostile.wasm")).unwrap();
+        let block = format!(
+            "{}[strategy.limits]\nfuel_per_bar = 1_000_000_000_000\ndeadline_us = 100_000\n",
+            hostile_block("loop", 300)
+        );
+        sandbox.write_config(&SandboxConfig {
+            extra_strategies: &block,
+            limits,
+            tiering: "baseline",
+            ..SandboxConfig::default()
+        });
+        sandbox.start().unwrap();
+        assert_eq!(sandbox.status_of("hostile").tier, Tier::Baseline);
+        let traps = run_until_quarantined(&mut sandbox);
+        assert_trapped_three_times(&traps, TrapKind::Deadline, "interrupt");
+        assert_quarantine_reported(&sandbox, "limits.deadline_us");
+        assert_healthy_kept_trading(&mut sandbox);
+    }
+
+    #[test]
+    fn issue_16_init_loops_big_snapshots_and_bad_orders_are_refused_under_the_baseline_tier() {
+        let sandbox = start_tiered("loop-init", "", "baseline");
+        let event = startup_rejection(&sandbox);
+        assert_eq!(event.stage, Some(Stage::Init));
+        assert!(
+            event
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("`init` ran out of fuel"),
+            "{event:?}"
+        );
+        drop(sandbox);
+
+        let sandbox = start_tiered("big-snapshot", "max_snapshot_kb = 64", "baseline");
+        let event = startup_rejection(&sandbox);
+        assert_eq!(event.stage, Some(Stage::SmokeTest));
+        assert!(
+            event
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("over the 65536-byte limit"),
+            "{event:?}"
+        );
+        drop(sandbox);
+
+        let mut sandbox = start("nan", "");
+        sandbox.feed(400);
+        let hostile = sandbox.status_of("hostile");
+        assert_eq!((hostile.bars, hostile.orders, hostile.fills), (400, 0, 0));
+        assert!(
+            hostile.refused.values().sum::<u64>() >= 100,
+            "{:?}",
+            hostile.refused
+        );
+        assert_healthy_kept_trading(&mut sandbox);
+    }
 }

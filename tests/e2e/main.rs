@@ -21,4 +21,5 @@ mod shadow;
 mod support;
 mod swaps;
 mod sweep;
+mod tiering;
 mod trading;

@@ -75,6 +75,9 @@ pub struct SandboxConfig<'a> {
     pub extra_strategies: &'a str,
     /// Lines for a `[limits]` table.
     pub limits: &'a str,
+    /// `hot_reload.tiering`: `optimized` unless a test of tiers says
+    /// otherwise, so a test's events are those of one compile per build.
+    pub tiering: &'a str,
 }
 
 impl Default for SandboxConfig<'_> {
@@ -85,6 +88,7 @@ impl Default for SandboxConfig<'_> {
             params: "report_every = 100",
             extra_strategies: "",
             limits: "",
+            tiering: "optimized",
         }
     }
 }
@@ -106,6 +110,7 @@ debounce_ms = 50
 skip_hash_verification = {skip}
 keep_versions = 5
 rollback_after_traps = 3
+tiering = "{tiering}"
 [limits]
 {limits}
 [feed]
@@ -123,6 +128,7 @@ wasm = "audit.wasm"
         params = c.params,
         extra = c.extra_strategies,
         limits = c.limits,
+        tiering = c.tiering,
     )
 }
 

@@ -35,6 +35,11 @@ pub const KEEP_VERSIONS: usize = 5;
 pub const ROLLBACK_AFTER_TRAPS: u32 = 3;
 /// Traps are counted over this many feed bars (see `hot_reload.trap_window_bars`).
 pub const TRAP_WINDOW_BARS: u64 = 1000;
+/// `hot_reload.tiering` in the dev profile: baseline code first, so an
+/// edit is live in milliseconds on any machine (BENCHMARKS.md, "Tiers").
+pub const TIERING_DEV: crate::load::Tiering = crate::load::Tiering::Auto;
+/// `hot_reload.tiering` in the prod profile (BENCHMARKS.md, "Tiers").
+pub const TIERING_PROD: crate::load::Tiering = crate::load::Tiering::Auto;
 
 /// `limits.fuel_per_bar`: fuel (about one per Wasm instruction) per call,
 /// refilled before every call.

@@ -93,7 +93,8 @@ mod tests {
                 "skip_hash_verification",
                 "keep_versions",
                 "rollback_after_traps",
-                "trap_window_bars"
+                "trap_window_bars",
+                "tiering"
             ]
         );
         assert!(fields_of::<Config>().contains(&"strategy"));

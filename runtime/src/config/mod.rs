@@ -196,6 +196,14 @@ impl Config {
         !self.hot_reload.skip_hash_verification
     }
 
+    /// `hot_reload.tiering`, or the profile's default when it is left out.
+    pub fn tiering(&self) -> crate::load::Tiering {
+        self.hot_reload.tiering.unwrap_or(match self.profile {
+            Profile::Dev => defaults::TIERING_DEV,
+            Profile::Prod => defaults::TIERING_PROD,
+        })
+    }
+
     /// The `[[strategy]]` with this id, enabled or not.
     pub fn strategy(&self, id: &str) -> Option<&StrategyConfig> {
         self.strategies.iter().find(|s| s.id == id)

@@ -128,6 +128,12 @@ pub struct HotReloadSection {
     /// `rollback_after_traps` traps within it roll the build back even with
     /// good bars between them. Default 1000, at least 1.
     pub trap_window_bars: u64,
+    /// How a new build goes live: `auto` (Winch's baseline code first, then
+    /// Cranelift's optimised code at a bar boundary) or `optimized`
+    /// (Cranelift only). Left out: the profile's default
+    /// ([`Config::tiering`](super::Config::tiering)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tiering: Option<crate::load::Tiering>,
 }
 
 impl Default for HotReloadSection {
@@ -139,6 +145,7 @@ impl Default for HotReloadSection {
             keep_versions: d::KEEP_VERSIONS,
             rollback_after_traps: d::ROLLBACK_AFTER_TRAPS,
             trap_window_bars: d::TRAP_WINDOW_BARS,
+            tiering: None,
         }
     }
 }

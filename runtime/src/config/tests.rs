@@ -25,6 +25,7 @@ fn an_empty_file_is_a_dev_config_with_the_documented_defaults() {
             keep_versions: 5,
             rollback_after_traps: 3,
             trap_window_bars: 1000,
+            tiering: None,
         }
     );
     assert_eq!(

@@ -37,6 +37,9 @@ pub enum ControlCommand {
     Deploy(String, Box<DeployRequest>, Reply<ReloadEvent>),
     /// Promote, discard, or force or cancel a waiting swap.
     Candidate(String, CandidateAction, String, Reply<DeployEvent>),
+    /// Cranelift finished (or failed) the optimised code of a build live on
+    /// baseline code (`control/tier_up.rs`).
+    TierUpCompiled(Box<super::control::TierUpDone>),
     Shutdown,
 }
 

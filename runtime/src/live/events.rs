@@ -28,6 +28,9 @@ pub enum Outcome {
     /// A new generation was published and waits for its swap policy
     /// (`[strategy.deploy] swap`, `swap_window`); the running one keeps trading.
     Pending,
+    /// The build live on baseline (Winch) code went live again on its
+    /// optimised (Cranelift) code, at a bar boundary with the usual handoff.
+    TieredUp,
 }
 
 /// What started a reload attempt.
@@ -46,6 +49,8 @@ pub enum Trigger {
     Trap,
     /// A candidate was promoted (by the operator or the auto-promotion rule).
     Promote,
+    /// Cranelift finished the optimised code of a build live on baseline code.
+    TierUp,
 }
 
 /// One reload attempt and how it ended (`events.jsonl`, `/events`).
@@ -76,6 +81,9 @@ pub struct ReloadEvent {
     pub error: Option<String>,
     /// How to fix it, naming the setting or command to use.
     pub hint: Option<String>,
+    /// The compiler tier of the code it published (`baseline` / `optimized`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<crate::load::Tier>,
 }
 
 /// A guest call that trapped on the bar loop.
@@ -377,6 +385,7 @@ impl ReloadEvent {
             cache_hit: false,
             error: None,
             hint: None,
+            tier: None,
         }
     }
 

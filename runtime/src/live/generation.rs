@@ -63,6 +63,8 @@ pub struct Recipe {
     pub limits: Limits,
     /// What the component's `describe()` reported.
     pub info: StrategyInfo,
+    /// Which compiler produced `pre`'s code.
+    pub tier: crate::load::Tier,
 }
 
 /// One loaded version of a strategy, ready for (or used by) the bar loop.

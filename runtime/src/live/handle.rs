@@ -219,6 +219,7 @@ impl RuntimeHandle {
                         .candidate()
                         .map(|c| super::CandidateStatus::of(&c)),
                     pending_swap: slot.shadow.pending().map(|p| p.status()),
+                    tier: generation.recipe.tier,
                 }
             })
             .collect();

@@ -22,6 +22,8 @@ pub struct ReloadMetrics {
     pub retired: u64,
     /// Quarantines after repeated traps.
     pub quarantined: u64,
+    /// Builds that went live again on their optimised code (tier-ups).
+    pub tiered_up: u64,
     /// When the last attempt ended (RFC 3339).
     pub last_reload_at: Option<String>,
     /// The last rejection's error.
@@ -43,6 +45,7 @@ impl ReloadMetrics {
             Outcome::Retired => self.retired += 1,
             // A candidate or a waiting swap: nothing went live yet.
             Outcome::Candidate | Outcome::Pending => {}
+            Outcome::TieredUp => self.tiered_up += 1,
             Outcome::Quarantined => {
                 self.quarantined += 1;
                 self.last_error = event.error.clone();
@@ -67,6 +70,7 @@ impl ReloadMetrics {
             total.rolled_back += m.rolled_back;
             total.retired += m.retired;
             total.quarantined += m.quarantined;
+            total.tiered_up += m.tiered_up;
             for (stage, n) in &m.rejected_by_stage {
                 *total.rejected_by_stage.entry(*stage).or_default() += n;
             }

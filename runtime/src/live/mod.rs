@@ -171,6 +171,9 @@ pub struct StrategyStatus {
     pub candidate: Option<CandidateStatus>,
     /// A published version waiting for its swap policy, when there is one.
     pub pending_swap: Option<PendingSwapStatus>,
+    /// The compiler tier of the live generation's code (`baseline` /
+    /// `optimized`, `hot_reload.tiering`).
+    pub tier: crate::load::Tier,
 }
 
 /// Percentiles of a latency histogram, in microseconds.

@@ -94,12 +94,23 @@ pub fn check_seal(bytes: &[u8]) -> Result<(), LoadError> {
 /// the validator reads its code and long before Cranelift compiles it),
 /// validation with [`engine::wasm_features`], then the compile.
 pub fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<Component, LoadError> {
+    precheck(bytes)?;
+    compile_checked(engine, bytes)
+}
+
+/// Everything [`compile`] checks before wasmtime compiles: the same for
+/// every tier, so a file refused here is refused once, whatever the tier.
+pub fn precheck(bytes: &[u8]) -> Result<(), LoadError> {
     classify(bytes)?;
     check_seal(bytes)?;
     if let Some(names) = top_level_names(bytes) {
         typecheck::check_names(&names.imports, &names.exports)?;
     }
-    validate(bytes)?;
+    validate(bytes)
+}
+
+/// wasmtime's compile of bytes that passed [`precheck`], for `engine`'s tier.
+pub fn compile_checked(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<Component, LoadError> {
     Component::new(engine, bytes).map_err(|e| {
         LoadError::new(Stage::Compile, format!("wasmtime cannot compile it: {e:#}"))
             .hint(REBUILD_HINT)

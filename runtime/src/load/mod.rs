@@ -10,6 +10,7 @@ mod describe;
 pub(crate) mod guest_text;
 mod smoke;
 mod tier;
+mod tiers;
 mod typecheck;
 
 pub use artifact::{Artifact, read_artifact};
@@ -17,6 +18,7 @@ pub use cache::{ArtifactCache, CacheError, CacheWarning, EntryInfo, Problem as C
 pub use describe::describe_limits;
 pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport, SmokeSetup};
 pub use tier::Tier;
+pub use tiers::{BASELINE_FUEL_HEADROOM, Tiering};
 
 use crate::contract::{self, Bar, HostState, Param, StrategyBindingsPre, StrategyInfo};
 use crate::engine::EngineOptions;
@@ -120,6 +122,8 @@ pub struct Candidate {
     /// and type-check skipped) or in the artefact cache on disk (a `cache`
     /// stage and no `compile` in the timings).
     pub cache_hit: bool,
+    /// Which compiler produced `pre`'s code.
+    pub tier: Tier,
 }
 
 /// The result of one pass through the pipeline, with its timings either way.
@@ -147,7 +151,8 @@ pub struct ReadStage {
 /// Compiled components kept by default, keyed by SHA-256.
 pub const DEFAULT_CACHE_ENTRIES: usize = 64;
 
-type PreCache = LruCache<String, StrategyBindingsPre<HostState>>;
+/// Keyed by SHA-256 and tier: a build may be cached under both.
+type PreCache = LruCache<(String, Tier), StrategyBindingsPre<HostState>>;
 
 /// Owns the engine, the contract's linker and the compile cache; loads any
 /// number of strategies.
@@ -162,6 +167,9 @@ pub struct Loader {
     /// Compiled code kept on disk across restarts (`runtime.cache_dir`),
     /// consulted after the in-memory cache; none unless attached.
     artifact_cache: Option<ArtifactCache>,
+    /// The baseline tier's engine and linker and which tier a new build
+    /// gets first (`hot_reload.tiering`).
+    tiers: tiers::Tiers,
 }
 
 impl Loader {
@@ -194,6 +202,7 @@ impl Loader {
             cache: Mutex::new(LruCache::new(capacity)),
             background_compile: options.background_compile,
             artifact_cache: None,
+            tiers: tiers::Tiers::new(options),
         })
     }
 
@@ -210,9 +219,27 @@ impl Loader {
         self.artifact_cache.as_ref()
     }
 
-    /// The pre-linked component of a hash compiled before, if still cached.
+    /// The pre-linked component of a hash compiled before, if still cached:
+    /// its optimised code when there is some, else its baseline code.
     pub fn cached(&self, sha256: &str) -> Option<StrategyBindingsPre<HostState>> {
-        self.cache_lock().get(sha256).cloned()
+        self.cached_best(sha256).map(|(pre, _)| pre)
+    }
+
+    /// The cached code of one tier of a hash.
+    pub fn cached_tier(&self, sha256: &str, tier: Tier) -> Option<StrategyBindingsPre<HostState>> {
+        self.cache_lock().get(&(sha256.to_owned(), tier)).cloned()
+    }
+
+    /// The best cached code of a hash that the tiering in force may use,
+    /// and its tier (optimised first).
+    fn cached_best(&self, sha256: &str) -> Option<(StrategyBindingsPre<HostState>, Tier)> {
+        let usable = self.tiering().usable();
+        let mut cache = self.cache_lock();
+        usable.iter().copied().find_map(|tier| {
+            cache
+                .get(&(sha256.to_owned(), tier))
+                .map(|pre| (pre.clone(), tier))
+        })
     }
 
     /// Hashes currently in the compile cache.
@@ -243,6 +270,7 @@ impl Loader {
             .map(|(pre, info, smoke)| Candidate {
                 sha256: sha256.to_owned(),
                 size_bytes: 0,
+                tier: self.tier_of(&pre),
                 pre,
                 info,
                 smoke,
@@ -371,31 +399,52 @@ impl Loader {
             tracing::info_span!("load", strategy = spec.strategy_id, sha256 = %artifact.sha256)
                 .entered();
         timings.time(Stage::Verify, || verify(artifact, spec))?;
-        let cached = self.cached(&artifact.sha256);
+        let cached = self.cached_best(&artifact.sha256);
         let mut cache_hit = cached.is_some();
-        let pre = match cached {
-            Some(pre) => pre,
+        let (pre, tier) = match cached {
+            Some(found) => found,
             None => {
-                let from_disk = self.load_from_disk(&artifact.sha256, timings, warnings);
+                let from_disk =
+                    self.load_from_disk(&artifact.sha256, &artifact.bytes, timings, warnings);
                 cache_hit = from_disk.is_some();
                 let compiled = from_disk.is_none();
-                let component = match from_disk {
-                    Some(component) => component,
-                    None => self.compile_timed(&artifact.bytes, timings)?,
+                let (component, tier) = match from_disk {
+                    Some(found) => found,
+                    None => self.compile_timed(&artifact.sha256, &artifact.bytes, timings)?,
                 };
+                let (engine, linker) = self.engine_and_linker(tier);
                 let pre = timings.time(Stage::TypeCheck, || {
-                    typecheck::type_check(&self.engine, &self.linker, &component)
+                    typecheck::type_check(engine, linker, &component)
                 })?;
                 // Stored only once it passed the type check: the cache
                 // holds strategies, not whatever was dropped in the folder.
                 if compiled {
-                    self.store_to_disk(&artifact.sha256, &component, timings, warnings);
+                    self.store_to_disk(&artifact.sha256, tier, &component, timings, warnings);
                 }
-                self.cache_lock().put(artifact.sha256.clone(), pre.clone());
-                pre
+                self.cache_lock()
+                    .put((artifact.sha256.clone(), tier), pre.clone());
+                (pre, tier)
             }
         };
-        let (pre, info, smoke) = self.smoke_stages(pre, spec, timings)?;
+        let (mut pre, mut info, mut smoke) = self.smoke_stages(pre, spec, timings)?;
+        let mut tier = tier;
+        if tier == Tier::Baseline && tiers::too_close_to_the_fuel_limit(&smoke, spec.limits) {
+            // Cranelift meters fuel a little differently: a build this close
+            // to `limits.fuel_per_bar` goes live on its code, tested again.
+            tracing::info!(
+                "baseline code came within the tier headroom of the fuel limit; compiling with Cranelift"
+            );
+            let component = timings.time(Stage::Compile, || self.compile(&artifact.bytes))?;
+            let optimized = timings.time(Stage::TypeCheck, || {
+                typecheck::type_check(&self.engine, &self.linker, &component)
+            })?;
+            self.cache_lock().put(
+                (artifact.sha256.clone(), Tier::Optimized),
+                optimized.clone(),
+            );
+            (pre, info, smoke) = self.smoke_stages(optimized, spec, timings)?;
+            tier = Tier::Optimized;
+        }
         Ok(Candidate {
             sha256: artifact.sha256.clone(),
             size_bytes: artifact.bytes.len(),
@@ -403,47 +452,65 @@ impl Loader {
             info,
             smoke,
             cache_hit,
+            tier,
         })
     }
 
-    /// Stage `compile`, timed; a refusal by name is timed as the
+    /// Stage `compile`, timed, by the first tier's compiler (Winch, or
+    /// Cranelift if Winch refuses it); a refusal by name is timed as the
     /// type-check it is.
     fn compile_timed(
         &self,
+        sha256: &str,
         bytes: &[u8],
         timings: &mut StageTimings,
-    ) -> Result<wasmtime::component::Component, LoadError> {
-        let component = timings.time(Stage::Compile, || self.compile(bytes));
+    ) -> Result<(wasmtime::component::Component, Tier), LoadError> {
+        let first = self.tiers.first_tier(bytes);
+        let compiled = timings.time(Stage::Compile, || self.compile_first(first, sha256, bytes));
         // Names are checked before the compile: a refusal by name is
         // a type-check that ran instead of the compile, timed so.
-        if let Err(refusal) = &component
+        if let Err(refusal) = &compiled
             && refusal.stage == Stage::TypeCheck
             && let Some(last) = timings.stages.last_mut()
         {
             last.0 = Stage::TypeCheck;
         }
-        component
+        compiled
     }
 
-    /// Stage `cache`, lookup: the verified code of `sha256` from disk.
+    /// Stage `cache`, lookup: the verified code of `sha256` from disk, in
+    /// the tiers the tiering in force may use (optimised first). Baseline
+    /// code found there keeps `bytes` for its tier-up, as a compile does.
     fn load_from_disk(
         &self,
         sha256: &str,
+        bytes: &[u8],
         timings: &mut StageTimings,
         warnings: &mut Vec<CacheWarning>,
-    ) -> Option<wasmtime::component::Component> {
+    ) -> Option<(wasmtime::component::Component, Tier)> {
         let cache = self.artifact_cache.as_ref()?;
         let started = Instant::now();
-        let found = cache.load(&self.engine, sha256, Tier::Optimized);
-        timings.add(Stage::Cache, started.elapsed());
-        match found {
-            Ok(found) => found,
-            Err(warning) => {
-                tracing::warn!("{warning}");
-                warnings.push(warning);
-                None
+        let mut found = None;
+        for &tier in self.tiering().usable() {
+            match cache.load(self.tier_engine(tier), sha256, tier) {
+                Ok(Some(component)) => {
+                    found = Some((component, tier));
+                    break;
+                }
+                Ok(None) => {}
+                Err(warning) => {
+                    tracing::warn!("{warning}");
+                    warnings.push(warning);
+                }
             }
         }
+        timings.add(Stage::Cache, started.elapsed());
+        if let Some((_, Tier::Baseline)) = &found {
+            self.tiers
+                .sources()
+                .put(sha256.to_owned(), std::sync::Arc::from(bytes));
+        }
+        found
     }
 
     /// Stage `cache`, store: a fresh compile kept for the next process. A
@@ -451,6 +518,7 @@ impl Loader {
     fn store_to_disk(
         &self,
         sha256: &str,
+        tier: Tier,
         component: &wasmtime::component::Component,
         timings: &mut StageTimings,
         warnings: &mut Vec<CacheWarning>,
@@ -459,17 +527,18 @@ impl Loader {
             return;
         };
         let started = Instant::now();
+        let engine = self.tier_engine(tier);
         let stored = component
             .serialize()
             .map_err(|e| CacheWarning {
                 sha256: sha256.to_owned(),
-                tier: Tier::Optimized,
-                entry: cache::EntryKey::new(&self.engine, sha256, Tier::Optimized).file_name(),
+                tier,
+                entry: cache::EntryKey::new(engine, sha256, tier).file_name(),
                 problem: None,
                 message: format!("wasmtime cannot serialize it: {e:#}"),
                 action: "not stored; the load goes on",
             })
-            .and_then(|bytes| cache.store(&self.engine, sha256, Tier::Optimized, &bytes));
+            .and_then(|bytes| cache.store(engine, sha256, tier, &bytes));
         timings.add(Stage::Cache, started.elapsed());
         if let Err(warning) = stored {
             tracing::warn!("{warning}");

@@ -16,12 +16,13 @@ const LATENCY_BUCKETS: [f64; 14] = [
 ];
 
 const STATES: [&str; 4] = ["running", "paused", "halted", "quarantined"];
-const OUTCOMES: [&str; 5] = [
+const OUTCOMES: [&str; 6] = [
     "swapped",
     "rejected",
     "rolled_back",
     "retired",
     "quarantined",
+    "tiered_up",
 ];
 
 /// Everything `/metrics` shows, gathered by the server.
@@ -190,6 +191,23 @@ fn per_strategy_counters(e: &mut Exposition, status: &RuntimeStatus) {
             states.sample(&[("strategy", &s.id), ("state", state)], on);
         }
     }
+    let mut tiers = e.gauge(
+        "sandbar_strategy_tier",
+        "1 for the compiler tier of the live generation's code (baseline: Winch, optimized: Cranelift), 0 for the other.",
+    );
+    for s in &status.strategies {
+        for tier in crate::load::Tier::ALL {
+            let on = f64::from(u8::from(s.tier == tier));
+            tiers.sample(&[("strategy", &s.id), ("tier", tier.as_str())], on);
+        }
+    }
+    let mut tier_ups = e.counter(
+        "sandbar_tier_ups_total",
+        "Builds that went live again on their optimised code (hot_reload.tiering = \"auto\").",
+    );
+    for s in &status.strategies {
+        tier_ups.sample(&[("strategy", &s.id)], s.reload.tiered_up);
+    }
 }
 
 fn reload_metrics(e: &mut Exposition, status: &RuntimeStatus, events: &EventMetrics) {
@@ -205,6 +223,7 @@ fn reload_metrics(e: &mut Exposition, status: &RuntimeStatus, events: &EventMetr
             r.rolled_back,
             r.retired,
             r.quarantined,
+            r.tiered_up,
         ];
         for (outcome, n) in OUTCOMES.iter().zip(counts) {
             reloads.sample(&[("strategy", &s.id), ("outcome", outcome)], n);

@@ -72,6 +72,7 @@ pub fn render_status(status: &Value) -> String {
     let strategies = status["strategies"].as_array().unwrap_or(&empty);
     let mut notes = Vec::new();
     let mut latencies = Vec::new();
+    let mut tiers = Vec::new();
     for st in strategies {
         let id = s(&st["id"]);
         let reload = &st["reload"];
@@ -115,6 +116,9 @@ pub fn render_status(status: &Value) -> String {
             us(decide, "p99"),
             us(decide, "max"),
         ));
+        if let Some(tier) = st["tier"].as_str() {
+            tiers.push(format!("{id} {tier}"));
+        }
         if let Some(reason) = st["state_reason"].as_str() {
             notes.push(format!("{id}: {} — {reason}", s(&st["state"])));
         }
@@ -164,6 +168,11 @@ pub fn render_status(status: &Value) -> String {
         for line in latencies {
             let _ = writeln!(out, "{line}");
         }
+    }
+    if !tiers.is_empty() {
+        // The compiler of each live generation's code (`hot_reload.tiering`):
+        // baseline until its optimised code takes over.
+        let _ = writeln!(out, "\ncode tier: {}", tiers.join(", "));
     }
     if let Some(lag) = status["loop_lag"].as_object() {
         let _ = writeln!(
@@ -236,6 +245,9 @@ pub fn render_event_line(kind: &str, event: &Value) -> String {
                 s(&event["trigger"]),
                 total_us as f64 / 1000.0
             );
+            if let Some(tier) = event["tier"].as_str() {
+                let _ = write!(line, " tier {tier}");
+            }
             if let Some(error) = event["error"].as_str() {
                 let _ = write!(line, " at {}: {error}", s(&event["stage"]));
             }
@@ -314,6 +326,23 @@ mod tests {
                 "versions": [{"version": 1}, {"version": 2}]
             }]
         })
+    }
+
+    #[test]
+    fn issue_16_status_names_the_code_tier_of_each_strategy() {
+        let mut status = status();
+        status["strategies"][0]["tier"] = json!("baseline");
+        let text = render_status(&status);
+        assert!(text.contains("\ncode tier: sma-cross baseline\n"), "{text}");
+        let line = render_event_line(
+            "reload",
+            &json!({"ts": "t", "strategy": "sma-cross", "outcome": "tiered_up", "trigger": "tier_up",
+                "version": 2, "sha256": "0123456789abcdef", "duration_us": {}, "tier": "optimized"}),
+        );
+        assert!(
+            line.contains("tiered_up version 2") && line.ends_with("tier optimized"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -146,6 +146,8 @@ impl ControlPlane {
         let old = std::mem::replace(&mut self.config, new);
         // New files are stamped before their first read, as at start-up.
         self.remember_stamps();
+        // `hot_reload.tiering` applies to the next build compiled.
+        self.loader.set_tiering(self.config.tiering());
         let mut events = Vec::new();
         for id in &diff.removed {
             events.push(self.retire(id, trigger));

@@ -20,6 +20,8 @@
 //! - `swap_policy.rs`: when a published generation takes over (next bar,
 //!   when flat, in a window), waiting swaps, their timeout; the hook other
 //!   reload kinds call (`request_swap`).
+//! - `tier_up.rs`: a build live on baseline code, compiled by Cranelift and
+//!   published again on the optimised code (`hot_reload.tiering = "auto"`).
 
 mod candidate;
 mod disk;
@@ -35,6 +37,7 @@ mod run_states;
 #[cfg(test)]
 mod startup_race_test;
 mod swap_policy;
+mod tier_up;
 mod traps;
 mod versions;
 
@@ -42,6 +45,7 @@ pub(crate) use disk::DiskFile;
 pub use disk::DiskStatus;
 pub(crate) use pipeline::FinishedLoad;
 pub(crate) use run_states::set_state;
+pub(crate) use tier_up::TierUpDone;
 pub use versions::VersionEntry;
 pub(crate) use versions::VersionHistory;
 
@@ -88,6 +92,8 @@ pub(crate) struct ControlPlane {
     in_flight: pipeline::InFlight,
     /// Loads whose read failed for a transient reason, to be tried again.
     retries: retry::Retries,
+    /// Tier-up compiles in flight and those waiting for the pipeline.
+    tier_ups: tier_up::TierUps,
     /// The running feed's symbols: `[feed]` changes need a restart, so bar
     /// symbol indices keep meaning these.
     feed_symbols: Vec<String>,
@@ -109,6 +115,7 @@ pub(crate) struct ControlParts {
 impl ControlPlane {
     pub(crate) fn new(parts: ControlParts) -> Self {
         let feed_symbols = parts.config.feed.symbols.clone();
+        parts.loader.set_tiering(parts.config.tiering());
         Self {
             loader: parts.loader,
             config: parts.config,
@@ -122,6 +129,7 @@ impl ControlPlane {
             pipeline: None,
             in_flight: pipeline::InFlight::default(),
             retries: retry::Retries::default(),
+            tier_ups: tier_up::TierUps::default(),
             feed_symbols,
         }
     }
@@ -162,6 +170,9 @@ impl ControlPlane {
             Arc::clone(&self.loader),
             results,
         ));
+        // Start-up loads went live on baseline code before there was a
+        // pipeline to tier them up on.
+        self.start_waiting_tier_ups();
     }
 
     pub(crate) fn run(mut self, commands: Receiver<ControlCommand>) {
@@ -219,6 +230,7 @@ impl ControlPlane {
             ControlCommand::Candidate(id, action, actor, reply) => {
                 let _ = reply.send(self.candidate_action(&id, action, &actor));
             }
+            ControlCommand::TierUpCompiled(done) => self.tier_up_compiled(*done),
             ControlCommand::Shutdown => {}
         }
     }

@@ -48,8 +48,8 @@ struct Waiting {
 /// cold compile, a smoke test running into its deadline) delays nothing but
 /// itself. One load per strategy is in flight at a time ([`InFlight`]).
 pub(super) struct PipelineWorkers {
-    loader: Arc<Loader>,
-    results: Sender<ControlCommand>,
+    pub(super) loader: Arc<Loader>,
+    pub(super) results: Sender<ControlCommand>,
 }
 
 impl PipelineWorkers {
@@ -102,6 +102,8 @@ impl InFlight {
             ControlCommand::Trapped(trap, _) => &trap.strategy,
             ControlCommand::Deploy(id, ..) => id,
             ControlCommand::Candidate(id, ..) => id,
+            // A tier-up decides on what is live once the load concluded.
+            ControlCommand::TierUpCompiled(done) => &done.id,
             _ => return Some(command),
         };
         match self.loads.get_mut(id) {

@@ -64,10 +64,18 @@ impl ControlPlane {
                 return self.emit_reload(event);
             }
         };
-        let version = lock(&self.shared.versions)
-            .entry(id.to_owned())
-            .or_insert_with(VersionHistory::new)
-            .take_version();
+        let version = {
+            let mut versions = lock(&self.shared.versions);
+            let history = versions
+                .entry(id.to_owned())
+                .or_insert_with(VersionHistory::new);
+            // A tier-up is the same version on other code: operators,
+            // rollbacks and the history keep one number per build and params.
+            match history.current() {
+                Some((live, _)) if outcome == Outcome::TieredUp => *live,
+                _ => history.take_version(),
+            }
+        };
         let generation = Arc::new(Generation::new(
             Arc::from(id),
             version,
@@ -127,6 +135,7 @@ impl ControlPlane {
         event.version = Some(version);
         event.duration_us = durations(&timings);
         event.cache_hit = cache_hit;
+        event.tier = Some(recipe.tier);
         self.emit_reload(event)
     }
 

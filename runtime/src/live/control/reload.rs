@@ -319,6 +319,9 @@ impl ControlPlane {
         }
         let path = self.config.wasm_path(&strategy);
         let smoke = self.smoke_setup(id);
+        // The build's optimised code once there is some (a tier-up, or a
+        // rebuild after it finished), else the code it runs on.
+        let current = self.with_best_code(current);
         let outcome = self.loader.load_pre(
             &current.sha256,
             current.pre.clone(),
@@ -392,25 +395,36 @@ impl ControlPlane {
             params: attempt.params,
             limits: attempt.limits,
             info: candidate.info,
+            tier: candidate.tier,
         };
         let publish = if attempt.candidate {
             Self::publish_candidate
         } else {
             Self::publish
         };
-        publish(
+        let event = publish(
             self,
             Publication {
                 id,
                 strategy: attempt.strategy,
                 recipe,
                 trigger: attempt.trigger,
-                outcome: Outcome::Swapped,
+                outcome: if attempt.trigger == Trigger::TierUp {
+                    Outcome::TieredUp
+                } else {
+                    Outcome::Swapped
+                },
                 cache_hit: candidate.cache_hit,
                 timings: outcome.timings,
                 warmup: attempt.warmup,
             },
-        )
+        );
+        // A candidate stays on the code it was loaded with; a live build on
+        // baseline code gets its optimised code.
+        if !attempt.candidate {
+            self.tier_up_if_baseline(&event);
+        }
+        event
     }
 
     /// True when the file's hash and the params are what is live already.

@@ -29,7 +29,9 @@ impl ControlPlane {
             .get(id)
             .map(|history| history.rollback_target(steps));
         let target = match target {
-            Some(Ok(recipe)) => recipe,
+            // A known build goes back on its optimised code when the
+            // compile cache has it, whatever code it ran on before.
+            Some(Ok(recipe)) => self.with_best_code(recipe),
             Some(Err(not_kept)) => {
                 return Err(Refusal::NoEarlierVersion {
                     strategy: id.to_owned(),
@@ -67,6 +69,7 @@ impl ControlPlane {
             history.rolled_back(steps);
             history.trim(self.config.hot_reload.keep_versions);
         }
+        self.tier_up_if_baseline(&event);
         Ok(event)
     }
 }

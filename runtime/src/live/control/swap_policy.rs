@@ -43,6 +43,12 @@ impl ControlPlane {
         promotion: bool,
     ) -> bool {
         let policy = SwapPolicy::of(&strategy.deploy);
+        // A tier-up is the live build on faster code: it never waits for a
+        // policy and leaves a waiting swap of another build waiting.
+        if trigger == Trigger::TierUp {
+            slot.current.store(generation);
+            return false;
+        }
         if !governed(trigger) || !policy.waits() {
             if slot.shadow.pending().is_some() {
                 let why = if governed(trigger) {
@@ -173,5 +179,6 @@ pub(super) fn trigger_name(trigger: Trigger) -> &'static str {
         Trigger::Startup => "startup",
         Trigger::Trap => "trap",
         Trigger::Promote => "promote",
+        Trigger::TierUp => "tier_up",
     }
 }

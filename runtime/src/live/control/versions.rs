@@ -14,6 +14,8 @@ pub struct VersionEntry {
     pub sha256: String,
     /// Digest of its parameter set.
     pub params_hash: String,
+    /// The compiler tier of its code (`baseline` / `optimized`).
+    pub tier: crate::load::Tier,
 }
 
 /// Good versions of one strategy, oldest first; the last one is live.
@@ -55,7 +57,9 @@ impl VersionHistory {
     /// to. [`VersionHistory::trim`] then bounds it.
     pub(crate) fn record(&mut self, version: u64, recipe: &Recipe) {
         match self.entries.last_mut() {
-            Some(live) if same_recipe(&live.1, recipe) => live.0 = version,
+            // The code may differ (a tier-up: same build, optimised code):
+            // the entry keeps the newest, so a rollback to it uses that.
+            Some(live) if same_recipe(&live.1, recipe) => *live = (version, recipe.clone()),
             _ => self.entries.push((version, recipe.clone())),
         }
     }
@@ -106,7 +110,7 @@ impl VersionHistory {
         }
         let failed = newest.1.sha256.clone();
         if same_recipe(&newest.1, live) {
-            newest.0 = live_version;
+            *newest = (live_version, live.clone());
         } else {
             self.entries.pop();
         }
@@ -121,6 +125,7 @@ impl VersionHistory {
                 version: *version,
                 sha256: recipe.sha256.clone(),
                 params_hash: recipe.params_hash.clone(),
+                tier: recipe.tier,
             })
             .collect()
     }

@@ -1,0 +1,165 @@
+//! Tier-up (`hot_reload.tiering = "auto"`): a build that went live on
+//! Winch's baseline code is compiled again by Cranelift on the compile pool,
+//! off the control plane; when its optimised code is ready and the build is
+//! still the live one, the same recipe is rebuilt on that code — smoke test,
+//! warm-up, publish — and the bar loop hands over at a bar boundary with the
+//! usual snapshot/restore, as at any swap. The reload event says
+//! `outcome = "tiered_up"`, `trigger = "tier_up"`, `tier = "optimized"`.
+//!
+//! Nothing here waits: a tier-up whose build was replaced meanwhile (a new
+//! file, a rollback) is dropped, and its optimised code stays in the compile
+//! cache for a later redeploy or rollback.
+
+use super::super::command::ControlCommand;
+use super::super::events::{Outcome, ReloadEvent, Trigger};
+use super::super::shared::lock;
+use super::ControlPlane;
+use crate::error::LoadError;
+use crate::load::{Tier, Tiering};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A tier-up compile that ended, back on the control plane.
+pub(crate) struct TierUpDone {
+    /// The strategy it was for.
+    pub(crate) id: String,
+    /// The build it compiled.
+    sha256: String,
+    /// `None`: the build's bytes were no longer kept (nothing compiled);
+    /// else whether Cranelift compiled and type-checked it (the code is in
+    /// the loader's cache under (SHA-256, optimized)).
+    result: Option<Result<(), LoadError>>,
+    /// How long the compile took, waiting for the idle CPU included.
+    took: Duration,
+}
+
+/// Tier-ups in flight (one per strategy and build) and those that wait for
+/// the pipeline to be attached (start-up loads).
+#[derive(Default)]
+pub(super) struct TierUps {
+    running: HashSet<(String, String)>,
+    waiting: Vec<(String, String)>,
+}
+
+impl ControlPlane {
+    /// After a generation went live: if its code is baseline code, start
+    /// compiling the optimised code of its build.
+    pub(super) fn tier_up_if_baseline(&mut self, event: &ReloadEvent) {
+        if event.tier != Some(Tier::Baseline)
+            || self.config.tiering() != Tiering::Auto
+            || !matches!(event.outcome, Outcome::Swapped | Outcome::RolledBack)
+        {
+            return;
+        }
+        if let Some(sha256) = &event.sha256 {
+            self.start_tier_up(event.strategy.clone(), sha256.clone());
+        }
+    }
+
+    /// The pipeline is attached: start the tier-ups of start-up loads.
+    pub(super) fn start_waiting_tier_ups(&mut self) {
+        for (id, sha256) in std::mem::take(&mut self.tier_ups.waiting) {
+            self.start_tier_up(id, sha256);
+        }
+    }
+
+    fn start_tier_up(&mut self, id: String, sha256: String) {
+        let Some(pipeline) = &self.pipeline else {
+            self.tier_ups.waiting.push((id, sha256));
+            return;
+        };
+        if !self.tier_ups.running.insert((id.clone(), sha256.clone())) {
+            return;
+        }
+        let loader = Arc::clone(&pipeline.loader);
+        let results = pipeline.results.clone();
+        let (thread_id, thread_sha) = (id.clone(), sha256.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("sandbar-tier-up-{id}"))
+            .spawn(move || {
+                let started = Instant::now();
+                let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    loader.optimize(&thread_sha).map(|r| r.map(drop))
+                }))
+                .unwrap_or_else(|_| {
+                    Some(Err(LoadError::new(
+                        crate::error::Stage::Compile,
+                        "the tier-up compile panicked",
+                    )
+                    .hint("this is a runtime bug: report it with the component; the build keeps running on its baseline code")))
+                });
+                let done = TierUpDone {
+                    id: thread_id,
+                    sha256: thread_sha,
+                    result: compiled,
+                    took: started.elapsed(),
+                };
+                // Fails only when the control plane has stopped.
+                let _ = results.send(ControlCommand::TierUpCompiled(Box::new(done)));
+            });
+        if let Err(error) = spawned {
+            self.tier_ups.running.remove(&(id.clone(), sha256));
+            tracing::warn!(strategy = %id, %error, "cannot start the tier-up compile; the build keeps running on its baseline code");
+        }
+    }
+
+    /// A tier-up compile ended: if its build is still live on baseline
+    /// code, rebuild it on the optimised code (published at the next bar).
+    pub(super) fn tier_up_compiled(&mut self, done: TierUpDone) {
+        let TierUpDone {
+            id,
+            sha256,
+            result,
+            took,
+        } = done;
+        self.tier_ups.running.remove(&(id.clone(), sha256.clone()));
+        match result {
+            None => {
+                tracing::debug!(strategy = %id, sha256, "no bytes kept for a tier-up; staying on baseline code");
+                return;
+            }
+            Some(Err(error)) => {
+                // Cranelift refused what Winch compiled: the build keeps
+                // running on baseline code; say so once.
+                let mut event = ReloadEvent::rejected(&id, Trigger::TierUp, &error);
+                event.sha256 = Some(sha256);
+                event.tier = Some(Tier::Optimized);
+                self.emit_reload(event);
+                return;
+            }
+            Some(Ok(())) => {}
+        }
+        let Some((_, current)) = self.current(&id) else {
+            return;
+        };
+        let live_on_it = current.sha256 == sha256 && current.tier == Tier::Baseline;
+        if !live_on_it || lock(&self.shared.quarantined).contains_key(&id) {
+            tracing::debug!(strategy = %id, sha256, "the build tiered up is no longer live on baseline code; its optimised code stays cached");
+            return;
+        }
+        tracing::info!(
+            strategy = %id,
+            sha256,
+            compile_ms = took.as_secs_f64() * 1e3,
+            "optimised code ready; tiering up"
+        );
+        self.rebuild(&id, current.params, current.limits, Trigger::TierUp, None);
+    }
+
+    /// `recipe` on its build's optimised code when the compile cache has it
+    /// (unless `hot_reload.tiering = "baseline"`).
+    pub(super) fn with_best_code(
+        &self,
+        mut recipe: super::super::generation::Recipe,
+    ) -> super::super::generation::Recipe {
+        if recipe.tier == Tier::Baseline
+            && self.config.tiering() != Tiering::Baseline
+            && let Some(pre) = self.loader.cached_tier(&recipe.sha256, Tier::Optimized)
+        {
+            recipe.pre = pre;
+            recipe.tier = Tier::Optimized;
+        }
+        recipe
+    }
+}
