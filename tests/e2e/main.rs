@@ -6,6 +6,7 @@ mod config_reload;
 mod control_plane;
 mod deploys;
 mod equivalence;
+mod fleet;
 mod guest_calls;
 mod harness_parity;
 mod hostile;

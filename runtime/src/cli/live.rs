@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use sandbar_runtime::config::{Config, EMBEDDED_DEFAULT_TOML, Profile};
+use sandbar_runtime::fleet::NodeAgent;
 use sandbar_runtime::live::{FeedMode, LiveOptions, LoopLag, Runtime, StrategySummary};
 use sandbar_runtime::ops::{OpsServer, OpsSettings};
 use std::path::PathBuf;
@@ -77,7 +78,14 @@ fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let prod = config.profile == Profile::Prod;
-    let runtime = Runtime::start(config, options)?;
+    // With `[fleet]`, the fleet's deployments run beside the local ones.
+    let (runtime, fleet) = if config.fleet.is_some() {
+        let loader = Arc::new(sandbar_runtime::Loader::new()?);
+        let (runtime, agent) = NodeAgent::start_runtime(config, options, loader)?;
+        (runtime, Some(agent))
+    } else {
+        (Runtime::start(config, options)?, None)
+    };
     let ops = match ops_settings.map(|s| OpsServer::start(runtime.handle(), s)) {
         None => None,
         Some(Ok(server)) => Some(server),
@@ -88,6 +96,7 @@ fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
             None
         }
         Some(Err(e)) => {
+            drop(fleet);
             runtime.stop();
             return Err(e.into());
         }
@@ -113,6 +122,9 @@ fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     tracing::info!("shutting down");
     if let Some(ops) = ops {
         ops.stop();
+    }
+    if let Some(fleet) = fleet {
+        fleet.stop();
     }
     let feed_error = runtime.feed_error();
     let report = runtime.stop_with_report();

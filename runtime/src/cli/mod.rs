@@ -8,10 +8,12 @@ mod check;
 mod connect;
 mod control;
 mod events;
+mod fleet;
 mod hash;
 mod live;
 mod new;
 mod pin;
+mod publish;
 mod seal;
 mod status;
 
@@ -68,6 +70,14 @@ pub enum Command {
     Seal(seal::SealArgs),
     /// Validate, type-check, instantiate and smoke-test a component.
     Check(check::CheckArgs),
+    /// Put components into the fleet's artefact store (NATS Object Store), each under its SHA-256.
+    Publish(publish::PublishArgs),
+    /// Deploy a published component to the fleet's nodes (compare-and-swap on the key's revision).
+    Deploy(fleet::FleetDeployArgs),
+    /// Remove a deployment from the fleet: every node retires it.
+    Undeploy(fleet::UndeployArgs),
+    /// The fleet on NATS: `runtime fleet status`.
+    Fleet(fleet::FleetCommandArgs),
 }
 
 impl Command {
@@ -89,6 +99,10 @@ impl Command {
             Command::Unhalt(args) => args.execute(Action::Unhalt),
             Command::Seal(args) => seal::run(&args),
             Command::Check(args) => args.execute(),
+            Command::Publish(args) => args.execute(),
+            Command::Deploy(args) => args.execute(),
+            Command::Undeploy(args) => args.execute(),
+            Command::Fleet(args) => args.execute(),
         }
     }
 }

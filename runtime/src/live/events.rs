@@ -38,6 +38,8 @@ pub enum Trigger {
     Api,
     /// A trap: an automatic rebuild, rollback or quarantine.
     Trap,
+    /// A fleet deployment (the `sandbar-deployments` bucket on NATS).
+    Fleet,
 }
 
 /// One reload attempt and how it ended (`events.jsonl`, `/events`).

@@ -167,6 +167,7 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
 
     // [ops]
     check_ops(config, &fail)?;
+    check_fleet(config, &fail)?;
 
     // [[strategy]]
     let strategies_dir = config.strategies_dir();
@@ -392,6 +393,7 @@ fn suggested_id(id: &str) -> Option<String> {
 }
 
 mod feed;
+mod fleet;
 mod limits;
 mod ops;
 mod risk;
@@ -399,6 +401,7 @@ mod risk;
 mod tests;
 
 use feed::check_feed_source;
+use fleet::check_fleet;
 use limits::check_limits;
 use ops::check_ops;
 use risk::{check_risk, check_symbols};

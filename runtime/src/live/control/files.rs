@@ -120,7 +120,8 @@ impl ControlPlane {
             tracing::warn!(path = %path.display(), "config file removed; the running config stays");
             return;
         }
-        match Config::from_file(&path) {
+        // The fleet's entries stay beside the file's own (`fleet.rs`).
+        match Config::from_file(&path).and_then(|new| super::fleet::merge(new, &self.fleet)) {
             Ok(new) if new == self.config => tracing::debug!("config unchanged"),
             Ok(new) => {
                 self.apply_config(new, Trigger::Config);
