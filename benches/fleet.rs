@@ -14,12 +14,13 @@
 //! A custom main: `cargo bench --bench fleet`; without `--bench` (as
 //! `cargo test --benches` runs it) a short smoke run.
 
-mod support;
 #[path = "../tests/e2e/fleet/nats.rs"]
 #[allow(dead_code)]
 mod nats;
+mod support;
 
 use hdrhistogram::Histogram;
+use sandbar_runtime::Loader;
 use sandbar_runtime::config::Config;
 use sandbar_runtime::contract::Bar;
 use sandbar_runtime::feed::{MarketStyle, SyntheticFeed};
@@ -27,7 +28,6 @@ use sandbar_runtime::fleet::{
     DeployRequest, Deployment, Expect, FleetClient, FleetSettings, NodeAgent,
 };
 use sandbar_runtime::live::{FeedMode, LiveOptions, Runtime};
-use sandbar_runtime::Loader;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -49,7 +49,9 @@ fn config(dir: &std::path::Path, fleet: Option<(&str, &str)>, local: Option<&str
         ));
     }
     if let Some(wasm) = local {
-        text.push_str(&format!("[[strategy]]\nid = \"local\"\nwasm = \"{wasm}\"\n"));
+        text.push_str(&format!(
+            "[[strategy]]\nid = \"local\"\nwasm = \"{wasm}\"\n"
+        ));
     }
     let path = dir.join("sandbar.toml");
     std::fs::write(&path, &text).unwrap();
@@ -129,13 +131,21 @@ fn deploy(op: &FleetClient, sha256: &str) {
 
 /// Deploys `sha256` and returns the time until every node serves it,
 /// pushing a bar to each now and then so handoffs happen.
-fn until_all_serve(op: &FleetClient, nodes: &mut [Node], sha256: &str, before: impl FnOnce()) -> Duration {
+fn until_all_serve(
+    op: &FleetClient,
+    nodes: &mut [Node],
+    sha256: &str,
+    before: impl FnOnce(),
+) -> Duration {
     let start = Instant::now();
     before();
     deploy(op, sha256);
     let deadline = start + Duration::from_secs(60);
     while !nodes.iter().all(|n| n.serves(sha256)) {
-        assert!(Instant::now() < deadline, "the nodes did not converge on {sha256}");
+        assert!(
+            Instant::now() < deadline,
+            "the nodes did not converge on {sha256}"
+        );
         std::thread::sleep(Duration::from_micros(200));
     }
     let elapsed = start.elapsed();
@@ -162,9 +172,15 @@ fn main() {
 
     // deploy_to_3_nodes
     let mut nodes: Vec<Node> = (0..3)
-        .map(|i| Node::start(&loader, Some((&url, &format!("n{i}"))), None))
+        .map(|i| {
+            let name = format!("n{i}");
+            Node::start(&loader, Some((url.as_str(), name.as_str())), None)
+        })
         .collect();
-    let known = [support::with_marker(&bytes, 1), support::with_marker(&bytes, 2)];
+    let known = [
+        support::with_marker(&bytes, 1),
+        support::with_marker(&bytes, 2),
+    ];
     let shas: Vec<String> = known.iter().map(|b| op.publish(b).unwrap().0).collect();
     for sha in &shas {
         until_all_serve(&op, &mut nodes, sha, || {});
@@ -198,11 +214,15 @@ fn main() {
     );
 
     // bar_loop_with_fleet: the same local strategy, with and without [fleet].
-    let mut with = Node::start(&loader, Some((&url, "lat")), Some(&bytes));
+    let mut with = Node::start(&loader, Some((url.as_str(), "lat")), Some(&bytes));
     let mut without = Node::start(&loader, None, Some(&bytes));
     let histogram = || Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap();
     let (mut h_with, mut h_without) = (histogram(), histogram());
-    let (slices, slice) = if quick { (2, Duration::from_millis(100)) } else { (20, Duration::from_millis(500)) };
+    let (slices, slice) = if quick {
+        (2, Duration::from_millis(100))
+    } else {
+        (20, Duration::from_millis(500))
+    };
     for _ in 0..200 {
         with.round_trip();
         without.round_trip();

@@ -11,6 +11,7 @@ mod nats;
 
 use crate::support::{audit_reports, component, read_jsonl, rebuilt, sha};
 use nats::{NatsServer, Proxy};
+use sandbar_runtime::Loader;
 use sandbar_runtime::config::Config;
 use sandbar_runtime::contract::Bar;
 use sandbar_runtime::feed::{MarketStyle, SyntheticFeed};
@@ -18,7 +19,6 @@ use sandbar_runtime::fleet::{
     DeployRequest, Deployment, Expect, FleetClient, FleetError, FleetSettings, NodeAgent,
 };
 use sandbar_runtime::live::{Event, FeedMode, LiveOptions, Outcome, ReloadEvent, Runtime, Trigger};
-use sandbar_runtime::Loader;
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, OnceLock};
@@ -150,7 +150,11 @@ labels = {{ role = "{name}" }}
             let bar = self.bar();
             self.runtime().push_bar(bar).unwrap();
         }
-        assert!(self.runtime().wait_for_bars(self.fed, WAIT), "{}: bars not processed", self.name);
+        assert!(
+            self.runtime().wait_for_bars(self.fed, WAIT),
+            "{}: bars not processed",
+            self.name
+        );
     }
 
     /// Feeds a bar every few ms until a reload event matches.
@@ -220,7 +224,11 @@ fn issue_20_publish_deploy_rollback_undeploy_through_the_config_pipeline() {
     let (sha1, uploaded) = op.publish(&v1).unwrap();
     assert!(uploaded);
     assert_eq!(sha1, sha(&v1));
-    assert_eq!(op.publish(&v1).unwrap(), (sha1.clone(), false), "the same bytes twice: a no-op");
+    assert_eq!(
+        op.publish(&v1).unwrap(),
+        (sha1.clone(), false),
+        "the same bytes twice: a no-op"
+    );
     let (sha2, _) = op.publish(&v2).unwrap();
     assert_eq!(op.download(&sha2).unwrap(), v2);
 
@@ -230,11 +238,16 @@ fn issue_20_publish_deploy_rollback_undeploy_through_the_config_pipeline() {
     let r1 = deploy(&op, "fa", &sha1);
     let first = node.swapped_to("fa", &sha1);
     assert_eq!(first.trigger, Trigger::Fleet);
-    assert!(node.path(&format!("dist/fleet/{sha1}.wasm")).is_file(), "downloaded into the strategies dir");
+    assert!(
+        node.path(&format!("dist/fleet/{sha1}.wasm")).is_file(),
+        "downloaded into the strategies dir"
+    );
     let r2 = deploy(&op, "fa", &sha2);
     assert!(r2 > r1);
     node.swapped_to("fa", &sha2);
-    wait_until("the node recorded the revision", || node.agent().applied_revision() >= r2);
+    wait_until("the node recorded the revision", || {
+        node.agent().applied_revision() >= r2
+    });
 
     // The event stream carries the node's reloads under its own subject.
     let mut reloads = Vec::new();
@@ -254,10 +267,15 @@ fn issue_20_publish_deploy_rollback_undeploy_through_the_config_pipeline() {
     assert_eq!(back.sha256, sha1);
     node.swapped_to("fa", &sha1);
     let err = op.rollback("fa", 9).unwrap_err();
-    assert!(matches!(err, FleetError::NoHistory { available: 2, .. }), "{err}");
+    assert!(
+        matches!(err, FleetError::NoHistory { available: 2, .. }),
+        "{err}"
+    );
 
     op.undeploy("fa").unwrap();
-    node.feed_until("fa retired", |e| e.strategy == "fa" && e.outcome == Outcome::Retired);
+    node.feed_until("fa retired", |e| {
+        e.strategy == "fa" && e.outcome == Outcome::Retired
+    });
     assert!(node.live_sha("fa").is_none());
     node.stop();
 }
@@ -283,7 +301,11 @@ fn issue_20_nats_unreachable_at_start_runs_the_last_applied_and_catches_up() {
     server.stop();
 
     node.start().expect("starts without NATS");
-    assert_eq!(node.live_sha("fa").as_deref(), Some(sha1.as_str()), "the last applied deployment, from disk");
+    assert_eq!(
+        node.live_sha("fa").as_deref(),
+        Some(sha1.as_str()),
+        "the last applied deployment, from disk"
+    );
     assert!(!node.agent().connected());
     node.feed(20);
     assert_eq!(node.live_sha("fa").as_deref(), Some(sha1.as_str()));
@@ -291,7 +313,9 @@ fn issue_20_nats_unreachable_at_start_runs_the_last_applied_and_catches_up() {
     server.restart();
     node.swapped_to("fa", &sha2);
     assert!(node.agent().connected());
-    wait_until("the missed revision is applied", || node.agent().applied_revision() >= missed);
+    wait_until("the missed revision is applied", || {
+        node.agent().applied_revision() >= missed
+    });
     node.stop();
 }
 
@@ -332,7 +356,10 @@ fn issue_20_nats_restarted_mid_run_loses_no_bar_and_resumes_the_watch() {
         .iter()
         .filter(|o| o["strategy"] == "fa" && o["side"] == "sell")
         .count();
-    assert_eq!(fleet_anomalies, 0, "the fleet strategy's audit across its swap");
+    assert_eq!(
+        fleet_anomalies, 0,
+        "the fleet strategy's audit across its swap"
+    );
 }
 
 #[test]
@@ -353,19 +380,38 @@ fn issue_20_a_missing_or_tampered_artefact_is_rejected_and_the_old_version_keeps
         e.strategy == "fa" && e.outcome == Outcome::Rejected
     });
     assert_eq!(missing.trigger, Trigger::Fleet);
-    assert!(missing.error.as_deref().unwrap().contains("is not in the `sandbar-artifacts` store"), "{missing:?}");
+    assert!(
+        missing
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("is not in the `sandbar-artifacts` store"),
+        "{missing:?}"
+    );
     assert!(missing.hint.as_deref().unwrap().contains("runtime publish"));
-    assert_eq!(node.live_sha("fa").as_deref(), Some(sha1.as_str()), "the old version keeps running");
+    assert_eq!(
+        node.live_sha("fa").as_deref(),
+        Some(sha1.as_str()),
+        "the old version keeps running"
+    );
 
     // An object whose bytes are not what its name says.
     let claimed = sha(&rebuilt(&v1, 5));
     op.put_object_unchecked(&claimed, &rebuilt(&v1, 6)).unwrap();
     deploy(&op, "fa", &claimed);
     let tampered = node.feed_until("a rejection of the tampered artefact", |e| {
-        e.strategy == "fa" && e.outcome == Outcome::Rejected && e.sha256.as_deref() == Some(claimed.as_str())
+        e.strategy == "fa"
+            && e.outcome == Outcome::Rejected
+            && e.sha256.as_deref() == Some(claimed.as_str())
     });
-    assert!(tampered.error.as_deref().unwrap().contains("wrong digest"), "{tampered:?}");
-    assert!(!node.path(&format!("dist/fleet/{claimed}.wasm")).exists(), "nothing written");
+    assert!(
+        tampered.error.as_deref().unwrap().contains("wrong digest"),
+        "{tampered:?}"
+    );
+    assert!(
+        !node.path(&format!("dist/fleet/{claimed}.wasm")).exists(),
+        "nothing written"
+    );
     node.feed(50);
     assert_eq!(node.live_sha("fa").as_deref(), Some(sha1.as_str()));
     assert_eq!(node.runtime().status().strategies[0].traps, 0);
@@ -395,11 +441,17 @@ fn issue_20_a_node_cut_off_during_a_deploy_shows_drift_then_converges() {
     deploy(&op, "fa", &sha2);
     n1.swapped_to("fa", &sha2);
     n2.feed(30);
-    assert_eq!(n2.live_sha("fa").as_deref(), Some(sha1.as_str()), "cut off: still the old build");
+    assert_eq!(
+        n2.live_sha("fa").as_deref(),
+        Some(sha1.as_str()),
+        "cut off: still the old build"
+    );
     wait_until("fleet status shows n2 drifting", || {
         let status = op.status().unwrap();
         status.drift.iter().any(|d| {
-            d.node == "n2" && d.desired.as_deref() == Some(sha2.as_str()) && d.running.as_deref() == Some(sha1.as_str())
+            d.node == "n2"
+                && d.desired.as_deref() == Some(sha2.as_str())
+                && d.running.as_deref() == Some(sha1.as_str())
         }) && !status.drift.iter().any(|d| d.node == "n1")
     });
 
@@ -409,7 +461,11 @@ fn issue_20_a_node_cut_off_during_a_deploy_shows_drift_then_converges() {
         let status = op.status().unwrap();
         status.nodes.len() == 2
             && status.drift.is_empty()
-            && status.nodes.iter().all(|n| n.strategies.iter().any(|s| s.id == "fa" && s.sha256 == sha2))
+            && status.nodes.iter().all(|n| {
+                n.strategies
+                    .iter()
+                    .any(|s| s.id == "fa" && s.sha256 == sha2)
+            })
     });
     n1.stop();
     n2.stop();
@@ -441,8 +497,12 @@ fn issue_20_two_concurrent_deploys_on_one_key_exactly_one_wins() {
             })
         })
         .collect();
-    let results: Vec<Result<u64, FleetError>> = racers.into_iter().map(|t| t.join().unwrap()).collect();
-    let winners: Vec<u64> = results.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+    let results: Vec<Result<u64, FleetError>> =
+        racers.into_iter().map(|t| t.join().unwrap()).collect();
+    let winners: Vec<u64> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
     assert_eq!(winners.len(), 1, "exactly one wins: {results:?}");
     let loser = results.iter().find_map(|r| r.as_ref().err()).unwrap();
     match loser {
@@ -450,7 +510,11 @@ fn issue_20_two_concurrent_deploys_on_one_key_exactly_one_wins() {
         other => panic!("the loser gets a conflict, not {other}"),
     }
     let text = loser.to_string();
-    assert!(text.contains(&format!("now at revision {}", winners[0])) && text.contains("runtime fleet status"), "{text}");
+    assert!(
+        text.contains(&format!("now at revision {}", winners[0]))
+            && text.contains("runtime fleet status"),
+        "{text}"
+    );
     let (revision, stored) = op.deployment("fa").unwrap().unwrap();
     assert_eq!(revision, winners[0]);
     assert!(stored.sha256 == sha2 || stored.sha256 == sha3);
@@ -474,10 +538,16 @@ fn issue_20_a_fleet_id_clashing_with_a_local_strategy_is_a_start_up_error() {
     std::fs::create_dir_all(node.path("dist/fleet")).unwrap();
     std::fs::write(node.path(&format!("dist/fleet/{sha256}.wasm")), &bytes).unwrap();
     let mut state = sandbar_runtime::fleet::LocalState::default();
-    state.applied.insert("audit".into(), Deployment::new("audit", sha256));
+    state
+        .applied
+        .insert("audit".into(), Deployment::new("audit", sha256));
     state.save(&node.path("fleet-state.json")).unwrap();
     let err = node.start().err().expect("refused").to_string();
-    assert!(err.contains("strategy `audit` is both a [[strategy]] of this config and a fleet deployment"), "{err}");
+    assert!(
+        err.contains(
+            "strategy `audit` is both a [[strategy]] of this config and a fleet deployment"
+        ),
+        "{err}"
+    );
     assert!(err.contains("runtime undeploy audit"), "{err}");
 }
-

@@ -6,9 +6,7 @@
 //! variables it reads).
 
 use sandbar_runtime::config::Config;
-use sandbar_runtime::fleet::{
-    DeployRequest, Deployment, FleetClient, FleetSettings, NodeSelector,
-};
+use sandbar_runtime::fleet::{DeployRequest, Deployment, FleetClient, FleetSettings, NodeSelector};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -31,7 +29,11 @@ pub struct FleetArgs {
 
 impl FleetArgs {
     pub fn connect(&self) -> anyhow::Result<FleetClient> {
-        connect(self.config.as_deref(), self.url.as_deref(), self.fleet.as_deref())
+        connect(
+            self.config.as_deref(),
+            self.url.as_deref(),
+            self.fleet.as_deref(),
+        )
     }
 }
 

@@ -20,7 +20,11 @@ impl PublishArgs {
         let client = self.fleet.connect()?;
         for file in &self.files {
             let (sha256, uploaded) = client.publish_file(file)?;
-            let what = if uploaded { "published" } else { "already published" };
+            let what = if uploaded {
+                "published"
+            } else {
+                "already published"
+            };
             println!("{sha256}  {}  ({what})", file.display());
         }
         Ok(ExitCode::SUCCESS)

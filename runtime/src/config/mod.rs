@@ -57,9 +57,8 @@ pub use diff::{ConfigDiff, StrategyChange, diff};
 pub use error::ConfigError;
 pub use schema::{
     BadRowPolicy, BrokerKind, BrokerSection, Config, FeedKind, FeedSection, FleetSection,
-    HotReloadSection,
-    LimitsOverride, LimitsSection, OpsSection, OpsToken, Profile, RiskSection, RuntimeSection,
-    StrategyConfig, SymbolSection,
+    HotReloadSection, LimitsOverride, LimitsSection, OpsSection, OpsToken, Profile, RiskSection,
+    RuntimeSection, StrategyConfig, SymbolSection,
 };
 
 use source::SourceMap;

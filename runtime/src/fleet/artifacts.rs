@@ -15,11 +15,14 @@ fn store_digest(digest: &[u8]) -> String {
 
 /// Base64, URL-safe alphabet, with padding (what the store writes).
 fn base64_url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -40,7 +43,10 @@ fn sha256(bytes: &[u8]) -> Vec<u8> {
 /// Uploads `bytes` under their SHA-256 unless an object with that name and
 /// the same digest is already there. Returns the SHA-256 and whether it
 /// was uploaded.
-pub(super) async fn publish(store: &ObjectStore, bytes: &[u8]) -> Result<(String, bool), FleetError> {
+pub(super) async fn publish(
+    store: &ObjectStore,
+    bytes: &[u8],
+) -> Result<(String, bool), FleetError> {
     let digest = sha256(bytes);
     let name = hex::encode(&digest);
     if let Ok(info) = store.info(&name).await
@@ -67,7 +73,12 @@ pub(super) async fn download(store: &ObjectStore, sha256: &str) -> Result<Vec<u8
                 sha256: sha256.to_owned(),
             });
         }
-        Err(e) => return Err(FleetError::other(format!("cannot download artefact {sha256}"), e)),
+        Err(e) => {
+            return Err(FleetError::other(
+                format!("cannot download artefact {sha256}"),
+                e,
+            ));
+        }
     };
     let mut bytes = Vec::with_capacity(object.info().size);
     object

@@ -172,7 +172,10 @@ impl Fleet {
                 .await
                 .map_err(|e| match e.kind() {
                     kv::CreateErrorKind::AlreadyExists => None,
-                    _ => Some(FleetError::other(format!("cannot write deployment `{}`", deployment.id), e)),
+                    _ => Some(FleetError::other(
+                        format!("cannot write deployment `{}`", deployment.id),
+                        e,
+                    )),
                 })
         } else {
             self.deployments
@@ -180,7 +183,10 @@ impl Fleet {
                 .await
                 .map_err(|e| match e.kind() {
                     kv::UpdateErrorKind::WrongLastRevision => None,
-                    _ => Some(FleetError::other(format!("cannot write deployment `{}`", deployment.id), e)),
+                    _ => Some(FleetError::other(
+                        format!("cannot write deployment `{}`", deployment.id),
+                        e,
+                    )),
                 })
         };
         match written {
@@ -223,8 +229,8 @@ impl Fleet {
         let mut puts = Vec::new();
         let mut last = 0;
         while let Some(entry) = history.next().await {
-            let entry =
-                entry.map_err(|e| FleetError::other(format!("cannot read the history of `{id}`"), e))?;
+            let entry = entry
+                .map_err(|e| FleetError::other(format!("cannot read the history of `{id}`"), e))?;
             last = entry.revision;
             if entry.operation == kv::Operation::Put {
                 puts.push(parse(&entry.key, &entry.value)?);
@@ -295,7 +301,11 @@ impl Fleet {
     pub async fn status(&self) -> Result<FleetStatus, FleetError> {
         let deployments = self.deployments().await?;
         let heartbeats = self.heartbeats().await?;
-        Ok(FleetStatus::new(&self.settings.fleet, deployments, heartbeats))
+        Ok(FleetStatus::new(
+            &self.settings.fleet,
+            deployments,
+            heartbeats,
+        ))
     }
 }
 
@@ -413,7 +423,11 @@ impl FleetClient {
         let subject = format!("{}.{}.>", super::EVENTS_SUBJECT, self.fleet.settings.fleet);
         let subscriber = self.runtime.block_on(async {
             let subscriber = self.fleet.client.subscribe(subject).await?;
-            self.fleet.client.flush().await.map_err(|e| async_nats::Error::from(e.to_string()))?;
+            self.fleet
+                .client
+                .flush()
+                .await
+                .map_err(|e| async_nats::Error::from(e.to_string()))?;
             Ok::<_, async_nats::Error>(subscriber)
         });
         let subscriber =

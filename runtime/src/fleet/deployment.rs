@@ -198,10 +198,12 @@ impl Deployment {
 
     /// Sets `--param KEY=VALUE` (the value read as TOML, else text).
     pub fn set_param(&mut self, assignment: &str) -> Result<(), FleetError> {
-        let (name, raw) = assignment.split_once('=').ok_or_else(|| FleetError::Invalid {
-            message: format!("`{assignment}` is not KEY=VALUE"),
-            hint: "for example --param fast=10".into(),
-        })?;
+        let (name, raw) = assignment
+            .split_once('=')
+            .ok_or_else(|| FleetError::Invalid {
+                message: format!("`{assignment}` is not KEY=VALUE"),
+                hint: "for example --param fast=10".into(),
+            })?;
         let name = name.trim();
         if name.is_empty() {
             return Err(FleetError::Invalid {
@@ -269,8 +271,14 @@ mod tests {
     fn issue_20_deployment_check_refuses_bad_ids_and_digests() {
         assert!(Deployment::new("ok-1", SHA).check().is_ok());
         assert!(Deployment::new("Bad Id", SHA).check().is_err());
-        let err = Deployment::new("ok", "abc").check().unwrap_err().to_string();
-        assert!(err.contains("not a SHA-256") && err.contains("runtime publish"), "{err}");
+        let err = Deployment::new("ok", "abc")
+            .check()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not a SHA-256") && err.contains("runtime publish"),
+            "{err}"
+        );
         assert!(Deployment::new("ok", SHA.to_uppercase()).check().is_err());
     }
 }

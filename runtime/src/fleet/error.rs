@@ -5,7 +5,9 @@
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
     /// No connection to the NATS server.
-    #[error("cannot reach NATS at {url}: {cause}\n  hint: start nats-server with JetStream (`nats-server -js`), or set `fleet.url`")]
+    #[error(
+        "cannot reach NATS at {url}: {cause}\n  hint: start nats-server with JetStream (`nats-server -js`), or set `fleet.url`"
+    )]
     Connect {
         /// The server's address.
         url: String,
@@ -13,7 +15,9 @@ pub enum FleetError {
         cause: String,
     },
     /// A credential variable named in `[fleet]` is not usable.
-    #[error("{0}\n  hint: export the variable named by `fleet.nkey_seed_env` (or `fleet.user_env` and `fleet.password_env`) before starting")]
+    #[error(
+        "{0}\n  hint: export the variable named by `fleet.nkey_seed_env` (or `fleet.user_env` and `fleet.password_env`) before starting"
+    )]
     Credentials(String),
     /// Someone else changed the deployment between read and write.
     #[error(
@@ -28,7 +32,9 @@ pub enum FleetError {
         expected: String,
     },
     /// No such deployment.
-    #[error("no deployment `{id}` in fleet `{fleet}`\n  hint: `runtime fleet status` lists the deployments")]
+    #[error(
+        "no deployment `{id}` in fleet `{fleet}`\n  hint: `runtime fleet status` lists the deployments"
+    )]
     UnknownDeployment {
         /// The strategy id.
         id: String,
@@ -36,7 +42,9 @@ pub enum FleetError {
         fleet: String,
     },
     /// `rollback --steps N` reaches past the key's history.
-    #[error("deployment `{id}` has {available} earlier revision(s) to go back to, not {steps}\n  hint: use --steps {available} or fewer")]
+    #[error(
+        "deployment `{id}` has {available} earlier revision(s) to go back to, not {steps}\n  hint: use --steps {available} or fewer"
+    )]
     NoHistory {
         /// The strategy id.
         id: String,
@@ -46,13 +54,17 @@ pub enum FleetError {
         available: usize,
     },
     /// The artefact is not in the object store.
-    #[error("artefact {sha256} is not in the `sandbar-artifacts` store\n  hint: publish it first: runtime publish FILE")]
+    #[error(
+        "artefact {sha256} is not in the `sandbar-artifacts` store\n  hint: publish it first: runtime publish FILE"
+    )]
     MissingArtifact {
         /// Its SHA-256.
         sha256: String,
     },
     /// The bytes downloaded are not the ones named.
-    #[error("artefact {sha256} downloaded with the wrong digest: {detail}\n  hint: publish the component again (runtime publish FILE); the running version stays")]
+    #[error(
+        "artefact {sha256} downloaded with the wrong digest: {detail}\n  hint: publish the component again (runtime publish FILE); the running version stays"
+    )]
     Digest {
         /// The SHA-256 it was stored under.
         sha256: String,

@@ -91,7 +91,10 @@ impl NodeAgent {
         let strategies_dir = config.strategies_dir();
         let mut applied = Vec::new();
         for deployment in state.applied.values() {
-            if strategies_dir.join(artifact_wasm_path(&deployment.sha256)).is_file() {
+            if strategies_dir
+                .join(artifact_wasm_path(&deployment.sha256))
+                .is_file()
+            {
                 applied.push(deployment.to_strategy());
             } else {
                 tracing::warn!(strategy = %deployment.id, sha256 = %deployment.sha256, "the artefact of an applied fleet deployment is not on disk; it loads once NATS is reachable");
@@ -106,7 +109,13 @@ impl NodeAgent {
             );
         }
         let runtime = Runtime::start_with_fleet(config, applied, options, loader)?;
-        let agent = NodeAgent::start(settings, runtime.handle(), strategies_dir, state_path, state)?;
+        let agent = NodeAgent::start(
+            settings,
+            runtime.handle(),
+            strategies_dir,
+            state_path,
+            state,
+        )?;
         Ok((runtime, agent))
     }
 
@@ -119,7 +128,9 @@ impl NodeAgent {
         state: LocalState,
     ) -> Result<NodeAgent, FleetError> {
         let shared = Arc::new(AgentShared::default());
-        shared.applied_revision.store(state.revision, Ordering::Release);
+        shared
+            .applied_revision
+            .store(state.revision, Ordering::Release);
         *lock(&shared.fleet_ids) = state.applied.keys().cloned().collect();
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let (events_tx, events_rx) = tokio::sync::mpsc::channel(EVENT_QUEUE);
@@ -200,7 +211,12 @@ fn start_event_bridge(
     settings: &FleetSettings,
 ) -> Result<(), FleetError> {
     let receiver = handle.subscribe();
-    let prefix = format!("{}.{}.{}", super::EVENTS_SUBJECT, settings.fleet, settings.node);
+    let prefix = format!(
+        "{}.{}.{}",
+        super::EVENTS_SUBJECT,
+        settings.fleet,
+        settings.node
+    );
     std::thread::Builder::new()
         .name("sandbar-fleet-events".into())
         .spawn(move || {
@@ -340,9 +356,22 @@ impl Agent {
                         self.state.desired.insert(id, deployment);
                     }
                     Ok(deployment) => {
-                        self.reject(&id, Some(&deployment.sha256), format!("the deployment under `{}` names strategy `{}`", entry.key, deployment.id), "write deployments with `runtime deploy`".into());
+                        self.reject(
+                            &id,
+                            Some(&deployment.sha256),
+                            format!(
+                                "the deployment under `{}` names strategy `{}`",
+                                entry.key, deployment.id
+                            ),
+                            "write deployments with `runtime deploy`".into(),
+                        );
                     }
-                    Err(e) => self.reject(&id, None, e.to_string(), "write deployments with `runtime deploy`".into()),
+                    Err(e) => self.reject(
+                        &id,
+                        None,
+                        e.to_string(),
+                        "write deployments with `runtime deploy`".into(),
+                    ),
                 },
                 kv::Operation::Delete | kv::Operation::Purge => {
                     self.state.desired.remove(&id);
@@ -390,7 +419,7 @@ impl Agent {
             }
         }
         if next != self.state.applied {
-            let strategies = next.values().map(Deployment::to_strategy).collect();
+            let strategies: Vec<_> = next.values().map(Deployment::to_strategy).collect();
             let handle = self.handle.clone();
             let answer = tokio::task::spawn_blocking(move || handle.apply_fleet(strategies)).await;
             match answer {
@@ -403,7 +432,13 @@ impl Agent {
                 Ok(Err(refusal)) => {
                     for (id, d) in &next {
                         if self.state.applied.get(id) != Some(d) {
-                            self.reject(id, Some(&d.sha256), refusal.to_string(), "a fleet deployment and a local [[strategy]] must not share an id".into());
+                            self.reject(
+                                id,
+                                Some(&d.sha256),
+                                refusal.to_string(),
+                                "a fleet deployment and a local [[strategy]] must not share an id"
+                                    .into(),
+                            );
                         }
                     }
                 }

@@ -75,7 +75,10 @@ mod tests {
         state.save(&path).unwrap();
         let back = LocalState::load(&path).unwrap();
         assert_eq!(back, state);
-        assert_eq!(back.strategies()[0].sha256.as_deref(), Some("c".repeat(64).as_str()));
+        assert_eq!(
+            back.strategies()[0].sha256.as_deref(),
+            Some("c".repeat(64).as_str())
+        );
         std::fs::write(&path, b"{").unwrap();
         let err = LocalState::load(&path).unwrap_err().to_string();
         assert!(err.contains("fleet.state_file"), "{err}");

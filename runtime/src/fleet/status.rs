@@ -111,9 +111,17 @@ impl FleetStatus {
     /// The table `runtime fleet status` prints.
     pub fn render(&self) -> String {
         let short = |s: &str| s.get(..12).unwrap_or(s).to_owned();
-        let mut out = format!("fleet `{}`: {} node(s), {} deployment(s)\n", self.fleet, self.nodes.len(), self.deployments.len());
+        let mut out = format!(
+            "fleet `{}`: {} node(s), {} deployment(s)\n",
+            self.fleet,
+            self.nodes.len(),
+            self.deployments.len()
+        );
         out.push_str("\ndeployments:\n");
-        out.push_str(&format!("  {:<20} {:>8}  {:<12}  nodes\n", "strategy", "revision", "sha256"));
+        out.push_str(&format!(
+            "  {:<20} {:>8}  {:<12}  nodes\n",
+            "strategy", "revision", "sha256"
+        ));
         for (revision, d) in &self.deployments {
             out.push_str(&format!(
                 "  {:<20} {:>8}  {:<12}  {}{}\n",
@@ -125,10 +133,16 @@ impl FleetStatus {
             ));
         }
         out.push_str("\nnodes:\n");
-        out.push_str(&format!("  {:<12} {:<20} {:>4}  {:<11} {:<12}  source\n", "node", "strategy", "ver", "state", "sha256"));
+        out.push_str(&format!(
+            "  {:<12} {:<20} {:>4}  {:<11} {:<12}  source\n",
+            "node", "strategy", "ver", "state", "sha256"
+        ));
         for beat in &self.nodes {
             if beat.strategies.is_empty() {
-                out.push_str(&format!("  {:<12} (nothing running; applied revision {})\n", beat.node, beat.applied_revision));
+                out.push_str(&format!(
+                    "  {:<12} (nothing running; applied revision {})\n",
+                    beat.node, beat.applied_revision
+                ));
             }
         }
         for row in &self.rows {
@@ -151,8 +165,14 @@ impl FleetStatus {
                     "  {} {}: wants {}, runs {}\n",
                     d.node,
                     d.strategy,
-                    d.desired.as_deref().map(short).unwrap_or_else(|| "nothing".into()),
-                    d.running.as_deref().map(short).unwrap_or_else(|| "nothing".into()),
+                    d.desired
+                        .as_deref()
+                        .map(short)
+                        .unwrap_or_else(|| "nothing".into()),
+                    d.running
+                        .as_deref()
+                        .map(short)
+                        .unwrap_or_else(|| "nothing".into()),
                 ));
             }
         }
@@ -201,12 +221,32 @@ mod tests {
         assert_eq!(
             status.drift,
             vec![
-                Drift { node: "n2".into(), strategy: "sma".into(), desired: Some(b.clone()), running: Some(a.clone()) },
-                Drift { node: "n2".into(), strategy: "other".into(), desired: Some(a.clone()), running: None },
+                Drift {
+                    node: "n2".into(),
+                    strategy: "sma".into(),
+                    desired: Some(b.clone()),
+                    running: Some(a.clone())
+                },
+                Drift {
+                    node: "n2".into(),
+                    strategy: "other".into(),
+                    desired: Some(a.clone()),
+                    running: None
+                },
             ]
         );
-        assert!(status.render().contains("n2 sma: wants bbbbbbbbbbbb, runs aaaaaaaaaaaa"), "{}", status.render());
-        let converged = FleetStatus::new("f", vec![(3, Deployment::new("sma", b.clone()))], vec![beat("n1", &[("sma", &b)])]);
+        assert!(
+            status
+                .render()
+                .contains("n2 sma: wants bbbbbbbbbbbb, runs aaaaaaaaaaaa"),
+            "{}",
+            status.render()
+        );
+        let converged = FleetStatus::new(
+            "f",
+            vec![(3, Deployment::new("sma", b.clone()))],
+            vec![beat("n1", &[("sma", &b)])],
+        );
         assert!(converged.drift.is_empty());
         assert!(converged.render().contains("no drift"));
     }

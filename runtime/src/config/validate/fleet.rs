@@ -32,7 +32,10 @@ pub(super) fn check_fleet(
         if value.is_empty() || !value.chars().all(is_id_char) {
             let hint = match name {
                 "node" => "name this machine, for example: node = \"ny-1\"".to_owned(),
-                _ => format!("leave it out for {:?}, or name it like fleet = \"prod-eu\"", d::FLEET_NAMESPACE),
+                _ => format!(
+                    "leave it out for {:?}, or name it like fleet = \"prod-eu\"",
+                    d::FLEET_NAMESPACE
+                ),
             };
             return fail_at(
                 at(name),

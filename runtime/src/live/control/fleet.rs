@@ -107,8 +107,19 @@ mod tests {
     #[test]
     fn issue_20_a_fleet_id_clashing_with_a_local_one_is_refused_with_a_hint() {
         let error = merge(local(), &[fleet_entry("mine")]).unwrap_err();
-        assert!(error.to_string().contains("strategy `mine` is both a [[strategy]] of this config and a fleet deployment"), "{error}");
-        assert!(error.hint.as_deref().unwrap().contains("runtime undeploy mine"));
+        assert!(
+            error.to_string().contains(
+                "strategy `mine` is both a [[strategy]] of this config and a fleet deployment"
+            ),
+            "{error}"
+        );
+        assert!(
+            error
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("runtime undeploy mine")
+        );
         // A fleet entry that breaks a rule (a symbol the feed lacks) is refused too.
         let mut bad = fleet_entry("theirs");
         bad.symbols = vec!["ZZZ".into()];

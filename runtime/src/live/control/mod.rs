@@ -32,8 +32,8 @@ mod traps;
 mod versions;
 
 pub(crate) use disk::DiskFile;
-pub(crate) use fleet::merge as merge_fleet;
 pub use disk::DiskStatus;
+pub(crate) use fleet::merge as merge_fleet;
 pub(crate) use pipeline::FinishedLoad;
 pub(crate) use run_states::set_state;
 pub use versions::VersionEntry;
