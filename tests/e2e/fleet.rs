@@ -36,7 +36,18 @@ fn loader() -> Arc<Loader> {
 }
 
 fn operator(url: &str) -> FleetClient {
-    FleetClient::connect(&FleetSettings::client(url, FLEET)).expect("the operator connects")
+    // A server that just (re)started may take a moment to serve JetStream.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match FleetClient::connect(&FleetSettings::client(url, FLEET)) {
+            Ok(client) => return client,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("operator not connected yet: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("the operator cannot connect: {e}"),
+        }
+    }
 }
 
 fn audit_bytes() -> Vec<u8> {
