@@ -86,7 +86,7 @@ impl NodeAgent {
             .ok_or_else(|| anyhow::anyhow!("the config has no [fleet] section"))?;
         let state_path = config
             .fleet_state_file()
-            .unwrap_or_else(|| PathBuf::from(crate::config::FleetSection::default().state_file));
+            .unwrap_or_else(|| crate::config::FleetSection::default().state_file);
         let state = LocalState::load(&state_path)?;
         let strategies_dir = config.strategies_dir();
         let mut applied = Vec::new();

@@ -121,6 +121,7 @@ impl ControlPlane {
             return;
         }
         // The fleet's entries stay beside the file's own (`fleet.rs`).
+        #[allow(clippy::result_large_err)]
         match Config::from_file(&path).and_then(|new| super::fleet::merge(new, &self.fleet)) {
             Ok(new) if new == self.config => tracing::debug!("config unchanged"),
             Ok(new) => {

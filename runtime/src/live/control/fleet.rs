@@ -5,6 +5,10 @@
 //! no second pipeline: a fleet deployment is loaded, verified, smoke-tested,
 //! handed over and published exactly like a config edit.
 
+// `ConfigError` is large, as everywhere in `config` (see its module): rare,
+// on a cold path, and not boxed.
+#![allow(clippy::result_large_err)]
+
 use super::super::events::{ReloadEvent, Trigger};
 use super::ControlPlane;
 use crate::config::{Config, ConfigError, StrategyConfig};
