@@ -553,7 +553,7 @@ fn issue_20_a_fleet_id_clashing_with_a_local_strategy_is_a_start_up_error() {
         .applied
         .insert("audit".into(), Deployment::new("audit", sha256));
     state.save(&node.path("fleet-state.json")).unwrap();
-    let err = node.start().err().expect("refused").to_string();
+    let err = node.start().expect_err("refused").to_string();
     assert!(
         err.contains(
             "strategy `audit` is both a [[strategy]] of this config and a fleet deployment"
