@@ -61,7 +61,7 @@ pub struct DeployArgs {
 impl DeployArgs {
     pub fn execute(self) -> anyhow::Result<ExitCode> {
         let Some(file) = self.file.clone() else {
-            return self.to_fleet();
+            return self.deploy_to_fleet();
         };
         let fleet_only = [
             (self.nodes.is_some(), "--nodes"),
@@ -106,7 +106,7 @@ impl DeployArgs {
 
 impl DeployArgs {
     /// The fleet form: the deployment written to NATS with compare-and-swap.
-    fn to_fleet(self) -> anyhow::Result<ExitCode> {
+    fn deploy_to_fleet(self) -> anyhow::Result<ExitCode> {
         let Some(sha256) = self.sha256 else {
             anyhow::bail!(
                 "`runtime deploy {id}` needs a FILE (a build for the running instance: \
