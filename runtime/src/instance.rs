@@ -2,7 +2,7 @@
 //! before every call, a wall-clock bound per kind of call, and every failure
 //! classified (`error.rs`).
 
-mod error;
+pub(crate) mod error;
 mod replay;
 
 pub use error::{CallError, TrapKind};

@@ -116,6 +116,9 @@ pub fn python_component(dir: impl AsRef<Path>) -> PathBuf {
     let mut wit: Vec<PathBuf> = std::fs::read_dir(sdk.join("wit"))
         .expect("the contract")
         .map(|e| e.expect("listing the contract").path())
+        // The 0.1.0 contract the Python SDK builds against; other versions
+        // sit in their own folders.
+        .filter(|p| p.is_file())
         .collect();
     wit.sort();
     for file in &wit {

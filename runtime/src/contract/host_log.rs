@@ -213,6 +213,17 @@ pub(crate) fn log(
         return Ok(());
     }
     let text = message.to_str(&store)?;
+    // One message is one guest-to-host transfer: bounded like the 0.1.0
+    // call's (1 MiB) whatever the contract version, whose order lists may
+    // be allowed more.
+    if text.len() > crate::instance::CALL_TRANSFER_BYTES {
+        return Err(wasmtime::format_err!(
+            "host.log: a message of {} bytes is over the {} byte bound of one transfer: {}",
+            text.len(),
+            crate::instance::CALL_TRANSFER_BYTES,
+            crate::instance::error::HOSTCALL_FUEL_EXHAUSTED
+        ));
+    }
     let read = text.len() as u64;
     let line = sanitize(&text, MAX_LOG_MESSAGE_BYTES);
     charge(

@@ -58,7 +58,7 @@ impl std::error::Error for CallError {}
 
 /// What wasmtime says when one guest-to-host transfer is over the store's
 /// hostcall fuel (its type is private, so the text is what there is).
-const HOSTCALL_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
+pub(crate) const HOSTCALL_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
 
 impl CallError {
     /// What to do about it.

@@ -259,6 +259,10 @@ fn lower_this_threads_priority() {}
 mod tests {
     use super::*;
 
+    /// The pool is one per process and the aging test raises its policy:
+    /// the tests that read the policy take turns.
+    static POOL_POLICY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn returns_what_the_job_returns_and_propagates_its_panic() {
         let bytes = [1u8, 2, 3];
@@ -272,6 +276,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn jobs_and_their_parallel_parts_run_at_idle_priority() {
+        let _pool = POOL_POLICY.lock().unwrap_or_else(|e| e.into_inner());
         use rayon::prelude::*;
         fn policy() -> i32 {
             // SAFETY: sched_getscheduler has no memory-safety preconditions.
@@ -290,6 +295,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn issue_16_a_starved_compile_is_raised_off_idle_priority_and_put_back_when_the_pool_is_idle() {
+        let _pool = POOL_POLICY.lock().unwrap_or_else(|e| e.into_inner());
         fn policy() -> i32 {
             // SAFETY: sched_getscheduler has no memory-safety preconditions.
             unsafe { libc::sched_getscheduler(0) }

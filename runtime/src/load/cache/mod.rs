@@ -362,24 +362,41 @@ impl ArtifactCache {
         }
     }
 
-    /// Every entry, least recently used first.
+    /// Every entry, least recently used first, checked against one engine
+    /// (tests and tools that compile with one engine).
     pub fn entries(&self, engine: &wasmtime::Engine) -> Result<Vec<EntryInfo>, CacheError> {
-        let compat = compatibility(engine);
+        self.entries_by_tier(|_| engine)
+    }
+
+    /// Every entry, least recently used first, each checked against the
+    /// engine of its tier (`Loader::tier_engine`): baseline code is compiled
+    /// by another engine than optimised code, with its own compatibility hash.
+    pub fn entries_by_tier<'e>(
+        &self,
+        engine_of: impl Fn(Tier) -> &'e wasmtime::Engine,
+    ) -> Result<Vec<EntryInfo>, CacheError> {
+        let compat_of = |tier: Tier| compatibility(engine_of(tier));
+        let compats: Vec<(Tier, String)> = Tier::ALL.iter().map(|&t| (t, compat_of(t))).collect();
         let files = store::list(&self.dir)
             .map_err(|e| CacheError::io(&self.dir, "cannot list the cache", &e))?;
         Ok(files
             .into_iter()
-            .map(|f| EntryInfo {
-                file_name: f
-                    .path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                sha256: f.sha256,
-                tier: f.tier,
-                size_bytes: f.size_bytes,
-                used: f.used,
-                current_engine: compat.starts_with(&f.compat_prefix),
+            .map(|f| {
+                let current_engine = compats
+                    .iter()
+                    .any(|(t, compat)| *t == f.tier && compat.starts_with(&f.compat_prefix));
+                EntryInfo {
+                    file_name: f
+                        .path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    sha256: f.sha256,
+                    tier: f.tier,
+                    size_bytes: f.size_bytes,
+                    used: f.used,
+                    current_engine,
+                }
             })
             .collect())
     }
@@ -391,11 +408,20 @@ impl ArtifactCache {
         &self,
         engine: &wasmtime::Engine,
     ) -> Result<Vec<(EntryInfo, Verdict)>, CacheError> {
-        let entries = self.entries(engine)?;
+        self.verify_by_tier(|_| engine)
+    }
+
+    /// [`ArtifactCache::verify`] with each entry against the engine of its
+    /// tier.
+    pub fn verify_by_tier<'e>(
+        &self,
+        engine_of: impl Fn(Tier) -> &'e wasmtime::Engine,
+    ) -> Result<Vec<(EntryInfo, Verdict)>, CacheError> {
+        let entries = self.entries_by_tier(&engine_of)?;
         Ok(entries
             .into_iter()
             .map(|info| {
-                let key = EntryKey::new(engine, &info.sha256, info.tier);
+                let key = EntryKey::new(engine_of(info.tier), &info.sha256, info.tier);
                 let verdict = match std::fs::read(self.dir.join(&info.file_name)) {
                     Err(e) => Some((Problem::Unreadable, e.to_string())),
                     Ok(bytes) => entry::open_for(&self.key, &key, &bytes).err(),
