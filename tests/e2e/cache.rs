@@ -141,7 +141,9 @@ fn issue_16_a_tampered_entry_gives_a_cache_event_and_still_goes_live() {
     start_and_stop(&config);
     let cache = ArtifactCache::for_config(&config).unwrap().unwrap();
     let loader = Loader::new().unwrap();
-    let entries = cache.entries_by_tier(|tier| loader.tier_engine(tier)).unwrap();
+    let entries = cache
+        .entries_by_tier(|tier| loader.tier_engine(tier))
+        .unwrap();
     let sma_sha = sandbar_runtime::sha256_hex(&std::fs::read(component("sma-cross")).unwrap());
     let entry = entries
         .iter()
@@ -186,7 +188,9 @@ fn issue_16_a_tampered_entry_gives_a_cache_event_and_still_goes_live() {
         );
     }
     // Replaced: every entry verifies again.
-    let verdicts = cache.verify_by_tier(|tier| loader.tier_engine(tier)).unwrap();
+    let verdicts = cache
+        .verify_by_tier(|tier| loader.tier_engine(tier))
+        .unwrap();
     assert_eq!(verdicts.len(), STRATEGIES.len());
     assert!(verdicts.iter().all(|(_, v)| v.is_none()), "{verdicts:?}");
 }

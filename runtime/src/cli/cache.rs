@@ -126,7 +126,9 @@ fn age(used: SystemTime) -> String {
 fn ls(location: &CacheLocation) -> anyhow::Result<ExitCode> {
     let cache = location.open()?;
     let loader = Loader::new()?;
-    let entries = cache.entries_by_tier(|tier| loader.tier_engine(tier)).map_err(with_hint)?;
+    let entries = cache
+        .entries_by_tier(|tier| loader.tier_engine(tier))
+        .map_err(with_hint)?;
     println!(
         "{:<64}  {:<9}  {:>10}  {:>5}  engine",
         "sha256", "tier", "bytes", "used"
@@ -159,7 +161,9 @@ fn ls(location: &CacheLocation) -> anyhow::Result<ExitCode> {
 fn verify(location: &CacheLocation) -> anyhow::Result<ExitCode> {
     let cache = location.open()?;
     let loader = Loader::new()?;
-    let verdicts = cache.verify_by_tier(|tier| loader.tier_engine(tier)).map_err(with_hint)?;
+    let verdicts = cache
+        .verify_by_tier(|tier| loader.tier_engine(tier))
+        .map_err(with_hint)?;
     let bad = verdicts.iter().filter(|(_, v)| v.is_some()).count();
     for (entry, verdict) in &verdicts {
         match verdict {
