@@ -121,12 +121,7 @@ impl Book {
         now_ms: i64,
     ) -> Result<Order, Refusal> {
         let symbol = order.symbol as usize;
-        let reference_price = self
-            .account
-            .last_prices()
-            .get(symbol)
-            .copied()
-            .unwrap_or(0.0);
+        let reference_price = self.reference_price(symbol);
         let limit = match order.kind {
             OrderKind::Market => None,
             OrderKind::Limit(price) => Some(price),
@@ -181,6 +176,16 @@ impl Book {
         };
         self.account.submit([order]);
         Ok(order)
+    }
+
+    /// The last close of `symbol` (0 before its first bar): the price an
+    /// order's notional and exposure are checked at.
+    pub(super) fn reference_price(&self, symbol: usize) -> f64 {
+        self.account
+            .last_prices()
+            .get(symbol)
+            .copied()
+            .unwrap_or(0.0)
     }
 
     /// Σ over the strategy's symbols of |position once working orders fill|

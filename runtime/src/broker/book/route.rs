@@ -116,12 +116,7 @@ impl Book {
         replacing: bool,
     ) -> Result<Ticket, Refusal> {
         let symbol = ticket.symbol as usize;
-        let reference_price = self
-            .account
-            .last_prices()
-            .get(symbol)
-            .copied()
-            .unwrap_or(0.0);
+        let reference_price = self.reference_price(symbol);
         let name = self.symbols.get(symbol).map_or("?", |s| &**s);
         let price = crate::risk::order_price(ticket.kind, reference_price);
         let notional = ticket.quantity * price;
