@@ -4,13 +4,26 @@
 //! compile cache is hit), reloads it, and feeds a few bars so the loop swaps
 //! to the new generation and hands the old one to the reaper.
 //!
+//! A second phase (issue 16) does the same with `hot_reload.tiering =
+//! "auto"` and the artefact cache on disk under a small `cache_max_mb`:
+//! every reload is a new build, so it goes live on Winch's baseline code,
+//! tiers up to Cranelift's, and both tiers' artefacts are written to the
+//! cache, which must evict to stay under its cap.
+//!
 //! A custom main: `cargo bench --bench memory`; without `--bench` (as
 //! `cargo test --benches` runs it) it does a short smoke run.
 
 mod support;
 
+use sandbar_runtime::live::{Event, Outcome};
+use sandbar_runtime::{ArtifactCache, EngineOptions, Loader};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{BenchStrategy, Live, Reloads};
+
+/// The artefact cache's cap in the tier-up phase, in MiB: small, so the
+/// thousand builds' artefacts must be evicted.
+const TIER_CACHE_MAX_MB: u64 = 16;
 
 /// Bars fed after each reload.
 const BARS_PER_RELOAD: usize = 10;
@@ -23,6 +36,33 @@ fn main() {
     };
     let built = support::components();
     let bytes = std::fs::read(support::component(&built, "sma-cross")).unwrap();
+    cache_hits(checkpoints, &bytes);
+    let checkpoints: &[u64] = if support::quick() {
+        &[3, 6]
+    } else {
+        &[10, 100, 1_000]
+    };
+    tier_ups(checkpoints, &bytes);
+}
+
+fn mib(b: u64) -> f64 {
+    b as f64 / (1 << 20) as f64
+}
+
+fn print_figures(figures: &[(u64, u64)], start_rss: u64) {
+    println!("before any reload        {:>9.1} MiB", mib(start_rss));
+    let (first_reloads, first) = figures[0];
+    for (reloads, rss) in figures {
+        println!(
+            "after {reloads:>5} reloads     {:>9.1} MiB  {:.3}x of after {first_reloads}",
+            mib(*rss),
+            *rss as f64 / first as f64,
+        );
+    }
+}
+
+/// Reloads that alternate two known builds (compile-cache hits).
+fn cache_hits(checkpoints: &[u64], bytes: &[u8]) {
     let mut live = Live::start(
         &[BenchStrategy {
             id: "sma",
@@ -33,8 +73,8 @@ fn main() {
     );
     let path = live.wasm_path("sma");
     let builds = [
-        support::with_marker(&bytes, 1),
-        support::with_marker(&bytes, 2),
+        support::with_marker(bytes, 1),
+        support::with_marker(bytes, 2),
     ];
     let start_rss = support::rss_bytes();
     let started = Instant::now();
@@ -58,23 +98,108 @@ fn main() {
     let elapsed = started.elapsed();
     live.runtime.stop();
 
-    let mib = |b: u64| b as f64 / (1 << 20) as f64;
     println!(
         "memory: resident memory (VmRSS) of the bench process, SMA crossover reloaded with cache hits"
     );
-    println!("before any reload        {:>9.1} MiB", mib(start_rss));
-    let (_, first) = figures[0];
-    for (reloads, rss) in &figures {
-        println!(
-            "after {reloads:>5} reloads     {:>9.1} MiB  {:.3}x of after {}",
-            mib(*rss),
-            *rss as f64 / first as f64,
-            figures[0].0
-        );
-    }
+    print_figures(&figures, start_rss);
     println!(
         "{reloads} reloads in {:.1} s ({:.0} µs each, with {BARS_PER_RELOAD} bars)",
         elapsed.as_secs_f64(),
         elapsed.as_micros() as f64 / reloads as f64
     );
+}
+
+/// Reloads of new builds under `tiering = "auto"` with the artefact cache:
+/// each goes live on baseline code and tiers up before the next.
+fn tier_ups(checkpoints: &[u64], bytes: &[u8]) {
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = ArtifactCache::open(cache_dir.path(), TIER_CACHE_MAX_MB).unwrap();
+    let loader = Arc::new(
+        Loader::with_options(support::DEFAULT_CACHE_ENTRIES, EngineOptions::default())
+            .unwrap()
+            .with_artifact_cache(cache),
+    );
+    let mut live = Live::start_on(
+        &[BenchStrategy {
+            id: "sma",
+            bytes,
+            params: "",
+        }],
+        Reloads::Api,
+        loader,
+        "auto",
+    );
+    let events = live.runtime.subscribe();
+    let path = live.wasm_path("sma");
+    let start_rss = support::rss_bytes();
+    let started = Instant::now();
+    let mut reloads = 0u64;
+    let mut figures = Vec::new();
+    let mut cache_peak = 0u64;
+    let cap = TIER_CACHE_MAX_MB << 20;
+    for &checkpoint in checkpoints {
+        while reloads < checkpoint {
+            let build = support::with_marker(bytes, 1_000_000 + reloads as u32);
+            let sha = sandbar_runtime::sha256_hex(&build);
+            support::place(&path, &build);
+            let event = live.runtime.reload("sma").unwrap();
+            assert_eq!(event.outcome, Outcome::Swapped, "{event:?}");
+            // Bars until the optimised generation of this build is live.
+            let deadline = Instant::now() + Duration::from_secs(120);
+            let mut tiered = false;
+            while !tiered {
+                for _ in 0..BARS_PER_RELOAD {
+                    live.push();
+                }
+                live.feed.settle(&live.runtime);
+                while let Ok(event) = events.try_recv() {
+                    if let Event::Reload(r) = event
+                        && r.outcome == Outcome::TieredUp
+                        && r.sha256.as_deref() == Some(sha.as_str())
+                    {
+                        tiered = true;
+                    }
+                }
+                assert!(Instant::now() < deadline, "no tier-up of {sha} in 120 s");
+                if !tiered {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+            let size = dir_bytes(cache_dir.path());
+            cache_peak = cache_peak.max(size);
+            reloads += 1;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        figures.push((checkpoint, support::rss_bytes()));
+    }
+    let elapsed = started.elapsed();
+    live.runtime.stop();
+    println!(
+        "\nmemory, tier-ups: VmRSS with `tiering = \"auto\"`, every reload a new build (baseline, then optimised), artefact cache on disk capped at {TIER_CACHE_MAX_MB} MiB"
+    );
+    print_figures(&figures, start_rss);
+    println!(
+        "{reloads} reloads with tier-ups in {:.1} s ({:.1} ms each); cache dir at most {:.1} MiB of its {TIER_CACHE_MAX_MB} MiB cap",
+        elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1e3 / reloads as f64,
+        mib(cache_peak)
+    );
+    assert!(
+        cache_peak <= cap,
+        "the cache dir grew to {cache_peak} bytes, over its {cap}-byte cap"
+    );
+}
+
+/// Bytes of the files in `dir` (the cache keeps its entries flat).
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }

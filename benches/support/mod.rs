@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The compile cache size the runtime uses by default.
-const DEFAULT_CACHE_ENTRIES: usize = 64;
+pub const DEFAULT_CACHE_ENTRIES: usize = 64;
 
 pub fn workspace() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -179,6 +179,16 @@ impl Live {
         tiering: &str,
     ) -> Live {
         let loader = Arc::new(Loader::with_options(DEFAULT_CACHE_ENTRIES, options).unwrap());
+        Self::start_on(strategies, reloads, loader, tiering)
+    }
+
+    /// On `loader` (one with an artefact cache, say), under `tiering`.
+    pub fn start_on(
+        strategies: &[BenchStrategy<'_>],
+        reloads: Reloads,
+        loader: Arc<Loader>,
+        tiering: &str,
+    ) -> Live {
         let dir = tempfile::tempdir().unwrap();
         let dist = dir.path().join("dist");
         std::fs::create_dir(&dist).unwrap();

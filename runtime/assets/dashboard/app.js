@@ -120,6 +120,7 @@
     }
     renderSummary(data.status);
     renderTable();
+    renderActivity();
     if (metrics.firstStatusMs === null) {
       metrics.firstStatusMs = performance.now();
       metrics.firstStatusStrategies = strategies.size;
@@ -170,7 +171,7 @@
   function newRow(id) {
     const row = document.createElement("tr");
     row.dataset.id = id;
-    for (let i = 0; i < 16; i++) row.appendChild(document.createElement("td"));
+    for (let i = 0; i < 17; i++) row.appendChild(document.createElement("td"));
     const cell = document.createElement("td");
     cell.className = "actions";
     for (const action of ACTIONS) {
@@ -205,10 +206,69 @@
     set(c[11], us(s.latency_us && s.latency_us.p50), "n");
     set(c[12], us(s.latency_us && s.latency_us.p99), "n");
     set(c[13], us(s.feed_to_decision_us && s.feed_to_decision_us.p99), "n");
-    set(c[14], s.traps, "n" + (s.traps ? " neg" : ""));
-    set(c[15], refused, "n");
+    const fuel = s.fuel_per_bar || {};
+    set(c[14], fuel.samples ? fuel.p50 : "", "n");
+    c[14].title = fuel.samples
+      ? "p99 " + fuel.p99 + " · max " + fuel.max + " of " + fuel.limit + " (limits.fuel_per_bar)"
+      : "";
+    set(c[15], s.traps, "n" + (s.traps ? " neg" : ""));
+    set(c[16], refused, "n");
     row.title = "PnL " + money(pnl);
     setRowButtons(row, s);
+  }
+
+  // What every strategy holds: positions, working orders, the last fills.
+  function renderActivity() {
+    const ids = [...strategies.keys()].sort();
+    const positions = [], orders = [], fills = [];
+    for (const id of ids) {
+      const a = strategies.get(id).activity || {};
+      for (const p of a.positions || []) positions.push([id, p]);
+      for (const o of a.working_orders || []) orders.push([id, o]);
+      for (const f of a.recent_fills || []) fills.push([id, f]);
+    }
+    fills.sort((x, y) => y[1].seq - x[1].seq || (x[0] < y[0] ? -1 : 1));
+    fillTable("positions", positions, ([id, p]) => [
+      [id], [p.symbol], [qty(p.quantity), "n " + sign(p.quantity)], [money(p.avg_price), "n"],
+      [money(p.last_price), "n"], [money(p.unrealised_pnl), "n " + sign(p.unrealised_pnl)],
+    ], "no open positions");
+    fillTable("orders", orders, ([id, o]) => [
+      [id], [o.id === undefined ? "" : String(o.id)], [o.symbol], [o.side], [qty(o.quantity), "n"], [o.kind],
+      [levels(o), "n"], [o.tif || "one bar"],
+    ], "no working orders");
+    fillTable("fills", fills.slice(0, 50), ([id, f]) => [
+      [id], [f.seq, "n"], [f.symbol], [f.side, f.side === "buy" ? "pos" : "neg"], [qty(f.quantity), "n"], [money(f.price), "n"],
+    ], "no fills yet");
+  }
+
+  function fillTable(tableId, items, cells, empty) {
+    const body = document.querySelector("#" + tableId + " tbody");
+    body.textContent = "";
+    if (!items.length) {
+      const row = el("tr", "empty");
+      const td = el("td", "muted", empty);
+      td.colSpan = document.querySelectorAll("#" + tableId + " thead th").length;
+      row.appendChild(td);
+      body.appendChild(row);
+      return;
+    }
+    for (const item of items) {
+      const row = document.createElement("tr");
+      row.dataset.strategy = item[0];
+      for (const [text, cls] of cells(item)) row.appendChild(el("td", cls || null, text === undefined ? "" : String(text)));
+      body.appendChild(row);
+    }
+  }
+
+  function levels(o) {
+    const parts = [];
+    if (typeof o.limit_price === "number") parts.push("limit " + money(o.limit_price));
+    if (typeof o.stop_price === "number") parts.push("stop " + money(o.stop_price));
+    if (typeof o.trail_amount === "number") parts.push("trail " + money(o.trail_amount));
+    if (typeof o.trail_percent === "number") parts.push("trail " + o.trail_percent + " %");
+    if (o.oco_group !== undefined) parts.push("oco " + o.oco_group);
+    if (o.parent !== undefined) parts.push("after " + o.parent);
+    return parts.join(" · ");
   }
 
   function setRowButtons(row, s) {
@@ -424,6 +484,9 @@
     const text = value === undefined || value === null ? "" : String(value);
     if (cell.textContent !== text) cell.textContent = text;
     if (cls !== undefined && cell.className !== cls) cell.className = cls;
+  }
+  function qty(v) {
+    return typeof v === "number" ? String(Math.round(v * 1e6) / 1e6) : "";
   }
   function money(v) {
     return typeof v === "number" ? v.toFixed(2) : "";

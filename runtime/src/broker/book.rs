@@ -228,6 +228,15 @@ impl Book {
         self.account.position(symbol)
     }
 
+    /// True when the book holds no position in any symbol and has no
+    /// order working — a resting limit, a stop, an entry in flight — so a
+    /// new generation that takes over (`swap = "when_flat"`) inherits
+    /// nothing its predecessor started.
+    pub fn is_flat(&self) -> bool {
+        (0..self.symbols.len() as u32).all(|i| self.position(i).quantity == 0.0)
+            && self.account.working().next().is_none()
+    }
+
     /// The paper account, for cash, equity and totals.
     pub fn account(&self) -> &PaperAccount {
         &self.account

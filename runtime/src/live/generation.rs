@@ -186,6 +186,12 @@ pub struct StrategySlot {
     /// strategy's orders routed): call time plus queueing. Published like
     /// `latency`.
     pub(crate) decision: ArcSwap<hdrhistogram::Histogram<u64>>,
+    /// Fuel per `on-bar` call of the live generations, published like
+    /// `latency`.
+    pub(crate) fuel: ArcSwap<hdrhistogram::Histogram<u64>>,
+    /// Positions, working orders and recent fills (`live/activity.rs`),
+    /// published by the loop when a bar changed them and once a second.
+    pub(crate) activity: ArcSwap<super::activity::Activity>,
     /// The candidate beside the live generation and a swap waiting for its
     /// policy (`live/shadow.rs`).
     pub shadow: super::shadow::ShadowSlot,
@@ -271,6 +277,8 @@ impl StrategySlot {
             counters: SlotCounters::default(),
             latency: ArcSwap::from_pointee(latency_histogram()),
             decision: ArcSwap::from_pointee(latency_histogram()),
+            fuel: ArcSwap::from_pointee(super::activity::fuel_histogram()),
+            activity: ArcSwap::from_pointee(super::activity::Activity::default()),
             shadow: super::shadow::ShadowSlot::default(),
         }
     }

@@ -220,6 +220,11 @@ impl RuntimeHandle {
                         .map(|c| super::CandidateStatus::of(&c)),
                     pending_swap: slot.shadow.pending().map(|p| p.status()),
                     tier: generation.recipe.tier,
+                    fuel_per_bar: super::FuelSummary::of(
+                        &slot.fuel.load(),
+                        generation.recipe.limits.fuel_per_call,
+                    ),
+                    activity: super::Activity::clone(&slot.activity.load()),
                 }
             })
             .collect();

@@ -78,7 +78,7 @@ pub struct OrderRecord {
 }
 
 /// What an order with an id adds to its `orders.jsonl` record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TicketFields {
     /// The strategy's id of the order.
     pub id: u64,

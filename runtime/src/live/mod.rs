@@ -2,6 +2,7 @@
 //! hot-reloads strategies, the feed, the journal and the reaper, behind one
 //! [`Runtime`] handle.
 
+mod activity;
 mod bar_loop;
 mod command;
 mod control;
@@ -21,6 +22,7 @@ mod shared;
 mod watcher;
 
 pub use crate::action::StateAction;
+pub use activity::{Activity, FuelSummary, PositionView, RecentFill, WorkingOrder};
 pub use bar_loop::LoopLag;
 pub use bar_loop::{LoopStats, StrategySummary};
 pub use command::{CandidateAction, DeployRequest, DeploySource};
@@ -174,6 +176,10 @@ pub struct StrategyStatus {
     /// The compiler tier of the live generation's code (`baseline` /
     /// `optimized`, `hot_reload.tiering`).
     pub tier: crate::load::Tier,
+    /// Fuel per `on-bar` call against the live budget.
+    pub fuel_per_bar: FuelSummary,
+    /// Open positions, working orders and the last fills.
+    pub activity: Activity,
 }
 
 /// Percentiles of a latency histogram, in microseconds.

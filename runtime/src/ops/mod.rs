@@ -49,6 +49,7 @@ mod metrics_shadow;
 mod rate_limit;
 mod refusal;
 mod render;
+mod render_activity;
 mod render_shadow;
 mod server;
 mod settings;

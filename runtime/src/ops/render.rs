@@ -169,6 +169,7 @@ pub fn render_status(status: &Value) -> String {
             let _ = writeln!(out, "{line}");
         }
     }
+    super::render_activity::activity_section(strategies, &mut out);
     if !tiers.is_empty() {
         // The compiler of each live generation's code (`hot_reload.tiering`):
         // baseline until its optimised code takes over.

@@ -151,7 +151,7 @@ fn issue_17_the_dashboard_shows_twenty_strategies_a_reload_a_trap_and_a_halt_as_
         )
         .unwrap();
     browser
-        .wait_for(&format!("Number({}) > 0", cell_js("hostile", 14)), WAIT)
+        .wait_for(&format!("Number({}) > 0", cell_js("hostile", 15)), WAIT)
         .unwrap();
 
     // With the token typed in, a click on halt halts the strategy, and the
@@ -209,6 +209,76 @@ fn issue_17_the_dashboard_shows_twenty_strategies_a_reload_a_trap_and_a_halt_as_
     browser
         .wait_for("document.querySelectorAll('.uplot').length === 2", WAIT)
         .unwrap();
+
+    // Positions, working orders and the last fills as the loop published
+    // them, and each strategy's fuel per bar.
+    assert!(sandbox.runtime().handle().journal_barrier());
+    let status = sandbox.runtime().status();
+    let held: Vec<String> = status
+        .strategies
+        .iter()
+        .flat_map(|s| {
+            s.activity
+                .positions
+                .iter()
+                .map(move |p| format!("{}/{}", s.id, p.symbol))
+        })
+        .collect();
+    let fills: usize = status
+        .strategies
+        .iter()
+        .map(|s| s.activity.recent_fills.len())
+        .sum();
+    assert!(fills > 0, "the examples traded in {} bars", sandbox.fed);
+    let journal_fills = read_jsonl(&sandbox.path("journal/fills.jsonl"));
+    for s in &status.strategies {
+        let last = journal_fills
+            .iter()
+            .filter(|f| f["strategy"] == s.id.as_str())
+            .last()
+            .map(|f| f["seq"].as_u64().unwrap());
+        assert_eq!(
+            s.activity.recent_fills.last().map(|f| f.seq),
+            last,
+            "{}: the newest fill in the status is the journal's",
+            s.id
+        );
+    }
+    let shown_positions = "JSON.stringify([...document.querySelectorAll('#positions tbody tr[data-strategy]')]\
+        .map(r => r.dataset.strategy + '/' + r.children[1].textContent))";
+    browser
+        .wait_for(
+            &format!(
+                "{shown_positions} === {}",
+                serde_json::to_string(&serde_json::to_string(&held).unwrap()).unwrap()
+            ),
+            WAIT,
+        )
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e}: the page shows {} for {held:?}",
+                browser.eval(shown_positions).unwrap()
+            )
+        });
+    let shown_fills = browser
+        .eval("document.querySelectorAll('#fills tbody tr[data-strategy]').length")
+        .unwrap();
+    assert_eq!(shown_fills, fills.min(50), "every recent fill, at most 50");
+    let audit_fuel = status
+        .strategies
+        .iter()
+        .find(|s| s.id == "audit")
+        .unwrap()
+        .fuel_per_bar;
+    assert!(
+        audit_fuel.samples > 0 && audit_fuel.p50 > 0 && audit_fuel.max <= audit_fuel.limit,
+        "{audit_fuel:?}"
+    );
+    assert_eq!(
+        browser.eval(&cell_js("audit", 14)).unwrap(),
+        audit_fuel.p50.to_string()
+    );
+
     browser
         .screenshot(&screenshot_path("dashboard.png"))
         .unwrap();

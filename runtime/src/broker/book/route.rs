@@ -234,4 +234,30 @@ mod tests {
         let cancel = Request::Broker(paper::Request::Cancel(1));
         assert_eq!(book.route(&rules, vec![cancel], 64, 0, 1).0.len(), 1);
     }
+
+    /// Regression (issue 19): `when_flat` looked at positions only, so a
+    /// swap happened while the strategy had an order resting — the new
+    /// generation inherited an order it never sent. Flat now means no
+    /// position and no working order.
+    #[test]
+    fn regression_19_a_resting_order_is_not_flat() {
+        let rules = RiskRules::default();
+        let mut book = Book::new(vec![Arc::from("X")], 10_000.0, FillModel::FREE);
+        book.on_bar(&rules, &bar(0));
+        assert!(book.is_flat());
+        let (accepted, _) = book.route(&rules, vec![place(1, 1.0, Kind::Limit(50.0))], 64, 0, 0);
+        assert_eq!(accepted.len(), 1);
+        book.on_bar(&rules, &bar(1));
+        assert_eq!(book.position(0).quantity, 0.0, "the limit rests");
+        assert!(!book.is_flat(), "a resting limit is not flat");
+        let cancel = Request::Broker(paper::Request::Cancel(1));
+        book.route(&rules, vec![cancel], 64, 0, 1);
+        book.on_bar(&rules, &bar(2));
+        assert!(book.is_flat(), "cancelled: flat again");
+        // A position is not flat either.
+        book.route(&rules, vec![place(2, 1.0, Kind::Limit(100.0))], 64, 0, 2);
+        book.on_bar(&rules, &bar(3));
+        assert_eq!(book.position(0).quantity, 1.0);
+        assert!(!book.is_flat());
+    }
 }

@@ -2,14 +2,15 @@
 //! the reaper, events for the event thread. Every send is a channel push;
 //! none can block or fail the loop.
 
+use super::super::activity::{describe_ticket, side_name, symbol_name};
 use super::super::generation::{Generation, StrategySlot};
 use super::super::journal::{
-    FillRecord, JournalSender, OrderRecord, OrderUpdateRecord, Record, TicketFields, TradeHead,
+    FillRecord, JournalSender, OrderRecord, OrderUpdateRecord, Record, TradeHead,
 };
 use super::super::loop_event::LoopEvent;
 use super::super::reaper::Retiree;
 use crate::contract::{Bar, Fill, OrderKind, Request, Side};
-use sandbar_guest::paper::{self, Kind, TimeInForce};
+use sandbar_guest::paper;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
 
@@ -62,7 +63,7 @@ impl Outbox {
             strategy: Arc::clone(&slot.id),
             version: generation.version,
             id: update.id,
-            symbol: symbol_name(slot, update.symbol),
+            symbol: symbol_name(&slot.symbols, update.symbol),
             status: update.status.as_str(),
             reason: update.reason.clone(),
         }));
@@ -102,29 +103,7 @@ fn order_record(
             )
         }
         Request::Broker(paper::Request::Place(t)) => {
-            let (kind, limit, stop, amount, percent) = match t.kind {
-                Kind::Market => ("market", None, None, None, None),
-                Kind::Limit(l) => ("limit", Some(l), None, None, None),
-                Kind::Stop(s) => ("stop", None, Some(s), None, None),
-                Kind::StopLimit { stop, limit } => {
-                    ("stop_limit", Some(limit), Some(stop), None, None)
-                }
-                Kind::TrailingAmount(a) => ("trailing_amount", None, None, Some(a), None),
-                Kind::TrailingPercent(p) => ("trailing_percent", None, None, None, Some(p)),
-            };
-            let fields = TicketFields {
-                id: t.id,
-                stop_price: stop,
-                trail_amount: amount,
-                trail_percent: percent,
-                tif: match t.tif {
-                    TimeInForce::Gtc => "gtc".to_owned(),
-                    TimeInForce::Bars(n) => format!("bars:{n}"),
-                    TimeInForce::Day => "day".to_owned(),
-                },
-                oco_group: t.oco_group,
-                parent: t.parent,
-            };
+            let (kind, limit, fields) = describe_ticket(t);
             (
                 (t.symbol, t.side.into(), t.quantity),
                 kind,
@@ -165,22 +144,8 @@ fn trade_head(
         strategy: Arc::clone(&slot.id),
         version: generation.version,
         sha256: Arc::from(generation.sha256()),
-        symbol: symbol_name(slot, symbol),
+        symbol: symbol_name(&slot.symbols, symbol),
         side: side_name(side),
         quantity,
     }
-}
-
-fn side_name(side: Side) -> &'static str {
-    match side {
-        Side::Buy => "buy",
-        Side::Sell => "sell",
-    }
-}
-
-fn symbol_name(slot: &StrategySlot, index: u32) -> Arc<str> {
-    slot.symbols
-        .get(index as usize)
-        .cloned()
-        .unwrap_or_else(|| Arc::from("?"))
 }

@@ -3,6 +3,7 @@
 //! the steps of one bar for it: take over a new generation, apply a run
 //! state, fill, call `on-bar`, route orders, snapshot, report traps.
 
+use super::super::activity::{RecentFills, fuel_histogram};
 use super::super::events::{HandoffEvent, RefusalEvent, SnapshotEvent, TrapEvent, now_rfc3339};
 use super::super::generation::{Generation, RunState, StrategySlot, latency_histogram};
 use super::super::loop_event::{GoodSnapshot, HandoffFailure, LoopEvent};
@@ -55,6 +56,13 @@ pub(super) struct StrategyRunner {
     /// Feed delivery to orders routed per bar (ns): what queueing adds.
     decision: hdrhistogram::Histogram<u64>,
     latency_published: Instant,
+    /// Fuel per `on-bar` call of the live generations.
+    fuel: hdrhistogram::Histogram<u64>,
+    /// The last fills, for the status's activity.
+    recent_fills: RecentFills,
+    /// This bar changed what the strategy holds (a fill, an order routed,
+    /// an update): the slot's activity is published at the end of the bar.
+    activity_changed: bool,
     /// Order updates not yet given to the guest (paused, or no instance
     /// since a trap): delivered before its next `on-bar`.
     undelivered: Vec<sandbar_guest::paper::OrderUpdate>,
@@ -105,6 +113,9 @@ impl StrategyRunner {
             latency: latency_histogram(),
             decision: latency_histogram(),
             latency_published: Instant::now(),
+            fuel: fuel_histogram(),
+            recent_fills: RecentFills::default(),
+            activity_changed: false,
             undelivered: Vec::new(),
             shadow: None,
             live_bar: LiveBar::default(),
@@ -131,6 +142,8 @@ impl StrategyRunner {
         self.live_bar.reset();
         self.take_pending_swap(bar, view);
         self.live_on_bar(bar, local_symbol, arrived, view);
+        // Whatever the live part did (called, paused, poisoned), its figures.
+        self.publish_latency(bar.seq);
         self.shadow_on_bar(bar, local_symbol, view);
     }
 
@@ -178,6 +191,7 @@ impl StrategyRunner {
         let started = Instant::now();
         let result = instance.on_bar(local_bar, position);
         let elapsed = started.elapsed();
+        let _ = self.fuel.record(instance.fuel_used_last_call().max(1));
         if self.shadow.is_some() {
             self.live_bar.called = true;
             self.live_bar.fuel = instance.fuel_used_last_call();
@@ -202,7 +216,6 @@ impl StrategyRunner {
             }
             Err(error) => self.trapped(error, bar.seq, view.outbox),
         }
-        self.publish_latency();
     }
 
     /// Fills pending orders at this bar and journals every fill before the
@@ -223,7 +236,9 @@ impl StrategyRunner {
         for fill in &marked.fills {
             counters.fills.fetch_add(1, Ordering::Relaxed);
             outbox.fill(&self.slot, &self.generation, fill);
+            self.recent_fills.push(&self.slot.symbols, fill);
         }
+        self.activity_changed |= !marked.fills.is_empty() || !marked.updates.is_empty();
         for update in &marked.updates {
             outbox.order_update(&self.slot, &self.generation, update);
         }
@@ -252,14 +267,21 @@ impl StrategyRunner {
         record_ns(&mut self.latency, elapsed);
     }
 
-    /// Publishes the call and feed-to-decision histograms to the slot about
-    /// once a second.
-    fn publish_latency(&mut self) {
-        if self.latency_published.elapsed() >= LATENCY_PUBLISH_EVERY {
+    /// Publishes the call, fuel and feed-to-decision histograms and the
+    /// activity (marks move every bar) to the slot about once a second; the
+    /// activity also at the end of a bar that changed it.
+    fn publish_latency(&mut self, seq: u64) {
+        let due = self.latency_published.elapsed() >= LATENCY_PUBLISH_EVERY;
+        if due || std::mem::take(&mut self.activity_changed) {
+            let activity = self.recent_fills.activity(&self.book, seq);
+            self.slot.activity.store(Arc::new(activity));
+        }
+        if due {
             self.latency_published = Instant::now();
             // The replaced copies are plain allocations, cheap to free here.
             self.slot.latency.store(Arc::new(self.latency.clone()));
             self.slot.decision.store(Arc::new(self.decision.clone()));
+            self.slot.fuel.store(Arc::new(self.fuel.clone()));
         }
     }
 
@@ -297,6 +319,7 @@ impl StrategyRunner {
             self.book
                 .route(rules, orders, max_orders, wall_clock_ms(), bar.seq);
         self.live_bar.accepted = accepted.len() as u64;
+        self.activity_changed |= !accepted.is_empty();
         self.live_bar.refused = refusals.len() as u64;
         self.slot
             .counters

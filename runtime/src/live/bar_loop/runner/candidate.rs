@@ -14,11 +14,6 @@ use crate::contract::Bar;
 use std::sync::Arc;
 
 impl StrategyRunner {
-    /// True when the strategy holds no position in any of its symbols.
-    pub(super) fn is_flat(&self) -> bool {
-        (0..self.slot.symbols.len() as u32).all(|i| self.book.position(i).quantity == 0.0)
-    }
-
     /// Publishes a waiting swap's generation as the live one when its policy
     /// allows at this bar (or it was forced); the usual swap then hands over.
     pub(super) fn take_pending_swap(&mut self, bar: &Bar, view: &LoopView<'_>) {
@@ -26,7 +21,7 @@ impl StrategyRunner {
         let Some(waiting) = pending.as_ref() else {
             return;
         };
-        if !(waiting.forced() || waiting.policy.allows(self.is_flat(), bar.ts_ms)) {
+        if !(waiting.forced() || waiting.policy.allows(self.book.is_flat(), bar.ts_ms)) {
             return;
         }
         drop(pending);
