@@ -61,47 +61,65 @@ fn print_figures(figures: &[(u64, u64)], start_rss: u64) {
     }
 }
 
-/// Reloads that alternate two known builds (compile-cache hits).
-fn cache_hits(checkpoints: &[u64], bytes: &[u8]) {
-    let mut live = Live::start(
-        &[BenchStrategy {
-            id: "sma",
-            bytes: &bytes,
-            params: "",
-        }],
-        Reloads::Api,
-    );
-    let path = live.wasm_path("sma");
-    let builds = [
-        support::with_marker(bytes, 1),
-        support::with_marker(bytes, 2),
-    ];
+/// Runs `reload` (one reload and its bars) until each checkpoint, taking
+/// `VmRSS` at each once the reaper has dropped what the loop handed it;
+/// stops the runtime. Returns the RSS before, the figures and the time.
+fn measure(
+    mut live: Live,
+    checkpoints: &[u64],
+    mut reload: impl FnMut(&mut Live, u64),
+) -> (u64, Vec<(u64, u64)>, Duration) {
     let start_rss = support::rss_bytes();
     let started = Instant::now();
     let mut reloads = 0u64;
     let mut figures = Vec::new();
     for &checkpoint in checkpoints {
         while reloads < checkpoint {
-            support::place(&path, &builds[reloads as usize % 2]);
-            let event = live.runtime.reload("sma").unwrap();
-            assert!(event.version.is_some(), "{event:?}");
-            for _ in 0..BARS_PER_RELOAD {
-                live.push();
-            }
-            live.feed.settle(&live.runtime);
+            reload(&mut live, reloads);
             reloads += 1;
         }
-        // Let the reaper drop what the loop handed it.
         std::thread::sleep(Duration::from_millis(50));
         figures.push((checkpoint, support::rss_bytes()));
     }
     let elapsed = started.elapsed();
     live.runtime.stop();
+    (start_rss, figures, elapsed)
+}
 
+fn feed_bars(live: &mut Live) {
+    for _ in 0..BARS_PER_RELOAD {
+        live.push();
+    }
+    live.feed.settle(&live.runtime);
+}
+
+fn sma(bytes: &[u8]) -> [BenchStrategy<'_>; 1] {
+    [BenchStrategy {
+        id: "sma",
+        bytes,
+        params: "",
+    }]
+}
+
+/// Reloads that alternate two known builds (compile-cache hits).
+fn cache_hits(checkpoints: &[u64], bytes: &[u8]) {
+    let live = Live::start(&sma(bytes), Reloads::Api);
+    let path = live.wasm_path("sma");
+    let builds = [
+        support::with_marker(bytes, 1),
+        support::with_marker(bytes, 2),
+    ];
+    let (start_rss, figures, elapsed) = measure(live, checkpoints, |live, n| {
+        support::place(&path, &builds[n as usize % 2]);
+        let event = live.runtime.reload("sma").unwrap();
+        assert!(event.version.is_some(), "{event:?}");
+        feed_bars(live);
+    });
     println!(
         "memory: resident memory (VmRSS) of the bench process, SMA crossover reloaded with cache hits"
     );
     print_figures(&figures, start_rss);
+    let reloads = figures.last().map_or(0, |f| f.0);
     println!(
         "{reloads} reloads in {:.1} s ({:.0} µs each, with {BARS_PER_RELOAD} bars)",
         elapsed.as_secs_f64(),
@@ -119,71 +137,44 @@ fn tier_ups(checkpoints: &[u64], bytes: &[u8]) {
             .unwrap()
             .with_artifact_cache(cache),
     );
-    let mut live = Live::start_on(
-        &[BenchStrategy {
-            id: "sma",
-            bytes,
-            params: "",
-        }],
-        Reloads::Api,
-        loader,
-        "auto",
-    );
+    let live = Live::start_on(&sma(bytes), Reloads::Api, loader, "auto");
     let events = live.runtime.subscribe();
     let path = live.wasm_path("sma");
-    let start_rss = support::rss_bytes();
-    let started = Instant::now();
-    let mut reloads = 0u64;
-    let mut figures = Vec::new();
     let mut cache_peak = 0u64;
-    let cap = TIER_CACHE_MAX_MB << 20;
-    for &checkpoint in checkpoints {
-        while reloads < checkpoint {
-            let build = support::with_marker(bytes, 1_000_000 + reloads as u32);
-            let sha = sandbar_runtime::sha256_hex(&build);
-            support::place(&path, &build);
-            let event = live.runtime.reload("sma").unwrap();
-            assert_eq!(event.outcome, Outcome::Swapped, "{event:?}");
-            // Bars until the optimised generation of this build is live.
-            let deadline = Instant::now() + Duration::from_secs(120);
-            let mut tiered = false;
-            while !tiered {
-                for _ in 0..BARS_PER_RELOAD {
-                    live.push();
-                }
-                live.feed.settle(&live.runtime);
-                while let Ok(event) = events.try_recv() {
-                    if let Event::Reload(r) = event
-                        && r.outcome == Outcome::TieredUp
-                        && r.sha256.as_deref() == Some(sha.as_str())
-                    {
-                        tiered = true;
-                    }
-                }
-                assert!(Instant::now() < deadline, "no tier-up of {sha} in 120 s");
-                if !tiered {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
+    let (start_rss, figures, elapsed) = measure(live, checkpoints, |live, n| {
+        let build = support::with_marker(bytes, 1_000_000 + n as u32);
+        let sha = sandbar_runtime::sha256_hex(&build);
+        support::place(&path, &build);
+        let event = live.runtime.reload("sma").unwrap();
+        assert_eq!(event.outcome, Outcome::Swapped, "{event:?}");
+        // Bars until the optimised generation of this build is live.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            feed_bars(live);
+            let tiered = events.try_iter().any(|event| {
+                matches!(event, Event::Reload(r)
+                    if r.outcome == Outcome::TieredUp && r.sha256.as_deref() == Some(sha.as_str()))
+            });
+            if tiered {
+                break;
             }
-            let size = dir_bytes(cache_dir.path());
-            cache_peak = cache_peak.max(size);
-            reloads += 1;
+            assert!(Instant::now() < deadline, "no tier-up of {sha} in 120 s");
+            std::thread::sleep(Duration::from_millis(2));
         }
-        std::thread::sleep(Duration::from_millis(50));
-        figures.push((checkpoint, support::rss_bytes()));
-    }
-    let elapsed = started.elapsed();
-    live.runtime.stop();
+        cache_peak = cache_peak.max(dir_bytes(cache_dir.path()));
+    });
     println!(
         "\nmemory, tier-ups: VmRSS with `tiering = \"auto\"`, every reload a new build (baseline, then optimised), artefact cache on disk capped at {TIER_CACHE_MAX_MB} MiB"
     );
     print_figures(&figures, start_rss);
+    let reloads = figures.last().map_or(0, |f| f.0);
     println!(
         "{reloads} reloads with tier-ups in {:.1} s ({:.1} ms each); cache dir at most {:.1} MiB of its {TIER_CACHE_MAX_MB} MiB cap",
         elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1e3 / reloads as f64,
         mib(cache_peak)
     );
+    let cap = TIER_CACHE_MAX_MB << 20;
     assert!(
         cache_peak <= cap,
         "the cache dir grew to {cache_peak} bytes, over its {cap}-byte cap"

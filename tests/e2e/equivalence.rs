@@ -10,12 +10,13 @@ use sandbar_runtime::contract::{self as host, Param, ParamValue};
 use sandbar_runtime::feed::{MarketStyle, SyntheticFeed};
 use sandbar_runtime::{Limits, LoadSpec, Loader, StrategyInstance};
 
-const BARS: usize = 12_000;
+/// Bars each example runs over (here and under both tiers, `tiering.rs`).
+pub const BARS: usize = 12_000;
 
 /// An order reduced to comparable bits.
-type OrderKey = (u32, bool, u64, Option<u64>);
+pub type OrderKey = (u32, bool, u64, Option<u64>);
 
-fn host_key(o: &host::Order) -> OrderKey {
+pub fn host_key(o: &host::Order) -> OrderKey {
     let limit = match o.kind {
         host::OrderKind::Market => None,
         host::OrderKind::Limit(p) => Some(p.to_bits()),

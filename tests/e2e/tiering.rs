@@ -177,22 +177,7 @@ fn issue_16_tiering_optimized_compiles_once_and_baseline_never_tiers_up() {
     }
 }
 
-const BARS: usize = 12_000;
-
-type OrderKey = (u32, bool, u64, Option<u64>);
-
-fn key(o: &host::Order) -> OrderKey {
-    let limit = match o.kind {
-        host::OrderKind::Market => None,
-        host::OrderKind::Limit(p) => Some(p.to_bits()),
-    };
-    (
-        o.symbol,
-        o.side == host::Side::Buy,
-        o.quantity.to_bits(),
-        limit,
-    )
-}
+use crate::equivalence::{BARS, OrderKey, host_key as key};
 
 /// One example, compiled by each tier, fed the same bars, positions and
 /// fills by one paper account per tier: identical orders on every bar, and

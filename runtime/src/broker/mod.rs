@@ -4,6 +4,8 @@
 
 mod account;
 mod book;
+#[cfg(test)]
+pub(crate) mod test_orders;
 mod trades;
 
 pub use account::{FillModel, PaperAccount};

@@ -128,41 +128,43 @@ pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> 
 // runtime trade through the SDK's paper broker (`sandbar_guest::paper`):
 // orders and bars go to it, fills and positions come back.
 
-/// `From` both ways between the host's and the SDK's binding of one record
-/// of scalars (field for field; `side` fields convert as [`Side`] does).
+/// `From` both ways between this module's binding of one record of scalars
+/// and `$other`'s (field for field; `side` fields convert as [`Side`]
+/// does): the host's 0.1.0 records and the SDK's here, 0.2.0's and 0.1.0's
+/// in `v2.rs`.
 macro_rules! same_record {
-    ($name:ident { $($field:ident),* $(; $side:ident)? }) => {
-        impl From<$name> for sandbar_guest::$name {
+    ($other:ident; $name:ident { $($field:ident),* $(; $side:ident)? }) => {
+        impl From<$name> for $other::$name {
             fn from(r: $name) -> Self {
                 Self { $($field: r.$field,)* $($side: r.$side.into(),)? }
             }
         }
 
-        impl From<sandbar_guest::$name> for $name {
-            fn from(r: sandbar_guest::$name) -> Self {
+        impl From<$other::$name> for $name {
+            fn from(r: $other::$name) -> Self {
                 Self { $($field: r.$field,)* $($side: r.$side.into(),)? }
             }
         }
     };
 }
+pub(crate) use same_record;
 
-same_record!(Bar {
-    seq,
-    ts_ms,
-    symbol,
-    open,
-    high,
-    low,
-    close,
-    volume
-});
-same_record!(Position {
-    quantity,
-    avg_price,
-    cash,
-    equity
-});
-same_record!(Fill { seq, ts_ms, symbol, quantity, price, commission; side });
+/// The records of scalars every contract version has, converted to and
+/// from `$other`'s.
+macro_rules! same_records {
+    ($other:ident) => {
+        $crate::contract::same_record!($other; Bar {
+            seq, ts_ms, symbol, open, high, low, close, volume
+        });
+        $crate::contract::same_record!($other; Position { quantity, avg_price, cash, equity });
+        $crate::contract::same_record!($other; Fill {
+            seq, ts_ms, symbol, quantity, price, commission; side
+        });
+    };
+}
+pub(crate) use same_records;
+
+same_records!(sandbar_guest);
 
 impl From<Side> for sandbar_guest::Side {
     fn from(side: Side) -> Self {

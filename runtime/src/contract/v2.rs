@@ -32,41 +32,8 @@ pub const VERSION: &str = "0.2.0";
 
 impl sandbar::strategy::types::Host for super::HostState {}
 
-/// `From` between one record of scalars of 0.1.0 and of 0.2.0 (field for
-/// field; `side` fields convert as [`Side`] does), both ways.
-macro_rules! same_record {
-    ($name:ident { $($field:ident),* $(; $side:ident)? }) => {
-        impl From<v1::$name> for $name {
-            fn from(r: v1::$name) -> Self {
-                Self { $($field: r.$field,)* $($side: r.$side.into(),)? }
-            }
-        }
-
-        impl From<$name> for v1::$name {
-            fn from(r: $name) -> Self {
-                Self { $($field: r.$field,)* $($side: r.$side.into(),)? }
-            }
-        }
-    };
-}
-
-same_record!(Bar {
-    seq,
-    ts_ms,
-    symbol,
-    open,
-    high,
-    low,
-    close,
-    volume
-});
-same_record!(Position {
-    quantity,
-    avg_price,
-    cash,
-    equity
-});
-same_record!(Fill { seq, ts_ms, symbol, quantity, price, commission; side });
+// The records of scalars, field for field, to and from 0.1.0's.
+super::same_records!(v1);
 
 impl From<v1::Side> for Side {
     fn from(side: v1::Side) -> Self {

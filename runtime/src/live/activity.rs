@@ -5,7 +5,7 @@
 //! the strategy holds (a fill, an order routed, an update) and at least
 //! once a second for the marks, so readers never touch the loop's state.
 
-use super::journal::TicketFields;
+use super::journal::{OrderTerms, TicketFields};
 use crate::broker::Book;
 use crate::contract::{Fill, Side};
 use sandbar_guest::paper::{self, Kind, TimeInForce};
@@ -55,16 +55,10 @@ pub struct WorkingOrder {
     pub side: &'static str,
     /// Units.
     pub quantity: f64,
-    /// `market`, `limit`, `stop`, `stop_limit`, `trailing_amount`,
-    /// `trailing_percent`.
-    pub kind: &'static str,
-    /// The limit price (limit and stop-limit orders).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit_price: Option<f64>,
-    /// The strategy's id and the other levels, for orders with ids
-    /// (contract 0.2.0); absent for 0.1.0's one-bar orders.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<TicketFields>,
+    /// Its kind and levels; the strategy's id for orders with ids
+    /// (contract 0.2.0), none for 0.1.0's one-bar orders.
+    #[serde(flatten)]
+    pub terms: OrderTerms,
 }
 
 /// A fill, as the status lists it.
@@ -187,21 +181,22 @@ impl RecentFills {
 }
 
 fn working_order(symbols: &[Arc<str>], ticket: &paper::Ticket) -> WorkingOrder {
-    let (kind, limit_price, fields) = describe_ticket(ticket);
+    let mut terms = describe_ticket(ticket);
+    if ticket.id >= paper::HOST_IDS {
+        // 0.1.0 orders carry host ids, which mean nothing to the strategy.
+        terms.ticket = None;
+    }
     WorkingOrder {
         symbol: symbol_name(symbols, ticket.symbol),
         side: side_name(ticket.side.into()),
         quantity: ticket.quantity,
-        kind,
-        limit_price,
-        // 0.1.0 orders carry host ids, which mean nothing to the strategy.
-        ticket: (ticket.id < paper::HOST_IDS).then_some(fields),
+        terms,
     }
 }
 
-/// A ticket's kind name, limit price and id fields: one description for
+/// A ticket's kind, limit price and id fields: one description for
 /// `orders.jsonl` and the status's working orders.
-pub(crate) fn describe_ticket(t: &paper::Ticket) -> (&'static str, Option<f64>, TicketFields) {
+pub(crate) fn describe_ticket(t: &paper::Ticket) -> OrderTerms {
     let (kind, limit, stop, amount, percent) = match t.kind {
         Kind::Market => ("market", None, None, None, None),
         Kind::Limit(l) => ("limit", Some(l), None, None, None),
@@ -223,7 +218,11 @@ pub(crate) fn describe_ticket(t: &paper::Ticket) -> (&'static str, Option<f64>, 
         oco_group: t.oco_group,
         parent: t.parent,
     };
-    (kind, limit, fields)
+    OrderTerms {
+        kind,
+        limit_price: limit,
+        ticket: Some(fields),
+    }
 }
 
 /// `buy` or `sell`.
@@ -246,29 +245,8 @@ pub(crate) fn symbol_name(symbols: &[Arc<str>], index: u32) -> Arc<str> {
 mod tests {
     use super::*;
     use crate::broker::FillModel;
-    use crate::contract::{Bar, Request};
+    use crate::broker::test_orders::{bar_at as bar, place_buy as place};
     use crate::risk::RiskRules;
-    use sandbar_guest::paper::Ticket;
-
-    fn bar(seq: u64, close: f64) -> Bar {
-        Bar {
-            seq,
-            ts_ms: seq as i64 * 60_000,
-            symbol: 0,
-            open: close,
-            high: close + 1.0,
-            low: close - 1.0,
-            close,
-            volume: 1.0,
-        }
-    }
-
-    fn place(id: u64, quantity: f64, kind: Kind) -> Request {
-        Request::Broker(paper::Request::Place(Ticket {
-            tif: TimeInForce::Gtc,
-            ..Ticket::one_bar(id, 0, sandbar_guest::Side::Buy, quantity, kind)
-        }))
-    }
 
     /// Issue 17: the dashboard's positions, working orders and fills are the
     /// book's, marked at the last close, the fills capped at the newest.
@@ -283,9 +261,9 @@ mod tests {
         book.route(&rules, vec![place(2, 1.0, Kind::Limit(50.0))], 64, 0, 0);
         let during = recent.activity(&book, 0);
         assert_eq!(during.working_orders.len(), 2);
-        assert_eq!(during.working_orders[1].kind, "limit");
-        assert_eq!(during.working_orders[1].limit_price, Some(50.0));
-        assert_eq!(during.working_orders[1].ticket.as_ref().unwrap().id, 2);
+        let terms = &during.working_orders[1].terms;
+        assert_eq!((terms.kind, terms.limit_price), ("limit", Some(50.0)));
+        assert_eq!(terms.ticket.as_ref().unwrap().id, 2);
         let marked = book.on_bar(&rules, &bar(1, 110.0));
         for fill in &marked.fills {
             recent.push(book.symbols(), fill);

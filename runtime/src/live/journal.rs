@@ -66,9 +66,19 @@ pub struct OrderRecord {
     /// When, whose, what.
     #[serde(flatten)]
     pub head: TradeHead,
-    /// `market` or `limit`.
+    /// Its kind and levels.
+    #[serde(flatten)]
+    pub terms: OrderTerms,
+}
+
+/// An order's kind and levels: what `orders.jsonl` records and the status's
+/// working orders show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderTerms {
+    /// `market`, `limit`, `stop`, `stop_limit`, `trailing_amount`,
+    /// `trailing_percent` (0.1.0 orders: `market` or `limit`).
     pub kind: &'static str,
-    /// The limit price of a limit order.
+    /// The limit price (limit and stop-limit orders).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_price: Option<f64>,
     /// Contract 0.2.0 orders only: the strategy's id, the other levels and

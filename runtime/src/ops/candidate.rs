@@ -11,7 +11,7 @@
 //! limit, the audit record and the journal barrier are those of every
 //! control action (`control.rs`).
 
-use super::control::{Audit, ControlResponse, denied_error, strategy_status, unknown_strategy};
+use super::control::{Audit, ControlResponse, admit_token, journal_flushed, strategy_status};
 use super::error::ApiError;
 use super::server::AppState;
 use crate::action::Action;
@@ -99,27 +99,10 @@ async fn deploy(
     let action = Action::Deploy { shadow };
     let authorization = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let checked = state
-        .auth
-        .check(authorization.as_deref(), super::auth::Access::Control);
-    let limit = if checked.is_ok() {
-        &state.action_limit
-    } else {
-        &state.denied_limit
-    };
-    limit.take(action.name()).map_err(ApiError::from)?;
+        .and_then(|v| v.to_str().ok());
+    let checked = admit_token(&state, action, authorization)?;
     let answer = carry_out(&state, action, checked, &id, query, &headers, body, remote).await;
-    let handle = state.handle.clone();
-    let flushed = tokio::task::spawn_blocking(move || handle.journal_barrier())
-        .await
-        .unwrap_or(false);
-    if !flushed {
-        tracing::warn!(
-            "the journal did not confirm this deploy's records within 1 s; answering anyway"
-        );
-    }
+    journal_flushed(&state, action).await;
     answer.map(Json)
 }
 
@@ -140,40 +123,10 @@ async fn carry_out(
         strategy: id,
         remote,
     };
-    let actor = match checked {
-        Ok(actor) => actor,
-        Err(denied) => {
-            let error = denied_error(denied);
-            audit.write(
-                "api:unauthenticated",
-                "denied",
-                None,
-                None,
-                Some(&error.message),
-            );
-            return Err(error);
-        }
-    };
-    let Some(before) = strategy_status(state, id) else {
-        let error = ApiError::from(unknown_strategy(state, id));
-        audit.write(&actor, "rejected", None, None, Some(&error.message));
-        return Err(error);
-    };
+    let (actor, before) = audit.admit(checked)?;
     let shadow = matches!(action, Action::Deploy { shadow: true });
-    let request = match request_of(query, headers, body, shadow, &actor) {
-        Ok(request) => request,
-        Err(refusal) => {
-            let error = ApiError::from(refusal);
-            audit.write(
-                &actor,
-                "rejected",
-                Some(&before),
-                None,
-                Some(&error.message),
-            );
-            return Err(error);
-        }
-    };
+    let request = request_of(query, headers, body, shadow, &actor)
+        .map_err(|refusal| audit.refuse(&actor, &before, refusal))?;
     let args = match &request.source {
         DeploySource::Path(path) => format!("shadow={shadow}&path={}", path.display()),
         DeploySource::Bytes(bytes) => format!("shadow={shadow}&bytes={}", bytes.len()),

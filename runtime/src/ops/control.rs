@@ -81,17 +81,34 @@ pub async fn handle(state: AppState, request: Request) -> Result<ControlResponse
     // An unknown action is answered before anything else, and not audited:
     // there is no action to record.
     let action: Action = action.parse().map_err(Refusal::from)?;
-    let checked = state.auth.check(authorization.as_deref(), Access::Control);
-    // Denied requests draw from a bucket of their own: a flood without a
-    // token can neither grow the audit trail nor lock out the token holders.
+    let checked = admit_token(&state, action, authorization.as_deref())?;
+    let answer = carry_out(&state, action, checked, id, query, remote).await;
+    journal_flushed(&state, action).await;
+    answer
+}
+
+/// The token's verdict for a control action, once the action's rate limit
+/// let it through. Denied requests draw from a bucket of their own: a flood
+/// without a token can neither grow the audit trail nor lock out the token
+/// holders.
+pub(super) fn admit_token(
+    state: &AppState,
+    action: Action,
+    authorization: Option<&str>,
+) -> Result<Result<String, Denied>, ApiError> {
+    let checked = state.auth.check(authorization, Access::Control);
     let limit = if checked.is_ok() {
         &state.action_limit
     } else {
         &state.denied_limit
     };
     limit.take(action.name()).map_err(ApiError::from)?;
-    let answer = carry_out(&state, action, checked, id, query, remote).await;
-    // Events on disk before the answer that reports them.
+    Ok(checked)
+}
+
+/// Waits for the journal to write what `action` did: events on disk before
+/// the answer that reports them (a warning after 1 s, then it answers).
+pub(super) async fn journal_flushed(state: &AppState, action: Action) {
     let handle = state.handle.clone();
     let flushed = tokio::task::spawn_blocking(move || handle.journal_barrier())
         .await
@@ -102,7 +119,6 @@ pub async fn handle(state: AppState, request: Request) -> Result<ControlResponse
             "the journal did not confirm this action's records within 1 s; answering anyway"
         );
     }
-    answer
 }
 
 async fn carry_out(
@@ -119,39 +135,9 @@ async fn carry_out(
         strategy: &id,
         remote,
     };
-    let actor = match checked {
-        Ok(actor) => actor,
-        Err(denied) => {
-            let error = denied_error(denied);
-            audit.write(
-                "api:unauthenticated",
-                "denied",
-                None,
-                None,
-                Some(&error.message),
-            );
-            return Err(error);
-        }
-    };
-    let Some(before) = strategy_status(state, &id) else {
-        let error = ApiError::from(unknown_strategy(state, &id));
-        audit.write(&actor, "rejected", None, None, Some(&error.message));
-        return Err(error);
-    };
-    let (action, steps) = match with_rollback_target(action, &before, &query) {
-        Ok(resolved) => resolved,
-        Err(refusal) => {
-            let error = ApiError::from(refusal);
-            audit.write(
-                &actor,
-                "rejected",
-                Some(&before),
-                None,
-                Some(&error.message),
-            );
-            return Err(error);
-        }
-    };
+    let (actor, before) = audit.admit(checked)?;
+    let (action, steps) = with_rollback_target(action, &before, &query)
+        .map_err(|refusal| audit.refuse(&actor, &before, refusal))?;
     audit.action = action;
     let args = action.args();
 
@@ -340,6 +326,48 @@ pub(super) struct Audit<'a> {
 }
 
 impl Audit<'_> {
+    /// The actor and the strategy's status before the action, or the error
+    /// answered — audited: a denied token as `api:unauthenticated`, an
+    /// unknown strategy as rejected.
+    pub(super) fn admit(
+        &self,
+        checked: Result<String, Denied>,
+    ) -> Result<(String, StrategyStatus), ApiError> {
+        let actor = match checked {
+            Ok(actor) => actor,
+            Err(denied) => {
+                let error = denied_error(denied);
+                self.write(
+                    "api:unauthenticated",
+                    "denied",
+                    None,
+                    None,
+                    Some(&error.message),
+                );
+                return Err(error);
+            }
+        };
+        let Some(before) = strategy_status(self.state, self.strategy) else {
+            let error = ApiError::from(unknown_strategy(self.state, self.strategy));
+            self.write(&actor, "rejected", None, None, Some(&error.message));
+            return Err(error);
+        };
+        Ok((actor, before))
+    }
+
+    /// The error answered for `refusal` of an admitted request, audited as
+    /// rejected.
+    pub(super) fn refuse(
+        &self,
+        actor: &str,
+        before: &StrategyStatus,
+        refusal: Refusal,
+    ) -> ApiError {
+        let error = ApiError::from(refusal);
+        self.write(actor, "rejected", Some(before), None, Some(&error.message));
+        error
+    }
+
     /// One `audit.jsonl` record and one log line.
     pub(super) fn write(
         &self,

@@ -162,28 +162,13 @@ impl Book {
 mod tests {
     use super::*;
     use crate::broker::FillModel;
+    use crate::broker::test_orders::{bar_at, place_buy};
     use crate::contract::Bar;
-    use sandbar_guest::paper::{Kind, OrderStatus, TimeInForce};
+    use sandbar_guest::paper::{Kind, OrderStatus};
     use std::sync::Arc;
 
     fn bar(seq: u64) -> Bar {
-        Bar {
-            seq,
-            ts_ms: seq as i64 * 60_000,
-            symbol: 0,
-            open: 100.0,
-            high: 101.0,
-            low: 99.0,
-            close: 100.0,
-            volume: 1.0,
-        }
-    }
-
-    fn place(id: u64, quantity: f64, kind: Kind) -> Request {
-        Request::Broker(paper::Request::Place(Ticket {
-            tif: TimeInForce::Gtc,
-            ..Ticket::one_bar(id, 0, sandbar_guest::Side::Buy, quantity, kind)
-        }))
+        bar_at(seq, 100.0)
     }
 
     /// Issue 15 item 4: orders with ids meet the risk gate; a refused one is
@@ -200,8 +185,8 @@ mod tests {
         let (accepted, refused) = book.route(
             &rules,
             vec![
-                place(1, 4.0, Kind::Limit(90.0)),
-                place(2, 2.0, Kind::Limit(90.0)),
+                place_buy(1, 4.0, Kind::Limit(90.0)),
+                place_buy(2, 2.0, Kind::Limit(90.0)),
             ],
             64,
             0,
@@ -245,7 +230,8 @@ mod tests {
         let mut book = Book::new(vec![Arc::from("X")], 10_000.0, FillModel::FREE);
         book.on_bar(&rules, &bar(0));
         assert!(book.is_flat());
-        let (accepted, _) = book.route(&rules, vec![place(1, 1.0, Kind::Limit(50.0))], 64, 0, 0);
+        let (accepted, _) =
+            book.route(&rules, vec![place_buy(1, 1.0, Kind::Limit(50.0))], 64, 0, 0);
         assert_eq!(accepted.len(), 1);
         book.on_bar(&rules, &bar(1));
         assert_eq!(book.position(0).quantity, 0.0, "the limit rests");
@@ -255,7 +241,13 @@ mod tests {
         book.on_bar(&rules, &bar(2));
         assert!(book.is_flat(), "cancelled: flat again");
         // A position is not flat either.
-        book.route(&rules, vec![place(2, 1.0, Kind::Limit(100.0))], 64, 0, 2);
+        book.route(
+            &rules,
+            vec![place_buy(2, 1.0, Kind::Limit(100.0))],
+            64,
+            0,
+            2,
+        );
         book.on_bar(&rules, &bar(3));
         assert_eq!(book.position(0).quantity, 1.0);
         assert!(!book.is_flat());

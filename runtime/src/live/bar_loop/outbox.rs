@@ -5,7 +5,7 @@
 use super::super::activity::{describe_ticket, side_name, symbol_name};
 use super::super::generation::{Generation, StrategySlot};
 use super::super::journal::{
-    FillRecord, JournalSender, OrderRecord, OrderUpdateRecord, Record, TradeHead,
+    FillRecord, JournalSender, OrderRecord, OrderTerms, OrderUpdateRecord, Record, TradeHead,
 };
 use super::super::loop_event::LoopEvent;
 use super::super::reaper::Retiree;
@@ -89,37 +89,26 @@ fn order_record(
     order: &Request,
     bar: &Bar,
 ) -> Option<OrderRecord> {
-    let (traded, kind, limit_price, ticket) = match order {
+    let (traded, terms) = match order {
         Request::Order(order) => {
             let (kind, limit_price) = match order.kind {
                 OrderKind::Market => ("market", None),
                 OrderKind::Limit(price) => ("limit", Some(price)),
             };
-            (
-                (order.symbol, order.side, order.quantity),
+            let terms = OrderTerms {
                 kind,
                 limit_price,
-                None,
-            )
+                ticket: None,
+            };
+            ((order.symbol, order.side, order.quantity), terms)
         }
         Request::Broker(paper::Request::Place(t)) => {
-            let (kind, limit, fields) = describe_ticket(t);
-            (
-                (t.symbol, t.side.into(), t.quantity),
-                kind,
-                limit,
-                Some(fields),
-            )
+            ((t.symbol, t.side.into(), t.quantity), describe_ticket(t))
         }
         Request::Broker(_) => return None,
     };
     let head = trade_head(slot, generation, (bar.ts_ms, bar.seq), traded);
-    Some(OrderRecord {
-        head,
-        kind,
-        limit_price,
-        ticket,
-    })
+    Some(OrderRecord { head, terms })
 }
 
 fn fill_record(slot: &StrategySlot, generation: &Generation, fill: &Fill) -> FillRecord {
