@@ -12,7 +12,7 @@
   const TOKEN_KEY = "sandbar.ops.token";
 
   const $ = (id) => document.getElementById(id);
-  const metrics = { firstStatusMs: null, statusMessages: 0, events: 0, connects: 0 };
+  const metrics = { firstStatusMs: null, statusMessages: 0, events: 0, connects: 0, historyPoints: null };
   window.sandbarDashboard = metrics; // read by the browser tests
 
   const strategies = new Map(); // id -> latest status
@@ -97,6 +97,9 @@
         break;
       case "status":
         onStatus(m.data);
+        break;
+      case "history":
+        seedHistory(m.data);
         break;
       case "lagged":
         notice("missed " + m.data.missed + " events (the page fell behind)");
@@ -307,21 +310,49 @@
         history.pnl.get(id).push(null);
       }
     }
-    if (history.t.length > MAX_POINTS) {
+    trimHistory();
+    scheduleDraw();
+  }
+
+  function trimHistory() {
+    while (history.t.length > MAX_POINTS) {
       history.t.shift();
       for (const v of history.equity.values()) v.shift();
       for (const v of history.pnl.values()) v.shift();
     }
-    // After the table is on screen: the charts never delay its paint.
-    if (!drawPending) {
-      drawPending = true;
-      requestAnimationFrame(() => {
-        drawPending = false;
-        drawCharts();
-      });
-    }
   }
+
+  // After the table is on screen: the charts never delay its paint.
   let drawPending = false;
+  function scheduleDraw() {
+    if (drawPending) return;
+    drawPending = true;
+    requestAnimationFrame(() => {
+      drawPending = false;
+      drawCharts();
+    });
+  }
+
+  // The curves the server kept before this page opened: put in front of the
+  // samples taken since, so the charts start with the last minutes.
+  function seedHistory(h) {
+    const ts = h.t || [];
+    const first = history.t.length ? history.t[0] : Infinity;
+    const older = ts.filter((t) => t < first).length;
+    const ids = new Set([...Object.keys(h.equity || {}), ...history.equity.keys()]);
+    const live = history.t.length;
+    for (const id of ids) {
+      for (const which of ["equity", "pnl"]) {
+        const before = ((h[which] || {})[id] || new Array(ts.length).fill(null)).slice(0, older);
+        const since = history[which].get(id) || new Array(live).fill(null);
+        history[which].set(id, before.concat(since));
+      }
+    }
+    history.t = ts.slice(0, older).concat(history.t);
+    trimHistory();
+    metrics.historyPoints = older;
+    scheduleDraw();
+  }
 
   function drawCharts() {
     if (typeof uPlot === "undefined") return;

@@ -50,6 +50,8 @@ pub struct AppState {
     pub counters: Arc<ConnectionCounters>,
     /// The effective connection maximum.
     pub max_connections: usize,
+    /// Equity and PnL curves for dashboards that open later.
+    pub curves: super::dashboard::curves::SharedCurves,
 }
 
 /// The running ops server. Stop it before the runtime (dropping does too).
@@ -108,6 +110,7 @@ impl OpsServer {
             events: bridge.sender.clone(),
             event_metrics: Arc::clone(&bridge.metrics),
             shutdown: shutdown_rx.clone(),
+            curves: Default::default(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -203,6 +206,7 @@ async fn serve(
             return;
         }
     };
+    tokio::spawn(super::dashboard::curves::keep(state.clone()));
     listener::serve(listener, router(state), limits, counters, shutdown).await;
 }
 

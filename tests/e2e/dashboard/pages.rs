@@ -284,6 +284,23 @@ fn issue_17_the_dashboard_shows_twenty_strategies_a_reload_a_trap_and_a_halt_as_
         .unwrap();
     assert_no_errors(&mut browser, "dashboard");
 
+    // A page opened now starts its curves with what the server kept.
+    browser.open(&url).unwrap();
+    browser
+        .wait_for("window.sandbarDashboard.historyPoints >= 3", WAIT)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e}: {} points from the server",
+                browser
+                    .eval("window.sandbarDashboard.historyPoints")
+                    .unwrap()
+            )
+        });
+    browser
+        .wait_for("document.querySelectorAll('.uplot').length === 2", WAIT)
+        .unwrap();
+    assert_no_errors(&mut browser, "dashboard, reopened");
+
     // The runtime goes away: the page says so.
     server.stop();
     browser

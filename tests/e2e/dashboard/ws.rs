@@ -119,6 +119,17 @@ fn issue_17_ws_sends_hello_recent_events_status_deltas_and_events_as_sse_does() 
         full["data"]["status"].get("strategies").is_none(),
         "strategies only once"
     );
+    // Then the curves the server kept (the sampler may not have run yet),
+    // each strategy's aligned with the instants.
+    let (history, skipped) = next_event(&mut socket, "history", |_| true);
+    assert!(
+        skipped.is_empty(),
+        "history right after the status: {skipped:?}"
+    );
+    let instants = history["data"]["t"].as_array().unwrap().len();
+    if let Some(equity) = history["data"]["equity"]["audit"].as_array() {
+        assert_eq!(equity.len(), instants);
+    }
     // Then the start-up reload, replayed from the recent events.
     let (startup, _) = next_event(&mut socket, "reload", |m| m["backlog"] == true);
     assert_eq!(startup["data"]["strategy"], "audit");

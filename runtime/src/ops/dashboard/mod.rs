@@ -11,9 +11,10 @@
 //! never in a URL).
 
 mod assets;
+pub(crate) mod curves;
 mod delta;
 mod queue;
-mod ws;
+pub(crate) mod ws;
 
 use super::server::AppState;
 use axum::Router;

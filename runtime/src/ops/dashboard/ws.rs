@@ -5,9 +5,10 @@
 //!
 //! Every message is a text frame `{"event": KIND, "id": N?, "data": ...}`:
 //! `hello` (what the connection may do), `access` (after a token message),
-//! `denied`, `status`, `lagged`, and each runtime event by its kind
-//! (`reload`, `trap`, ...; `"backlog": true` on the recent ones replayed at
-//! the start). In that order: `hello`, the first (full) status, the recent
+//! `denied`, `status`, `history` (the equity and PnL curves the server kept,
+//! curves.rs), `lagged`, and each runtime event by its kind (`reload`,
+//! `trap`, ...; `"backlog": true` on the recent ones replayed at the start).
+//! In that order: `hello`, the first (full) status, `history`, the recent
 //! events, then events as they happen and a status delta each second.
 //!
 //! Auth follows the other routes: a token in the `Authorization` header, or
@@ -58,7 +59,7 @@ pub const STATUS_EVERY: Duration = Duration::from_secs(1);
 /// enter at once with `hello` and the first status.
 const BACKLOG: usize = 100;
 const _: () = assert!(
-    BACKLOG + 2 < SEND_QUEUE,
+    BACKLOG + 3 < SEND_QUEUE,
     "the opening burst must fit the queue"
 );
 
@@ -290,6 +291,10 @@ impl Session<'_> {
         if want_status && let Err(reason) = self.push_status(&mut diff) {
             return reason;
         }
+        // Then the curves so far, so the charts start with the last minutes.
+        if want_status && let Err(reason) = self.push_curves() {
+            return reason;
+        }
         if let Err(reason) = self.backlog() {
             return reason;
         }
@@ -343,6 +348,15 @@ impl Session<'_> {
             Some(delta) => self.out.push(message("status", None, delta)),
             None => Ok(()),
         }
+    }
+
+    /// The `history` message: the equity and PnL curves the server kept.
+    fn push_curves(&self) -> Result<(), DropReason> {
+        let data = match self.state.curves.lock() {
+            Ok(curves) => curves.json(super::curves::CURVE_SENT),
+            Err(_) => return Ok(()),
+        };
+        self.out.push(message("history", None, data))
     }
 
     /// The recent events, oldest first, as the connection's first events.
