@@ -480,6 +480,71 @@ fn issue_19_a_waiting_swap_is_forced_cancelled_and_replaced() {
     assert_eq!(now.stats.seq_range(), Some((15, 15)), "at the next bar");
 }
 
+/// Regression (issue 19): a version waiting for its swap policy was the
+/// history's newest entry, so `versions` did not end with the live version
+/// and a rollback counted its steps from the waiting one.
+#[test]
+fn regression_19_a_waiting_version_is_not_listed_and_rollback_counts_from_the_live_one() {
+    let mut sandbox = Sandbox::new();
+    sandbox.write_config(&SandboxConfig {
+        params: "report_every = 100\n[strategy.deploy]\nswap_window = \"12:00-12:01\"",
+        ..SandboxConfig::default()
+    });
+    sandbox.start_watching(false).unwrap();
+    sandbox.feed(10);
+    let first = sandbox.live_sha();
+    let live_deploy = |marker: u32| {
+        let mut request = candidate_request(audit_bytes(marker), &[]);
+        request.shadow = false;
+        request
+    };
+    // v2 live (forced through its window), v3 waiting.
+    let second = sandbox.runtime().deploy("audit", live_deploy(21)).unwrap();
+    sandbox
+        .runtime()
+        .candidate("audit", CandidateAction::SwapNow, "test")
+        .unwrap();
+    sandbox.feed(1);
+    assert_eq!(
+        Some(sandbox.runtime().generation("audit").unwrap().version),
+        second.version
+    );
+    let second_sha = sandbox.live_sha();
+    let third = sandbox.runtime().deploy("audit", live_deploy(22)).unwrap();
+    assert_eq!(third.outcome, Outcome::Pending, "{third:?}");
+    let status = sandbox.status_of("audit");
+    let listed: Vec<&str> = status.versions.iter().map(|v| v.sha256.as_str()).collect();
+    assert_eq!(
+        listed,
+        [first.as_str(), second_sha.as_str()],
+        "the last is live"
+    );
+    assert_eq!(status.pending_swap.unwrap().version, third.version.unwrap());
+    // Two steps back from v2 is past the history: refused, v3 still waits.
+    let refused = sandbox.runtime().rollback("audit", 2).unwrap_err();
+    assert_eq!(refused.kind().as_str(), "no_earlier_version", "{refused}");
+    assert!(sandbox.status_of("audit").pending_swap.is_some());
+    // One step back from v2 is v1: v3 is dropped, the rollback waits in its place.
+    let rolled = sandbox.runtime().rollback("audit", 1).unwrap();
+    assert_eq!(rolled.sha256.as_deref(), Some(first.as_str()), "{rolled:?}");
+    let waiting = sandbox.status_of("audit").pending_swap.unwrap();
+    assert_eq!(waiting.sha256, first);
+    sandbox
+        .runtime()
+        .candidate("audit", CandidateAction::SwapNow, "test")
+        .unwrap();
+    sandbox.feed(1);
+    assert_eq!(sandbox.live_sha(), first);
+    assert!(sandbox.runtime().handle().journal_barrier());
+    let events = read_jsonl(&sandbox.path("journal/events.jsonl"));
+    assert!(
+        events.iter().any(|e| e["event"] == "deploy"
+            && e["what"] == "swap_cancelled"
+            && e["version"] == third.version.unwrap()),
+        "the waiting v3 was cancelled by the rollback: {events:#?}"
+    );
+}
+
 #[test]
 fn issue_19_auto_promotion_promotes_an_agreeing_candidate() {
     let mut sandbox = Sandbox::new();

@@ -212,7 +212,10 @@ impl RuntimeHandle {
                     feed_to_decision_us: LatencySummary::of(&slot.decision_ns()),
                     disk,
                     disk_differs,
-                    versions: versions.get(&*slot.id).cloned().unwrap_or_default(),
+                    versions: live_versions(
+                        versions.get(&*slot.id).cloned().unwrap_or_default(),
+                        slot.shadow.pending().map(|p| p.generation.version),
+                    ),
                     reload: metrics.get(&*slot.id).cloned().unwrap_or_default(),
                     candidate: slot
                         .shadow
@@ -240,4 +243,16 @@ impl RuntimeHandle {
             reload_total: ReloadMetrics::total(metrics.values()),
         }
     }
+}
+
+/// The versions kept for rollback as status lists them, the last one live:
+/// a version waiting for its swap policy is in `pending_swap`, not here.
+fn live_versions(
+    mut history: Vec<control::VersionEntry>,
+    waiting: Option<u64>,
+) -> Vec<control::VersionEntry> {
+    if let Some(waiting) = waiting {
+        history.retain(|entry| entry.version != waiting);
+    }
+    history
 }

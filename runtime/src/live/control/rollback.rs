@@ -1,11 +1,12 @@
 //! Rollback: a version kept in the history goes live again, from its cached
 //! component (nothing read or compiled).
 
-use super::super::events::{Outcome, ReloadEvent, Trigger};
+use super::super::events::{DeployWhat, Outcome, ReloadEvent, Trigger};
 use super::super::shared::lock;
 use super::ControlPlane;
 use super::publish::Publication;
 use super::reload::Warmup;
+use super::swap_policy::trigger_name;
 use crate::action::{Action, Rollback};
 use crate::load::StageTimings;
 use crate::refusal::Refusal;
@@ -25,9 +26,33 @@ impl ControlPlane {
             return Err(unknown());
         };
         let strategy = state.config.clone();
-        let target = lock(&self.shared.versions)
-            .get(id)
-            .map(|history| history.rollback_target(steps));
+        // A rollback steps back from the version that runs: a version
+        // waiting for its swap policy is the history's newest entry, so the
+        // steps count past it, and it is dropped once the target is known.
+        let slot = std::sync::Arc::clone(&state.slot);
+        let target_past = |waiting: usize| {
+            lock(&self.shared.versions).get(id).map(|history| {
+                history
+                    .rollback_target(steps + waiting)
+                    .map_err(|not_kept| super::versions::NotKept {
+                        kept: not_kept.kept.saturating_sub(waiting),
+                    })
+            })
+        };
+        let waiting = slot.shadow.pending().is_some();
+        let mut target = target_past(usize::from(waiting));
+        if waiting && matches!(target, Some(Ok(_))) {
+            let cancelled = self.cancel_pending(
+                &slot,
+                DeployWhat::SwapCancelled,
+                trigger_name(trigger),
+                "a rollback was asked for",
+            );
+            if cancelled.is_none() {
+                // The loop took the waiting swap meanwhile: it is live now.
+                target = target_past(0);
+            }
+        }
         let target = match target {
             // A known build goes back on its optimised code when the
             // compile cache has it, whatever code it ran on before.
