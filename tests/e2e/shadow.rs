@@ -11,7 +11,7 @@ use sandbar_runtime::live::{
 };
 use std::time::{Duration, Instant};
 
-fn candidate_request(bytes: Vec<u8>, params: &[(&str, toml::Value)]) -> DeployRequest {
+pub fn candidate_request(bytes: Vec<u8>, params: &[(&str, toml::Value)]) -> DeployRequest {
     DeployRequest {
         source: DeploySource::Bytes(bytes),
         sha256: None,
@@ -24,7 +24,7 @@ fn candidate_request(bytes: Vec<u8>, params: &[(&str, toml::Value)]) -> DeployRe
     }
 }
 
-fn audit_bytes(marker: u32) -> Vec<u8> {
+pub fn audit_bytes(marker: u32) -> Vec<u8> {
     rebuilt(&std::fs::read(component("seq-audit")).unwrap(), marker)
 }
 

@@ -32,6 +32,60 @@ fn feed_until_tiered_up(sandbox: &mut Sandbox, sha256: &str) -> sandbar_runtime:
     })
 }
 
+/// A shadow candidate runs on the code it was loaded with (baseline under
+/// `auto`); once promoted and taken by the loop, it tiers up like any live
+/// build — with the state it built in the shadow, no bar lost or repeated.
+#[test]
+fn issue_16_a_promoted_candidate_tiers_up_after_the_loop_takes_it() {
+    let mut sandbox = start_auto();
+    let original = std::fs::read(sandbox.audit_path()).unwrap();
+    feed_until_tiered_up(&mut sandbox, &sha(&original));
+    let bytes = crate::shadow::audit_bytes(31);
+    let candidate_sha = sha(&bytes);
+    let deployed = sandbox
+        .runtime()
+        .deploy("audit", crate::shadow::candidate_request(bytes, &[]))
+        .unwrap();
+    assert_eq!(deployed.outcome, Outcome::Candidate, "{deployed:?}");
+    sandbox.feed(50);
+    let candidate = sandbox.status_of("audit").candidate.expect("a candidate");
+    assert_eq!(candidate.sha256, candidate_sha);
+    sandbox
+        .runtime()
+        .candidate(
+            "audit",
+            sandbar_runtime::live::CandidateAction::Promote,
+            "test",
+        )
+        .unwrap();
+    let promoted_version = deployed.version.unwrap();
+    let tiered = feed_until_tiered_up(&mut sandbox, &candidate_sha);
+    assert_eq!(tiered.version, Some(promoted_version), "{tiered:?}");
+    sandbox.feed(20);
+    let status = sandbox.status_of("audit");
+    assert_eq!(
+        (status.tier, status.sha256.as_str()),
+        (Tier::Optimized, candidate_sha.as_str())
+    );
+    let orders = sandbox.stop();
+    let (_, anomalies) = audit_reports(&orders);
+    assert_eq!(
+        anomalies, 0,
+        "no bar lost or repeated across promotion and tier-up"
+    );
+    let handoffs = read_jsonl(&sandbox.path("journal/events.jsonl"));
+    let methods: Vec<&str> = handoffs
+        .iter()
+        .filter(|e| e["event"] == "handoff" && e["version"] == promoted_version)
+        .filter_map(|e| e["method"].as_str())
+        .collect();
+    assert_eq!(
+        methods.first(),
+        Some(&"shadow"),
+        "the promotion kept the candidate's own state: {methods:?}"
+    );
+}
+
 #[test]
 fn issue_16_a_new_build_goes_live_on_baseline_code_then_tiers_up_losing_and_repeating_no_bar() {
     let mut sandbox = start_auto();

@@ -206,6 +206,8 @@ impl ControlPlane {
                 Some(format!("replaced by candidate version {version}")),
             );
         }
+        // Its optimised code compiles meanwhile, for its promotion.
+        self.tier_up_build(id, &sha256, generation.recipe.tier);
         let mut event = ReloadEvent::base(id, Outcome::Candidate, trigger);
         event.sha256 = Some(sha256);
         event.previous_sha256 = Some(slot.current.load().sha256().to_owned());
@@ -314,6 +316,8 @@ impl ControlPlane {
         } else {
             Outcome::Swapped
         };
+        // Live on the code it ran in the shadow: baseline code tiers up
+        // once the loop has taken it (`tier_up_live_baseline`).
         let mut event = ReloadEvent::base(id, outcome, Trigger::Promote);
         event.sha256 = Some(candidate.sha256().to_owned());
         event.previous_sha256 = Some(previous_sha256);

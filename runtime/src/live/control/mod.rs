@@ -193,6 +193,7 @@ impl ControlPlane {
             self.run_due_retries();
             self.swap_timeouts();
             self.auto_promotion();
+            self.tier_up_live_baseline();
             if self.files.rescans() && last_rescan.elapsed() >= RESCAN_INTERVAL {
                 self.rescan();
                 last_rescan = Instant::now();

@@ -40,20 +40,56 @@ pub(crate) struct TierUpDone {
 pub(super) struct TierUps {
     running: HashSet<(String, String)>,
     waiting: Vec<(String, String)>,
+    /// Builds whose tier-up was tried while they were live (done, refused
+    /// by Cranelift, or without bytes): the sweep does not try them again.
+    settled: HashSet<(String, String)>,
 }
 
 impl ControlPlane {
     /// After a generation went live: if its code is baseline code, start
     /// compiling the optimised code of its build.
     pub(super) fn tier_up_if_baseline(&mut self, event: &ReloadEvent) {
-        if event.tier != Some(Tier::Baseline)
-            || self.config.tiering() != Tiering::Auto
-            || !matches!(event.outcome, Outcome::Swapped | Outcome::RolledBack)
-        {
+        if !matches!(event.outcome, Outcome::Swapped | Outcome::RolledBack) {
             return;
         }
-        if let Some(sha256) = &event.sha256 {
-            self.start_tier_up(event.strategy.clone(), sha256.clone());
+        if let (Some(sha256), Some(tier)) = (&event.sha256, event.tier) {
+            self.tier_up_build(&event.strategy, sha256, tier);
+        }
+    }
+
+    /// Starts the optimising compile of `id`'s build `sha256` when it was
+    /// loaded on baseline code under `tiering = "auto"`: a build that went
+    /// live tiers up when it is done; a shadow candidate's optimised code
+    /// waits in the compile cache, and its promotion tiers it up at once.
+    pub(super) fn tier_up_build(&mut self, id: &str, sha256: &str, tier: Tier) {
+        if tier == Tier::Baseline && self.config.tiering() == Tiering::Auto {
+            self.start_tier_up(id.to_owned(), sha256.to_owned());
+        }
+    }
+
+    /// Every live generation still on baseline code that the loop has
+    /// taken (it served a bar) and whose tier-up was never tried: a
+    /// promoted candidate, a swap that waited for its policy. Called on
+    /// the control plane's tick.
+    pub(super) fn tier_up_live_baseline(&mut self) {
+        if self.config.tiering() != Tiering::Auto || self.pipeline.is_none() {
+            return;
+        }
+        let due: Vec<(String, String)> = self
+            .slots
+            .iter()
+            .filter_map(|(id, state)| {
+                let live = state.slot.current.load();
+                let key = (id.clone(), live.sha256().to_owned());
+                let due = live.recipe.tier == Tier::Baseline
+                    && live.stats.bars() > 0
+                    && !self.tier_ups.settled.contains(&key)
+                    && !self.tier_ups.running.contains(&key);
+                due.then_some(key)
+            })
+            .collect();
+        for (id, sha256) in due {
+            self.start_tier_up(id, sha256);
         }
     }
 
@@ -113,7 +149,11 @@ impl ControlPlane {
             result,
             took,
         } = done;
-        self.tier_ups.running.remove(&(id.clone(), sha256.clone()));
+        let key = (id.clone(), sha256.clone());
+        self.tier_ups.running.remove(&key);
+        if !matches!(result, Some(Ok(()))) {
+            self.tier_ups.settled.insert(key.clone());
+        }
         match result {
             None => {
                 tracing::debug!(strategy = %id, sha256, "no bytes kept for a tier-up; staying on baseline code");
@@ -133,11 +173,19 @@ impl ControlPlane {
         let Some((_, current)) = self.current(&id) else {
             return;
         };
-        let live_on_it = current.sha256 == sha256 && current.tier == Tier::Baseline;
+        // The build must be the published live one: a candidate's, or a
+        // promotion still waiting for its swap policy, stays as it is (a
+        // tier-up never waits for a policy, so it must not jump one).
+        let published = self
+            .slots
+            .get(&id)
+            .is_some_and(|state| state.slot.current.load().sha256() == sha256);
+        let live_on_it = published && current.sha256 == sha256 && current.tier == Tier::Baseline;
         if !live_on_it || lock(&self.shared.quarantined).contains_key(&id) {
             tracing::debug!(strategy = %id, sha256, "the build tiered up is no longer live on baseline code; its optimised code stays cached");
             return;
         }
+        self.tier_ups.settled.insert(key);
         tracing::info!(
             strategy = %id,
             sha256,
