@@ -42,8 +42,9 @@ export function frames(error) {
     const m = SPIDERMONKEY.exec(line) ?? V8.exec(line);
     if (!m) continue;
     const file = m[2];
-    // Skip the engine's and node's own frames.
-    if (file.startsWith("node:") || file === "native" || file === "") continue;
+    // Skip the engine's and node's own frames, and componentize-js's
+    // generated bindings (`initializer.js`, which calls the SDK's glue).
+    if (file.startsWith("node:") || file === "native" || file === "" || file.endsWith("initializer.js")) continue;
     let fn = (m[1] ?? "").replace(/^async\s+/, "").replace(/^new\s+/, "");
     // SpiderMonkey writes "Class.prototype.method" or "method"; V8 "Class.method".
     fn = fn.replace(/\.prototype\./, ".").replace(/\/<$/, "") || "<anonymous>";

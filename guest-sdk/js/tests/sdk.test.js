@@ -172,7 +172,8 @@ test("issue 18: an exception names the author's file and line", () => {
 
 test("issue 18: SpiderMonkey stacks (inside the component) are read too", () => {
   const e = new TypeError("x is undefined");
-  e.stack = "target@strategy.js:61:12\nonBar@strategy.js:77:20\nonBar@sandbar/export.js:95:28\n";
+  e.stack =
+    "target@strategy.js:61:12\nonBar@strategy.js:77:20\nonBar@sandbar/export.js:95:28\nexport_onBar@initializer.js:408:15\n";
   assert.equal(
     errors.describe("onBar", e),
     "onBar raised TypeError: x is undefined at strategy.js:61:12 in target (stack: sandbar/export.js:95:28 in onBar > strategy.js:77:20 in onBar > strategy.js:61:12 in target)",
