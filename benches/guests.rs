@@ -158,7 +158,9 @@ fn per_bar(loader: &Loader, guests: &[Guest], quick: bool) {
             blocks[k].push(start.elapsed());
         }
     }
-    println!("per_bar: one on-bar through the runtime (medians of {rounds} alternating blocks of {calls} calls)");
+    println!(
+        "per_bar: one on-bar through the runtime (medians of {rounds} alternating blocks of {calls} calls)"
+    );
     let mut rust = None;
     for (k, g) in guests.iter().enumerate() {
         let ns = support::median(&mut blocks[k]).as_secs_f64() * 1e9 / calls as f64;
@@ -260,7 +262,10 @@ fn compile(guests: &[Guest], quick: bool) {
             let dir = tempfile::tempdir().unwrap().keep();
             ArtifactCache::open(&dir, 2048).unwrap()
         };
-        let first = load(&Loader::new().unwrap().with_artifact_cache(cache.clone()), g);
+        let first = load(
+            &Loader::new().unwrap().with_artifact_cache(cache.clone()),
+            g,
+        );
         first.result.unwrap_or_else(|e| panic!("{e}"));
         let mut totals = Vec::new();
         let mut last = None;
@@ -325,7 +330,9 @@ fn live(guest: &Guest, loader: Arc<Loader>) -> (Runtime, tempfile::TempDir, Path
 
 fn memory(guests: &[Guest], quick: bool) {
     let checkpoints: &[u64] = if quick { &[2, 4] } else { &[10, 100] };
-    println!("memory: VmRSS of the bench process, the strategy reloaded (two builds alternating, cache hits)");
+    println!(
+        "memory: VmRSS of the bench process, the strategy reloaded (two builds alternating, cache hits)"
+    );
     for g in guests.iter().filter(|g| g.language != Language::Rust) {
         // The quick run keeps compiled code between runs; either way each of
         // the two builds is compiled at most once here.

@@ -109,7 +109,10 @@ fn issue_18_js_indicators_give_the_rust_values_bit_for_bit() {
         .collect();
     assert_eq!(got.len(), want.len(), "as many values from both SDKs");
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert_eq!(g, w, "value {i} differs between the JavaScript and the Rust SDK");
+        assert_eq!(
+            g, w,
+            "value {i} differs between the JavaScript and the Rust SDK"
+        );
     }
     assert!(
         want.iter().any(|l| l.starts_with("cross above")),

@@ -183,11 +183,17 @@ pub fn js_component(dir: impl AsRef<Path>) -> PathBuf {
         files
     };
     for file in listed(&sdk.join("js"), "js") {
-        add(format!("sdk/{}", file.file_name().unwrap_or_default().display()), &file);
+        add(
+            format!("sdk/{}", file.file_name().unwrap_or_default().display()),
+            &file,
+        );
     }
     // The 0.1.0 contract; other versions sit in their own folders.
     for file in listed(&sdk.join("wit"), "wit") {
-        add(format!("wit/{}", file.file_name().unwrap_or_default().display()), &file);
+        add(
+            format!("wit/{}", file.file_name().unwrap_or_default().display()),
+            &file,
+        );
     }
     let mut keyed = format!(
         "{} {} {}",

@@ -8,7 +8,7 @@
 //! - `tests/guests-js/js-probe` reaches for the clock, entropy, the
 //!   environment and files: the clock and entropy throw (the SDK's guards,
 //!   with what to use instead, carried to the trap), there is no
-//!   environment and no way to a file;
+//!   environment, no way to a file and no Intl (the engine's own clock);
 //! - an exception in an export reaches the trap (on-bar) or the error
 //!   result (init) with the strategy's file:line and message;
 //! - an edited strategy hot-swaps with its state carried, and rolls back.
@@ -128,7 +128,10 @@ fn issue_18_a_js_strategy_cannot_read_the_time_entropy_the_environment_or_a_file
             "time",
             "Date.now() is not available in the Sandbar sandbox; time comes from bars",
         ),
-        ("newdate", "new Date() is not available in the Sandbar sandbox"),
+        (
+            "newdate",
+            "new Date() is not available in the Sandbar sandbox",
+        ),
         (
             "performance",
             "performance.now() is not available in the Sandbar sandbox",
@@ -152,6 +155,9 @@ fn issue_18_a_js_strategy_cannot_read_the_time_entropy_the_environment_or_a_file
     for (mode, meaning) in [
         ("env", "no process.env (nor Deno's or Bun's): no variables"),
         ("file", "no require, and fetch(\"file://...\") is refused"),
+        // The engine's own way to "now" past the guards would be Intl's
+        // date formatting; StarlingMonkey has no Intl.
+        ("intl", "no Intl"),
     ] {
         let got = seen(mode);
         eprintln!("{mode}: {got:?}");
@@ -249,7 +255,10 @@ fn issue_18_js_sma_cross_makes_the_rust_trades_on_goog_and_two_runs_agree() {
         rs.fills
     );
     assert_eq!(a.fills, rs.fills, "fills");
-    assert_eq!(a.trades, rs.trades, "the JavaScript trades are the Rust ones");
+    assert_eq!(
+        a.trades, rs.trades,
+        "the JavaScript trades are the Rust ones"
+    );
     assert_eq!(
         format!("{:?}", a.trades),
         format!("{:?}", b.trades),

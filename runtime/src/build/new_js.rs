@@ -57,8 +57,8 @@ pub fn create(dir: &Path, name: Option<&str>, sdk: &Path) -> anyhow::Result<Crea
     let sdk_js = std::path::absolute(sdk.join("js"))
         .with_context(|| format!("cannot resolve {}", sdk.display()))?;
     // The path goes into package.json's test script: JSON-escape it.
-    let sdk_json = serde_json::to_string(&sdk_js.display().to_string())
-        .context("the SDK path as JSON")?;
+    let sdk_json =
+        serde_json::to_string(&sdk_js.display().to_string()).context("the SDK path as JSON")?;
     let sdk_json = &sdk_json[1..sdk_json.len() - 1];
     let fill = |text: &str, sdk: &str| {
         text.replace("{{name}}", &name)
@@ -134,7 +134,11 @@ mod tests {
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(text.contains("# pass 2"), "{text}");
         assert!(create(&dir, None, &sdk).is_err(), "not over a project");
     }

@@ -197,7 +197,18 @@ pub fn compile(dir: &Path, sdk: &Path, quiet: bool) -> anyhow::Result<Component>
     }
     let tools = tools::check_tools()?;
     let node = tools::node()?;
+    // The stage is named after the project, not where it sits: its path is
+    // baked into the component (componentize-js strips it from file names
+    // but keeps its arguments), so the same sources build the same paths.
     let staged = tools.join("stage").join(&project.name);
+    std::fs::create_dir_all(&staged)
+        .with_context(|| format!("cannot create {}", staged.display()))?;
+    // Two builds of one project at once would share the stage: one waits.
+    let lock_path = staged.with_extension("lock");
+    let lock = std::fs::File::create(&lock_path)
+        .with_context(|| format!("cannot create {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("cannot lock {}", lock_path.display()))?;
     let app = staged.join("app");
     stage(&project, sdk, &files, &app)?;
     // componentize-js's work directory: its name is pinned by the driver,
@@ -236,7 +247,10 @@ pub fn compile(dir: &Path, sdk: &Path, quiet: bool) -> anyhow::Result<Component>
         .arg(&request_path)
         .current_dir(&staged)
         .env("TMPDIR", &tmp)
-        .env("SOURCE_DATE_EPOCH", super::python::SOURCE_DATE_EPOCH.to_string())
+        .env(
+            "SOURCE_DATE_EPOCH",
+            super::python::SOURCE_DATE_EPOCH.to_string(),
+        )
         .env_remove("NODE_OPTIONS")
         .env_remove("NODE_PATH")
         .output()
@@ -248,7 +262,10 @@ pub fn compile(dir: &Path, sdk: &Path, quiet: bool) -> anyhow::Result<Component>
             String::from_utf8_lossy(&output.stderr)
         );
         // The staged copies are the author's files: name those.
-        let shown = text.replace(&format!("{}/", app.display()), &format!("{}/", dir.display()));
+        let shown = text.replace(
+            &format!("{}/", app.display()),
+            &format!("{}/", dir.display()),
+        );
         if output.status.code() == Some(SOURCE_PROBLEMS) {
             let problems = shown
                 .lines()
@@ -312,6 +329,79 @@ mod tests {
         }
     }
 
+    fn project(name: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("package.json"),
+            format!(r#"{{"name": "{name}", "type": "module", "sandbar": {{}}}}"#),
+        )
+        .unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    /// The driver's checks run before componentize-js (needs
+    /// `scripts/install-python-guest.sh js`, as every JS build does).
+    #[test]
+    fn issue_18_a_js_syntax_error_or_a_foreign_import_names_file_and_line() {
+        let sdk = super::super::sdk::built_in();
+        let dir = project(
+            "issue-18-syntax",
+            &[
+                (
+                    "strategy.js",
+                    "import { Strategy } from \"sandbar\";\nimport \"./util.js\";\nexport class S extends Strategy {}\n",
+                ),
+                ("util.js", "export const a = 1;\nlet b = ;\n"),
+            ],
+        );
+        let error = compile(dir.path(), &sdk, true).unwrap_err();
+        let text = format!("{error:#}");
+        let want = format!("{}/util.js:2:9: SyntaxError", dir.path().display());
+        assert!(text.contains(&want), "{text}");
+        assert!(text.contains("nothing was built"), "{text}");
+
+        let dir = project(
+            "issue-18-import",
+            &[(
+                "strategy.js",
+                "import { Strategy } from \"sandbar\";\nimport fs from \"node:fs\";\nexport class S extends Strategy {}\n",
+            )],
+        );
+        let text = format!("{:#}", compile(dir.path(), &sdk, true).unwrap_err());
+        assert!(
+            text.contains(
+                "strategy.js:2:16: import of \"node:fs\": a strategy imports its own files"
+            ),
+            "{text}"
+        );
+    }
+
+    /// A module's top level runs at build time (inside the snapshot), after
+    /// the sandbox guards: reading the clock there fails the build, and the
+    /// error names the author's file and line.
+    #[test]
+    fn issue_18_a_js_top_level_that_throws_fails_the_build_with_its_place() {
+        let sdk = super::super::sdk::built_in();
+        let dir = project(
+            "issue-18-top-level",
+            &[(
+                "strategy.js",
+                "import { Strategy } from \"sandbar\";\nconst started = Date.now();\nexport class S extends Strategy {}\n",
+            )],
+        );
+        let error = compile(dir.path(), &sdk, true).unwrap_err();
+        let text = format!("{error:#}");
+        assert!(
+            text.contains("Date.now() is not available in the Sandbar sandbox"),
+            "{text}"
+        );
+        let place = format!("({}/strategy.js:2:", dir.path().display());
+        assert!(text.contains(&place), "{text}");
+    }
+
     /// What the build controls is reproducible: the same sources stage to
     /// the same files with the same times.
     #[test]
@@ -359,7 +449,12 @@ mod tests {
         let epoch = std::time::UNIX_EPOCH
             + std::time::Duration::from_secs(super::super::python::SOURCE_DATE_EPOCH);
         assert!(a.iter().all(|(_, _, t)| *t == epoch));
-        for f in ["sandbar/snapshot.js", "sandbar/install-sandbox.js", ENTRY, "util.js"] {
+        for f in [
+            "sandbar/snapshot.js",
+            "sandbar/install-sandbox.js",
+            ENTRY,
+            "util.js",
+        ] {
             assert!(a.iter().any(|(p, _, _)| p == Path::new(f)), "{f} is staged");
         }
     }

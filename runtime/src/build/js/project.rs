@@ -183,12 +183,21 @@ mod tests {
         write(r#"{"name": "x", "sandbar": {}}"#);
         assert_eq!(read_project(dir.path()).unwrap().module, "strategy.js");
         for (text, words) in [
-            (r#"{"name": "x", "sandbar": {"module": "../a.js"}}"#, "not a module file"),
-            (r#"{"name": "x", "sandbar": {"module": "a.ts"}}"#, "not a module file"),
+            (
+                r#"{"name": "x", "sandbar": {"module": "../a.js"}}"#,
+                "not a module file",
+            ),
+            (
+                r#"{"name": "x", "sandbar": {"module": "a.ts"}}"#,
+                "not a module file",
+            ),
             (r#"{"name": "x", "sandbar": true}"#, "must be an object"),
             (r#"{"sandbar": {}}"#, "has no \"name\""),
             (r#"{"name": "X Y", "sandbar": {}}"#, "is not usable"),
-            (r#"{"name": "x", "sandbar": {"strategy": "a-b"}}"#, "exported class's name"),
+            (
+                r#"{"name": "x", "sandbar": {"strategy": "a-b"}}"#,
+                "exported class's name",
+            ),
             ("{not json", "not valid JSON"),
         ] {
             write(text);
