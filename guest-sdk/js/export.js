@@ -25,6 +25,15 @@ function unwrap(pv) {
   return [pv.tag, pv.val];
 }
 
+// A method that returns a promise (an `async` one) would go on after the
+// call returned, its orders lost: refuse it by name.
+function synchronous(method, result) {
+  if (result !== null && typeof result === "object" && typeof result.then === "function") {
+    throw new TypeError(`${method} returned a Promise: a strategy's methods run synchronously, once per call (remove async/await)`);
+  }
+  return result;
+}
+
 function fail(exportName, error) {
   const text = errors.describe(exportName, error);
   log.error(text);
@@ -84,10 +93,13 @@ export function exportStrategy(cls) {
     onBar(bar, position) {
       const orders = new Orders();
       try {
-        current("onBar").onBar(
-          new Bar(Number(bar.seq), Number(bar.tsMs), bar.symbol, bar.open, bar.high, bar.low, bar.close, bar.volume),
-          new Position(position.quantity, position.avgPrice, position.cash, position.equity),
-          orders,
+        synchronous(
+          "onBar",
+          current("onBar").onBar(
+            new Bar(Number(bar.seq), Number(bar.tsMs), bar.symbol, bar.open, bar.high, bar.low, bar.close, bar.volume),
+            new Position(position.quantity, position.avgPrice, position.cash, position.equity),
+            orders,
+          ),
         );
       } catch (e) {
         fail("onBar", e);
@@ -104,8 +116,11 @@ export function exportStrategy(cls) {
 
     onFill(fill) {
       try {
-        current("onFill").onFill(
-          new Fill(Number(fill.seq), Number(fill.tsMs), fill.symbol, fill.side, fill.quantity, fill.price, fill.commission),
+        synchronous(
+          "onFill",
+          current("onFill").onFill(
+            new Fill(Number(fill.seq), Number(fill.tsMs), fill.symbol, fill.side, fill.quantity, fill.price, fill.commission),
+          ),
         );
       } catch (e) {
         fail("onFill", e);

@@ -144,8 +144,12 @@ export class Strategy {
       given.add(name);
       this[name] = p.accept(kind, value);
     }
-    this.validate();
-    this.setup();
+    for (const method of ["validate", "setup"]) {
+      const result = this[method]();
+      if (result !== null && typeof result === "object" && typeof result.then === "function") {
+        throw new TypeError(`${method} returned a Promise: a strategy's methods run synchronously (remove async/await)`);
+      }
+    }
   }
 
   /** Refuse parameter values: `throw this.invalid("fast", "must be at least 1")`. */

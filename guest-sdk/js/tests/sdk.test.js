@@ -212,3 +212,22 @@ test("issue 18: the export glue returns errors from init and restore, and logs b
   assert.throws(() => findStrategy({ Boom, Demo }, "strategy.js"), /exports 2 Strategy subclasses \(Boom, Demo\)/);
   assert.equal(findStrategy({ Boom, x: 1 }, "strategy.js"), Boom);
 });
+
+test("issue 18: an async method is refused by name (its orders would be lost)", () => {
+  class Later extends Strategy {
+    async onBar(bar, position, orders) {
+      orders.market(0, "buy", 1);
+    }
+  }
+  class LateSetup extends Strategy {
+    async setup() {}
+  }
+  const glue = exportStrategy(Later);
+  assert.deepEqual(glue.init(["A"], []), { tag: "ok", val: undefined });
+  const bar = { seq: 1n, tsMs: 0n, symbol: 0, open: 1, high: 1, low: 1, close: 1, volume: 0 };
+  assert.throws(
+    () => glue.onBar(bar, { quantity: 0, avgPrice: 0, cash: 0, equity: 0 }),
+    /onBar returned a Promise: a strategy's methods run synchronously/,
+  );
+  assert.throws(() => LateSetup.create(["A"], []), /setup returned a Promise/);
+});
