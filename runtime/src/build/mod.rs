@@ -329,3 +329,33 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path)
         .with_context(|| format!("cannot move into place {}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `runtime build --all` builds every language's examples; the test
+    /// fixtures build the Rust crates only.
+    #[test]
+    fn issue_18_all_strategy_dirs_has_every_language_and_rust_ones_only_crates() {
+        let checkout = python::checkout();
+        let names = |dirs: Vec<PathBuf>| -> Vec<String> {
+            dirs.iter()
+                .filter_map(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect()
+        };
+        let all = names(all_strategy_dirs(&checkout).unwrap());
+        for name in ["sma-cross", "sma-cross-py", "sma-cross-js"] {
+            assert!(all.iter().any(|n| n == name), "{name} in {all:?}");
+        }
+        assert!(!all.iter().any(|n| n == "dist"), "{all:?}");
+        let rust = names(rust_strategy_dirs(&checkout).unwrap());
+        assert!(rust.iter().any(|n| n == "sma-cross"));
+        assert!(
+            !rust
+                .iter()
+                .any(|n| n == "sma-cross-py" || n == "sma-cross-js"),
+            "{rust:?}"
+        );
+    }
+}
