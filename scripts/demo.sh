@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-guest-toolchain.sh
+# `build --all` builds the Python and JavaScript examples too.
+bash scripts/install-python-guest.sh all
 cargo build -p sandbar-runtime --bin runtime
 runtime=target/debug/runtime
 "$runtime" build --all

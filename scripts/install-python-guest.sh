@@ -34,20 +34,27 @@ install_python() {
 }
 
 install_js() {
+    # The whole npm tree is pinned by scripts/guest-js/package-lock.json
+    # (npm ci installs exactly it); a tree installed from another lock file
+    # is replaced.
     local dir="$target/guest-js"
+    local lock="$root/scripts/guest-js"
     local have_cjs have_jco
     have_cjs="$(node -p "require('$dir/node_modules/@bytecodealliance/componentize-js/package.json').version" 2>/dev/null || true)"
     have_jco="$(node -p "require('$dir/node_modules/@bytecodealliance/jco/package.json').version" 2>/dev/null || true)"
-    if [ "$have_cjs" = "$COMPONENTIZE_JS" ] && [ "$have_jco" = "$JCO" ]; then
+    if [ "$have_cjs" = "$COMPONENTIZE_JS" ] && [ "$have_jco" = "$JCO" ] &&
+        cmp -s "$lock/package-lock.json" "$dir/.installed-lock.json"; then
         echo "js guest: componentize-js $COMPONENTIZE_JS and jco $JCO already in $dir"
         return
     fi
+    command -v node >/dev/null || { echo "js guest: node is missing (apt-get install -y nodejs npm)" >&2; exit 1; }
     command -v npm >/dev/null || { echo "js guest: npm is missing (apt-get install -y nodejs npm)" >&2; exit 1; }
-    echo "js guest: installing componentize-js $COMPONENTIZE_JS and jco $JCO into $dir"
+    echo "js guest: installing componentize-js $COMPONENTIZE_JS and jco $JCO into $dir (npm ci, pinned by scripts/guest-js/package-lock.json)"
     mkdir -p "$dir"
-    [ -f "$dir/package.json" ] || echo '{"name":"sandbar-guest-js-tools","private":true}' >"$dir/package.json"
-    (cd "$dir" && npm install --silent --no-audit --no-fund --save-exact \
-        "@bytecodealliance/componentize-js@$COMPONENTIZE_JS" "@bytecodealliance/jco@$JCO")
+    rm -f "$dir/.installed-lock.json"
+    cp "$lock/package.json" "$lock/package-lock.json" "$dir/"
+    (cd "$dir" && npm ci --silent --no-audit --no-fund)
+    cp "$lock/package-lock.json" "$dir/.installed-lock.json"
     echo "js guest: installed into $dir"
 }
 

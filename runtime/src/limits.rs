@@ -88,7 +88,8 @@ impl Language {
     /// What made a component, from the names its core modules import
     /// from: componentize-py links CPython as shared libraries
     /// (`libpython3.*.so`, `libcomponentize_py_runtime.so`); componentize-js
-    /// names its StarlingMonkey engine in a custom section. Anything else is
+    /// 0.23 writes `processed-by: ComponentizeJS` (and `language:
+    /// JavaScript`) into the component's `producers` section. Anything else is
     /// taken for Rust. `runtime check` uses it to pick a file's limits
     /// without a config.
     pub fn detect(component: &[u8]) -> Language {
@@ -111,7 +112,10 @@ impl Language {
                 Ok(wasmparser::Payload::CustomSection(section)) => {
                     let data = section.data();
                     let has = |needle: &[u8]| data.windows(needle.len()).any(|w| w == needle);
-                    saw_js |= has(b"componentize-js") || has(b"StarlingMonkey");
+                    saw_js |= section.name() == "producers"
+                        && (has(b"ComponentizeJS")
+                            || has(b"componentize-js")
+                            || has(b"StarlingMonkey"));
                 }
                 Ok(_) => {}
                 Err(_) => break,
@@ -146,5 +150,15 @@ mod tests {
     fn issue_18_detect_names_js_by_its_engine() {
         let js = wat::parse_str(r#"(module (@custom "producers" "StarlingMonkey"))"#).unwrap();
         assert_eq!(Language::detect(&js), Language::Js);
+        // What componentize-js 0.23.0 writes (a real build is checked in
+        // tests/e2e/js.rs): processed-by ComponentizeJS.
+        let js = wat::parse_str(
+            r#"(module (@custom "producers" "\02\08language\01\0aJavaScript\00\0cprocessed-by\01\0eComponentizeJS\060.23.0"))"#,
+        )
+        .unwrap();
+        assert_eq!(Language::detect(&js), Language::Js);
+        // The words elsewhere (a data segment, another section) do not count.
+        let rust = wat::parse_str(r#"(module (@custom "notes" "ComponentizeJS"))"#).unwrap();
+        assert_eq!(Language::detect(&rust), Language::Rust);
     }
 }

@@ -48,7 +48,7 @@ impl Components {
     /// Every component of the set, building them on the first call.
     pub fn all(&'static self) -> &'static [Built] {
         self.built.get_or_init(|| {
-            let mut dirs = sandbar_runtime::build::all_strategy_dirs(workspace())
+            let mut dirs = sandbar_runtime::build::rust_strategy_dirs(workspace())
                 .expect("listing the example strategies");
             dirs.extend(
                 self.guests
@@ -140,6 +140,83 @@ pub fn python_component(dir: impl AsRef<Path>) -> PathBuf {
     let component = python::compile(&dir, &sdk, true)
         .unwrap_or_else(|e| panic!("building {}: {e:#}", dir.display()));
     std::fs::create_dir_all(&out_dir).expect("creating target/test-components/python");
+    sandbar_runtime::build::write_atomically(&path, &component.bytes).expect("writing it");
+    eprintln!(
+        "built {} in {:.1} s ({} bytes)",
+        project.name,
+        started.elapsed().as_secs_f64(),
+        component.bytes.len()
+    );
+    path
+}
+
+/// The JavaScript strategy in `dir` (relative to the workspace, e.g.
+/// `strategies/sma-cross-js`, or absolute), built by
+/// `sandbar_runtime::build::js` once per content: kept under
+/// `target/test-components/js/` by a key of its package.json and sources,
+/// the JavaScript SDK, the contract, the build's driver and the
+/// componentize-js and jco versions, so every test binary and every CI run
+/// after the first reuses it (a build takes 10–40 s).
+/// Needs `scripts/install-python-guest.sh js` (scripts/test.sh runs it).
+pub fn js_component(dir: impl AsRef<Path>) -> PathBuf {
+    use sandbar_runtime::build::js;
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_build_at_a_time = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = workspace().join(dir.as_ref());
+    let sdk = workspace().join("guest-sdk");
+    let project = js::read_project(&dir).expect("a JavaScript strategy");
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut add = |name: String, path: &Path| {
+        inputs.push((name, std::fs::read(path).expect("reading a build input")));
+    };
+    add("package.json".into(), &dir.join("package.json"));
+    for file in js::sources(&dir).expect("listing the sources") {
+        add(format!("src/{}", file.display()), &dir.join(&file));
+    }
+    let listed = |folder: &Path, ext: &str| {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+            .unwrap_or_else(|e| panic!("listing {}: {e}", folder.display()))
+            .map(|e| e.expect("listing a folder").path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == ext))
+            .collect();
+        files.sort();
+        files
+    };
+    for file in listed(&sdk.join("js"), "js") {
+        add(
+            format!("sdk/{}", file.file_name().unwrap_or_default().display()),
+            &file,
+        );
+    }
+    // The 0.1.0 contract; other versions sit in their own folders.
+    for file in listed(&sdk.join("wit"), "wit") {
+        add(
+            format!("wit/{}", file.file_name().unwrap_or_default().display()),
+            &file,
+        );
+    }
+    let mut keyed = format!(
+        "{} {} {}",
+        js::COMPONENTIZE_JS_VERSION,
+        js::JCO_VERSION,
+        js::DRIVER
+    )
+    .into_bytes();
+    for (name, bytes) in &inputs {
+        keyed.extend_from_slice(name.as_bytes());
+        keyed.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        keyed.extend_from_slice(bytes);
+    }
+    let key = &sandbar_runtime::sha256_hex(&keyed)[..16];
+    let out_dir = workspace().join("target/test-components/js");
+    let path = out_dir.join(format!("{}-{key}.wasm", project.name.replace('-', "_")));
+    if path.is_file() {
+        return path;
+    }
+    let started = std::time::Instant::now();
+    let component = js::compile(&dir, &sdk, true)
+        .unwrap_or_else(|e| panic!("building {}: {e:#}", dir.display()));
+    std::fs::create_dir_all(&out_dir).expect("creating target/test-components/js");
     sandbar_runtime::build::write_atomically(&path, &component.bytes).expect("writing it");
     eprintln!(
         "built {} in {:.1} s ({} bytes)",

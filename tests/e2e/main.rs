@@ -12,6 +12,7 @@ mod guest_calls;
 mod harness_parity;
 mod hostile;
 mod hot_reload;
+mod js;
 mod loader;
 mod ops;
 mod orders;

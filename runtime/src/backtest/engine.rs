@@ -166,6 +166,17 @@ pub(super) fn read_bars(
 
 /// Loads every selected strategy, reads the data, runs, and returns the result.
 pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<BacktestResult> {
+    run_with_loader(config, options, &Loader::new()?)
+}
+
+/// [`run`] with a loader of the caller's (the benches pass one with an
+/// artefact cache, so a large Python or JavaScript component is compiled
+/// once, not per run).
+pub fn run_with_loader(
+    config: &Config,
+    options: &BacktestOptions,
+    loader: &Loader,
+) -> anyhow::Result<BacktestResult> {
     let data = data_path(config, options)?;
     let selected: Vec<&StrategyConfig> = config
         .enabled_strategies()
@@ -192,7 +203,6 @@ pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<Backtes
     let (bars, skipped_rows) = read_bars(config, &data)?;
 
     let load_started = Instant::now();
-    let loader = Loader::new()?;
     let model = FillModel {
         commission: config.broker.commission,
         slippage_bps: config.broker.slippage_bps,
@@ -200,7 +210,7 @@ pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<Backtes
     };
     let mut runners = selected
         .iter()
-        .map(|s| load(&loader, config, s, model))
+        .map(|s| load(loader, config, s, model))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let load_time = load_started.elapsed();
 

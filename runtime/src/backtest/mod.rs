@@ -10,7 +10,9 @@ mod stats;
 mod sweep;
 mod walk_forward;
 
-pub use engine::{BACKTEST_DEADLINE, BacktestOptions, BacktestResult, StrategyRun, bars_of, run};
+pub use engine::{
+    BACKTEST_DEADLINE, BacktestOptions, BacktestResult, StrategyRun, bars_of, run, run_with_loader,
+};
 pub use html::{MAX_POINTS, backtest_report, sweep_report};
 pub use report::{
     EQUITY_FILE, SUMMARY_FILE, TRADES_FILE, render_table, summary_json, write_outputs, write_sweep,

@@ -7,7 +7,9 @@
 //! its hash does not depend on where it or the SDK sits ([`remap_flags`]).
 
 mod componentize;
+pub mod js;
 pub mod new;
+pub mod new_js;
 pub mod new_python;
 pub mod python;
 pub mod sdk;
@@ -61,13 +63,27 @@ pub fn find_workspace(start: &Path) -> Option<PathBuf> {
     })
 }
 
-/// Every strategy crate under `<workspace>/strategies`, sorted.
+/// Every strategy under `<workspace>/strategies`, sorted: Rust crates
+/// (`Cargo.toml`), Python strategies (`pyproject.toml` with `[tool.sandbar]`)
+/// and JavaScript ones (`package.json` with `"sandbar"`).
 pub fn all_strategy_dirs(workspace: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    strategy_dirs(workspace, |path| {
+        path.join("Cargo.toml").is_file() || python::is_python(path) || js::is_js(path)
+    })
+}
+
+/// The Rust strategy crates under `<workspace>/strategies`, sorted (what the
+/// test fixtures build; Python and JS components are built one by one).
+pub fn rust_strategy_dirs(workspace: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    strategy_dirs(workspace, |path| path.join("Cargo.toml").is_file())
+}
+
+fn strategy_dirs(workspace: &Path, keep: impl Fn(&Path) -> bool) -> anyhow::Result<Vec<PathBuf>> {
     let root = workspace.join("strategies");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .with_context(|| format!("cannot list {}", root.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.join("Cargo.toml").is_file())
+        .filter(|path| keep(path))
         .collect();
     dirs.sort();
     Ok(dirs)
@@ -135,16 +151,21 @@ pub fn compile(options: &BuildOptions, sdk: Option<&Path>) -> anyhow::Result<Vec
         bail!("nothing to build: name strategy directories or pass --all");
     }
     // Python strategies (`pyproject.toml` with `[tool.sandbar]`) build with
-    // componentize-py; the rest are Rust crates.
-    let (python_dirs, rust_dirs): (Vec<&PathBuf>, Vec<&PathBuf>) = options
+    // componentize-py, JavaScript ones (`package.json` with `"sandbar"`)
+    // with componentize-js; the rest are Rust crates.
+    let (guest_dirs, rust_dirs): (Vec<&PathBuf>, Vec<&PathBuf>) = options
         .strategy_dirs
         .iter()
-        .partition(|dir| python::is_python(dir));
+        .partition(|dir| python::is_python(dir) || js::is_js(dir));
     let mut components = Vec::new();
-    if !python_dirs.is_empty() {
+    if !guest_dirs.is_empty() {
         let sdk = sdk::locate(sdk)?;
-        for dir in python_dirs {
-            components.push(python::compile(dir, &sdk, options.quiet)?);
+        for dir in guest_dirs {
+            components.push(if python::is_python(dir) {
+                python::compile(dir, &sdk, options.quiet)?
+            } else {
+                js::compile(dir, &sdk, options.quiet)?
+            });
         }
     }
     if rust_dirs.is_empty() {
@@ -307,4 +328,34 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path)
         .with_context(|| format!("cannot move into place {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `runtime build --all` builds every language's examples; the test
+    /// fixtures build the Rust crates only.
+    #[test]
+    fn issue_18_all_strategy_dirs_has_every_language_and_rust_ones_only_crates() {
+        let checkout = python::checkout();
+        let names = |dirs: Vec<PathBuf>| -> Vec<String> {
+            dirs.iter()
+                .filter_map(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect()
+        };
+        let all = names(all_strategy_dirs(&checkout).unwrap());
+        for name in ["sma-cross", "sma-cross-py", "sma-cross-js"] {
+            assert!(all.iter().any(|n| n == name), "{name} in {all:?}");
+        }
+        assert!(!all.iter().any(|n| n == "dist"), "{all:?}");
+        let rust = names(rust_strategy_dirs(&checkout).unwrap());
+        assert!(rust.iter().any(|n| n == "sma-cross"));
+        assert!(
+            !rust
+                .iter()
+                .any(|n| n == "sma-cross-py" || n == "sma-cross-js"),
+            "{rust:?}"
+        );
+    }
 }

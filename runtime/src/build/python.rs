@@ -122,7 +122,7 @@ pub fn read_project(dir: &Path) -> anyhow::Result<PythonProject> {
 }
 
 /// The checkout this runtime was built from.
-fn checkout() -> PathBuf {
+pub(super) fn checkout() -> PathBuf {
     super::sdk::built_in()
         .parent()
         .map(Path::to_owned)
@@ -230,7 +230,7 @@ sys.exit(1 if bad else 0)
     Ok(())
 }
 
-fn copy_fixed(from: &Path, to: &Path) -> anyhow::Result<()> {
+pub(super) fn copy_fixed(from: &Path, to: &Path) -> anyhow::Result<()> {
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
@@ -241,7 +241,7 @@ fn copy_fixed(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 /// Writes `bytes` with the fixed mtime, so nothing in the bundle depends on
 /// when the sources were edited.
-fn write_fixed(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(super) fn write_fixed(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(SOURCE_DATE_EPOCH);
     std::fs::File::options()

@@ -12,8 +12,8 @@ pub struct BuildArgs {
     /// Strategy crate directories (for example strategies/sma-cross, or a
     /// crate made by `runtime new` anywhere on disk).
     dirs: Vec<PathBuf>,
-    /// Build every crate under strategies/ of the checkout around the
-    /// current directory.
+    /// Build every strategy under strategies/ of the checkout around the
+    /// current directory: Rust crates, Python and JavaScript strategies.
     #[arg(long, conflicts_with = "dirs")]
     all: bool,
     /// Where to write the components.
@@ -57,7 +57,7 @@ fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let strategy_dirs = if args.all {
         build::all_strategy_dirs(&workspace).with_context(|| {
             format!(
-                "--all builds the crates under strategies/ of a Sandbar checkout; {} has none",
+                "--all builds the strategies under strategies/ of a Sandbar checkout; {} has none",
                 workspace.display()
             )
         })?
@@ -68,7 +68,7 @@ fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     };
     let rust_crates = strategy_dirs
         .iter()
-        .filter(|dir| !build::python::is_python(dir))
+        .filter(|dir| !build::python::is_python(dir) && !build::js::is_js(dir))
         .count();
     if rust_crates > 0 {
         let toolchain = build::detect_toolchain().map_err(anyhow::Error::msg)?;

@@ -9,7 +9,8 @@ pub struct NewArgs {
     /// The crate directory to create (missing or empty).
     dir: PathBuf,
     /// What to start from: `empty` (no orders), `sma-cross` (the example),
-    /// or `python` (the sma-cross example as a Python strategy).
+    /// `python` or `js` (the sma-cross example as a Python or JavaScript
+    /// strategy).
     #[arg(long, default_value = "empty")]
     template: String,
     /// The package name [default: the directory's name].
@@ -26,6 +27,9 @@ impl NewArgs {
         if self.template == "python" {
             return self.python();
         }
+        if self.template == "js" {
+            return self.js();
+        }
         let created = new::create(&NewOptions {
             dir: self.dir,
             template: self.template.clone(),
@@ -34,7 +38,7 @@ impl NewArgs {
         })
         .map_err(|e| {
             let mut names: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
-            names.push("python");
+            names.extend(["python", "js"]);
             e.context(format!(
                 "runtime new failed (templates: {})",
                 names.join(", ")
@@ -76,6 +80,28 @@ impl NewArgs {
             "  cd {} && python3 -m unittest discover -s tests",
             created.dir.display()
         );
+        println!("  runtime build {}", created.dir.display());
+        println!();
+        println!("config snippet (also in strategy.toml):");
+        print!("{}", created.snippet);
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+impl NewArgs {
+    fn js(self) -> anyhow::Result<ExitCode> {
+        let sdk = sandbar_runtime::build::sdk::locate(self.sdk.as_deref())?;
+        let created =
+            sandbar_runtime::build::new_js::create(&self.dir, self.name.as_deref(), &sdk)?;
+        println!(
+            "created {} (js template) in {}",
+            created.name,
+            created.dir.display()
+        );
+        println!("  files  {}", created.files.join(", "));
+        println!();
+        println!("next:");
+        println!("  cd {} && npm test", created.dir.display());
         println!("  runtime build {}", created.dir.display());
         println!();
         println!("config snippet (also in strategy.toml):");

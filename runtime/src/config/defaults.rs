@@ -107,7 +107,12 @@ pub const PYTHON_LIMITS: crate::config::LimitsOverride = crate::config::LimitsOv
 };
 
 /// The defaults of `[limits.js]`, over `[limits]`, for a `language = "js"`
-/// strategy (componentize-js 0.23.0, StarlingMonkey).
+/// strategy (componentize-js 0.23.0, StarlingMonkey). Measured
+/// (BENCHMARKS.md, "Python and JavaScript strategies"): 5 core instances;
+/// sma-cross-js's `onBar` costs up to 564,553 fuel in `runtime check` (the
+/// Rust one 6,666) and its costliest call 43 M (the first calls run
+/// SpiderMonkey's lazy parse of the modules' functions), so 200 M leaves
+/// room while the deadline still bounds the wall time.
 pub const JS_LIMITS: crate::config::LimitsOverride = crate::config::LimitsOverride {
     fuel_per_bar: Some(200_000_000),
     deadline_us: None,
