@@ -5,11 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-guest-toolchain.sh
-# `build --all` builds the Python and JavaScript examples too.
-bash scripts/install-python-guest.sh all
 cargo build -p sandbar-runtime --bin runtime
 runtime=target/debug/runtime
-"$runtime" build --all
+# The Rust examples (the demo runs three of them). The Python and
+# JavaScript ones need their own tool chains, which the demo does not
+# install: `runtime build --all` builds every example once they are there
+# (`bash scripts/install-python-guest.sh all`).
+rust_examples=()
+for manifest in strategies/*/Cargo.toml; do
+    rust_examples+=("$(dirname "$manifest")")
+done
+"$runtime" build "${rust_examples[@]}"
 args=(live --journal journal/demo)
 if [ -n "${DEMO_BARS:-}" ]; then
     args+=(--bars "$DEMO_BARS")
