@@ -8,6 +8,7 @@
 
 mod catch_up;
 mod outbox;
+mod priority;
 mod runner;
 mod shadow;
 
@@ -174,6 +175,7 @@ pub(crate) fn run(ctx: LoopContext, bars: Receiver<FedBar>) -> Vec<StrategySumma
     // a thread's first call into Wasm; doing it now keeps that cost off the
     // first bar (measured in `cargo bench --bench bar_loop`).
     wasmtime::Engine::tls_eager_initialize();
+    priority::raise_this_thread();
     let recent = LoopRecentBars::new(ctx.history_bars);
     let mut bar_loop = BarLoop {
         ctx,
