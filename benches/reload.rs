@@ -286,7 +286,7 @@ fn cache_hit_reloads(
                     support::place(&path, &known[turn % 2]);
                     let start = Instant::now();
                     let event = live.runtime.reload("s").unwrap();
-                    assert!(event.cache_hit);
+                    assert!(event.cache_hit, "{event:?}");
                     let generation = live.generation("s", event.version.unwrap());
                     live.first_bar_of(&generation);
                     start.elapsed()
