@@ -81,6 +81,45 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
 }
 
+/// A backtest writes the compiled code to the config's artefact cache and
+/// the next backtest of the same build loads it: the same trades either way.
+#[test]
+fn a_backtest_uses_the_artefact_cache_of_its_config() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().join("sandbar");
+    let extra = format!("[runtime]\ncache_dir = {:?}\ncache_max_mb = 64", dir);
+    // `[runtime]` is in the template already: put the keys there.
+    let bt = Backtest::new(PATH_CSV, "fast = 2\nslow = 3\nsize = 1.0", "");
+    let config_path = bt.dir.path().join("bt.toml");
+    let text = std::fs::read_to_string(&config_path)
+        .unwrap()
+        .replace("[runtime]\n", &format!("{}\n", extra));
+    std::fs::write(&config_path, text).unwrap();
+    let first = bt.run().unwrap();
+    let cache = sandbar_runtime::ArtifactCache::open(&dir, 64).unwrap();
+    let stored = cache.total_bytes();
+    assert!(
+        stored > 0,
+        "the backtest stored its compiled code in {}",
+        dir.display()
+    );
+    let second = bt.run().unwrap();
+    assert_eq!(
+        cache.total_bytes(),
+        stored,
+        "nothing new compiled and stored"
+    );
+    let trades = |r: &BacktestResult| {
+        r.strategies[0]
+            .trades
+            .iter()
+            .map(|t| (t.entry_bar, t.exit_bar, t.pnl.to_bits()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(trades(&first), trades(&second));
+    assert_eq!(trades(&first).len(), 1);
+}
+
 #[test]
 fn hand_computed_round_trip() {
     let bt = Backtest::new(PATH_CSV, "fast = 2\nslow = 3\nsize = 1.0", "");

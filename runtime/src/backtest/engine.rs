@@ -166,7 +166,10 @@ pub(super) fn read_bars(
 
 /// Loads every selected strategy, reads the data, runs, and returns the result.
 pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<BacktestResult> {
-    run_with_loader(config, options, &Loader::new()?)
+    // The config's artefact cache: a second backtest of a build (a large
+    // Python or JavaScript component above all) compiles nothing.
+    let loader = crate::load::ArtifactCache::attach(Loader::new()?, config);
+    run_with_loader(config, options, &loader)
 }
 
 /// [`run`] with a loader of the caller's (the benches pass one with an

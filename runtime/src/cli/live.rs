@@ -197,23 +197,7 @@ fn print_summary(summaries: &[StrategySummary]) {
 }
 
 /// The loader with the config's artefact cache (`runtime.cache_dir`): a
-/// restart loads compiled code instead of compiling. A cache that cannot be
-/// used (untrusted, unwritable) is refused with a warning saying how to fix
-/// it, and every load compiles as without one.
+/// restart loads compiled code instead of compiling.
 fn loader_for(config: &sandbar_runtime::config::Config) -> anyhow::Result<Loader> {
-    let loader = Loader::new()?;
-    match ArtifactCache::for_config(config) {
-        Ok(Some(cache)) => {
-            tracing::info!(dir = %cache.dir().display(), "artefact cache");
-            Ok(loader.with_artifact_cache(cache))
-        }
-        Ok(None) => Ok(loader),
-        Err(error) => {
-            tracing::warn!(
-                "{error}; compiling every strategy without the artefact cache (hint: {})",
-                error.hint().unwrap_or("")
-            );
-            Ok(loader)
-        }
-    }
+    Ok(ArtifactCache::attach(Loader::new()?, config))
 }

@@ -185,6 +185,28 @@ impl ArtifactCache {
         }
     }
 
+    /// `loader` with the cache `config` asks for attached, so what runs
+    /// (`runtime live`, a backtest, a sweep) loads compiled code instead of
+    /// compiling. A cache that cannot be used (untrusted, unwritable) is
+    /// refused with a warning saying how to fix it, and every load compiles
+    /// as without one.
+    pub fn attach(loader: super::Loader, config: &crate::config::Config) -> super::Loader {
+        match Self::for_config(config) {
+            Ok(Some(cache)) => {
+                tracing::info!(dir = %cache.dir().display(), "artefact cache");
+                loader.with_artifact_cache(cache)
+            }
+            Ok(None) => loader,
+            Err(error) => {
+                tracing::warn!(
+                    "{error}; compiling every strategy without the artefact cache (hint: {})",
+                    error.hint().unwrap_or("")
+                );
+                loader
+            }
+        }
+    }
+
     /// Where the entries are.
     pub fn dir(&self) -> &Path {
         &self.dir
