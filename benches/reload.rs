@@ -482,13 +482,18 @@ const RESTART_STRATEGIES: [&str; 5] = [
     "macd-atr",
 ];
 
+/// Restarts under `tiering = "optimized"`: a cold start compiles with
+/// Cranelift (what every restart cost before the cache), a warm one loads
+/// the optimised code a running system's cache holds. (Under `auto` each
+/// cold start would leave tier-up compiles running, each holding its
+/// loader's engines and their pooling reservations, past the start.)
 fn restart(c: &mut Criterion) {
     use sandbar_runtime::live::{FeedMode, LiveOptions, Runtime};
     use sandbar_runtime::{ArtifactCache, config::Config};
     let built = support::components();
     let dir = tempfile::tempdir().unwrap();
     let mut toml = String::from(
-        "profile = \"dev\"\n[runtime]\nstrategies_dir = \"dist\"\ncache_dir = \"cache\"\n[hot_reload]\nskip_hash_verification = true\n[feed]\nsymbols = [\"BTCUSD\"]\ninterval_ms = 0\n",
+        "profile = \"dev\"\n[runtime]\nstrategies_dir = \"dist\"\ncache_dir = \"cache\"\n[hot_reload]\nskip_hash_verification = true\ntiering = \"optimized\"\n[feed]\nsymbols = [\"BTCUSD\"]\ninterval_ms = 0\n",
     );
     std::fs::create_dir(dir.path().join("dist")).unwrap();
     for package in RESTART_STRATEGIES {
