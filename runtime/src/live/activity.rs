@@ -288,9 +288,7 @@ mod tests {
     }
 
     fn after_fill(fill: &Fill) -> Fill {
-        let mut later = fill.clone();
-        later.seq = 9;
-        later
+        Fill { seq: 9, ..*fill }
     }
 
     #[test]

@@ -234,8 +234,7 @@ fn issue_17_the_dashboard_shows_twenty_strategies_a_reload_a_trap_and_a_halt_as_
     for s in &status.strategies {
         let last = journal_fills
             .iter()
-            .filter(|f| f["strategy"] == s.id.as_str())
-            .last()
+            .rfind(|f| f["strategy"] == s.id.as_str())
             .map(|f| f["seq"].as_u64().unwrap());
         assert_eq!(
             s.activity.recent_fills.last().map(|f| f.seq),

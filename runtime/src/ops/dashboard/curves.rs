@@ -20,12 +20,15 @@ pub const CURVE_POINTS: usize = 3600;
 /// 20 strategies stays a few hundred kilobytes.
 pub const CURVE_SENT: usize = 900;
 
-/// Equity and PnL per strategy at the same instants; `None` where a
-/// strategy was not running.
+/// One curve: a value per sample, `None` where the strategy was not running.
+type Curve = VecDeque<Option<f64>>;
+
+/// Equity and PnL per strategy at the same instants.
 #[derive(Debug, Default)]
 pub struct Curves {
     t: VecDeque<f64>,
-    series: BTreeMap<String, (VecDeque<Option<f64>>, VecDeque<Option<f64>>)>,
+    /// Per strategy: (equity, PnL).
+    series: BTreeMap<String, (Curve, Curve)>,
 }
 
 /// The server's curves, shared by the sampler and every `/ws` session.
@@ -76,9 +79,7 @@ impl Curves {
     /// `{"t": [...], "equity": {id: [...]}, "pnl": {id: [...]}}`.
     pub fn json(&self, points: usize) -> Value {
         let skip = self.t.len().saturating_sub(points);
-        let tail = |v: &VecDeque<Option<f64>>| -> Vec<Option<f64>> {
-            v.iter().skip(skip).copied().collect()
-        };
+        let tail = |v: &Curve| -> Vec<Option<f64>> { v.iter().skip(skip).copied().collect() };
         let equity: serde_json::Map<String, Value> = self
             .series
             .iter()
