@@ -9,6 +9,7 @@
 mod componentize;
 pub mod js;
 pub mod new;
+pub mod new_guest;
 pub mod new_js;
 pub mod new_python;
 pub mod python;

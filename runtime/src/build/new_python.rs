@@ -2,21 +2,9 @@
 //! sma-cross-py example, so the template never drifts from it) that
 //! `runtime build` recognises by its `[tool.sandbar]`.
 
-use anyhow::{Context, bail};
-use std::path::{Path, PathBuf};
-
-/// What was written.
-#[derive(Debug, Clone)]
-pub struct CreatedPython {
-    /// The project name (`[project] name`).
-    pub name: String,
-    /// The directory.
-    pub dir: PathBuf,
-    /// Files written, relative to `dir`.
-    pub files: Vec<String>,
-    /// The `[[strategy]]` snippet (also in `strategy.toml`).
-    pub snippet: String,
-}
+use super::new_guest::{CreatedGuest, Scaffold};
+use anyhow::Context;
+use std::path::Path;
 
 const PYPROJECT: &str = include_str!("../../templates/python/pyproject.toml");
 const TESTS: &str = include_str!("../../templates/python/tests/test_strategy.py");
@@ -25,35 +13,9 @@ const STRATEGY: &str = include_str!("../../../strategies/sma-cross-py/strategy.p
 
 /// Creates the directory `dir` (missing or empty) as a Python strategy
 /// named `name` (default: the directory's name), against the SDK `sdk`.
-pub fn create(dir: &Path, name: Option<&str>, sdk: &Path) -> anyhow::Result<CreatedPython> {
-    let name = match name {
-        Some(n) => n.to_owned(),
-        None => dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .context("name the strategy with --name")?,
-    };
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-    {
-        bail!(
-            "`{name}` is not a usable name: use lowercase letters, digits, '-' and '_' (or pass --name)"
-        );
-    }
-    if dir.exists()
-        && std::fs::read_dir(dir)
-            .with_context(|| format!("cannot list {}", dir.display()))?
-            .next()
-            .is_some()
-    {
-        bail!(
-            "{} is not empty; runtime new writes into a missing or empty directory",
-            dir.display()
-        );
-    }
-    let file = format!("{}.wasm", name.replace('-', "_"));
+pub fn create(dir: &Path, name: Option<&str>, sdk: &Path) -> anyhow::Result<CreatedGuest> {
+    let scaffold = Scaffold::new(dir, name, "python")?;
+    let (name, file) = (scaffold.name.clone(), scaffold.file.clone());
     let sdk_python = std::path::absolute(sdk.join("python"))
         .with_context(|| format!("cannot resolve {}", sdk.display()))?;
     let fill = |text: &str| {
@@ -61,37 +23,14 @@ pub fn create(dir: &Path, name: Option<&str>, sdk: &Path) -> anyhow::Result<Crea
             .replace("{{file}}", &file)
             .replace("{{sdk}}", &sdk_python.display().to_string())
     };
-    let snippet = format!(
-        "[[strategy]]\nid = \"{name}\"\nwasm = \"{file}\"\nlanguage = \"python\"\n[strategy.params]\nfast = 10\nslow = 30\n"
-    );
     let strategy = STRATEGY.replace("name = \"sma-cross-py\"", &format!("name = \"{name}\""));
-    let files: [(&str, String); 5] = [
+    let files = vec![
         ("pyproject.toml", fill(PYPROJECT)),
         ("strategy.py", strategy),
         ("tests/test_strategy.py", fill(TESTS)),
         ("README.md", fill(README)),
-        (
-            "strategy.toml",
-            format!(
-                "# A backtest config for this strategy: runtime backtest --config strategy.toml\n\
-                 [runtime]\nstrategies_dir = \"strategies/dist\"\n[feed]\nkind = \"synthetic\"\nsymbols = [\"BTCUSD\"]\n\n{snippet}"
-            ),
-        ),
     ];
-    for (rel, text) in &files {
-        let path = dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(CreatedPython {
-        name,
-        dir: dir.to_owned(),
-        files: files.iter().map(|(f, _)| (*f).to_owned()).collect(),
-        snippet,
-    })
+    scaffold.write(dir, files)
 }
 
 #[cfg(test)]
