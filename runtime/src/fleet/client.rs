@@ -2,6 +2,7 @@
 //! on one connection; [`FleetClient`]: the same, blocking, for the CLI.
 
 use super::artifacts;
+use super::bucket::{self, BucketSpec};
 use super::deployment::{DeployRequest, Deployment, Expect};
 use super::error::FleetError;
 use super::heartbeat::Heartbeat;
@@ -28,19 +29,6 @@ pub struct Fleet {
     pub(crate) artifacts: object_store::ObjectStore,
 }
 
-/// Opens `name`, creating it with `config` when it does not exist yet (the
-/// first node or operator to come up creates the buckets).
-async fn kv_bucket(js: &jetstream::Context, config: kv::Config) -> Result<kv::Store, FleetError> {
-    let name = config.bucket.clone();
-    match js.get_key_value(&name).await {
-        Ok(store) => Ok(store),
-        Err(_) => js
-            .create_key_value(config)
-            .await
-            .map_err(|e| FleetError::other(format!("cannot open the KV bucket `{name}`"), e)),
-    }
-}
-
 impl Fleet {
     /// Connects and opens (or creates) every bucket and the event stream.
     pub async fn open(settings: &FleetSettings, timeout: Duration) -> Result<Fleet, FleetError> {
@@ -54,29 +42,28 @@ impl Fleet {
         settings: &FleetSettings,
     ) -> Result<Fleet, FleetError> {
         let js = jetstream::new(client.clone());
-        let deployments = kv_bucket(
+        let deployments = bucket::open(
             &js,
-            kv::Config {
-                bucket: super::DEPLOYMENTS_BUCKET.into(),
-                description: "Sandbar: desired deployments, <fleet>.<strategy id>".into(),
+            &BucketSpec {
+                bucket: super::DEPLOYMENTS_BUCKET,
+                description: "Sandbar: desired deployments, <fleet>.<strategy id>",
                 history: super::DEPLOYMENT_HISTORY,
+                max_age: Duration::ZERO,
                 storage: stream::StorageType::File,
-                ..Default::default()
             },
         )
         .await?;
         // A node that stops writing drops out after three intervals, and
         // never sooner than NODE_TTL_MIN: a node cut off for a few seconds
         // stays visible, with its old SHA-256, as drift.
-        let nodes = kv_bucket(
+        let nodes = bucket::open(
             &js,
-            kv::Config {
-                bucket: super::NODES_BUCKET.into(),
-                description: "Sandbar: node heartbeats, <fleet>.<node>".into(),
+            &BucketSpec {
+                bucket: super::NODES_BUCKET,
+                description: "Sandbar: node heartbeats, <fleet>.<node>",
                 history: 1,
                 max_age: (settings.heartbeat * 3).max(NODE_TTL_MIN),
                 storage: stream::StorageType::Memory,
-                ..Default::default()
             },
         )
         .await?;

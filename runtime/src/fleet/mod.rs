@@ -12,9 +12,12 @@
 //! own thread with a current-thread tokio runtime, like the ops server.
 //!
 //! Only JetStream APIs a 2.9 server has are used (async-nats is built
-//! without its `server_2_10` features).
+//! without its `server_2_10` features), and KV buckets are created by
+//! [`bucket`], not by async-nats' `create_key_value`, whose account query
+//! a 2.9 server's reply does not satisfy.
 
 mod artifacts;
+mod bucket;
 mod client;
 mod deployment;
 mod error;
