@@ -138,6 +138,9 @@ labels = {{ role = "{name}" }}
             loader(),
         )?;
         self.events = Some(runtime.subscribe());
+        // `fed` counts the bars this runtime was given (what
+        // `wait_for_bars` compares with); the feed itself goes on.
+        self.fed = 0;
         self.runtime = Some(runtime);
         self.agent = Some(agent);
         Ok(())
@@ -446,6 +449,12 @@ fn issue_20_a_node_cut_off_during_a_deploy_shows_drift_then_converges() {
     deploy(&op, "fa", &sha1);
     n1.swapped_to("fa", &sha1);
     n2.swapped_to("fa", &sha1);
+    // The drift shown while n2 is cut off is its last heartbeat: wait for
+    // one written after the swap.
+    wait_until("fleet status shows both nodes on the first build", || {
+        let status = op.status().unwrap();
+        status.nodes.len() == 2 && status.drift.is_empty()
+    });
 
     proxy.cut();
     wait_until("n2 notices the cut", || !n2.agent().connected());

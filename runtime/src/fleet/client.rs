@@ -296,19 +296,33 @@ impl Fleet {
     }
 }
 
-/// Keys of `store` under `prefix` (an empty bucket has none).
+/// Keys of `store` under `prefix` (an empty bucket has none), sorted.
+///
+/// From the bucket stream's subject counts (one paged `STREAM.INFO` with a
+/// subjects filter), not from `kv::Store::keys`: that one delivers the
+/// last message per key through a consumer and ends when the server says
+/// nothing is pending, and on a bucket rewritten every few hundred ms (the
+/// heartbeats) that count goes stale, so it can wait for ever (it also
+/// repeats keys rewritten while it reads). A deleted key keeps its
+/// subject (the marker), which readers skip as they do any deletion.
 async fn keys(store: &kv::Store, prefix: &str) -> Result<Vec<String>, FleetError> {
-    let mut keys = match store.keys().await {
-        Ok(keys) => keys,
-        Err(e) => return Err(FleetError::other("cannot list keys", e)),
-    };
+    let filter = format!("{}{prefix}>", store.prefix);
+    let mut subjects = store
+        .stream
+        .info_with_subjects(&filter)
+        .await
+        .map_err(|e| FleetError::other(format!("cannot list the keys of `{}`", store.name), e))?;
     let mut out = Vec::new();
-    while let Some(key) = keys.next().await {
-        let key = key.map_err(|e| FleetError::other("cannot list keys", e))?;
-        if key.starts_with(prefix) {
-            out.push(key);
+    while let Some(subject) = subjects.next().await {
+        let (subject, _) = subject.map_err(|e| {
+            FleetError::other(format!("cannot list the keys of `{}`", store.name), e)
+        })?;
+        if let Some(key) = subject.strip_prefix(store.prefix.as_str()) {
+            out.push(key.to_owned());
         }
     }
+    out.sort();
+    out.dedup();
     Ok(out)
 }
 
