@@ -100,7 +100,7 @@ pub(crate) struct ControlPlane {
     /// symbol indices keep meaning these.
     feed_symbols: Vec<String>,
     /// The fleet's `[[strategy]]` entries for this node, merged into every
-    /// config applied (`fleet.rs`); empty without `[fleet]`.
+    /// config applied (`control/fleet.rs`); empty without `[fleet]`.
     fleet: Vec<StrategyConfig>,
 }
 
@@ -115,7 +115,7 @@ pub(crate) struct ControlParts {
     /// Hot reload on: the periodic rescan runs (the watcher is attached
     /// separately). Off: only explicit API calls reload.
     pub hot_reload: bool,
-    /// The fleet's entries already merged into `config` (see `fleet.rs`).
+    /// The fleet's entries already merged into `config` (see `control/fleet.rs`).
     pub fleet: Vec<StrategyConfig>,
 }
 
