@@ -93,7 +93,7 @@ impl Node {
         Node {
             runtime,
             agent,
-            dir: dir,
+            dir,
             bars: SyntheticFeed::new(1, 7, MarketStyle::Regimes, 60_000),
             pushed: 0,
         }
@@ -178,10 +178,10 @@ fn local_cold_reload(node: &mut Node, bytes: &[u8]) -> Duration {
     std::fs::write(node.dir.path().join("dist/local.wasm"), bytes).unwrap();
     node.runtime.reload("local").unwrap();
     let deadline = start + Duration::from_secs(60);
-    while !node
+    while node
         .runtime
         .generation("local")
-        .is_some_and(|g| g.sha256() == sha256)
+        .is_none_or(|g| g.sha256() != sha256)
     {
         assert!(Instant::now() < deadline, "the local reload did not serve");
         std::thread::sleep(Duration::from_micros(200));
