@@ -301,7 +301,10 @@ impl Agent {
                     _ = check.tick() => {
                         let now = stats.connects.load(Ordering::Relaxed);
                         let up = fleet.client.connection_state() == async_nats::connection::State::Connected;
-                        self.shared.connected.store(up, Ordering::Release);
+                        let was = self.shared.connected.swap(up, Ordering::AcqRel);
+                        if was && !up {
+                            tracing::warn!(url = %self.settings.url, revision = self.state.revision, "lost the connection to NATS; trading goes on with the deployments applied up to revision {}, and the client reconnects by itself", self.state.revision);
+                        }
                         if !batch.is_empty() {
                             self.apply(&fleet, std::mem::take(&mut batch)).await;
                         }
