@@ -66,7 +66,6 @@ pub mod build;
 pub mod config;
 pub mod contract;
 pub mod feed;
-pub mod fleet;
 pub mod live;
 pub mod logging;
 pub mod ops;

@@ -203,7 +203,6 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
 
     // [ops]
     check_ops(config, &fail)?;
-    check_fleet(config, &fail)?;
 
     // [[strategy]]
     let strategies_dir = config.strategies_dir();
@@ -434,7 +433,6 @@ fn suggested_id(id: &str) -> Option<String> {
 }
 
 mod feed;
-mod fleet;
 mod limits;
 mod ops;
 mod risk;
@@ -442,7 +440,6 @@ mod risk;
 mod tests;
 
 use feed::check_feed_source;
-use fleet::check_fleet;
 use limits::check_limits;
 use ops::check_ops;
 use risk::{check_risk, check_symbols};
