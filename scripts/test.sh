@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need when it is missing (the Wasm
 # guest toolchain, componentize-py and componentize-js for the Python and
-# JavaScript strategies, the headless browser for the dashboard), then the
-# whole workspace's unit, end-to-end and doc tests. Nothing is fetched when
-# it is already there.
+# JavaScript strategies, the headless browser for the dashboard, nats-server
+# for the fleet), then the whole workspace's unit, end-to-end and doc tests.
+# Nothing is fetched when it is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-guest-toolchain.sh
@@ -11,4 +11,5 @@ bash scripts/install-guest-toolchain.sh
 # scripts/guest-js/package-lock.json) into target/guest-js, pinned.
 bash scripts/install-python-guest.sh all
 bash scripts/install-browser.sh
+bash scripts/install-nats-server.sh
 cargo test --workspace "$@" && cargo test -p sandbar --benches "$@"

@@ -66,6 +66,7 @@ pub mod build;
 pub mod config;
 pub mod contract;
 pub mod feed;
+pub mod fleet;
 pub mod live;
 pub mod logging;
 pub mod ops;

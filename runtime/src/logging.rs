@@ -14,7 +14,9 @@ pub enum LogFormat {
     Json,
 }
 
-/// Logs go to stderr; the level comes from `RUST_LOG` (default `info`).
+/// Logs go to stderr; the level comes from `RUST_LOG` (default `info`, and
+/// `warn` for the NATS client, which logs every connection at `info`: the
+/// fleet agent says itself when it joins, loses or regains NATS).
 /// Keep the guard alive until exit: dropping it flushes what is buffered.
 pub fn init(format: LogFormat) -> WorkerGuard {
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
@@ -23,7 +25,8 @@ pub fn init(format: LogFormat) -> WorkerGuard {
         .buffered_lines_limit(64 * 1024)
         .lossy(true)
         .finish(std::io::stderr());
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,async_nats=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)

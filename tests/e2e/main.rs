@@ -8,6 +8,7 @@ mod control_plane;
 mod dashboard;
 mod deploys;
 mod equivalence;
+mod fleet;
 mod guest_calls;
 mod harness_parity;
 mod hostile;

@@ -30,12 +30,19 @@ pub struct RollbackArgs {
     /// The version to go back to (`runtime status` lists those kept).
     #[arg(long)]
     to_version: Option<u64>,
+    /// Roll the fleet's deployment back in its key's history instead (NATS, `[fleet]` of --config).
+    #[arg(long, conflicts_with = "to_version")]
+    fleet: bool,
     #[command(flatten)]
     ops: OpsArgs,
 }
 
 impl RollbackArgs {
     pub fn execute(self) -> anyhow::Result<ExitCode> {
+        if self.fleet {
+            let steps = self.steps.unwrap_or(1);
+            return super::fleet::rollback(&self.id, steps, self.ops.config.as_deref());
+        }
         let target = match (self.to_version, self.steps) {
             (Some(version), _) => Rollback::ToVersion(version),
             (None, Some(steps)) => Rollback::Steps(steps),

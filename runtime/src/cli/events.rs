@@ -9,12 +9,22 @@ pub struct EventsArgs {
     /// Only this strategy's events.
     #[arg(long)]
     strategy: Option<String>,
+    /// Follow every node of the fleet (NATS, `[fleet]` of --config) instead of one instance.
+    #[arg(long)]
+    fleet: bool,
     #[command(flatten)]
     ops: OpsArgs,
 }
 
 impl EventsArgs {
     pub fn execute(self) -> anyhow::Result<ExitCode> {
+        if self.fleet {
+            return super::fleet::follow_events(
+                self.strategy.as_deref(),
+                self.ops.json,
+                self.ops.config.as_deref(),
+            );
+        }
         run(self.strategy.as_deref(), &self.ops)
     }
 }

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use sandbar_runtime::config::{Config, EMBEDDED_DEFAULT_TOML, Profile};
+use sandbar_runtime::fleet::NodeAgent;
 use sandbar_runtime::live::{FeedMode, LiveOptions, LoopLag, Runtime, StrategySummary};
 use sandbar_runtime::ops::{OpsServer, OpsSettings};
 use sandbar_runtime::{ArtifactCache, Loader};
@@ -78,8 +79,17 @@ fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let prod = config.profile == Profile::Prod;
-    let runtime =
-        Runtime::start_with_loader(config.clone(), options, Arc::new(loader_for(&config)?))?;
+    let loader = Arc::new(loader_for(&config)?);
+    // With `[fleet]`, the fleet's deployments run beside the local ones.
+    let (runtime, fleet) = if config.fleet.is_some() {
+        let (runtime, agent) = NodeAgent::start_runtime(config.clone(), options, loader)?;
+        (runtime, Some(agent))
+    } else {
+        (
+            Runtime::start_with_loader(config.clone(), options, loader)?,
+            None,
+        )
+    };
     let ops = match ops_settings.map(|s| OpsServer::start(runtime.handle(), s)) {
         None => None,
         Some(Ok(server)) => Some(server),
@@ -90,6 +100,7 @@ fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
             None
         }
         Some(Err(e)) => {
+            drop(fleet);
             runtime.stop();
             return Err(e.into());
         }
@@ -115,6 +126,9 @@ fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     tracing::info!("shutting down");
     if let Some(ops) = ops {
         ops.stop();
+    }
+    if let Some(fleet) = fleet {
+        fleet.stop();
     }
     let feed_error = runtime.feed_error();
     let report = runtime.stop_with_report();

@@ -11,10 +11,12 @@ mod control;
 mod deploy;
 mod diff;
 mod events;
+mod fleet;
 mod hash;
 mod live;
 mod new;
 mod pin;
+mod publish;
 mod seal;
 mod status;
 mod swap;
@@ -74,7 +76,7 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Inspect the artefact cache of compiled components: ls, verify, clear.
     Cache(cache::CacheArgs),
-    /// Send a build to a running instance: live by its swap policy, or with --shadow as the candidate beside the live version.
+    /// Deploy a build: `deploy ID FILE [--shadow]` to a running instance (live by its swap policy, or as the shadow candidate), `deploy ID --sha256 H [--nodes ...]` to the fleet.
     Deploy(deploy::DeployArgs),
     /// Compare a strategy's live version with its shadow candidate (orders, agreement, PnL, latency, fuel).
     Diff(diff::DiffArgs),
@@ -84,6 +86,12 @@ pub enum Command {
     Discard(control::ControlArgs),
     /// Force (--now) or cancel (--cancel) a swap waiting for its policy.
     Swap(swap::SwapArgs),
+    /// Put components into the fleet's artefact store (NATS Object Store), each under its SHA-256.
+    Publish(publish::PublishArgs),
+    /// Remove a deployment from the fleet: every node retires it.
+    Undeploy(fleet::UndeployArgs),
+    /// The fleet on NATS: `runtime fleet status`.
+    Fleet(fleet::FleetCommandArgs),
 }
 
 impl Command {
@@ -111,6 +119,9 @@ impl Command {
             Command::Promote(args) => args.execute(Action::Promote),
             Command::Discard(args) => args.execute(Action::Discard),
             Command::Swap(args) => args.execute(),
+            Command::Publish(args) => args.execute(),
+            Command::Undeploy(args) => args.execute(),
+            Command::Fleet(args) => args.execute(),
         }
     }
 }

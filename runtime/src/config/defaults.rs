@@ -157,6 +157,20 @@ pub const OPS_ACTIONS_PER_SECOND: u32 = 10;
 /// `ops.action_burst`: actions allowed at once above the steady rate.
 pub const OPS_ACTION_BURST: u32 = 30;
 
+/// `fleet.url`: a NATS server on this machine.
+pub const FLEET_URL: &str = "nats://127.0.0.1:4222";
+/// `fleet.fleet`: the namespace when there is only one fleet.
+pub const FLEET_NAMESPACE: &str = "default";
+/// `fleet.heartbeat_ms`: often enough that `runtime fleet status` is a few
+/// seconds fresh, rarely enough to cost nothing.
+pub const FLEET_HEARTBEAT_MS: u64 = 2_000;
+/// Bounds of `fleet.heartbeat_ms`.
+pub const FLEET_MIN_HEARTBEAT_MS: u64 = 50;
+/// Upper bound of `fleet.heartbeat_ms`.
+pub const FLEET_MAX_HEARTBEAT_MS: u64 = 60_000;
+/// `fleet.state_file`: beside the config.
+pub const FLEET_STATE_FILE: &str = "fleet-state.json";
+
 /// `broker.starting_cash`: paper cash at start, in quote currency.
 pub const STARTING_CASH: f64 = 100_000.0;
 /// `broker.commission`: a fraction of notional (0.001 = 0.1 %, 10 bp).

@@ -168,6 +168,9 @@ fn restart_notes(old: &Config, new: &Config) -> Vec<String> {
     // Tokens are redacted when serialized, so a changed secret shows as a
     // change of its entry without printing it.
     section_notes("ops", &old.ops, &new.ops, &mut notes);
+    if old.fleet != new.fleet {
+        notes.push("[fleet] changed; restart to join with the new settings".into());
+    }
     notes
 }
 

@@ -110,7 +110,7 @@ mod tests {
     #[test]
     fn regression_every_setting_named_in_the_source_exists() {
         use crate::config::schema::*;
-        let sections: [(&str, &[&str]); 7] = [
+        let sections: [(&str, &[&str]); 8] = [
             ("runtime", fields_of::<RuntimeSection>()),
             ("hot_reload", fields_of::<HotReloadSection>()),
             ("limits", fields_of::<LimitsSection>()),
@@ -118,6 +118,7 @@ mod tests {
             ("broker", fields_of::<BrokerSection>()),
             ("risk", fields_of::<RiskSection>()),
             ("ops", fields_of::<OpsSection>()),
+            ("fleet", fields_of::<FleetSection>()),
         ];
         let mut bad = Vec::new();
         let mut checked = 0;

@@ -58,9 +58,9 @@ pub use deploy::{DeployMode, DeploySection, SwapWhen, SwapWindow};
 pub use diff::{ConfigDiff, StrategyChange, diff};
 pub use error::ConfigError;
 pub use schema::{
-    BadRowPolicy, BrokerKind, BrokerSection, Config, FeedKind, FeedSection, HotReloadSection,
-    LimitsOverride, LimitsSection, OpsSection, OpsToken, Profile, RiskSection, RuntimeSection,
-    StrategyConfig, SymbolSection,
+    BadRowPolicy, BrokerKind, BrokerSection, Config, FeedKind, FeedSection, FleetSection,
+    HotReloadSection, LimitsOverride, LimitsSection, OpsSection, OpsToken, Profile, RiskSection,
+    RuntimeSection, StrategyConfig, SymbolSection,
 };
 
 use source::SourceMap;
@@ -146,6 +146,11 @@ impl Config {
     /// default on in `dev` and off in `prod`.
     pub fn ops_enabled(&self) -> bool {
         self.ops.enabled.unwrap_or(self.profile == Profile::Dev)
+    }
+
+    /// `fleet.state_file`, resolved against the config's directory (`None` without `[fleet]`).
+    pub fn fleet_state_file(&self) -> Option<PathBuf> {
+        self.fleet.as_ref().map(|f| self.resolve(&f.state_file))
     }
 
     /// The CSV file `feed.path` names, resolved against the config's directory.

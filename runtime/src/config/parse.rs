@@ -96,6 +96,7 @@ fn section_keys(name: &str) -> Option<&'static [&'static str]> {
         "broker" => fields_of::<BrokerSection>(),
         "risk" => fields_of::<RiskSection>(),
         "ops" => fields_of::<super::schema::OpsSection>(),
+        "fleet" => fields_of::<super::schema::FleetSection>(),
         _ => return None,
     })
 }
@@ -137,6 +138,7 @@ fn homes() -> Vec<(&'static str, &'static [&'static str])> {
         ("broker", "[broker]"),
         ("risk", "[risk]"),
         ("ops", "[ops]"),
+        ("fleet", "[fleet]"),
     ] {
         homes.push((label, section_keys(name).unwrap_or_default()));
     }

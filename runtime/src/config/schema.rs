@@ -35,6 +35,10 @@ pub struct Config {
     pub symbols: BTreeMap<String, SymbolSection>,
     /// `[ops]`: the HTTP API of `runtime live`.
     pub ops: OpsSection,
+    /// `[fleet]`: join a fleet on NATS JetStream (desired deployments,
+    /// artefacts, heartbeats, events). Left out: no fleet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetSection>,
     /// The `[[strategy]]` tables, in file order.
     #[serde(rename = "strategy", skip_serializing_if = "Vec::is_empty")]
     pub strategies: Vec<StrategyConfig>,
@@ -737,5 +741,62 @@ impl OpsToken {
                 self.name
             )),
         }
+    }
+}
+
+/// `[fleet]`: this node's place in a fleet on NATS JetStream (a 2.9 server
+/// or newer). See config/README.md, section `[fleet]`. Credentials come
+/// from environment variables named here, read at start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FleetSection {
+    /// The NATS server, e.g. `"nats://127.0.0.1:4222"`. Default that.
+    pub url: String,
+    /// This node's name: lowercase letters, digits, `-` and `_`. Required.
+    pub node: String,
+    /// The fleet's namespace (the first part of every key and subject). Default `"default"`.
+    pub fleet: String,
+    /// Labels a deployment can select nodes by (`--nodes label:KEY=VALUE`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// The environment variable holding the NATS user name (with `password_env`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_env: Option<String>,
+    /// The environment variable holding the NATS password (with `user_env`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    /// The environment variable holding an nkey seed (`SU...`), instead of a user and password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nkey_seed_env: Option<String>,
+    /// How often the node writes its heartbeat to `sandbar-nodes`, in ms.
+    /// Default 2000, 50..=60_000; a node silent for three intervals (at
+    /// least 10 s) drops out of `sandbar-nodes`.
+    pub heartbeat_ms: u64,
+    /// Where the node keeps its last applied deployments and revision, so it
+    /// starts from them when NATS is unreachable; relative to the config
+    /// file. Default `"fleet-state.json"`.
+    pub state_file: PathBuf,
+}
+
+impl Default for FleetSection {
+    fn default() -> Self {
+        Self {
+            url: d::FLEET_URL.to_owned(),
+            node: String::new(),
+            fleet: d::FLEET_NAMESPACE.to_owned(),
+            labels: BTreeMap::new(),
+            user_env: None,
+            password_env: None,
+            nkey_seed_env: None,
+            heartbeat_ms: d::FLEET_HEARTBEAT_MS,
+            state_file: PathBuf::from(d::FLEET_STATE_FILE),
+        }
+    }
+}
+
+impl FleetSection {
+    /// Whether the section names credentials (a user and password, or an nkey seed).
+    pub fn has_credentials(&self) -> bool {
+        self.nkey_seed_env.is_some() || (self.user_env.is_some() && self.password_env.is_some())
     }
 }

@@ -308,6 +308,7 @@ fn the_reference_documents_every_key() {
         fields_of::<super::schema::SymbolSection>(),
         fields_of::<super::schema::OpsSection>(),
         fields_of::<super::schema::OpsToken>(),
+        fields_of::<super::schema::FleetSection>(),
         fields_of::<StrategyConfig>(),
         fields_of::<super::deploy::DeploySection>(),
     ];

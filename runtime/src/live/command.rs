@@ -20,6 +20,9 @@ pub enum ControlCommand {
     ConfigFileChanged,
     /// Apply this config (as if the file had changed to it).
     ApplyConfig(Box<Config>, Reply<Vec<ReloadEvent>>),
+    /// The fleet's strategies for this node changed: apply the local config
+    /// with these `[[strategy]]` entries beside its own, as a diff.
+    ApplyFleet(Vec<crate::config::StrategyConfig>, Reply<Vec<ReloadEvent>>),
     /// Run the pipeline again for a strategy, now.
     Reload(String, Reply<ReloadEvent>),
     /// The pipeline worker finished a load.

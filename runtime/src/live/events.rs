@@ -51,6 +51,8 @@ pub enum Trigger {
     Promote,
     /// Cranelift finished the optimised code of a build live on baseline code.
     TierUp,
+    /// A fleet deployment (the `sandbar-deployments` bucket on NATS).
+    Fleet,
 }
 
 /// One reload attempt and how it ended (`events.jsonl`, `/events`).

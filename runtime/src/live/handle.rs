@@ -74,6 +74,42 @@ impl RuntimeHandle {
         })
     }
 
+    /// Replaces the fleet's `[[strategy]]` entries for this node and applies
+    /// the config file's strategies with them as one diff, exactly like a
+    /// config edit (`crate::fleet` calls this). A clash of ids with the
+    /// config's own entries is refused and changes nothing.
+    pub fn apply_fleet(
+        &self,
+        strategies: Vec<crate::config::StrategyConfig>,
+    ) -> Result<Vec<ReloadEvent>, Refusal> {
+        ask(&self.commands, |reply| {
+            ControlCommand::ApplyFleet(strategies, reply)
+        })
+    }
+
+    /// Publishes a `rejected` reload event for a fleet deployment that never
+    /// reached the pipeline (its artefact missing from the store, or not
+    /// the bytes its SHA-256 names); the running version stays.
+    pub fn fleet_rejected(
+        &self,
+        strategy: &str,
+        sha256: Option<&str>,
+        error: String,
+        hint: String,
+    ) -> Option<ReloadEvent> {
+        let sink = self.sink.upgrade()?;
+        let mut event = ReloadEvent::base(
+            strategy,
+            super::events::Outcome::Rejected,
+            super::events::Trigger::Fleet,
+        );
+        event.stage = Some(crate::error::Stage::Read);
+        event.sha256 = sha256.map(str::to_owned);
+        event.error = Some(error);
+        event.hint = Some(hint);
+        Some(sink.reload(event))
+    }
+
     /// Pauses, resumes, halts or un-halts a strategy; see
     /// [`super::Runtime::set_state`]. Applied on the calling thread: it never
     /// waits for a reload in progress.

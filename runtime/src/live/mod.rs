@@ -283,6 +283,20 @@ impl Runtime {
         options: LiveOptions,
         loader: Arc<Loader>,
     ) -> anyhow::Result<Runtime> {
+        Self::start_with_fleet(config, Vec::new(), options, loader)
+    }
+
+    /// Like [`Runtime::start_with_loader`], with a fleet's `[[strategy]]`
+    /// entries for this node beside the config's own (`crate::fleet`: the
+    /// deployments last applied). An id in both is a start-up error; later
+    /// fleet changes come through [`RuntimeHandle::apply_fleet`].
+    pub fn start_with_fleet(
+        config: Config,
+        fleet: Vec<crate::config::StrategyConfig>,
+        options: LiveOptions,
+        loader: Arc<Loader>,
+    ) -> anyhow::Result<Runtime> {
+        let config = control::merge_fleet(config, &fleet).map_err(|e| anyhow::anyhow!("{e}"))?;
         let journal_dir = options.journal_dir.clone().or_else(|| config.journal_dir());
         let (journal_tx, journal_rx) = std::sync::mpsc::channel();
         let run_id = journal::new_run_id();
@@ -309,6 +323,7 @@ impl Runtime {
             shared: Arc::clone(&shared),
             // The supervisor's `hot_reload` only switches its rescan on.
             hot_reload: hot_reload && options.rescan,
+            fleet,
         });
         control.start_all().map_err(anyhow::Error::msg)?;
 

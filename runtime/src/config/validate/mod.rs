@@ -203,6 +203,7 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
 
     // [ops]
     check_ops(config, &fail)?;
+    check_fleet(config, &fail)?;
 
     // [[strategy]]
     let strategies_dir = config.strategies_dir();
@@ -433,6 +434,7 @@ fn suggested_id(id: &str) -> Option<String> {
 }
 
 mod feed;
+mod fleet;
 mod limits;
 mod ops;
 mod risk;
@@ -440,6 +442,7 @@ mod risk;
 mod tests;
 
 use feed::check_feed_source;
+use fleet::check_fleet;
 use limits::check_limits;
 use ops::check_ops;
 use risk::{check_risk, check_symbols};

@@ -120,7 +120,9 @@ impl ControlPlane {
             tracing::warn!(path = %path.display(), "config file removed; the running config stays");
             return;
         }
-        match Config::from_file(&path) {
+        // The fleet's entries stay beside the file's own (`control/fleet.rs`).
+        #[allow(clippy::result_large_err)]
+        match Config::from_file(&path).and_then(|new| super::fleet::merge(new, &self.fleet)) {
             Ok(new) if new == self.config => tracing::debug!("config unchanged"),
             Ok(new) => {
                 self.apply_config(new, Trigger::Config);

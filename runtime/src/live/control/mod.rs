@@ -26,6 +26,7 @@
 mod candidate;
 mod disk;
 mod files;
+mod fleet;
 mod pipeline;
 mod publish;
 mod reload;
@@ -43,6 +44,7 @@ mod versions;
 
 pub(crate) use disk::DiskFile;
 pub use disk::DiskStatus;
+pub(crate) use fleet::merge as merge_fleet;
 pub(crate) use pipeline::FinishedLoad;
 pub(crate) use run_states::set_state;
 pub(crate) use tier_up::TierUpDone;
@@ -97,6 +99,9 @@ pub(crate) struct ControlPlane {
     /// The running feed's symbols: `[feed]` changes need a restart, so bar
     /// symbol indices keep meaning these.
     feed_symbols: Vec<String>,
+    /// The fleet's `[[strategy]]` entries for this node, merged into every
+    /// config applied (`control/fleet.rs`); empty without `[fleet]`.
+    fleet: Vec<StrategyConfig>,
 }
 
 pub(crate) struct ControlParts {
@@ -110,6 +115,8 @@ pub(crate) struct ControlParts {
     /// Hot reload on: the periodic rescan runs (the watcher is attached
     /// separately). Off: only explicit API calls reload.
     pub hot_reload: bool,
+    /// The fleet's entries already merged into `config` (see `control/fleet.rs`).
+    pub fleet: Vec<StrategyConfig>,
 }
 
 impl ControlPlane {
@@ -131,6 +138,7 @@ impl ControlPlane {
             retries: retry::Retries::default(),
             tier_ups: tier_up::TierUps::default(),
             feed_symbols,
+            fleet: parts.fleet,
         }
     }
 
@@ -211,8 +219,14 @@ impl ControlPlane {
             ControlCommand::FilesChanged(paths) => self.files_changed(&paths),
             ControlCommand::ConfigFileChanged => self.config_file_changed(),
             ControlCommand::ApplyConfig(config, reply) => {
-                let result = Ok(self.apply_config(*config, Trigger::Api));
+                let result = match fleet::merge(*config, &self.fleet) {
+                    Ok(config) => Ok(self.apply_config(config, Trigger::Api)),
+                    Err(error) => Err(fleet::refusal(&error)),
+                };
                 let _ = reply.send(result);
+            }
+            ControlCommand::ApplyFleet(strategies, reply) => {
+                let _ = reply.send(self.apply_fleet(strategies));
             }
             ControlCommand::Reload(id, reply) => {
                 if self.config.strategy(&id).is_some_and(|s| s.enabled) {

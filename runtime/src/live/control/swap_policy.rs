@@ -27,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime};
 fn governed(trigger: Trigger) -> bool {
     matches!(
         trigger,
-        Trigger::File | Trigger::Config | Trigger::Api | Trigger::Promote
+        Trigger::File | Trigger::Config | Trigger::Api | Trigger::Promote | Trigger::Fleet
     )
 }
 
@@ -180,5 +180,6 @@ pub(super) fn trigger_name(trigger: Trigger) -> &'static str {
         Trigger::Trap => "trap",
         Trigger::Promote => "promote",
         Trigger::TierUp => "tier_up",
+        Trigger::Fleet => "fleet",
     }
 }
