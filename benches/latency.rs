@@ -61,26 +61,43 @@ fn main() {
     ];
     // Each engine variant on Cranelift's code, then the defaults with
     // `hot_reload.tiering = "auto"`: every cold reload of the storm goes live
-    // on Winch's code and tiers up on the compile pool (issue 16).
+    // on Winch's code and tiers up on the compile pool (issue 16). Last, the
+    // defaults with `runtime.loop_spin_us = 0`: the loop sleeps in the
+    // channel as soon as its queue is empty (what it did before the poll).
+    let default_spin = sandbar_runtime::config::RuntimeSection::default().loop_spin_us;
     let tiered = support::engine_variants()
         .into_iter()
-        .map(|(name, options)| (name, options, "optimized"))
-        .chain([(
-            "tiering_auto".to_owned(),
-            sandbar_runtime::EngineOptions::default(),
-            "auto",
-        )]);
+        .map(|(name, options)| (name, options, "optimized", default_spin))
+        .chain([
+            (
+                "tiering_auto".to_owned(),
+                sandbar_runtime::EngineOptions::default(),
+                "auto",
+                default_spin,
+            ),
+            (
+                "loop_spin_off".to_owned(),
+                sandbar_runtime::EngineOptions::default(),
+                "optimized",
+                0,
+            ),
+        ]);
     let mut variants: Vec<Variant> = tiered
-        .map(|(name, options, tiering)| {
-            let mut live = Live::start_tiered(
+        .map(|(name, options, tiering, spin_us)| {
+            let loader = std::sync::Arc::new(
+                sandbar_runtime::Loader::with_options(support::DEFAULT_CACHE_ENTRIES, options)
+                    .unwrap(),
+            );
+            let mut live = Live::start_edited(
                 &[BenchStrategy {
                     id: "sma",
                     bytes: &bytes,
                     params: "",
                 }],
                 Reloads::Api,
-                options,
+                loader,
                 tiering,
+                |config| config.runtime.loop_spin_us = spin_us,
             );
             // Warm the loop and the caches first.
             let mut warm = new_histogram();

@@ -15,7 +15,7 @@ use super::support::{self, BenchStrategy, Live, Reloads};
 use super::{fresh, heavy};
 use criterion::Criterion;
 use sandbar_runtime::contract::{Bar, Position};
-use sandbar_runtime::live::{Event, Outcome};
+use sandbar_runtime::live::{Event, Outcome, ReloadEvent};
 use sandbar_runtime::{EngineOptions, Limits, Loader, StrategyInstance, Tier};
 use std::hint::black_box;
 use std::process::{Child, Command};
@@ -26,6 +26,12 @@ const SIZES: [(&str, &str); 2] = [("small", "sma-cross"), ("large", "big-code")]
 /// Places a new build and reloads it through the API; returns the time to
 /// the first bar its generation served.
 fn new_build_to_first_bar(live: &mut Live, bytes: &[u8]) -> (Duration, String) {
+    let (took, event) = new_build_event(live, bytes);
+    (took, event.sha256.unwrap_or_default())
+}
+
+/// [`new_build_to_first_bar`] with the reload's event (its stage times).
+fn new_build_event(live: &mut Live, bytes: &[u8]) -> (Duration, ReloadEvent) {
     let path = live.wasm_path("s");
     let variant = fresh(bytes);
     let sha = sandbar_runtime::sha256_hex(&variant);
@@ -33,9 +39,33 @@ fn new_build_to_first_bar(live: &mut Live, bytes: &[u8]) -> (Duration, String) {
     let start = Instant::now();
     let event = live.runtime.reload("s").unwrap();
     assert_eq!(event.outcome, Outcome::Swapped, "{event:?}");
+    assert_eq!(event.sha256.as_deref(), Some(sha.as_str()));
     let generation = live.generation("s", event.version.unwrap());
     live.first_bar_of(&generation);
-    (start.elapsed(), sha)
+    (start.elapsed(), event)
+}
+
+/// The median time of each pipeline stage over `events`, one line: where a
+/// first bar's time goes.
+fn print_stage_medians(name: &str, events: &[ReloadEvent]) {
+    let mut stages: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
+    for event in events {
+        for (stage, us) in &event.duration_us {
+            stages.entry(format!("{stage:?}")).or_default().push(*us);
+        }
+    }
+    let medians: Vec<String> = stages
+        .into_iter()
+        .map(|(stage, mut us)| {
+            us.sort_unstable();
+            format!("{stage} {:.2} ms", us[us.len() / 2] as f64 / 1000.0)
+        })
+        .collect();
+    println!(
+        "{name}: stage medians over {} reloads: {}",
+        events.len(),
+        medians.join(", ")
+    );
 }
 
 /// Waits for the tier-up of `sha`, then for the optimised generation's first bar.
@@ -110,11 +140,13 @@ pub fn tiers(c: &mut Criterion) {
         for tiering in ["auto", "optimized"] {
             let mut live = start(&bytes, tiering);
             heavy(&mut group, label == "large");
+            let mut events = Vec::new();
             group.bench_function(format!("first_bar/{label}/{tiering}"), |b| {
                 b.iter_custom(|iters| {
                     (0..iters)
                         .map(|_| {
-                            let (took, _) = new_build_to_first_bar(&mut live, &bytes);
+                            let (took, event) = new_build_event(&mut live, &bytes);
+                            events.push(event);
                             // The next build must not race this one's tier-up.
                             std::thread::sleep(Duration::from_millis(if label == "large" {
                                 1500
@@ -126,6 +158,7 @@ pub fn tiers(c: &mut Criterion) {
                         .sum()
                 })
             });
+            print_stage_medians(&format!("tiers/first_bar/{label}/{tiering}"), &events);
             live.runtime.stop();
         }
         let mut live = start(&bytes, "auto");

@@ -189,16 +189,29 @@ impl Live {
         loader: Arc<Loader>,
         tiering: &str,
     ) -> Live {
+        Self::start_edited(strategies, reloads, loader, tiering, |_| {})
+    }
+
+    /// [`Live::start_on`] with `edit` applied to the parsed config (a
+    /// setting one variant of a bench flips).
+    pub fn start_edited(
+        strategies: &[BenchStrategy<'_>],
+        reloads: Reloads,
+        loader: Arc<Loader>,
+        tiering: &str,
+        edit: impl FnOnce(&mut Config),
+    ) -> Live {
         let dir = tempfile::tempdir().unwrap();
         let dist = dir.path().join("dist");
         std::fs::create_dir(&dist).unwrap();
         for s in strategies {
             place(&dist.join(format!("{}.wasm", s.id)), s.bytes);
         }
-        let config = parse_config(
+        let mut config = parse_config(
             dir.path(),
             &config_text_tiered(dir.path(), strategies, reloads, tiering),
         );
+        edit(&mut config);
         let runtime = Runtime::start_with_loader(
             config,
             LiveOptions {

@@ -5,17 +5,13 @@
 //! (compared by bits). Then the Python SDK's own unit tests run
 //! (`guest-sdk/python/tests`, unittest: no package to install).
 
-use sandbar_guest::indicators::{Cross, CrossDetector, Ema, Rsi, Sma};
-use std::io::Write;
+mod indicator_walk;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn python_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/python"))
-}
-
-fn bits(value: Option<f64>) -> String {
-    value.map_or("none".to_owned(), |v| format!("{:016x}", v.to_bits()))
 }
 
 const PYTHON: &str = r#"
@@ -39,69 +35,9 @@ for c in closes:
 
 #[test]
 fn issue_18_python_indicators_give_the_rust_values_bit_for_bit() {
-    let closes = sandbar_guest::testing::random_walk(18, 600);
-    let mut want = Vec::new();
-    for period in [1usize, 2, 5, 14, 30] {
-        let (mut sma, mut ema, mut rsi) = (Sma::new(period), Ema::new(period), Rsi::new(period));
-        for &c in &closes {
-            want.push(format!("sma {period} {}", bits(sma.update(c))));
-            want.push(format!("ema {period} {}", bits(ema.update(c))));
-            want.push(format!("rsi {period} {}", bits(rsi.update(c))));
-        }
-    }
-    let (mut fast, mut slow, mut cross) = (Sma::new(3), Sma::new(8), CrossDetector::new());
-    for &c in &closes {
-        if let (Some(f), Some(s)) = (fast.update(c), slow.update(c)) {
-            let name = match cross.update(f, s) {
-                Some(Cross::Above) => "above",
-                Some(Cross::Below) => "below",
-                None => "none",
-            };
-            want.push(format!("cross {name}"));
-        }
-    }
-    let mut child = Command::new("python3")
-        .arg("-c")
-        .arg(PYTHON)
-        .env("PYTHONPATH", python_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (the Python SDK needs it for its tests)");
-    let input: String = closes
-        .iter()
-        .map(|c| {
-            c.to_le_bytes()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-                + "\n"
-        })
-        .collect();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "python failed");
-    let got: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    assert_eq!(got.len(), want.len(), "as many values from both SDKs");
-    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert_eq!(
-            g, w,
-            "value {i} differs between the Python and the Rust SDK"
-        );
-    }
-    assert!(
-        want.iter().any(|l| l.starts_with("cross above")),
-        "the series crosses"
-    );
+    let mut python = Command::new("python3");
+    python.arg("-c").arg(PYTHON).env("PYTHONPATH", python_dir());
+    indicator_walk::assert_same_as_rust(python, "Python");
 }
 
 #[test]

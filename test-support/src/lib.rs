@@ -95,59 +95,25 @@ pub fn python_component(dir: impl AsRef<Path>) -> PathBuf {
     let dir = workspace().join(dir.as_ref());
     let sdk = workspace().join("guest-sdk");
     let project = python::read_project(&dir).expect("a Python strategy");
-    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut add = |name: String, path: &Path| {
-        inputs.push((name, std::fs::read(path).expect("reading a build input")));
-    };
-    add("pyproject.toml".into(), &dir.join("pyproject.toml"));
+    let mut inputs = BuildInputs::default();
+    inputs.add("pyproject.toml".into(), &dir.join("pyproject.toml"));
     for file in python::sources(&dir).expect("listing the sources") {
-        add(format!("src/{}", file.display()), &dir.join(&file));
+        inputs.add(format!("src/{}", file.display()), &dir.join(&file));
     }
-    let sdk_package = sdk.join("python/sandbar");
-    let mut sdk_files: Vec<PathBuf> = std::fs::read_dir(&sdk_package)
-        .expect("the Python SDK")
-        .map(|e| e.expect("listing the SDK").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "py"))
-        .collect();
-    sdk_files.sort();
-    for file in &sdk_files {
-        add(format!("sdk/{}", file.display()), file);
+    for file in files_in(&sdk.join("python/sandbar"), "py") {
+        inputs.add(format!("sdk/{}", file.display()), &file);
     }
-    let mut wit: Vec<PathBuf> = std::fs::read_dir(sdk.join("wit"))
-        .expect("the contract")
-        .map(|e| e.expect("listing the contract").path())
-        // The 0.1.0 contract the Python SDK builds against; other versions
-        // sit in their own folders.
-        .filter(|p| p.is_file())
-        .collect();
-    wit.sort();
-    for file in &wit {
-        add(format!("wit/{}", file.display()), file);
+    // The 0.1.0 contract the Python SDK builds against; other versions sit
+    // in their own folders.
+    for file in files_in(&sdk.join("wit"), "wit") {
+        inputs.add(format!("wit/{}", file.display()), &file);
     }
-    let mut keyed = python::COMPONENTIZE_PY_VERSION.as_bytes().to_vec();
-    for (name, bytes) in &inputs {
-        keyed.extend_from_slice(name.as_bytes());
-        keyed.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-        keyed.extend_from_slice(bytes);
-    }
-    let key = &sandbar_runtime::sha256_hex(&keyed)[..16];
-    let out_dir = workspace().join("target/test-components/python");
-    let path = out_dir.join(format!("{}-{key}.wasm", project.name.replace('-', "_")));
-    if path.is_file() {
-        return path;
-    }
-    let started = std::time::Instant::now();
-    let component = python::compile(&dir, &sdk, true)
-        .unwrap_or_else(|e| panic!("building {}: {e:#}", dir.display()));
-    std::fs::create_dir_all(&out_dir).expect("creating target/test-components/python");
-    sandbar_runtime::build::write_atomically(&path, &component.bytes).expect("writing it");
-    eprintln!(
-        "built {} in {:.1} s ({} bytes)",
-        project.name,
-        started.elapsed().as_secs_f64(),
-        component.bytes.len()
-    );
-    path
+    let path = inputs.keyed_path("python", &project.name, python::COMPONENTIZE_PY_VERSION);
+    build_once(path, &project.name, || {
+        python::compile(&dir, &sdk, true)
+            .unwrap_or_else(|e| panic!("building {}: {e:#}", dir.display()))
+            .bytes
+    })
 }
 
 /// The JavaScript strategy in `dir` (relative to the workspace, e.g.
@@ -165,64 +131,88 @@ pub fn js_component(dir: impl AsRef<Path>) -> PathBuf {
     let dir = workspace().join(dir.as_ref());
     let sdk = workspace().join("guest-sdk");
     let project = js::read_project(&dir).expect("a JavaScript strategy");
-    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut add = |name: String, path: &Path| {
-        inputs.push((name, std::fs::read(path).expect("reading a build input")));
-    };
-    add("package.json".into(), &dir.join("package.json"));
+    let mut inputs = BuildInputs::default();
+    inputs.add("package.json".into(), &dir.join("package.json"));
     for file in js::sources(&dir).expect("listing the sources") {
-        add(format!("src/{}", file.display()), &dir.join(&file));
+        inputs.add(format!("src/{}", file.display()), &dir.join(&file));
     }
-    let listed = |folder: &Path, ext: &str| {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
-            .unwrap_or_else(|e| panic!("listing {}: {e}", folder.display()))
-            .map(|e| e.expect("listing a folder").path())
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == ext))
-            .collect();
-        files.sort();
-        files
-    };
-    for file in listed(&sdk.join("js"), "js") {
-        add(
-            format!("sdk/{}", file.file_name().unwrap_or_default().display()),
-            &file,
-        );
+    let named = |file: &Path| file.file_name().unwrap_or_default().display().to_string();
+    for file in files_in(&sdk.join("js"), "js") {
+        inputs.add(format!("sdk/{}", named(&file)), &file);
     }
     // The 0.1.0 contract; other versions sit in their own folders.
-    for file in listed(&sdk.join("wit"), "wit") {
-        add(
-            format!("wit/{}", file.file_name().unwrap_or_default().display()),
-            &file,
-        );
+    for file in files_in(&sdk.join("wit"), "wit") {
+        inputs.add(format!("wit/{}", named(&file)), &file);
     }
-    let mut keyed = format!(
+    let tools = format!(
         "{} {} {}",
         js::COMPONENTIZE_JS_VERSION,
         js::JCO_VERSION,
         js::DRIVER
-    )
-    .into_bytes();
-    for (name, bytes) in &inputs {
-        keyed.extend_from_slice(name.as_bytes());
-        keyed.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-        keyed.extend_from_slice(bytes);
+    );
+    let path = inputs.keyed_path("js", &project.name, &tools);
+    build_once(path, &project.name, || {
+        js::compile(&dir, &sdk, true)
+            .unwrap_or_else(|e| panic!("building {}: {e:#}", dir.display()))
+            .bytes
+    })
+}
+
+/// What a guest build reads, by name: the key of its cached component.
+#[derive(Default)]
+struct BuildInputs(Vec<(String, Vec<u8>)>);
+
+impl BuildInputs {
+    fn add(&mut self, name: String, path: &Path) {
+        let bytes = std::fs::read(path)
+            .unwrap_or_else(|e| panic!("reading the build input {}: {e}", path.display()));
+        self.0.push((name, bytes));
     }
-    let key = &sandbar_runtime::sha256_hex(&keyed)[..16];
-    let out_dir = workspace().join("target/test-components/js");
-    let path = out_dir.join(format!("{}-{key}.wasm", project.name.replace('-', "_")));
+
+    /// `target/test-components/<kind>/<project>-<key>.wasm`, the key a
+    /// SHA-256 of `tools` (the tool versions) and every input.
+    fn keyed_path(&self, kind: &str, project: &str, tools: &str) -> PathBuf {
+        let mut keyed = tools.as_bytes().to_vec();
+        for (name, bytes) in &self.0 {
+            keyed.extend_from_slice(name.as_bytes());
+            keyed.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            keyed.extend_from_slice(bytes);
+        }
+        let key = &sandbar_runtime::sha256_hex(&keyed)[..16];
+        workspace()
+            .join("target/test-components")
+            .join(kind)
+            .join(format!("{}-{key}.wasm", project.replace('-', "_")))
+    }
+}
+
+/// The files with extension `ext` directly in `folder`, sorted.
+fn files_in(folder: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .unwrap_or_else(|e| panic!("listing {}: {e}", folder.display()))
+        .map(|e| e.expect("listing a folder").path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == ext))
+        .collect();
+    files.sort();
+    files
+}
+
+/// `path` if it was built before; else `build`'s bytes, written there
+/// atomically (a test killed mid-write leaves no half component).
+fn build_once(path: PathBuf, project: &str, build: impl FnOnce() -> Vec<u8>) -> PathBuf {
     if path.is_file() {
         return path;
     }
     let started = std::time::Instant::now();
-    let component = js::compile(&dir, &sdk, true)
-        .unwrap_or_else(|e| panic!("building {}: {e:#}", dir.display()));
-    std::fs::create_dir_all(&out_dir).expect("creating target/test-components/js");
-    sandbar_runtime::build::write_atomically(&path, &component.bytes).expect("writing it");
+    let bytes = build();
+    let out_dir = path.parent().expect("a keyed path has a folder");
+    std::fs::create_dir_all(out_dir)
+        .unwrap_or_else(|e| panic!("creating {}: {e}", out_dir.display()));
+    sandbar_runtime::build::write_atomically(&path, &bytes).expect("writing it");
     eprintln!(
-        "built {} in {:.1} s ({} bytes)",
-        project.name,
+        "built {project} in {:.1} s ({} bytes)",
         started.elapsed().as_secs_f64(),
-        component.bytes.len()
+        bytes.len()
     );
     path
 }

@@ -10,6 +10,7 @@ mod deploys;
 mod equivalence;
 mod fleet;
 mod guest_calls;
+mod guest_language;
 mod harness_parity;
 mod hostile;
 mod hot_reload;

@@ -331,6 +331,31 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("cannot move into place {}", path.display()))
 }
 
+/// Every file under `dir` with its bytes and modification time, sorted:
+/// what a staged guest build gives its tool, compared by the staging
+/// reproducibility tests.
+#[cfg(test)]
+pub(crate) fn staged_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>, std::time::SystemTime)> {
+    let mut seen = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                seen.push((
+                    p.strip_prefix(dir).unwrap().to_owned(),
+                    std::fs::read(&p).unwrap(),
+                    std::fs::metadata(&p).unwrap().modified().unwrap(),
+                ));
+            }
+        }
+    }
+    seen.sort();
+    seen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

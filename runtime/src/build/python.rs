@@ -466,27 +466,7 @@ mod tests {
         let files = sources(src.path()).unwrap();
         let sdk = super::super::sdk::built_in();
         let out = tempfile::tempdir().unwrap();
-        let snapshot = |dir: &Path| {
-            let mut seen = Vec::new();
-            let mut stack = vec![dir.to_owned()];
-            while let Some(d) = stack.pop() {
-                for e in std::fs::read_dir(&d).unwrap() {
-                    let p = e.unwrap().path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else {
-                        let meta = std::fs::metadata(&p).unwrap();
-                        seen.push((
-                            p.strip_prefix(dir).unwrap().to_owned(),
-                            std::fs::read(&p).unwrap(),
-                            meta.modified().unwrap(),
-                        ));
-                    }
-                }
-            }
-            seen.sort();
-            seen
-        };
+        let snapshot = |dir: &Path| crate::build::staged_files(dir);
         stage(&project, &sdk, &files, &out.path().join("a")).unwrap();
         // Touch a source: its time must not reach the stage.
         std::fs::write(src.path().join("util.py"), "y = 2\n").unwrap();

@@ -12,6 +12,15 @@ pub const STRATEGIES_DIR: &str = "strategies/dist";
 pub const HISTORY_BARS: usize = 512;
 /// The most `runtime.history_bars` may be.
 pub const MAX_HISTORY_BARS: usize = 1_000_000;
+/// `runtime.loop_spin_us`: how long the bar loop polls for the next bar
+/// before it sleeps, in microseconds. Waking a sleeping thread costs 4–30 µs
+/// on a virtual machine (a futex wake and often an idle vCPU's wake-up), ten
+/// times the loop's own work on a bar; a bar that arrives within the spin is
+/// taken in under a microsecond (BENCHMARKS.md, "Latency under reload").
+pub const LOOP_SPIN_US: u64 = 50;
+/// The most `runtime.loop_spin_us` may be (10 ms: past it a sleeping loop
+/// costs less than the CPU the spin burns).
+pub const MAX_LOOP_SPIN_US: u64 = 10_000;
 /// `runtime.cache_max_mb`: the artefact cache's size cap, in MiB. A compiled
 /// example strategy is about 1 MiB, the 1.4 MB test component about 6 MiB.
 pub const CACHE_MAX_MB: u64 = 1024;

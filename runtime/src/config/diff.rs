@@ -150,6 +150,12 @@ fn restart_notes(old: &Config, new: &Config) -> Vec<String> {
             old.runtime.history_bars, new.runtime.history_bars
         ));
     }
+    if old.runtime.loop_spin_us != new.runtime.loop_spin_us {
+        notes.push(format!(
+            "runtime.loop_spin_us changed from {} to {}; restart to apply",
+            old.runtime.loop_spin_us, new.runtime.loop_spin_us
+        ));
+    }
     let (was, is) = (&old.hot_reload, &new.hot_reload);
     if was.enabled != is.enabled {
         notes.push(format!(
@@ -348,13 +354,14 @@ enabled = false
     #[test]
     fn restart_notes_name_the_key_and_values() {
         let d = diff_to(&format!(
-            "profile = \"dev\"\n[runtime]\nhistory_bars = 100\nstrategies_dir = \"elsewhere\"\n[feed]\nsymbols = [\"BTCUSD\"]\nseed = 7\n[broker]\ncommission = 0.0\n{BASE}"
+            "profile = \"dev\"\n[runtime]\nhistory_bars = 100\nloop_spin_us = 0\nstrategies_dir = \"elsewhere\"\n[feed]\nsymbols = [\"BTCUSD\"]\nseed = 7\n[broker]\ncommission = 0.0\n{BASE}"
         ));
         assert_eq!(
             d.restart_required,
             [
                 "runtime.strategies_dir changed from strategies/dist to elsewhere; restart to watch and load from the new directory",
                 "runtime.history_bars changed from 512 to 100; restart to apply",
+                "runtime.loop_spin_us changed from 50 to 0; restart to apply",
                 "feed.seed changed from 42 to 7; restart to apply",
                 "feed.symbols changed from [\"BTCUSD\", \"ETHUSD\"] to [\"BTCUSD\"]; restart to apply",
                 "broker.commission changed from 0.001 to 0.0; restart to apply",

@@ -89,6 +89,10 @@ pub struct RuntimeSection {
     pub strategies_dir: PathBuf,
     /// Bars kept per symbol for warm-up and smoke tests. Default 512, 1..=1_000_000.
     pub history_bars: usize,
+    /// How long the bar loop polls for the next bar before it sleeps, in
+    /// microseconds: a bar arriving within it skips the thread wake-up.
+    /// Default 50, 0..=10_000; 0 sleeps at once (no CPU spent waiting).
+    pub loop_spin_us: u64,
     /// Directory for the run journal, relative to the config file. Default: none (no journal).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub journal_dir: Option<PathBuf>,
@@ -107,6 +111,7 @@ impl Default for RuntimeSection {
         Self {
             strategies_dir: PathBuf::from(d::STRATEGIES_DIR),
             history_bars: d::HISTORY_BARS,
+            loop_spin_us: d::LOOP_SPIN_US,
             journal_dir: None,
             cache_dir: None,
             cache_max_mb: d::CACHE_MAX_MB,

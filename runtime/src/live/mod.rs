@@ -350,6 +350,7 @@ impl Runtime {
             roster: Arc::clone(&roster),
             recent_bars,
             history_bars: history_capacity,
+            spin: Duration::from_micros(config.runtime.loop_spin_us),
             outbox: bar_loop::Outbox {
                 journal,
                 reaper: reaper_tx,

@@ -47,6 +47,21 @@ pub(crate) fn validate(config: &Config, map: &SourceMap) -> Result<(), ConfigErr
         );
     }
 
+    if config.runtime.loop_spin_us > d::MAX_LOOP_SPIN_US {
+        return fail(
+            key("runtime", "loop_spin_us"),
+            format!(
+                "`loop_spin_us` in [runtime] must be at most {} (10 ms), not {}",
+                d::MAX_LOOP_SPIN_US,
+                config.runtime.loop_spin_us
+            ),
+            Some(format!(
+                "it is how long the bar loop polls for the next bar before it sleeps; the default is {}, and 0 sleeps at once",
+                d::LOOP_SPIN_US
+            )),
+        );
+    }
+
     // The watcher follows the strategies dir; compiled code written there
     // would be seen by it, and deploy tools that sync the folder would ship it.
     if config.runtime.cache_dir.is_some()

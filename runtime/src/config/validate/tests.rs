@@ -51,6 +51,9 @@ fn prod_pins_everything() {
 fn ranges_are_enforced() {
     assert!(message(|c| c.runtime.history_bars = 0).contains("between 1 and 1000000"));
     assert!(message(|c| c.runtime.history_bars = 1_000_001).contains("not 1000001"));
+    assert!(
+        message(|c| c.runtime.loop_spin_us = 10_001).contains("at most 10000 (10 ms), not 10001")
+    );
     assert!(message(|c| c.hot_reload.keep_versions = 0).contains("keep_versions"));
     assert!(message(|c| c.hot_reload.debounce_ms = 60_001).contains("at most 60000"));
     check(|c| c.hot_reload.debounce_ms = 60_000).unwrap();

@@ -9,6 +9,7 @@
 mod catch_up;
 mod outbox;
 mod priority;
+mod receive;
 mod runner;
 mod shadow;
 
@@ -150,6 +151,9 @@ pub(crate) struct LoopContext {
     pub roster: Arc<ArcSwap<Roster>>,
     pub recent_bars: Arc<SharedRecentBars>,
     pub history_bars: usize,
+    /// How long the loop polls for the next bar before it sleeps
+    /// (`runtime.loop_spin_us`).
+    pub spin: Duration,
     pub outbox: Outbox,
     pub fill_model: FillModel,
     pub starting_cash: f64,
@@ -187,7 +191,8 @@ pub(crate) fn run(ctx: LoopContext, bars: Receiver<FedBar>) -> Vec<StrategySumma
         lag: latency_histogram(),
         lag_published: Instant::now(),
     };
-    for fed in bars {
+    let spin = bar_loop.ctx.spin;
+    while let Some(fed) = receive::next_bar(&bars, spin) {
         bar_loop.process(fed);
     }
     bar_loop.finish()
