@@ -571,3 +571,26 @@ fn issue_20_a_fleet_id_clashing_with_a_local_strategy_is_a_start_up_error() {
     );
     assert!(err.contains("runtime undeploy audit"), "{err}");
 }
+
+/// The heartbeat TTL was fixed by whichever node created `sandbar-nodes`
+/// first: a node with a longer `heartbeat_ms` dropped out of the status
+/// between its beats. Each node (and operator) opening the bucket now
+/// raises the TTL to three of its intervals, and never lowers it.
+#[test]
+fn regression_20_the_heartbeat_ttl_grows_to_the_slowest_node_and_never_shrinks() {
+    let store = store();
+    let server = NatsServer::start(store.path());
+    let opened = |heartbeat_ms: u64| {
+        let mut settings = FleetSettings::client(&server.url(), FLEET);
+        settings.heartbeat = Duration::from_millis(heartbeat_ms);
+        let client = FleetClient::connect(&settings).unwrap();
+        client.node_ttl().unwrap()
+    };
+    // The first opener creates the bucket: 3 × 1 s is below the 10 s floor.
+    assert_eq!(opened(1000), Duration::from_secs(10));
+    // A node beating every 8 s needs 24 s.
+    assert_eq!(opened(8000), Duration::from_secs(24));
+    // A faster node after it leaves the slow node's TTL alone.
+    assert_eq!(opened(2000), Duration::from_secs(24));
+    assert_eq!(opened(9000), Duration::from_secs(27));
+}

@@ -64,6 +64,7 @@ pub(super) async fn open(
 ) -> Result<kv::Store, FleetError> {
     let name = spec.bucket;
     if let Ok(store) = js.get_key_value(name).await {
+        grow_max_age(js, spec).await;
         return Ok(store);
     }
     let created = js.create_stream(spec.stream_config()).await;
@@ -78,6 +79,64 @@ pub(super) async fn open(
             Ok(_) => FleetError::other(format!("cannot open the KV bucket `{name}`"), open),
         }),
     }
+}
+
+/// Raises the bucket's value lifetime to `spec.max_age` when it is shorter
+/// (never lowers it, never touches a bucket that keeps values for ever).
+///
+/// Why: the first node to come up creates `sandbar-nodes` with a TTL of
+/// three of *its* heartbeat intervals; a node that beats less often would
+/// drop out of `runtime fleet status` between its beats. Each node that
+/// opens the bucket raises the TTL to what it needs, so the TTL is that of
+/// the slowest node there has been. A failed update costs a warning: the
+/// bucket works, a slow node may only flicker in the status.
+async fn grow_max_age(js: &jetstream::Context, spec: &BucketSpec) {
+    if spec.max_age.is_zero() {
+        return;
+    }
+    let stream_name = format!("KV_{}", spec.bucket);
+    let info = match js.get_stream(&stream_name).await {
+        Ok(mut stream) => stream.info().await.map(|info| info.config.clone()),
+        Err(e) => {
+            tracing::warn!(bucket = spec.bucket, error = %e, "cannot read the bucket's settings; its TTL stays as it is");
+            return;
+        }
+    };
+    let mut config = match info {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::warn!(bucket = spec.bucket, error = %e, "cannot read the bucket's settings; its TTL stays as it is");
+            return;
+        }
+    };
+    if config.max_age.is_zero() || config.max_age >= spec.max_age {
+        return;
+    }
+    let was = config.max_age;
+    config.max_age = spec.max_age;
+    match js.update_stream(config).await {
+        Ok(_) => tracing::info!(
+            bucket = spec.bucket,
+            from_s = was.as_secs_f64(),
+            to_s = spec.max_age.as_secs_f64(),
+            "raised the bucket's TTL for this node's heartbeat interval"
+        ),
+        Err(e) => tracing::warn!(
+            bucket = spec.bucket,
+            error = %e,
+            "cannot raise the bucket's TTL to {:.0} s; a node beating this slowly may drop out of the status between beats",
+            spec.max_age.as_secs_f64()
+        ),
+    }
+}
+
+/// How long values of `store` live (zero: for ever).
+pub(super) async fn max_age(store: &kv::Store) -> Result<Duration, FleetError> {
+    let mut stream = store.stream.clone();
+    let info = stream.info().await.map_err(|e| {
+        FleetError::other(format!("cannot read the settings of `{}`", store.name), e)
+    })?;
+    Ok(info.config.max_age)
 }
 
 #[cfg(test)]

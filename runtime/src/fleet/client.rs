@@ -264,6 +264,12 @@ impl Fleet {
         Ok(out)
     }
 
+    /// How long a heartbeat stays in `sandbar-nodes`: three intervals of
+    /// the slowest node that has opened it, at least 10 s.
+    pub async fn node_ttl(&self) -> Result<Duration, FleetError> {
+        bucket::max_age(&self.nodes).await
+    }
+
     /// Every live heartbeat of the fleet, by node.
     pub async fn heartbeats(&self) -> Result<Vec<Heartbeat>, FleetError> {
         let prefix = format!("{}.", self.settings.fleet);
@@ -399,6 +405,11 @@ impl FleetClient {
     /// See [`Fleet::status`].
     pub fn status(&self) -> Result<FleetStatus, FleetError> {
         self.runtime.block_on(self.fleet.status())
+    }
+
+    /// [`Fleet::node_ttl`].
+    pub fn node_ttl(&self) -> Result<Duration, FleetError> {
+        self.runtime.block_on(self.fleet.node_ttl())
     }
 
     /// Uploads `bytes` under any name, unchecked. Only for fault-injection
