@@ -15,7 +15,8 @@
 //! what a shadow adds to every bar.
 //!
 //! A custom main (not criterion): the figures are percentiles from
-//! hdrhistogram. `cargo bench --bench latency`; without `--bench` (as
+//! hdrhistogram. `LATENCY_VARIANTS=a,b` keeps only those engine variants
+//! (and skips the shadow and dashboard parts). `cargo bench --bench latency`; without `--bench` (as
 //! `cargo test --benches` runs it) it does a short smoke run.
 
 mod support;
@@ -82,7 +83,12 @@ fn main() {
                 0,
             ),
         ]);
+    // `LATENCY_VARIANTS=tiering_auto,default` runs only those (to profile one).
+    let only: Option<Vec<String>> = std::env::var("LATENCY_VARIANTS")
+        .ok()
+        .map(|v| v.split(',').map(str::to_owned).collect());
     let mut variants: Vec<Variant> = tiered
+        .filter(|(name, ..)| only.as_ref().is_none_or(|only| only.contains(name)))
         .map(|(name, options, tiering, spin_us)| {
             let loader = std::sync::Arc::new(
                 sandbar_runtime::Loader::with_options(support::DEFAULT_CACHE_ENTRIES, options)
@@ -148,8 +154,10 @@ fn main() {
     for variant in variants {
         variant.live.runtime.stop();
     }
-    shadow_cost(&bytes, rounds.max(2), slice);
-    dashboard_open_vs_closed(&bytes, quick);
+    if only.is_none() {
+        shadow_cost(&bytes, rounds.max(2), slice);
+        dashboard_open_vs_closed(&bytes, quick);
+    }
 }
 
 /// The dashboard's connection: a `/ws` client that reads everything until

@@ -88,8 +88,8 @@ pub use live::{Generation, LiveOptions, Roster, Runtime, RuntimeHandle, Strategy
 pub use load::IoCause;
 pub use load::{
     Artifact, BASELINE_FUEL_HEADROOM, Candidate, LoadOutcome, LoadSpec, Loader, ReadStage,
-    SMOKE_BARS_PER_SYMBOL, SmokeReport, SmokeSetup, StageTimings, Tier, Tiering, describe_limits,
-    read_artifact,
+    SMOKE_BARS_PER_SYMBOL, SmokeReport, SmokeSetup, StageTimings, Tier, TierUpCompile, Tiering,
+    describe_limits, read_artifact,
 };
 pub use load::{ArtifactCache, CacheError, CacheProblem, CacheWarning, EntryInfo};
 pub use params::{from_toml as param_from_toml, parse_assignment as parse_param};

@@ -425,8 +425,22 @@ fn refusal(path: &str) -> String {
 }
 
 /// The first line of a refusal with the path replaced by `<file>`.
+/// The first line of the command's own output, past any log line (a log
+/// line starts with its RFC 3339 time: `2026-12-02T00:42:14…`).
 fn first_line(stderr: &str, path: &str) -> String {
-    stderr.lines().next().unwrap_or("").replace(path, "<file>")
+    let is_log = |line: &str| {
+        let b = line.as_bytes();
+        b.len() > 20
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b[10] == b'T'
+            && b[..4].iter().all(u8::is_ascii_digit)
+    };
+    stderr
+        .lines()
+        .find(|line| !is_log(line))
+        .unwrap_or("")
+        .replace(path, "<file>")
 }
 
 #[test]

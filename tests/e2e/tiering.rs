@@ -211,6 +211,57 @@ fn issue_16_a_rollback_or_redeploy_of_a_known_build_uses_its_optimised_code_at_o
     assert_eq!(anomalies, 0);
 }
 
+/// A tier-up waits for the idle-priority compile pool; a build replaced
+/// meanwhile (an author saving every few seconds, a storm of deploys) used
+/// to be compiled by Cranelift anyway and thrown away, one compile per save.
+/// Now the loader asks whether the build is still wanted when the pool
+/// takes the job, and compiles nothing if not.
+#[test]
+fn regression_16_a_tier_up_no_longer_wanted_compiles_nothing() {
+    use sandbar_runtime::{LoadSpec, SmokeSetup, TierUpCompile, Tiering};
+    let loader = Loader::new().unwrap();
+    loader.set_tiering(Tiering::Auto);
+    let bytes = rebuilt(&std::fs::read(component("sma-cross")).unwrap(), 41);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.wasm");
+    std::fs::write(&path, &bytes).unwrap();
+    let symbols = vec!["BTCUSD".to_owned()];
+    let limits = Limits::default();
+    let candidate = loader
+        .load_file(
+            &path,
+            LoadSpec {
+                strategy_id: "s",
+                expected_sha256: None,
+                symbols: &symbols,
+                params: &[],
+                limits: &limits,
+                recent_bars: &[],
+                smoke: SmokeSetup::default(),
+            },
+        )
+        .result
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        candidate.tier,
+        Tier::Baseline,
+        "a new build goes live on baseline code"
+    );
+    let built = sha(&bytes);
+
+    let superseded = loader.optimize(&built, &|| false);
+    assert!(matches!(superseded, TierUpCompile::Superseded));
+    assert!(
+        loader.cached_tier(&built, Tier::Optimized).is_none(),
+        "nothing was compiled"
+    );
+
+    // Still wanted later (it came back): its bytes were kept, so it compiles.
+    let compiled = loader.optimize(&built, &|| true);
+    assert!(matches!(compiled, TierUpCompile::Compiled(Ok(_))));
+    assert!(loader.cached_tier(&built, Tier::Optimized).is_some());
+}
+
 #[test]
 fn issue_16_tiering_optimized_compiles_once_and_baseline_never_tiers_up() {
     for (tiering, tier) in [("optimized", Tier::Optimized), ("baseline", Tier::Baseline)] {

@@ -168,7 +168,7 @@ pub(super) fn read_bars(
 pub fn run(config: &Config, options: &BacktestOptions) -> anyhow::Result<BacktestResult> {
     // The config's artefact cache: a second backtest of a build (a large
     // Python or JavaScript component above all) compiles nothing.
-    let loader = crate::load::ArtifactCache::attach(Loader::new()?, config);
+    let loader = crate::load::ArtifactCache::attach(Loader::foreground()?, config);
     run_with_loader(config, options, &loader)
 }
 

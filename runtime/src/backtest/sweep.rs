@@ -234,7 +234,7 @@ impl<'a> Grid<'a> {
             strategy,
             keys: axes.iter().map(|a| a.key.clone()).collect(),
             combos,
-            loader: crate::load::ArtifactCache::attach(Loader::new()?, config),
+            loader: crate::load::ArtifactCache::attach(Loader::foreground()?, config),
             model: FillModel {
                 commission: config.broker.commission,
                 slippage_bps: config.broker.slippage_bps,

@@ -87,7 +87,7 @@ fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         args.sdk.as_deref(),
     )?;
     if !args.no_check {
-        let mut loader = Loader::new()?;
+        let mut loader = Loader::foreground()?;
         if !args.no_cache
             && let Some(cache) = args.cache.open_for_build()
         {

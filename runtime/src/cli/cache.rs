@@ -125,7 +125,7 @@ fn age(used: SystemTime) -> String {
 
 fn ls(location: &CacheLocation) -> anyhow::Result<ExitCode> {
     let cache = location.open()?;
-    let loader = Loader::new()?;
+    let loader = Loader::foreground()?;
     let entries = cache
         .entries_by_tier(|tier| loader.tier_engine(tier))
         .map_err(with_hint)?;
@@ -160,7 +160,7 @@ fn ls(location: &CacheLocation) -> anyhow::Result<ExitCode> {
 
 fn verify(location: &CacheLocation) -> anyhow::Result<ExitCode> {
     let cache = location.open()?;
-    let loader = Loader::new()?;
+    let loader = Loader::foreground()?;
     let verdicts = cache
         .verify_by_tier(|tier| loader.tier_engine(tier))
         .map_err(with_hint)?;

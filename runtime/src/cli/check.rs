@@ -61,7 +61,7 @@ fn run(
     let limits = sandbar_runtime::config::LimitsSection::default()
         .for_language(language)
         .to_limits();
-    let loader = Loader::new()?;
+    let loader = Loader::foreground()?;
     let (result, timings) = sandbar_runtime::check_file(&loader, file, &symbols, &params, &limits);
     match result {
         Ok(candidate) => {

@@ -7,7 +7,8 @@
 //! Idle priority alone starves a compile on a machine whose CPUs are all
 //! busy (issue 16: 41–54 s beside two CPU-bound processes, 206 ms quiet),
 //! so the pool ages: a job that has run for a second moves the pool to
-//! `SCHED_OTHER` at nice 10 until it is idle again. A new build does not
+//! `SCHED_OTHER` at nice 10 until that job ends (the next one ages on its
+//! own clock). A new build does not
 //! wait for it with `hot_reload.tiering = "auto"`: its baseline code is
 //! compiled on the pipeline's thread, and only the tier-up runs here.
 //!
@@ -16,7 +17,7 @@
 //! out on the rayon pool it is called from, so a compile started inside the
 //! pool uses every core the loop leaves idle and none it needs.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -47,8 +48,8 @@ pub(crate) fn run_low_priority<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 
 /// A rayon pool at idle priority that ages: when a job has run for
 /// `starved_after` (it got too little CPU), its threads move to
-/// `SCHED_OTHER` at [`STARVED_NICE`] until the pool is idle again, then back
-/// to `SCHED_IDLE`. A watchdog thread does the moving (Linux lets a thread
+/// `SCHED_OTHER` at [`STARVED_NICE`] until that job has ended, then back to
+/// `SCHED_IDLE`. A watchdog thread does the moving (Linux lets a thread
 /// set another's policy by its id).
 struct CompilePool {
     pool: rayon::ThreadPool,
@@ -59,12 +60,14 @@ struct CompilePool {
 struct Aging {
     /// Thread ids of the pool's threads.
     threads: Mutex<Vec<i32>>,
-    /// Jobs running now.
-    active: AtomicUsize,
-    /// When the pool last went from idle to busy, in ns after `epoch`.
-    busy_since_ns: AtomicU64,
-    /// The threads run at [`STARVED_NICE`] now.
-    raised: AtomicBool,
+    /// Jobs running on the pool now: (id, when it started running, in ns
+    /// after `epoch`). A job waiting for a pool thread is not here: its
+    /// clock starts when it runs, so a queue of jobs behind a starved one
+    /// does not keep the pool raised.
+    running: Mutex<Vec<(u64, u64)>>,
+    next_job: AtomicU64,
+    /// The job the pool was raised for (0: the pool is at idle priority).
+    raised_for: AtomicU64,
     epoch: OnceLock<Instant>,
 }
 
@@ -81,48 +84,71 @@ impl Aging {
             .clone()
     }
 
-    /// One look of the watchdog: raise a starved pool, lower an idle one.
+    fn running(&self) -> std::sync::MutexGuard<'_, Vec<(u64, u64)>> {
+        self.running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// One look of the watchdog: raise the pool for a job that has run for
+    /// `starved_after` (it got too little CPU), and put it back to idle
+    /// priority once that job has ended — the next job ages on its own
+    /// clock. Per job, not "until the pool is idle": under a stream of
+    /// tier-ups (a storm of new builds) the pool would never be idle and
+    /// would compete with the bar loop for good.
     fn check(&self, starved_after: Duration) {
-        let active = self.active.load(Ordering::Acquire) > 0;
-        let raised = self.raised.load(Ordering::Relaxed);
-        let busy_for = Duration::from_nanos(
-            self.now_ns()
-                .saturating_sub(self.busy_since_ns.load(Ordering::Relaxed)),
-        );
-        if active && !raised && busy_for >= starved_after {
+        let now = self.now_ns();
+        let (oldest, raised_job_running) = {
+            let running = self.running();
+            let raised_for = self.raised_for.load(Ordering::Relaxed);
+            let oldest = running.iter().min_by_key(|(_, started)| *started).copied();
+            (oldest, running.iter().any(|(id, _)| *id == raised_for))
+        };
+        let raised = self.raised_for.load(Ordering::Relaxed) != 0;
+        if raised && !raised_job_running {
+            for tid in self.thread_ids() {
+                set_thread_priority(tid, Priority::Idle);
+            }
+            self.raised_for.store(0, Ordering::Relaxed);
+            return;
+        }
+        let Some((job, started)) = oldest else {
+            return;
+        };
+        let ran_for = Duration::from_nanos(now.saturating_sub(started));
+        if !raised && ran_for >= starved_after {
             tracing::info!(
-                busy_ms = busy_for.as_millis() as u64,
+                busy_ms = ran_for.as_millis() as u64,
                 nice = STARVED_NICE,
-                "a compile got no CPU at idle priority; raising the compile pool"
+                "a compile got no CPU at idle priority; raising the compile pool until it ends"
             );
             for tid in self.thread_ids() {
                 set_thread_priority(tid, Priority::Starved);
             }
-            self.raised.store(true, Ordering::Relaxed);
-        } else if !active && raised {
-            for tid in self.thread_ids() {
-                set_thread_priority(tid, Priority::Idle);
-            }
-            self.raised.store(false, Ordering::Relaxed);
+            self.raised_for.store(job, Ordering::Relaxed);
         }
     }
 }
 
 /// Counts a job as running while it lives (a panicking job included).
-struct Running<'a>(&'a Aging);
+struct Running<'a> {
+    aging: &'a Aging,
+    id: u64,
+}
 
 impl<'a> Running<'a> {
     fn start(aging: &'a Aging) -> Self {
-        if aging.active.fetch_add(1, Ordering::AcqRel) == 0 {
-            aging.busy_since_ns.store(aging.now_ns(), Ordering::Relaxed);
-        }
-        Running(aging)
+        // Ids start at 1: 0 means "not raised".
+        let id = aging.next_job.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = aging.now_ns();
+        aging.running().push((id, now));
+        Running { aging, id }
     }
 }
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        self.0.active.fetch_sub(1, Ordering::AcqRel);
+        self.aging.running().retain(|(id, _)| *id != self.id);
     }
 }
 
@@ -162,8 +188,10 @@ impl CompilePool {
     }
 
     fn install<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
-        let _running = Running::start(&self.aging);
-        self.pool.install(f)
+        self.pool.install(|| {
+            let _running = Running::start(&self.aging);
+            f()
+        })
     }
 }
 
@@ -298,7 +326,7 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[test]
-    fn issue_16_a_starved_compile_is_raised_off_idle_priority_and_put_back_when_the_pool_is_idle() {
+    fn issue_16_a_starved_compile_is_raised_off_idle_priority_and_put_back_when_it_ends() {
         let _pool = POOL_POLICY.lock().unwrap_or_else(|e| e.into_inner());
         fn policy() -> i32 {
             // SAFETY: sched_getscheduler has no memory-safety preconditions.
@@ -329,7 +357,45 @@ mod tests {
         assert_eq!(
             back,
             libc::SCHED_IDLE,
-            "an idle pool goes back to idle priority"
+            "the pool goes back to idle priority when the starved job ends"
+        );
+    }
+
+    /// The pool stayed raised until it was idle, so a stream of compiles
+    /// (every cold reload of a storm queues a tier-up) kept it at nice 10 for
+    /// good, competing with the bar loop. A job queued behind a starved one
+    /// now starts on its own clock, at idle priority.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn regression_16_a_job_behind_a_starved_one_runs_at_idle_priority_again() {
+        let _pool = POOL_POLICY.lock().unwrap_or_else(|e| e.into_inner());
+        fn policy() -> i32 {
+            // SAFETY: sched_getscheduler has no memory-safety preconditions.
+            unsafe { libc::sched_getscheduler(0) }
+        }
+        let pool = CompilePool::new(1, Duration::from_secs(1)).unwrap();
+        let until = |wanted: i32| {
+            let start = Instant::now();
+            let mut now = policy();
+            while start.elapsed() < Duration::from_secs(10) && now != wanted {
+                std::thread::sleep(Duration::from_millis(5));
+                now = policy();
+            }
+            now
+        };
+        let (raised, seen_by_next) = std::thread::scope(|scope| {
+            let first = scope.spawn(|| pool.install(|| until(libc::SCHED_OTHER)));
+            // Queued behind the first job (one thread), so it runs once the
+            // first has been raised and ended.
+            std::thread::sleep(Duration::from_millis(50));
+            let next = scope.spawn(|| pool.install(|| until(libc::SCHED_IDLE)));
+            (first.join().unwrap(), next.join().unwrap())
+        });
+        assert_eq!(raised, libc::SCHED_OTHER, "the starved job is raised");
+        assert_eq!(
+            seen_by_next,
+            libc::SCHED_IDLE,
+            "the next job ages on its own clock, from idle priority"
         );
     }
 }

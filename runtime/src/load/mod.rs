@@ -18,7 +18,7 @@ pub use cache::{ArtifactCache, CacheError, CacheWarning, EntryInfo, Problem as C
 pub use describe::describe_limits;
 pub use smoke::{SMOKE_BARS_PER_SYMBOL, SmokeReport, SmokeSetup};
 pub use tier::Tier;
-pub use tiers::{BASELINE_FUEL_HEADROOM, Tiering};
+pub use tiers::{BASELINE_FUEL_HEADROOM, TierUpCompile, Tiering};
 
 use crate::contract::{self, Bar, HostState, Param, StrategyBindingsPre, StrategyInfo};
 use crate::engine::EngineOptions;
@@ -182,6 +182,21 @@ impl Loader {
         Self::with_cache_entries(DEFAULT_CACHE_ENTRIES)
     }
 
+    /// A loader for a command someone waits on (`runtime check`, `build`,
+    /// `backtest`, `cache verify`): it compiles at the caller's priority on
+    /// every core. The idle-priority compile pool exists to keep a running
+    /// bar loop's CPU; with no loop to protect it only made these commands
+    /// wait for idle CPU (a second, until the pool ages, on a busy machine).
+    pub fn foreground() -> anyhow::Result<Self> {
+        Self::with_options(
+            DEFAULT_CACHE_ENTRIES,
+            EngineOptions {
+                background_compile: false,
+                ..EngineOptions::default()
+            },
+        )
+    }
+
     /// A loader with the default engine and a compile cache of `entries`
     /// components (no config key sets it; tests and benches pick small
     /// caches to watch eviction). 0 is taken as 1: the cache cannot be empty.
@@ -288,6 +303,21 @@ impl Loader {
     /// The benches time it stage by stage; the pipeline calls the same code.
     pub fn compile_stage(&self, bytes: &[u8]) -> Result<wasmtime::component::Component, LoadError> {
         self.compile(bytes)
+    }
+
+    /// [`Loader::compile`] when `wanted` still says so as the compile
+    /// starts (on the pool, after any wait for it); `None` when it does not.
+    fn compile_if(
+        &self,
+        bytes: &[u8],
+        wanted: &(dyn Fn() -> bool + Sync),
+    ) -> Option<Result<wasmtime::component::Component, LoadError>> {
+        let compile = || wanted().then(|| compile::compile(&self.engine, bytes));
+        if self.background_compile {
+            background::run_low_priority(compile)
+        } else {
+            compile()
+        }
     }
 
     fn compile(&self, bytes: &[u8]) -> Result<wasmtime::component::Component, LoadError> {

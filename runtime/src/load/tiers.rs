@@ -255,20 +255,25 @@ impl Loader {
 
     /// The tier-up compile: Cranelift's code for a build that went live on
     /// baseline code, compiled and type-checked on the low-priority compile
-    /// pool, then cached under (SHA-256, optimized). `None` when its bytes
-    /// are no longer kept (nothing to compile from); the cached optimised
-    /// code when it is there already.
-    pub fn optimize(
-        &self,
-        sha256: &str,
-    ) -> Option<Result<StrategyBindingsPre<HostState>, LoadError>> {
+    /// pool, then cached under (SHA-256, optimized); the cached optimised
+    /// code when it is there already. `wanted` is asked when the pool takes
+    /// the job: a build replaced while its tier-up waited for the pool is
+    /// not compiled at all (an author saving every few seconds would
+    /// otherwise queue a Cranelift compile per save, each thrown away).
+    pub fn optimize(&self, sha256: &str, wanted: &(dyn Fn() -> bool + Sync)) -> TierUpCompile {
         if let Some(pre) = self.cached_tier(sha256, Tier::Optimized) {
-            return Some(Ok(pre));
+            return TierUpCompile::Compiled(Ok(pre));
         }
-        let bytes = self.tiers.sources().get(sha256).cloned()?;
+        let Some(bytes) = self.tiers.sources().get(sha256).cloned() else {
+            return TierUpCompile::NoBytes;
+        };
         // On the compile pool like any Cranelift compile (idle priority):
         // the strategy runs on baseline code meanwhile, so nothing waits.
-        let pre = self.compile(&bytes).and_then(|component| {
+        let compiled = self.compile_if(&bytes, wanted);
+        let Some(compiled) = compiled else {
+            return TierUpCompile::Superseded;
+        };
+        let pre = compiled.and_then(|component| {
             let pre = typecheck::type_check(&self.engine, &self.linker, &component)?;
             // On disk too, so a restart goes live on optimised code at once;
             // a failure to store is a logged warning and the tier-up goes on.
@@ -286,6 +291,16 @@ impl Loader {
                 .put((sha256.to_owned(), Tier::Optimized), pre.clone());
             self.tiers.sources().pop(sha256);
         }
-        Some(pre)
+        TierUpCompile::Compiled(pre)
     }
+}
+
+/// What [`Loader::optimize`] did.
+pub enum TierUpCompile {
+    /// Cranelift compiled and type-checked it (or its code was cached).
+    Compiled(Result<StrategyBindingsPre<HostState>, LoadError>),
+    /// Its bytes are no longer kept: nothing to compile from.
+    NoBytes,
+    /// It was no longer wanted when the pool took it: nothing compiled.
+    Superseded,
 }

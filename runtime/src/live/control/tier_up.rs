@@ -12,10 +12,11 @@
 
 use super::super::command::ControlCommand;
 use super::super::events::{Outcome, ReloadEvent, Trigger};
+use super::super::generation::StrategySlot;
 use super::super::shared::lock;
 use super::ControlPlane;
 use crate::error::LoadError;
-use crate::load::{Tier, Tiering};
+use crate::load::{Tier, TierUpCompile, Tiering};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,6 +31,10 @@ pub(crate) struct TierUpDone {
     /// else whether Cranelift compiled and type-checked it (the code is in
     /// the loader's cache under (SHA-256, optimized)).
     result: Option<Result<(), LoadError>>,
+    /// The build was no longer the strategy's (live, candidate or waiting
+    /// swap) when the compile pool took the job: nothing compiled, and a
+    /// later sweep may tier it up if it comes back.
+    superseded: bool,
     /// How long the compile took, waiting for the idle CPU included.
     took: Duration,
 }
@@ -110,25 +115,33 @@ impl ControlPlane {
         }
         let loader = Arc::clone(&pipeline.loader);
         let results = pipeline.results.clone();
+        let slot = self.slots.get(&id).map(|state| Arc::clone(&state.slot));
         let (thread_id, thread_sha) = (id.clone(), sha256.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("sandbar-tier-up-{id}"))
             .spawn(move || {
                 let started = Instant::now();
+                let wanted = || slot.as_deref().is_none_or(|slot| slot_has_build(slot, &thread_sha));
                 let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    loader.optimize(&thread_sha).map(|r| r.map(drop))
+                    loader.optimize(&thread_sha, &wanted)
                 }))
                 .unwrap_or_else(|_| {
-                    Some(Err(LoadError::new(
+                    TierUpCompile::Compiled(Err(LoadError::new(
                         crate::error::Stage::Compile,
                         "the tier-up compile panicked",
                     )
                     .hint("this is a runtime bug: report it with the component; the build keeps running on its baseline code")))
                 });
+                let (result, superseded) = match compiled {
+                    TierUpCompile::Compiled(result) => (Some(result.map(drop)), false),
+                    TierUpCompile::NoBytes => (None, false),
+                    TierUpCompile::Superseded => (None, true),
+                };
                 let done = TierUpDone {
                     id: thread_id,
                     sha256: thread_sha,
-                    result: compiled,
+                    result,
+                    superseded,
                     took: started.elapsed(),
                 };
                 // Fails only when the control plane has stopped.
@@ -147,10 +160,15 @@ impl ControlPlane {
             id,
             sha256,
             result,
+            superseded,
             took,
         } = done;
         let key = (id.clone(), sha256.clone());
         self.tier_ups.running.remove(&key);
+        if superseded {
+            tracing::debug!(strategy = %id, sha256, "a newer build replaced this one before its tier-up compile started; nothing compiled");
+            return;
+        }
         if !matches!(result, Some(Ok(()))) {
             self.tier_ups.settled.insert(key.clone());
         }
@@ -210,4 +228,18 @@ impl ControlPlane {
         }
         recipe
     }
+}
+
+/// Whether `sha256` is still one of the slot's builds: the live
+/// generation's, the shadow candidate's or a swap waiting for its policy.
+fn slot_has_build(slot: &StrategySlot, sha256: &str) -> bool {
+    slot.current.load().sha256() == sha256
+        || slot
+            .shadow
+            .candidate()
+            .is_some_and(|c| c.sha256() == sha256)
+        || slot
+            .shadow
+            .pending()
+            .is_some_and(|p| p.generation.sha256() == sha256)
 }
