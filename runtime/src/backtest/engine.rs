@@ -252,16 +252,27 @@ pub(super) fn load(
     strategy: &StrategyConfig,
     model: FillModel,
 ) -> anyhow::Result<Runner> {
+    let checked = check(loader, config, strategy)?;
+    runner_on(&checked, config, strategy, model)
+}
+
+/// A strategy's component through the whole load pipeline (read, verify,
+/// compile or cache, type-check, describe, smoke test with its params).
+pub(super) struct Checked {
+    pub(super) pre: crate::contract::StrategyBindingsPre<crate::contract::HostState>,
+    pub(super) sha256: String,
+}
+
+/// Loads `strategy`'s component as [`load`] does, without a runner.
+pub(super) fn check(
+    loader: &Loader,
+    config: &Config,
+    strategy: &StrategyConfig,
+) -> anyhow::Result<Checked> {
     let id = strategy.id.as_str();
     let symbols = config.symbols_of(strategy).to_vec();
-    let params = strategy
-        .params()
-        .map_err(|e| anyhow::anyhow!("strategy `{id}`: {e}; fix [strategy.params]"))?;
-    let mut limits = config.limits_of(strategy);
-    // Fuel is the deterministic CPU bound; the wall-clock deadline is a live
-    // watchdog that a busy machine could trip, which would make a backtest's
-    // results depend on the machine's load.
-    limits.deadline = limits.deadline.max(BACKTEST_DEADLINE);
+    let params = params_of(strategy)?;
+    let limits = backtest_limits(config, strategy);
     let expected = config
         .verify_hashes()
         .then(|| strategy.sha256.clone())
@@ -290,7 +301,44 @@ pub(super) fn load(
         },
         _ => anyhow::anyhow!("{e}"),
     })?;
-    let mut instance = StrategyInstance::instantiate(&candidate.pre, id, &limits)
+    Ok(Checked {
+        pre: candidate.pre,
+        sha256: candidate.sha256,
+    })
+}
+
+fn params_of(strategy: &StrategyConfig) -> anyhow::Result<Vec<crate::contract::Param>> {
+    strategy
+        .params()
+        .map_err(|e| anyhow::anyhow!("strategy `{}`: {e}; fix [strategy.params]", strategy.id))
+}
+
+/// The strategy's limits in a backtest. Fuel is the deterministic CPU
+/// bound; the wall-clock deadline is a live watchdog that a busy machine
+/// could trip, which would make a backtest's results depend on the
+/// machine's load.
+fn backtest_limits(config: &Config, strategy: &StrategyConfig) -> crate::Limits {
+    let mut limits = config.limits_of(strategy);
+    limits.deadline = limits.deadline.max(BACKTEST_DEADLINE);
+    limits
+}
+
+/// A runner of `strategy` (its params, symbols and limits) on a component
+/// [`check`] passed: an instance, initialised, with its own book. A sweep
+/// makes one per combination from one check: the params differ, the
+/// component does not, and each skipped pipeline is instances not made and
+/// unmapped (their TLB shootdowns kept two sweep jobs from scaling).
+pub(super) fn runner_on(
+    checked: &Checked,
+    config: &Config,
+    strategy: &StrategyConfig,
+    model: FillModel,
+) -> anyhow::Result<Runner> {
+    let id = strategy.id.as_str();
+    let symbols = config.symbols_of(strategy).to_vec();
+    let params = params_of(strategy)?;
+    let limits = backtest_limits(config, strategy);
+    let mut instance = StrategyInstance::instantiate(&checked.pre, id, &limits)
         .map_err(|e| anyhow::anyhow!("strategy `{id}`: cannot instantiate: {e}"))?;
     instance.set_log_phase(crate::LogPhase::Live);
     instance
@@ -305,7 +353,7 @@ pub(super) fn load(
     let names_len = names.len();
     Ok(Runner {
         id: id.to_owned(),
-        sha256: candidate.sha256,
+        sha256: checked.sha256.clone(),
         symbols,
         symbol_map,
         instance: Some(instance),

@@ -6,7 +6,9 @@
 //! ranking and the same `sweep.csv`, byte for byte, whatever the number of
 //! jobs: nothing in it depends on timing.
 
-use super::engine::{BacktestOptions, StrategyRun, data_path, load, read_bars};
+use super::engine::{
+    BacktestOptions, Checked, StrategyRun, check, data_path, load, read_bars, runner_on,
+};
 use super::overrides::{SweepAxis, known_strategy};
 use super::stats::Stats;
 use crate::broker::FillModel;
@@ -206,6 +208,10 @@ pub(super) struct Grid<'a> {
     pub combos: Vec<Vec<toml::Value>>,
     loader: Loader,
     model: FillModel,
+    /// The component as the first combination loaded it (every stage, its
+    /// smoke test included); `None` if that load failed, and then each
+    /// combination loads on its own and reports its own error.
+    checked: Option<Checked>,
 }
 
 impl<'a> Grid<'a> {
@@ -240,15 +246,13 @@ impl<'a> Grid<'a> {
                 slippage_bps: config.broker.slippage_bps,
                 tie: config.broker.bracket_tie.rule(),
             },
+            checked: None,
         };
-        // Compile once, before any job starts: every combination then finds
-        // the component in the loader's cache instead of each compiling it.
-        let _ = load(
-            &grid.loader,
-            config,
-            &grid.strategy_with(&grid.combos[0]),
-            grid.model,
-        );
+        // Load once, before any job starts: every combination then starts
+        // from the checked component (an instance, init with its params)
+        // instead of running the whole pipeline again.
+        let mut grid = grid;
+        grid.checked = check(&grid.loader, config, &grid.strategy_with(&grid.combos[0])).ok();
         Ok(grid)
     }
 
@@ -263,13 +267,12 @@ impl<'a> Grid<'a> {
 
     /// One backtest of the strategy with `values` over `bars`.
     pub fn run_one(&self, values: &[toml::Value], bars: &[Bar]) -> Result<StrategyRun, String> {
-        let mut runner = load(
-            &self.loader,
-            self.config,
-            &self.strategy_with(values),
-            self.model,
-        )
-        .map_err(|e| format!("{e:#}"))?;
+        let strategy = self.strategy_with(values);
+        let runner = match &self.checked {
+            Some(checked) => runner_on(checked, self.config, &strategy, self.model),
+            None => load(&self.loader, self.config, &strategy, self.model),
+        };
+        let mut runner = runner.map_err(|e| format!("{e:#}"))?;
         for bar in bars {
             runner.step(bar);
         }
