@@ -108,6 +108,17 @@ fn stages(c: &mut Criterion) {
         group.bench_function(format!("compile_cold/{label}"), |b| {
             b.iter(|| black_box(loader.compile_stage(&bytes).unwrap()))
         });
+        // Winch's baseline code, on the calling thread at its priority (what
+        // a new build costs under `tiering = "auto"` before its first bar).
+        group.bench_function(format!("compile_baseline/{label}"), |b| {
+            b.iter(|| {
+                black_box(
+                    loader
+                        .compile_tier(sandbar_runtime::Tier::Baseline, &bytes)
+                        .unwrap(),
+                )
+            })
+        });
         group.bench_function(format!("floor_bare_component_new/{label}"), |b| {
             b.iter(|| {
                 black_box(wasmtime::component::Component::new(loader.engine(), &bytes).unwrap())

@@ -153,8 +153,19 @@ fn tier_config(tier: Tier, options: EngineOptions) -> Config {
         .epoch_interruption(true)
         .max_wasm_stack(MAX_WASM_STACK_BYTES)
         .parallel_compilation(options.parallel_compilation);
-    if tier == Tier::Optimized {
-        config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    match tier {
+        Tier::Optimized => {
+            config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        }
+        // Winch compiles the strategy's functions; Cranelift still compiles
+        // the small glue around them (an array-to-wasm trampoline for every
+        // function that escapes through a table or an export, the component
+        // adapters). Optimising glue that runs once per call is not worth
+        // its compile time: on the 1.4 MB test component (2,400 functions in
+        // a table) the trampolines were most of the baseline compile.
+        Tier::Baseline => {
+            config.cranelift_opt_level(wasmtime::OptLevel::None);
+        }
     }
     if options.pooling {
         config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling()));
