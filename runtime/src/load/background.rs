@@ -291,6 +291,13 @@ mod tests {
     /// the tests that read the policy take turns.
     static POOL_POLICY: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+    /// This thread's scheduling policy.
+    #[cfg(target_os = "linux")]
+    fn policy() -> i32 {
+        // SAFETY: sched_getscheduler has no memory-safety preconditions.
+        unsafe { libc::sched_getscheduler(0) }
+    }
+
     #[test]
     fn returns_what_the_job_returns_and_propagates_its_panic() {
         let bytes = [1u8, 2, 3];
@@ -306,10 +313,6 @@ mod tests {
     fn jobs_and_their_parallel_parts_run_at_idle_priority() {
         let _pool = POOL_POLICY.lock().unwrap_or_else(|e| e.into_inner());
         use rayon::prelude::*;
-        fn policy() -> i32 {
-            // SAFETY: sched_getscheduler has no memory-safety preconditions.
-            unsafe { libc::sched_getscheduler(0) }
-        }
         let caller = policy();
         // A pool of its own, the size of the process's, that never ages in
         // this test: the process's pool is raised whenever another test's
@@ -328,10 +331,6 @@ mod tests {
     #[test]
     fn issue_16_a_starved_compile_is_raised_off_idle_priority_and_put_back_when_it_ends() {
         let _pool = POOL_POLICY.lock().unwrap_or_else(|e| e.into_inner());
-        fn policy() -> i32 {
-            // SAFETY: sched_getscheduler has no memory-safety preconditions.
-            unsafe { libc::sched_getscheduler(0) }
-        }
         // Its own pool (the process's pool is shared with other tests),
         // which counts as starved after 100 ms.
         let pool = CompilePool::new(1, Duration::from_millis(100)).unwrap();
@@ -369,10 +368,6 @@ mod tests {
     #[test]
     fn regression_16_a_job_behind_a_starved_one_runs_at_idle_priority_again() {
         let _pool = POOL_POLICY.lock().unwrap_or_else(|e| e.into_inner());
-        fn policy() -> i32 {
-            // SAFETY: sched_getscheduler has no memory-safety preconditions.
-            unsafe { libc::sched_getscheduler(0) }
-        }
         let pool = CompilePool::new(1, Duration::from_secs(1)).unwrap();
         let until = |wanted: i32| {
             let start = Instant::now();
