@@ -187,11 +187,14 @@ impl Loader {
     /// every core. The idle-priority compile pool exists to keep a running
     /// bar loop's CPU; with no loop to protect it only made these commands
     /// wait for idle CPU (a second, until the pool ages, on a busy machine).
+    /// Its pool keeps freed memory resident ([`EngineOptions::keep_resident`]):
+    /// these commands run instance after instance of one component.
     pub fn foreground() -> anyhow::Result<Self> {
         Self::with_options(
             DEFAULT_CACHE_ENTRIES,
             EngineOptions {
                 background_compile: false,
+                keep_resident: true,
                 ..EngineOptions::default()
             },
         )
