@@ -285,11 +285,14 @@ fn compile(guests: &[Guest], quick: bool) {
         let timings = last.unwrap();
         let stage = |s: Stage| timings.get(s).map_or(0.0, ms);
         println!(
-            "  {:<7} cache-hit load {:>7.1} ms (median of {}): cache {:.1}, instantiate {:.1}, describe {:.1}, smoke test {:.1} ms",
+            "  {:<7} cache-hit load {:>7.1} ms (median of {}): read {:.1}, verify {:.1}, cache {:.1}, type check {:.1}, instantiate {:.1}, describe {:.1}, smoke test {:.1} ms",
             g.label,
             ms(support::median(&mut totals)),
             totals.len(),
+            stage(Stage::Read),
+            stage(Stage::Verify),
             stage(Stage::Cache),
+            stage(Stage::TypeCheck),
             stage(Stage::Instantiate),
             stage(Stage::Describe),
             stage(Stage::SmokeTest)

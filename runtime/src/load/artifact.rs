@@ -5,6 +5,7 @@
 
 use crate::error::{LoadError, Stage};
 use crate::hash::sha256_hex;
+use sha2::{Digest, Sha256};
 use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 
@@ -120,10 +121,23 @@ pub fn read_artifact(path: &Path, max_bytes: u64) -> Result<Artifact, LoadError>
     let length_hint = file.metadata().map_or(0, |m| m.len());
     let capacity = length_hint.min(max_bytes).saturating_add(1);
     let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    // Hashed while it is read (`overlapped.rs`): each chunk is kept here and
+    // hashed on a helper thread, so what is hashed is what is kept.
+    let mut digest = Sha256::new();
     // One byte over the cap tells "too big" apart from "exactly at the cap".
-    file.take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| io_error("cannot read", &e, "check the file's permissions"))?;
+    super::overlapped::read_overlapped(
+        file.take(max_bytes.saturating_add(1)),
+        length_hint,
+        |chunk| {
+            bytes.extend_from_slice(chunk);
+            Ok(())
+        },
+        |chunk| {
+            digest.update(chunk);
+            Ok(())
+        },
+    )
+    .map_err(|e| io_error("cannot read", &e, "check the file's permissions"))?;
     if bytes.len() as u64 > max_bytes {
         return Err(LoadError::new(
             Stage::Read,
@@ -152,7 +166,11 @@ pub fn read_artifact(path: &Path, max_bytes: u64) -> Result<Artifact, LoadError>
             transient: true,
         }));
     }
-    Ok(Artifact::from_bytes(path, bytes))
+    Ok(Artifact {
+        path: path.to_owned(),
+        bytes,
+        sha256: hex::encode(digest.finalize()),
+    })
 }
 
 /// Opens the file, or fails as a test injected (tests only: the errors a

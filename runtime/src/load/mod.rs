@@ -8,6 +8,7 @@ pub(crate) mod cache;
 mod compile;
 mod describe;
 pub(crate) mod guest_text;
+mod overlapped;
 mod smoke;
 mod tier;
 mod tiers;

@@ -11,21 +11,24 @@
 //! 88      8     written at, Unix seconds (LE)
 //! 96      8     artefact length N (LE)
 //! 104     N     the artefact: `Component::serialize` output
-//! 104+N   32    HMAC-SHA256 under the cache key of bytes 0..104+N
+//! 104+N   32    keyed BLAKE3 under the cache key of bytes 0..104+N
+//!
+//! Format 1 (`SBARTF01`, an HMAC-SHA256 MAC) is read as stale: compiled again.
 //! ```
 //!
 //! The key id only tells a foreign entry (another cache's key: copied from
 //! another machine or user) from a tampered one; the MAC decides.
 
-use super::hmac::HmacSha256;
 use super::key::EntryKey;
 use crate::load::Tier;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
-const MAGIC: &[u8; 8] = b"SBARTF01";
-const HEADER_LEN: usize = 104;
-const MAC_LEN: usize = 32;
+const MAGIC: &[u8; 8] = b"SBARTF02";
+/// Entries of the first format (an HMAC-SHA256 MAC): stale, not tampered.
+const MAGIC_V1: &[u8; 8] = b"SBARTF01";
+pub const HEADER_LEN: usize = 104;
+pub const MAC_LEN: usize = 32;
 
 /// The per-cache secret (32 random bytes, the `key` file).
 #[derive(Clone)]
@@ -51,8 +54,11 @@ impl MacKey {
         id
     }
 
-    fn mac(&self) -> HmacSha256 {
-        HmacSha256::new(&self.0)
+    /// The MAC in progress: BLAKE3 in its keyed mode, a MAC by design
+    /// (a PRF under the key). Chosen over HMAC-SHA256 for speed: a Python
+    /// component's 40 MB artefact takes 8.5 ms here against 37 ms.
+    fn mac(&self) -> blake3::Hasher {
+        blake3::Hasher::new_keyed(&self.0)
     }
 }
 
@@ -131,7 +137,7 @@ pub fn encode(mac_key: &MacKey, key: &EntryKey, written_unix: u64, artefact: &[u
     out.extend_from_slice(artefact);
     let mut mac = mac_key.mac();
     mac.update(&out);
-    out.extend_from_slice(&mac.finalize());
+    out.extend_from_slice(mac.finalize().as_bytes());
     out
 }
 
@@ -152,14 +158,13 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(word)
 }
 
-/// Checks an entry's framing and MAC; the header (whatever it names) and
-/// the artefact bytes it covers when both hold.
-pub fn open<'a>(
-    mac_key: &MacKey,
-    bytes: &'a [u8],
-) -> Result<(Header, &'a [u8]), (Problem, String)> {
-    if bytes.len() < HEADER_LEN + MAC_LEN {
-        if bytes.len() >= MAGIC.len() && &bytes[..MAGIC.len()] != MAGIC {
+/// The framing checks that need only an entry's first bytes (`head`, up
+/// to [`HEADER_LEN`] of them) and its total length: the magic, the length
+/// its header gives, the key id. The artefact's length when they hold.
+pub fn check_frame(mac_key: &MacKey, head: &[u8], total: u64) -> Result<u64, (Problem, String)> {
+    let starts_right = head.len() >= MAGIC.len() && &head[..MAGIC.len()] == MAGIC;
+    if total < (HEADER_LEN + MAC_LEN) as u64 || head.len() < HEADER_LEN {
+        if head.len() >= MAGIC.len() && !starts_right {
             return Err((
                 Problem::Tampered,
                 "it does not start like a cache entry".into(),
@@ -168,62 +173,108 @@ pub fn open<'a>(
         return Err((
             Problem::Truncated,
             format!(
-                "{} bytes, shorter than the {}-byte frame",
-                bytes.len(),
+                "{total} bytes, shorter than the {}-byte frame",
                 HEADER_LEN + MAC_LEN
             ),
         ));
     }
-    if &bytes[..MAGIC.len()] != MAGIC {
+    if !starts_right {
+        if &head[..MAGIC.len()] == MAGIC_V1 {
+            return Err((
+                Problem::Stale,
+                "written in the cache format of an older runtime".into(),
+            ));
+        }
         return Err((
             Problem::Tampered,
             "it does not start like a cache entry".into(),
         ));
     }
-    let artefact_len = u64_at(bytes, 96);
+    let artefact_len = u64_at(head, 96);
     let expected = (HEADER_LEN as u64)
         .saturating_add(artefact_len)
         .saturating_add(MAC_LEN as u64);
-    let actual = bytes.len() as u64;
-    if actual < expected {
-        return Err((Problem::Truncated, format!("{actual} of {expected} bytes")));
+    if total < expected {
+        return Err((Problem::Truncated, format!("{total} of {expected} bytes")));
     }
-    if actual > expected {
+    if total > expected {
         return Err((
             Problem::Tampered,
-            format!("{} bytes after its end", actual - expected),
+            format!("{} bytes after its end", total - expected),
         ));
     }
-    if bytes[8..16] != mac_key.id() {
+    if head[8..16] != mac_key.id() {
         return Err((
             Problem::Foreign,
             "written under another cache's key (copied from another cache, user or machine?)"
                 .into(),
         ));
     }
-    let split = bytes.len() - MAC_LEN;
-    let mut mac = mac_key.mac();
-    mac.update(&bytes[..split]);
-    // Constant time: a wrong MAC teaches nothing about the right one.
-    if !mac.verify(&bytes[split..]) {
-        return Err((
-            Problem::Tampered,
-            "its MAC does not match: it changed after it was written".into(),
-        ));
+    Ok(artefact_len)
+}
+
+/// The MAC of a framed entry fed in pieces: its header, then its artefact
+/// in chunks, then the tag. [`check_frame`] must have passed.
+pub struct MacCheck<'h> {
+    mac: blake3::Hasher,
+    head: &'h [u8],
+}
+
+impl<'h> MacCheck<'h> {
+    /// Starts with `head`, the entry's first [`HEADER_LEN`] bytes.
+    pub fn new(mac_key: &MacKey, head: &'h [u8]) -> Self {
+        let mut mac = mac_key.mac();
+        mac.update(&head[..HEADER_LEN]);
+        Self { mac, head }
     }
-    let tier = match bytes[16] {
-        0 => Tier::Baseline,
-        1 => Tier::Optimized,
-        other => return Err((Problem::Tampered, format!("unknown tier byte {other}"))),
-    };
-    let header = Header {
-        sha256: hex::encode(&bytes[24..56]),
-        tier,
-        compat: hex::encode(&bytes[56..88]),
-        written_unix: u64_at(bytes, 88),
-        artefact_len,
-    };
-    Ok((header, &bytes[HEADER_LEN..split]))
+
+    /// The next bytes of the artefact.
+    pub fn update(&mut self, artefact: &[u8]) {
+        self.mac.update(artefact);
+    }
+
+    /// Whether `tag` is the MAC of all that was fed, then what the header
+    /// names.
+    pub fn finish(self, artefact_len: u64, tag: &[u8]) -> Result<Header, (Problem, String)> {
+        // Constant time (`blake3::Hash`'s equality): a wrong MAC teaches
+        // nothing about the right one.
+        let matches = <[u8; MAC_LEN]>::try_from(tag).is_ok_and(|tag| self.mac.finalize() == tag);
+        if !matches {
+            return Err((
+                Problem::Tampered,
+                "its MAC does not match: it changed after it was written".into(),
+            ));
+        }
+        let head = self.head;
+        let tier = match head[16] {
+            0 => Tier::Baseline,
+            1 => Tier::Optimized,
+            other => return Err((Problem::Tampered, format!("unknown tier byte {other}"))),
+        };
+        Ok(Header {
+            sha256: hex::encode(&head[24..56]),
+            tier,
+            compat: hex::encode(&head[56..88]),
+            written_unix: u64_at(head, 88),
+            artefact_len,
+        })
+    }
+}
+
+/// Checks an entry's framing and MAC; the header (whatever it names) and
+/// the artefact bytes it covers when both hold.
+pub fn open<'a>(
+    mac_key: &MacKey,
+    bytes: &'a [u8],
+) -> Result<(Header, &'a [u8]), (Problem, String)> {
+    let head = &bytes[..bytes.len().min(HEADER_LEN)];
+    check_frame(mac_key, head, bytes.len() as u64)?;
+    let split = bytes.len() - MAC_LEN;
+    let artefact = &bytes[HEADER_LEN..split];
+    let mut mac = MacCheck::new(mac_key, head);
+    mac.update(artefact);
+    let header = mac.finish(artefact.len() as u64, &bytes[split..])?;
+    Ok((header, artefact))
 }
 
 /// [`open`], then the header must name exactly `key`.
@@ -233,6 +284,12 @@ pub fn open_for<'a>(
     bytes: &'a [u8],
 ) -> Result<&'a [u8], (Problem, String)> {
     let (header, artefact) = open(mac_key, bytes)?;
+    names(&header, key)?;
+    Ok(artefact)
+}
+
+/// The header must name exactly `key`: engine, component and tier.
+pub fn names(header: &Header, key: &EntryKey) -> Result<(), (Problem, String)> {
     if header.compat != key.compat {
         return Err((
             Problem::Stale,
@@ -251,7 +308,7 @@ pub fn open_for<'a>(
             format!("it holds {} code, not {}", header.tier, key.tier),
         ));
     }
-    Ok(artefact)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -280,5 +337,23 @@ mod tests {
             let problem = open(&mac_key, &bytes[..len]).unwrap_err().0;
             assert_eq!(problem, Problem::Truncated, "cut at {len}");
         }
+    }
+
+    #[test]
+    fn issue_18_an_entry_of_the_first_format_is_stale_not_tampered() {
+        let mac_key = MacKey::from_bytes([7; 32]);
+        let mut bytes = encode(&mac_key, &key(), 1_700_000_000, b"artefact");
+        bytes[..8].copy_from_slice(MAGIC_V1);
+        let (problem, message) = open_for(&mac_key, &key(), &bytes).unwrap_err();
+        assert_eq!(problem, Problem::Stale, "{message}");
+    }
+
+    #[test]
+    fn issue_18_the_mac_is_keyed_blake3_of_header_and_artefact() {
+        let mac_key = MacKey::from_bytes([9; 32]);
+        let bytes = encode(&mac_key, &key(), 1_700_000_000, b"some code");
+        let (covered, tag) = bytes.split_at(bytes.len() - MAC_LEN);
+        assert_eq!(blake3::keyed_hash(&[9; 32], covered).as_bytes(), tag);
+        assert_eq!(&bytes[..8], b"SBARTF02");
     }
 }

@@ -4,9 +4,9 @@
 //!
 //! An entry is the compiled code of one `.wasm` (by SHA-256) at one tier for
 //! one engine (by `Engine::precompile_compatibility_hash`), framed with an
-//! HMAC-SHA256 under a key that only this cache has (`entry.rs` has the
-//! layout). Files: `key.rs` (names), `entry.rs` (format and MAC), `hmac.rs`
-//! (HMAC-SHA256 over `sha2`), `store.rs`
+//! keyed BLAKE3 MAC under a key that only this cache has (`entry.rs` has the
+//! layout). Files: `key.rs` (names), `entry.rs` (format and MAC), `sealed.rs` (a hit: the artefact copied into
+//! a sealed memfd, checked there and mapped by wasmtime), `store.rs`
 //! (atomic writes, listing, LRU eviction), `trust.rs` (ownership and modes).
 //!
 //! # Trust model
@@ -35,8 +35,8 @@
 //! read the key (as it could attach a debugger).
 
 mod entry;
-mod hmac;
 mod key;
+mod sealed;
 mod store;
 mod trust;
 
@@ -48,6 +48,7 @@ pub(crate) use store::faults;
 
 use crate::load::Tier;
 use entry::MacKey;
+use sealed::OpenError;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -234,12 +235,12 @@ impl ArtifactCache {
         let key = EntryKey::new(engine, sha256, tier);
         let name = key.file_name();
         let path = self.dir.join(&name);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let sealed = match sealed::open(&self.key, &path) {
+            Ok(sealed) => sealed,
+            Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
                 return self.stale_entries(&key).map(|()| None);
             }
-            Err(e) => {
+            Err(OpenError::Io(e)) => {
                 return Err(self.warning(
                     &key,
                     Some(Problem::Unreadable),
@@ -247,10 +248,7 @@ impl ArtifactCache {
                     "compiled instead",
                 ));
             }
-        };
-        let artefact = match entry::open_for(&self.key, &key, &bytes) {
-            Ok(artefact) => artefact,
-            Err((problem, message)) => {
+            Err(OpenError::Bad(problem, message)) => {
                 let _ = std::fs::remove_file(&path);
                 return Err(self.warning(
                     &key,
@@ -260,20 +258,24 @@ impl ArtifactCache {
                 ));
             }
         };
-        // SAFETY: `Component::deserialize` runs whatever machine code it is
-        // given, so the bytes must be wasmtime's own output for this engine.
-        // They are: the MAC under this cache's private key (the directory and
-        // key pass the trust checks of `trust.rs`) proves this cache wrote
-        // exactly these bytes from `Component::serialize`, for a header that
-        // names this component's SHA-256 (of bytes that passed `verify`),
-        // this tier and this engine's compatibility hash. The bytes checked
-        // are the bytes deserialised: they are read once into memory, so a
-        // file changed after the check cannot change what runs (which is why
-        // this is not `deserialize_file`: it maps the file and reads pages
-        // lazily, after any check). wasmtime checks its own header again.
-        let component = unsafe { Component::deserialize(engine, artefact) };
+        if let Err((problem, message)) = entry::names(&sealed.header, &key) {
+            let _ = std::fs::remove_file(&path);
+            return Err(self.warning(&key, Some(problem), message, "removed; compiled instead"));
+        }
+        // SAFETY: deserialising runs whatever machine code it is given, so
+        // the bytes must be wasmtime's own output for this engine. They are:
+        // the MAC under this cache's private key (the directory and key pass
+        // the trust checks of `trust.rs`) proves this cache wrote exactly
+        // these bytes from `Component::serialize`, for a header that names
+        // this component's SHA-256 (of bytes that passed `verify`), this
+        // tier and this engine's compatibility hash. The bytes checked are
+        // the bytes deserialised: the MAC was computed over a memfd sealed
+        // against any change before the check (`sealed.rs`), never over the
+        // entry file, which could change after it. wasmtime checks its own
+        // header again.
+        let component = unsafe { sealed.deserialize(engine) };
         match component {
-            Ok(component) => {
+            Ok((component, _)) => {
                 store::touch(&path);
                 Ok(Some(component))
             }

@@ -341,3 +341,68 @@ fn issue_16_clear_removes_every_entry_or_one_component_and_keeps_the_key() {
     assert_eq!(f.cache.clear(None).unwrap(), 1);
     assert!(f.cache.dir().join("key").exists());
 }
+
+/// A component with a data segment, so its memory has a copy-on-write image.
+const WAT_WITH_DATA: &str = r#"(component (core module
+    (memory (export "m") 1)
+    (data (i32.const 0) "sandbar")
+    (func (export "f"))))"#;
+
+fn fixture_with_data() -> Fixture {
+    let mut f = fixture(64);
+    let bytes = wat::parse_str(WAT_WITH_DATA).unwrap();
+    f.artefact = Component::new(&f.engine, &bytes)
+        .unwrap()
+        .serialize()
+        .unwrap();
+    f.sha = crate::hash::sha256_hex(&bytes);
+    f
+}
+
+#[test]
+fn issue_18_a_cache_hit_maps_the_sealed_artefact_instead_of_copying_it() {
+    let f = fixture_with_data();
+    let path = f.stored();
+    let Ok(sealed) = sealed::open(&f.cache.key, &path) else {
+        panic!("the stored entry opens");
+    };
+    assert_eq!(sealed.header.artefact_len, f.artefact.len() as u64);
+    // SAFETY: this cache stored it and its MAC matched.
+    let (component, handed) = unsafe { sealed.deserialize(&f.engine) }.unwrap();
+    assert_eq!(handed, sealed::Handed::Mapped, "no copy on Linux");
+    let mut store = wasmtime::Store::new(&f.engine, ());
+    store.set_fuel(1_000_000).unwrap();
+    store.set_epoch_deadline(1_000);
+    wasmtime::component::Linker::new(&f.engine)
+        .instantiate(&mut store, &component)
+        .expect("the mapped component instantiates");
+}
+
+#[test]
+fn issue_18_the_checked_bytes_cannot_change_after_the_check() {
+    use std::io::Write;
+    let f = fixture_with_data();
+    let path = f.stored();
+    let Ok(sealed) = sealed::open(&f.cache.key, &path) else {
+        panic!("the stored entry opens");
+    };
+    // The entry file changed in place after the check: what loads is what
+    // was checked.
+    let mut file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.write_all(&vec![0xcc; 4096]).unwrap();
+    drop(file);
+    // SAFETY: this cache stored it and its MAC matched.
+    let (component, _) = unsafe { sealed.deserialize(&f.engine) }.unwrap();
+    assert_eq!(component.serialize().unwrap().len(), f.artefact.len());
+    // And the checked copy itself cannot be written, through any path.
+    use std::os::fd::AsRawFd;
+    let again = format!("/proc/self/fd/{}", sealed.memfd.as_raw_fd());
+    let write = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&again)
+        .and_then(|mut w| w.write_all(b"x"));
+    assert!(write.is_err(), "a sealed memfd refuses writes");
+    assert!(sealed.memfd.set_len(1).is_err(), "and a new length");
+    // The changed file is refused at the next load, as any tampered entry.
+    assert_eq!(f.problem(), Some(Problem::Tampered));
+}
