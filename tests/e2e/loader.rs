@@ -126,3 +126,40 @@ fn a_tiny_fuel_budget_is_reported_as_out_of_fuel() {
         "{error}"
     );
 }
+
+/// Regression (fleet issue's bench): three loads of one new build at once
+/// (three fleet nodes in a process, or `[[strategy]]` entries sharing a
+/// `.wasm`) compiled it three times side by side. One compiles; the others
+/// wait for it and take its code from the compile cache.
+#[test]
+fn regression_20_loads_of_one_new_build_at_once_compile_it_once() {
+    let loader = Loader::new().unwrap();
+    let syms = symbols(&["BTCUSD"]);
+    let limits = Limits::default();
+    let path = component("sma-cross");
+    let gate = std::sync::Barrier::new(3);
+    let outcomes: Vec<_> = std::thread::scope(|s| {
+        let loads: Vec<_> = (0..3)
+            .map(|_| {
+                s.spawn(|| {
+                    gate.wait();
+                    loader.load_file(&path, spec(&syms, &[], &limits, None))
+                })
+            })
+            .collect();
+        loads.into_iter().map(|l| l.join().unwrap()).collect()
+    });
+    let compiled = outcomes
+        .iter()
+        .filter(|o| o.timings.get(Stage::Compile).is_some())
+        .count();
+    assert_eq!(compiled, 1, "one compile of the build");
+    for outcome in &outcomes {
+        let candidate = outcome.result.as_ref().expect("every load succeeds");
+        assert_eq!(
+            candidate.cache_hit,
+            outcome.timings.get(Stage::Compile).is_none(),
+            "the loads that did not compile say they hit the cache"
+        );
+    }
+}

@@ -8,6 +8,7 @@ pub(crate) mod cache;
 mod compile;
 mod describe;
 pub(crate) mod guest_text;
+mod in_flight;
 mod overlapped;
 mod smoke;
 mod tier;
@@ -163,6 +164,8 @@ pub struct Loader {
     /// A known hash never compiles twice: rollbacks and re-deploys skip
     /// compile and type-check. Bounded, least recently used goes first.
     cache: Mutex<PreCache>,
+    /// Builds being compiled now: a second load of one waits for its code.
+    in_flight: in_flight::InFlight,
     /// Compiles on the low-priority compile pool ([`EngineOptions::background_compile`]).
     background_compile: bool,
     /// Compiled code kept on disk across restarts (`runtime.cache_dir`),
@@ -219,6 +222,7 @@ impl Loader {
             engine,
             linker,
             cache: Mutex::new(LruCache::new(capacity)),
+            in_flight: in_flight::InFlight::default(),
             background_compile: options.background_compile,
             artifact_cache: None,
             tiers: tiers::Tiers::new(options),
@@ -433,31 +437,22 @@ impl Loader {
             tracing::info_span!("load", strategy = spec.strategy_id, sha256 = %artifact.sha256)
                 .entered();
         timings.time(Stage::Verify, || verify(artifact, spec))?;
-        let cached = self.cached_best(&artifact.sha256);
-        let mut cache_hit = cached.is_some();
-        let (pre, tier) = match cached {
+        let mut cache_hit = true;
+        let (pre, tier) = match self.cached_best(&artifact.sha256) {
             Some(found) => found,
             None => {
-                let from_disk =
-                    self.load_from_disk(&artifact.sha256, &artifact.bytes, timings, warnings);
-                cache_hit = from_disk.is_some();
-                let compiled = from_disk.is_none();
-                let (component, tier) = match from_disk {
+                let _turn = self.in_flight.turn(&artifact.sha256);
+                // A load of the same build may have finished while this one
+                // waited for its turn: its code is in the cache now.
+                match self.cached_best(&artifact.sha256) {
                     Some(found) => found,
-                    None => self.compile_timed(&artifact.sha256, &artifact.bytes, timings)?,
-                };
-                let (engine, linker) = self.engine_and_linker(tier);
-                let pre = timings.time(Stage::TypeCheck, || {
-                    typecheck::type_check(engine, linker, &component)
-                })?;
-                // Stored only once it passed the type check: the cache
-                // holds strategies, not whatever was dropped in the folder.
-                if compiled {
-                    self.store_to_disk(&artifact.sha256, tier, &component, timings, warnings);
+                    None => {
+                        let (found, from_disk) =
+                            self.fetch_or_compile(artifact, timings, warnings)?;
+                        cache_hit = from_disk;
+                        found
+                    }
                 }
-                self.cache_lock()
-                    .put((artifact.sha256.clone(), tier), pre.clone());
-                (pre, tier)
             }
         };
         let (mut pre, mut info, mut smoke) = self.smoke_stages(pre, spec, timings)?;
@@ -488,6 +483,35 @@ impl Loader {
             cache_hit,
             tier,
         })
+    }
+
+    /// Past a miss of the compile cache: the code from disk, or a compile
+    /// (stored to disk), type-checked and put in the compile cache; and
+    /// whether it came from disk.
+    fn fetch_or_compile(
+        &self,
+        artifact: &Artifact,
+        timings: &mut StageTimings,
+        warnings: &mut Vec<CacheWarning>,
+    ) -> Result<((StrategyBindingsPre<HostState>, Tier), bool), LoadError> {
+        let from_disk = self.load_from_disk(&artifact.sha256, &artifact.bytes, timings, warnings);
+        let hit = from_disk.is_some();
+        let (component, tier) = match from_disk {
+            Some(found) => found,
+            None => self.compile_timed(&artifact.sha256, &artifact.bytes, timings)?,
+        };
+        let (engine, linker) = self.engine_and_linker(tier);
+        let pre = timings.time(Stage::TypeCheck, || {
+            typecheck::type_check(engine, linker, &component)
+        })?;
+        // Stored only once it passed the type check: the cache holds
+        // strategies, not whatever was dropped in the folder.
+        if !hit {
+            self.store_to_disk(&artifact.sha256, tier, &component, timings, warnings);
+        }
+        self.cache_lock()
+            .put((artifact.sha256.clone(), tier), pre.clone());
+        Ok(((pre, tier), hit))
     }
 
     /// Stage `compile`, timed, by the first tier's compiler (Winch, or
