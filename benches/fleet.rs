@@ -191,6 +191,37 @@ fn local_cold_reload(node: &mut Node, bytes: &[u8]) -> Duration {
     elapsed
 }
 
+/// CPU time (user + system) of this process's threads whose name starts
+/// with `prefix`, from `/proc/self/task/*/stat`.
+fn thread_cpu(prefix: &str) -> Duration {
+    let ticks_per_second = 100.0; // USER_HZ on Linux
+    let mut ticks = 0u64;
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if !comm.trim_end().starts_with(prefix) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // Fields after the `(comm)`: state is the 3rd field, utime the 14th.
+        let Some(rest) = stat.rsplit_once(") ").map(|(_, rest)| rest) else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let field = |n: usize| {
+            fields
+                .get(n - 3)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        ticks += field(14) + field(15);
+    }
+    Duration::from_secs_f64(ticks as f64 / ticks_per_second)
+}
+
 fn percentile(samples: &mut [Duration], q: f64) -> Duration {
     samples.sort();
     samples[((samples.len() - 1) as f64 * q).round() as usize]
@@ -308,25 +339,55 @@ fn main() {
             .collect();
         assert_eq!(ids, ["local"], "both nodes run the local strategy only");
     }
+    // A second node without [fleet]: the A/A control, so the noise of two
+    // identical nodes on this machine is printed beside the ratio.
+    let mut control = Node::start(&loader, None, Some(&bytes));
     let histogram = || Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap();
     let (mut h_with, mut h_without) = (histogram(), histogram());
     let (slices, slice) = if quick {
-        (2, Duration::from_millis(100))
+        (4, Duration::from_millis(50))
     } else {
-        (20, Duration::from_millis(500))
+        (60, Duration::from_millis(200))
     };
     for _ in 0..200 {
-        with.round_trip();
-        without.round_trip();
-    }
-    for _ in 0..slices {
-        for (node, h) in [(&mut with, &mut h_with), (&mut without, &mut h_without)] {
-            let end = Instant::now() + slice;
-            while Instant::now() < end {
-                h.record(node.round_trip().as_nanos() as u64).unwrap();
-            }
+        for node in [&mut with, &mut without, &mut control] {
+            node.round_trip();
         }
     }
+    // One slice of round trips on `node`: their mean, in ns.
+    let run_slice = |node: &mut Node, h: Option<&mut Histogram<u64>>| {
+        let mut slice_h = histogram();
+        let end = Instant::now() + slice;
+        while Instant::now() < end {
+            slice_h.record(node.round_trip().as_nanos() as u64).unwrap();
+        }
+        if let Some(h) = h {
+            h.add(&slice_h).unwrap();
+        }
+        slice_h.mean()
+    };
+    let (mut fleet_ratios, mut control_ratios) = (Vec::new(), Vec::new());
+    let agent_before = thread_cpu("sandbar-fleet");
+    let measured = Instant::now();
+    for i in 0..slices {
+        // Each slice of `without` sits between one of `with` and one of the
+        // control, in an order that alternates, so drift cancels.
+        let (w, c, o) = if i % 2 == 0 {
+            let w = run_slice(&mut with, Some(&mut h_with));
+            let o = run_slice(&mut without, Some(&mut h_without));
+            let c = run_slice(&mut control, None);
+            (w, c, o)
+        } else {
+            let c = run_slice(&mut control, None);
+            let o = run_slice(&mut without, Some(&mut h_without));
+            let w = run_slice(&mut with, Some(&mut h_with));
+            (w, c, o)
+        };
+        fleet_ratios.push(w / o);
+        control_ratios.push(c / o);
+    }
+    let agent_cpu = thread_cpu("sandbar-fleet").saturating_sub(agent_before);
+    let wall = measured.elapsed();
     let us = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1e3;
     for (name, h) in [("with_fleet", &h_with), ("without_fleet", &h_without)] {
         println!(
@@ -337,10 +398,24 @@ fn main() {
             h.len()
         );
     }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
     println!(
-        "bar_loop_with_fleet: mean ratio with/without {:.3}",
-        h_with.mean() / h_without.mean()
+        "bar_loop_with_fleet: per-slice mean ratio with/without, median of {slices} paired slices {:.3} (A/A control, two nodes without [fleet]: {:.3}); overall mean ratio {:.3}; p50 ratio {:.3}",
+        median(&mut fleet_ratios),
+        median(&mut control_ratios),
+        h_with.mean() / h_without.mean(),
+        us(&h_with, 0.5) / us(&h_without, 0.5)
     );
+    println!(
+        "bar_loop_with_fleet: the agent's threads used {:.2} ms of CPU in {:.1} s ({:.3}% of one core; heartbeat every 100 ms)",
+        agent_cpu.as_secs_f64() * 1e3,
+        wall.as_secs_f64(),
+        agent_cpu.as_secs_f64() / wall.as_secs_f64() * 100.0
+    );
+    control.stop();
     with.stop();
     let mut cold_times: Vec<Duration> = (0..new_rounds)
         .map(|round| {

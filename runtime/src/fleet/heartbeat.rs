@@ -2,7 +2,7 @@
 //! `<fleet>.<node>` every `fleet.heartbeat_ms`; the bucket's max age drops
 //! a node that stopped writing.
 
-use crate::live::RuntimeStatus;
+use crate::live::StrategyBrief;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -44,13 +44,14 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
-    /// The heartbeat of a node whose runtime reports `status`; `fleet_ids`
+    /// The heartbeat of a node whose loop has processed `bars` and runs
+    /// `strategies` ([`crate::live::RuntimeHandle::briefs`]); `fleet_ids`
     /// are the strategies that came from the fleet.
     pub fn of(
         node: &str,
         labels: &BTreeMap<String, String>,
         applied_revision: u64,
-        status: &RuntimeStatus,
+        (bars, strategies): &(u64, Vec<StrategyBrief>),
         fleet_ids: &[String],
     ) -> Heartbeat {
         Heartbeat {
@@ -58,16 +59,15 @@ impl Heartbeat {
             labels: labels.clone(),
             at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
             applied_revision,
-            bars: status.bars,
-            strategies: status
-                .strategies
+            bars: *bars,
+            strategies: strategies
                 .iter()
                 .map(|s| RunningStrategy {
                     id: s.id.clone(),
                     version: s.version,
                     sha256: s.sha256.clone(),
                     state: s.state.to_owned(),
-                    loaded_at: s.loaded_at.clone(),
+                    loaded_at: humantime::format_rfc3339_seconds(s.loaded_at).to_string(),
                     bars: s.bars,
                     fleet: fleet_ids.contains(&s.id),
                 })

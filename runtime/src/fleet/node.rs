@@ -506,7 +506,7 @@ async fn heartbeats(mut fleet: Fleet, handle: RuntimeHandle, shared: Arc<AgentSh
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let status = handle.status();
+        let status = handle.briefs();
         let ids = lock(&shared.fleet_ids).clone();
         let beat = Heartbeat::of(
             &settings.node,

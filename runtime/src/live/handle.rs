@@ -208,14 +208,7 @@ impl RuntimeHandle {
             .map(|slot| {
                 let generation = slot.current.load_full();
                 let counters = &slot.counters;
-                let run_state = slot.run_state();
-                let (state, state_reason) = match quarantined.get(&*slot.id) {
-                    Some(reason) => ("quarantined", Some(reason.clone())),
-                    None if run_state == RunState::Halted => {
-                        ("halted", halt_reasons.get(&*slot.id).cloned())
-                    }
-                    None => (run_state.as_str(), None),
-                };
+                let (state, state_reason) = state_of(slot, &quarantined, &halt_reasons);
                 let (disk, disk_differs) = disk
                     .get(&*slot.id)
                     .map(|file| file.status(generation.sha256()))
@@ -278,6 +271,65 @@ impl RuntimeHandle {
             strategies,
             reload_total: ReloadMetrics::total(metrics.values()),
         }
+    }
+
+    /// The bars the loop has processed and a few facts of each strategy,
+    /// read without the copies [`RuntimeHandle::status`] makes (latency
+    /// histograms, activity, version history: 91 µs for one strategy):
+    /// what a fleet heartbeat sends several times a second.
+    pub fn briefs(&self) -> (u64, Vec<StrategyBrief>) {
+        let quarantined = lock(&self.shared.quarantined).clone();
+        let halt_reasons = lock(&self.shared.halt_reasons).clone();
+        let strategies = self
+            .roster
+            .load()
+            .iter()
+            .map(|slot| {
+                let generation = slot.current.load_full();
+                StrategyBrief {
+                    id: slot.id.to_string(),
+                    state: state_of(slot, &quarantined, &halt_reasons).0,
+                    version: generation.version,
+                    sha256: generation.sha256().to_owned(),
+                    loaded_at: generation.loaded_at,
+                    bars: slot.counters.bars.load(Ordering::Relaxed),
+                }
+            })
+            .collect();
+        (self.loop_stats.bars.load(Ordering::Acquire), strategies)
+    }
+}
+
+/// One strategy in a few facts ([`RuntimeHandle::briefs`]); the fields
+/// mean what [`StrategyStatus`]'s of the same names mean.
+#[derive(Debug, Clone)]
+pub struct StrategyBrief {
+    /// The strategy's `id`.
+    pub id: String,
+    /// `running`, `paused`, `halted` or `quarantined`.
+    pub state: &'static str,
+    /// The live generation's version.
+    pub version: u64,
+    /// SHA-256 of the live component.
+    pub sha256: String,
+    /// When the live generation was published.
+    pub loaded_at: std::time::SystemTime,
+    /// Bars it has processed.
+    pub bars: u64,
+}
+
+/// A strategy's state as status shows it, and why when it is halted or
+/// quarantined.
+fn state_of(
+    slot: &super::StrategySlot,
+    quarantined: &BTreeMap<String, String>,
+    halt_reasons: &BTreeMap<String, String>,
+) -> (&'static str, Option<String>) {
+    let run_state = slot.run_state();
+    match quarantined.get(&*slot.id) {
+        Some(reason) => ("quarantined", Some(reason.clone())),
+        None if run_state == RunState::Halted => ("halted", halt_reasons.get(&*slot.id).cloned()),
+        None => (run_state.as_str(), None),
     }
 }
 

@@ -36,7 +36,7 @@ pub use events::{
 pub use generation::{
     Generation, GenerationStats, Recipe, Roster, RunState, SlotCounters, StrategySlot,
 };
-pub use handle::RuntimeHandle;
+pub use handle::{RuntimeHandle, StrategyBrief};
 pub use journal::{
     AUDIT_FILE, AuditRecord, EVENTS_FILE, FILLS_FILE, ORDERS_FILE, SHADOW_FILLS_FILE,
     SHADOW_ORDERS_FILE,
