@@ -46,6 +46,9 @@ struct Phase {
 
 fn main() {
     let quick = support::quick();
+    // This thread pushes the bars: it stands in for the runtime's feed
+    // thread, so it runs at that thread's priority.
+    sandbar_runtime::live::raise_feed_priority();
     // Phases (and engine variants) are interleaved in short slices, so load
     // from elsewhere on the machine falls on all of them alike and their
     // ratios stay honest.

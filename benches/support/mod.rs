@@ -3,6 +3,11 @@
 
 #![allow(dead_code)] // each bench uses its own part of this module
 
+/// The allocator `runtime` runs with (runtime/src/main.rs), so the benches
+/// measure what the command does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use sandbar_runtime::build::Built;
 use sandbar_runtime::config::Config;
 use sandbar_runtime::contract::Bar;

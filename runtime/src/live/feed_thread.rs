@@ -132,7 +132,10 @@ pub fn start(
     };
     let thread = std::thread::Builder::new()
         .name("sandbar-feed".into())
-        .spawn(body)
+        .spawn(move || {
+            super::bar_loop::priority::raise_this_thread();
+            body()
+        })
         .map_err(|e| anyhow::anyhow!("cannot start the feed thread: {e}"))?;
     Ok(StartedFeed { thread, listening })
 }
@@ -270,7 +273,10 @@ fn tcp(listener: TcpListener, lines: Arc<LineSink>, skip_bad_lines: bool, contro
                 let control = control.clone();
                 let spawned = std::thread::Builder::new()
                     .name("sandbar-feed-client".into())
-                    .spawn(move || serve_client(stream, peer, &lines, skip_bad_lines, &control));
+                    .spawn(move || {
+                        super::bar_loop::priority::raise_this_thread();
+                        serve_client(stream, peer, &lines, skip_bad_lines, &control)
+                    });
                 match spawned {
                     Ok(handle) => clients.push(handle),
                     Err(e) => tracing::error!(%peer, "cannot serve the client: {e}"),
@@ -375,4 +381,57 @@ fn stdin(lines: LineSink, skip_bad_lines: bool, control: &FeedControl) {
         }
     }
     tracing::info!("standard input closed; the feed is finished");
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// The nice value of this process's thread named `name`, from
+    /// `/proc/self/task/*/stat` (field 19).
+    fn nice_of(name: &str) -> Option<i32> {
+        std::fs::read_dir("/proc/self/task")
+            .ok()?
+            .flatten()
+            .find_map(|task| {
+                let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+                if comm.trim_end() != name {
+                    return None;
+                }
+                let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+                let (_, rest) = stat.rsplit_once(") ")?;
+                rest.split_whitespace().nth(19 - 3)?.parse().ok()
+            })
+    }
+
+    #[test]
+    fn issue_16_the_feed_thread_runs_at_the_bar_loops_priority() {
+        let allowed = std::thread::spawn(super::super::bar_loop::priority::raise_this_thread)
+            .join()
+            .unwrap();
+        let config = Config::parse(
+            "[feed]\nsymbols = [\"BTCUSD\"]\ninterval_ms = 60000\n",
+            std::path::Path::new("feed.toml"),
+        )
+        .unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        let control = FeedControl {
+            stop: Arc::new(AtomicBool::new(false)),
+            error: Arc::new(Mutex::new(None)),
+        };
+        let sender = BarSender::new(tx, Arc::new(AtomicU64::new(0)));
+        let started = start(&config, None, sender, control.clone()).unwrap();
+        // The first bar is out: the thread has started and set its priority.
+        rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+        let nice = nice_of("sandbar-feed");
+        control.stop.store(true, Ordering::Relaxed);
+        drop(rx);
+        started.thread.join().unwrap();
+        let expected = if allowed {
+            super::super::bar_loop::priority::LOOP_NICE
+        } else {
+            0
+        };
+        assert_eq!(nice, Some(expected), "the feed thread's nice value");
+    }
 }

@@ -37,6 +37,15 @@ pub use generation::{
     Generation, GenerationStats, Recipe, Roster, RunState, SlotCounters, StrategySlot,
 };
 pub use handle::{RuntimeHandle, StrategyBrief};
+
+/// Raises the calling thread to the market-data path's priority (nice −5,
+/// what the runtime's feed threads and its bar loop run at), so a compile on
+/// the control plane never holds a bar up on its way in; for a thread that
+/// feeds bars through [`Runtime::push_bar`]. Best effort: it needs
+/// `CAP_SYS_NICE` or an `RLIMIT_NICE` that allows it; true when it took.
+pub fn raise_feed_priority() -> bool {
+    bar_loop::priority::raise_this_thread()
+}
 pub use journal::{
     AUDIT_FILE, AuditRecord, EVENTS_FILE, FILLS_FILE, ORDERS_FILE, SHADOW_FILLS_FILE,
     SHADOW_ORDERS_FILE,
@@ -410,7 +419,9 @@ impl Runtime {
     }
 
     /// Feeds one bar (with [`FeedMode::Manual`]). Blocks when the loop is
-    /// `FEED_QUEUE` (4096) bars behind.
+    /// `FEED_QUEUE` (4096) bars behind. The runtime's own feed threads run
+    /// at the bar loop's priority; a thread that feeds bars this way should
+    /// too ([`raise_feed_priority`]).
     pub fn push_bar(&self, bar: Bar) -> Result<(), String> {
         let feed = lock(&self.manual_feed);
         let sender = feed.as_ref().ok_or("this runtime's feed is not manual")?;

@@ -8,7 +8,7 @@
 
 mod catch_up;
 mod outbox;
-mod priority;
+pub(crate) mod priority;
 mod receive;
 mod runner;
 mod shadow;

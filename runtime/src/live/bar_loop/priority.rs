@@ -1,8 +1,11 @@
-//! The bar loop's thread runs at a higher priority than everything else the
+//! The market-data path — the bar loop's thread and the feed threads that
+//! bring it bars — runs at a higher priority than everything else the
 //! runtime does (nice [`LOOP_NICE`]): a reload's baseline compile, smoke
 //! test and warm-up run at normal priority on the control plane so a busy
-//! machine cannot starve them, and the loop must still win every contest
-//! for a core with them — and with other processes of the same user.
+//! machine cannot starve them, and a bar must still win every contest for
+//! a core with them, on its way in as in the loop — and with other
+//! processes of the same user. (A feed thread at normal priority waited for
+//! a compile's whole time slice, up to 3 ms, before it could hand a bar on.)
 //!
 //! Raising a priority needs `CAP_SYS_NICE` or an `RLIMIT_NICE` that allows
 //! it (root has both). Without, the loop runs at normal priority and one
@@ -12,8 +15,8 @@
 /// `SCHED_IDLE`).
 pub const LOOP_NICE: i32 = -5;
 
-/// Raises the calling thread (the loop's) to [`LOOP_NICE`]; best effort.
-/// True when it took.
+/// Raises the calling thread (the loop's, a feed's) to [`LOOP_NICE`]; best
+/// effort. True when it took.
 #[cfg(target_os = "linux")]
 pub fn raise_this_thread() -> bool {
     // SAFETY: setpriority has no memory-safety preconditions; `who` 0 is
