@@ -64,7 +64,7 @@ pub(super) async fn open(
 ) -> Result<kv::Store, FleetError> {
     let name = spec.bucket;
     if let Ok(store) = js.get_key_value(name).await {
-        grow_max_age(js, spec).await;
+        grow_max_age(js, &store, spec).await;
         return Ok(store);
     }
     let created = js.create_stream(spec.stream_config()).await;
@@ -90,20 +90,14 @@ pub(super) async fn open(
 /// opens the bucket raises the TTL to what it needs, so the TTL is that of
 /// the slowest node there has been. A failed update costs a warning: the
 /// bucket works, a slow node may only flicker in the status.
-async fn grow_max_age(js: &jetstream::Context, spec: &BucketSpec) {
+async fn grow_max_age(js: &jetstream::Context, store: &kv::Store, spec: &BucketSpec) {
     if spec.max_age.is_zero() {
         return;
     }
-    let stream_name = format!("KV_{}", spec.bucket);
-    let info = match js.get_stream(&stream_name).await {
-        Ok(mut stream) => stream.info().await.map(|info| info.config.clone()),
-        Err(e) => {
-            tracing::warn!(bucket = spec.bucket, error = %e, "cannot read the bucket's settings; its TTL stays as it is");
-            return;
-        }
-    };
-    let mut config = match info {
-        Ok(config) => config,
+    // The store's own stream handle: the bucket just opened, no second lookup.
+    let mut stream = store.stream.clone();
+    let mut config = match stream.info().await {
+        Ok(info) => info.config.clone(),
         Err(e) => {
             tracing::warn!(bucket = spec.bucket, error = %e, "cannot read the bucket's settings; its TTL stays as it is");
             return;
