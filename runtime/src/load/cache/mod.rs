@@ -235,7 +235,7 @@ impl ArtifactCache {
         let key = EntryKey::new(engine, sha256, tier);
         let name = key.file_name();
         let path = self.dir.join(&name);
-        let sealed = match sealed::open(&self.key, &path) {
+        let sealed = match sealed::open_for(&self.key, &key, &path) {
             Ok(sealed) => sealed,
             Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
                 return self.stale_entries(&key).map(|()| None);
@@ -258,10 +258,6 @@ impl ArtifactCache {
                 ));
             }
         };
-        if let Err((problem, message)) = entry::names(&sealed.header, &key) {
-            let _ = std::fs::remove_file(&path);
-            return Err(self.warning(&key, Some(problem), message, "removed; compiled instead"));
-        }
         // SAFETY: deserialising runs whatever machine code it is given, so
         // the bytes must be wasmtime's own output for this engine. They are:
         // the MAC under this cache's private key (the directory and key pass

@@ -19,6 +19,7 @@
 //! reason too: its artefact starts 104 bytes in, not on a page.)
 
 use super::entry::{self, HEADER_LEN, Header, MAC_LEN, MacKey, Problem};
+use super::key::EntryKey;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
@@ -88,6 +89,18 @@ pub fn open(mac_key: &MacKey, path: &Path) -> Result<SealedArtefact, OpenError> 
     let header = mac.finish(artefact_len, &tag).map_err(bad)?;
     let memfd = memfd.into_file();
     Ok(SealedArtefact { memfd, header })
+}
+
+/// [`open`], then the header must name exactly `key` (as
+/// [`entry::open_for`] does for an entry held in memory).
+pub fn open_for(
+    mac_key: &MacKey,
+    key: &EntryKey,
+    path: &Path,
+) -> Result<SealedArtefact, OpenError> {
+    let sealed = open(mac_key, path)?;
+    entry::names(&sealed.header, key).map_err(bad)?;
+    Ok(sealed)
 }
 
 fn bad((problem, message): (Problem, String)) -> OpenError {
