@@ -9,10 +9,13 @@
 //!   (three nodes on two cores compile side by side; one node is what each
 //!   machine of a fleet sees);
 //! - `bar_loop_with_fleet`: the per-bar round trip (push on the manual
-//!   feed, spin until processed) of a node with `[fleet]` (heartbeat every
-//!   100 ms, events forwarded) against the same node without it, slices
-//!   interleaved so machine load falls on both alike (the fleet's own
-//!   deployment is retired first: both nodes run the same one strategy);
+//!   feed, spin until processed) of a node with `[fleet]` while its agent
+//!   runs (heartbeat at the default 2 s or `FLEET_BENCH_HEARTBEAT_MS`,
+//!   events forwarded) against the same node
+//!   with the agent stopped, slices interleaved so machine load falls on
+//!   both alike, beside an A/A control of two slices without the agent
+//!   (the fleet's own deployment is retired first: the node runs one local
+//!   strategy);
 //! - `local_cold_reload`: a new build of a local strategy, file written and
 //!   pipeline run, until it serves: the baseline of `new_build`.
 //!
@@ -32,7 +35,7 @@ use sandbar_runtime::config::Config;
 use sandbar_runtime::contract::Bar;
 use sandbar_runtime::feed::{MarketStyle, SyntheticFeed};
 use sandbar_runtime::fleet::{
-    DeployRequest, Deployment, Expect, FleetClient, FleetSettings, NodeAgent,
+    DeployRequest, Deployment, Expect, FleetClient, FleetSettings, LocalState, NodeAgent,
 };
 use sandbar_runtime::live::{FeedMode, LiveOptions, Runtime};
 use std::sync::Arc;
@@ -41,6 +44,7 @@ use std::time::{Duration, Instant};
 struct Node {
     runtime: Runtime,
     agent: Option<NodeAgent>,
+    config: Config,
     dir: tempfile::TempDir,
     bars: SyntheticFeed,
     pushed: u64,
@@ -52,7 +56,8 @@ fn config(dir: &std::path::Path, fleet: Option<(&str, &str)>, local: Option<&str
     );
     if let Some((url, node)) = fleet {
         text.push_str(&format!(
-            "[fleet]\nurl = \"{url}\"\nnode = \"{node}\"\nfleet = \"bench\"\nheartbeat_ms = 100\n"
+            "[fleet]\nurl = \"{url}\"\nnode = \"{node}\"\nfleet = \"bench\"\nheartbeat_ms = {}\n",
+            heartbeat_ms()
         ));
     }
     if let Some(wasm) = local {
@@ -73,6 +78,7 @@ impl Node {
             std::fs::write(dir.path().join("dist/local.wasm"), bytes).unwrap();
         }
         let config = config(dir.path(), fleet, local.map(|_| "local.wasm"));
+        let kept = config.clone();
         let options = LiveOptions {
             config_path: None,
             journal_dir: None,
@@ -93,6 +99,7 @@ impl Node {
         Node {
             runtime,
             agent,
+            config: kept,
             dir,
             bars: SyntheticFeed::new(1, 7, MarketStyle::Regimes, 60_000),
             pushed: 0,
@@ -112,6 +119,39 @@ impl Node {
             std::hint::spin_loop();
         }
         start.elapsed()
+    }
+
+    /// Starts the fleet agent again on the running runtime (a node with
+    /// `[fleet]` whose agent was stopped) and waits until it is connected.
+    fn start_agent(&mut self) {
+        let settings = FleetSettings::from_config(&self.config)
+            .unwrap()
+            .expect("the node has [fleet]");
+        let state_path = self.config.fleet_state_file().expect("[fleet]");
+        let state = LocalState::load(&state_path).unwrap();
+        let agent = NodeAgent::start(
+            settings,
+            self.runtime.handle(),
+            self.config.strategies_dir(),
+            state_path,
+            state,
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !agent.connected() {
+            assert!(Instant::now() < deadline, "the agent did not reconnect");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // Past its start-up (bucket opens, the watch's consumer, the first
+        // reconcile and heartbeat): what is timed after is its steady state.
+        std::thread::sleep(Duration::from_millis(600));
+        self.agent = Some(agent);
+    }
+
+    fn stop_agent(&mut self) {
+        if let Some(agent) = self.agent.take() {
+            agent.stop();
+        }
     }
 
     fn serves(&self, sha256: &str) -> bool {
@@ -191,12 +231,17 @@ fn local_cold_reload(node: &mut Node, bytes: &[u8]) -> Duration {
     elapsed
 }
 
-/// CPU time (user + system) of this process's threads whose name starts
-/// with `prefix`, from `/proc/self/task/*/stat`.
+/// Time on a CPU of this process's threads whose name starts with
+/// `prefix`, in ns from `/proc/self/task/*/schedstat` (the tick-sampled
+/// `stat` times are too coarse for threads that run a few µs at a time).
 fn thread_cpu(prefix: &str) -> Duration {
-    let ticks_per_second = 100.0; // USER_HZ on Linux
-    let mut ticks = 0u64;
-    for task in std::fs::read_dir("/proc/self/task")
+    process_cpu("self", prefix)
+}
+
+/// [`thread_cpu`] of process `pid` (`self` for this one).
+fn process_cpu(pid: &str, prefix: &str) -> Duration {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
         .into_iter()
         .flatten()
         .flatten()
@@ -205,21 +250,32 @@ fn thread_cpu(prefix: &str) -> Duration {
         if !comm.trim_end().starts_with(prefix) {
             continue;
         }
-        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-        // Fields after the `(comm)`: state is the 3rd field, utime the 14th.
-        let Some(rest) = stat.rsplit_once(") ").map(|(_, rest)| rest) else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let field = |n: usize| {
-            fields
-                .get(n - 3)
-                .and_then(|f| f.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        ticks += field(14) + field(15);
+        let schedstat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        ns += schedstat
+            .split_whitespace()
+            .next()
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0);
     }
-    Duration::from_secs_f64(ticks as f64 / ticks_per_second)
+    Duration::from_nanos(ns)
+}
+
+/// The nodes' heartbeat interval: `fleet.heartbeat_ms`'s default, or
+/// `FLEET_BENCH_HEARTBEAT_MS` (100 beats 20 times as often: the stress
+/// figure in BENCHMARKS.md).
+fn heartbeat_ms() -> u64 {
+    std::env::var("FLEET_BENCH_HEARTBEAT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(sandbar_runtime::config::FleetSection::default().heartbeat_ms)
+}
+
+/// One timed slice of round trips.
+struct Slice {
+    p50: f64,
+    mean: f64,
+    /// CPU time of the local nats-server during the slice.
+    server: Duration,
 }
 
 fn percentile(samples: &mut [Duration], q: f64) -> Duration {
@@ -310,12 +366,11 @@ fn main() {
         percentile(&mut single_times, 1.0).as_secs_f64() * 1e3
     );
 
-    // bar_loop_with_fleet: the same local strategy, with and without [fleet].
-    // `fa` is retired first: the node with [fleet] must run what the other
-    // runs and nothing more, or the ratio would count a second strategy.
+    // bar_loop_with_fleet: one node, its fleet agent running or stopped.
+    // `fa` is retired first: the node must run its local strategy and
+    // nothing more, or the ratio would count a second strategy.
     op.undeploy("fa").unwrap();
-    let mut with = Node::start(&loader, Some((url.as_str(), "lat")), Some(&bytes));
-    let mut without = Node::start(&loader, None, Some(&bytes));
+    let mut node = Node::start(&loader, Some((url.as_str(), "lat")), Some(&bytes));
     // The agent has caught up with the (empty) deployments once its
     // heartbeat names the node.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -329,67 +384,88 @@ fn main() {
         assert!(Instant::now() < deadline, "the node `lat` never joined");
         std::thread::sleep(Duration::from_millis(20));
     }
-    for node in [&with, &without] {
-        let ids: Vec<String> = node
-            .runtime
-            .status()
-            .strategies
-            .into_iter()
-            .map(|s| s.id)
-            .collect();
-        assert_eq!(ids, ["local"], "both nodes run the local strategy only");
+    let ids: Vec<String> = node
+        .runtime
+        .status()
+        .strategies
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids, ["local"], "the node runs the local strategy only");
+    // Its first load went live on the baseline tier: the tier-up's compile
+    // must be over before a slice is timed.
+    while node
+        .runtime
+        .generation("local")
+        .is_none_or(|g| g.recipe.tier != sandbar_runtime::Tier::Optimized)
+    {
+        assert!(Instant::now() < deadline, "`local` never tiered up");
+        std::thread::sleep(Duration::from_millis(20));
     }
-    // A second node without [fleet]: the A/A control, so the noise of two
-    // identical nodes on this machine is printed beside the ratio.
-    let mut control = Node::start(&loader, None, Some(&bytes));
     let histogram = || Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap();
-    let (mut h_with, mut h_without) = (histogram(), histogram());
-    let (slices, slice) = if quick {
+    let (mut h_on, mut h_off) = (histogram(), histogram());
+    let (cycles, slice) = if quick {
         (4, Duration::from_millis(50))
     } else {
         (60, Duration::from_millis(200))
     };
     for _ in 0..200 {
-        for node in [&mut with, &mut without, &mut control] {
-            node.round_trip();
-        }
+        node.round_trip();
     }
-    // One slice of round trips on `node`: their mean, in ns.
-    let run_slice = |node: &mut Node, h: Option<&mut Histogram<u64>>| {
+    // One slice of round trips: its p50 and mean, in ns, and what the
+    // local nats-server ran meanwhile. Every slice starts after the same
+    // pause (an agent that was just started settles in it), so the slices
+    // differ in the agent only.
+    let server_pid = server.pid().expect("the server runs").to_string();
+    let run_slice = |node: &mut Node, h: &mut Histogram<u64>| {
+        std::thread::sleep(Duration::from_millis(150));
+        let server_before = process_cpu(&server_pid, "");
         let mut slice_h = histogram();
         let end = Instant::now() + slice;
         while Instant::now() < end {
             slice_h.record(node.round_trip().as_nanos() as u64).unwrap();
         }
-        if let Some(h) = h {
-            h.add(&slice_h).unwrap();
+        h.add(&slice_h).unwrap();
+        Slice {
+            p50: slice_h.value_at_quantile(0.5) as f64,
+            mean: slice_h.mean(),
+            server: process_cpu(&server_pid, "").saturating_sub(server_before),
         }
-        slice_h.mean()
     };
-    let (mut fleet_ratios, mut control_ratios) = (Vec::new(), Vec::new());
-    let agent_before = thread_cpu("sandbar-fleet");
-    let measured = Instant::now();
-    for i in 0..slices {
-        // Each slice of `without` sits between one of `with` and one of the
-        // control, in an order that alternates, so drift cancels.
-        let (w, c, o) = if i % 2 == 0 {
-            let w = run_slice(&mut with, Some(&mut h_with));
-            let o = run_slice(&mut without, Some(&mut h_without));
-            let c = run_slice(&mut control, None);
-            (w, c, o)
+    // A slice with the agent running (connected, past its start-up:
+    // bucket opens, watch, first heartbeat), and the agent's CPU in it.
+    let mut agent_cpu = Duration::ZERO;
+    let mut on_time = Duration::ZERO;
+    let mut on_slice = |node: &mut Node, h: &mut Histogram<u64>| {
+        let (cpu, started) = (thread_cpu("sandbar-fleet"), Instant::now());
+        let slice = run_slice(node, h);
+        agent_cpu += thread_cpu("sandbar-fleet").saturating_sub(cpu);
+        on_time += started.elapsed();
+        slice
+    };
+    // Within one node, so the ratio compares the same loop, memory and
+    // placement; the A/A control is two slices with the agent stopped.
+    // The order alternates (on, off, off | off, off, on), so drift cancels,
+    // and the slice compared with `on` is always the one beside it.
+    let mut pairs: Vec<(Slice, Slice, Slice)> = Vec::new();
+    let mut h_control = histogram();
+    for i in 0..cycles {
+        pairs.push(if i % 2 == 0 {
+            let on = on_slice(&mut node, &mut h_on);
+            node.stop_agent();
+            let off = run_slice(&mut node, &mut h_off);
+            let control = run_slice(&mut node, &mut h_control);
+            (on, off, control)
         } else {
-            let c = run_slice(&mut control, None);
-            let o = run_slice(&mut without, Some(&mut h_without));
-            let w = run_slice(&mut with, Some(&mut h_with));
-            (w, c, o)
-        };
-        fleet_ratios.push(w / o);
-        control_ratios.push(c / o);
+            let control = run_slice(&mut node, &mut h_control);
+            let off = run_slice(&mut node, &mut h_off);
+            node.start_agent();
+            let on = on_slice(&mut node, &mut h_on);
+            (on, off, control)
+        });
     }
-    let agent_cpu = thread_cpu("sandbar-fleet").saturating_sub(agent_before);
-    let wall = measured.elapsed();
     let us = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1e3;
-    for (name, h) in [("with_fleet", &h_with), ("without_fleet", &h_without)] {
+    for (name, h) in [("with_fleet", &h_on), ("without_fleet", &h_off)] {
         println!(
             "bar_loop_with_fleet/{name}: p50 {:.2} us, p99 {:.2} us, mean {:.2} us over {} bars",
             us(h, 0.5),
@@ -398,25 +474,34 @@ fn main() {
             h.len()
         );
     }
-    let median = |v: &mut Vec<f64>| {
+    let median_of = |f: &dyn Fn(&(Slice, Slice, Slice)) -> f64| {
+        let mut v: Vec<f64> = pairs.iter().map(f).collect();
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
     println!(
-        "bar_loop_with_fleet: per-slice mean ratio with/without, median of {slices} paired slices {:.3} (A/A control, two nodes without [fleet]: {:.3}); overall mean ratio {:.3}; p50 ratio {:.3}",
-        median(&mut fleet_ratios),
-        median(&mut control_ratios),
-        h_with.mean() / h_without.mean(),
-        us(&h_with, 0.5) / us(&h_without, 0.5)
+        "bar_loop_with_fleet: per-bar cost (slice p50) with/without the agent, median of {cycles} paired slices {:.4} (A/A control, two slices without it: {:.4}); slice means {:.3} (A/A {:.3}); overall mean ratio {:.3} (A/A {:.3})",
+        median_of(&|(on, off, _)| on.p50 / off.p50),
+        median_of(&|(_, off, control)| control.p50 / off.p50),
+        median_of(&|(on, off, _)| on.mean / off.mean),
+        median_of(&|(_, off, control)| control.mean / off.mean),
+        h_on.mean() / h_off.mean(),
+        h_control.mean() / h_off.mean(),
     );
+    let server_ms = |pick: &dyn Fn(&(Slice, Slice, Slice)) -> Duration| {
+        pairs.iter().map(pick).sum::<Duration>().as_secs_f64() * 1e3 / cycles as f64
+    };
     println!(
-        "bar_loop_with_fleet: the agent's threads used {:.2} ms of CPU in {:.1} s ({:.3}% of one core; heartbeat every 100 ms)",
+        "bar_loop_with_fleet: the agent's threads used {:.2} ms of CPU in {:.1} s with it running ({:.3}% of one core; heartbeat every {} ms); the local nats-server ran {:.2} ms per slice with the agent, {:.2} ms without",
         agent_cpu.as_secs_f64() * 1e3,
-        wall.as_secs_f64(),
-        agent_cpu.as_secs_f64() / wall.as_secs_f64() * 100.0
+        on_time.as_secs_f64(),
+        agent_cpu.as_secs_f64() / on_time.as_secs_f64().max(1e-9) * 100.0,
+        heartbeat_ms(),
+        server_ms(&|(on, _, _)| on.server),
+        server_ms(&|(_, off, _)| off.server),
     );
-    control.stop();
-    with.stop();
+    node.stop();
+    let mut without = Node::start(&loader, None, Some(&bytes));
     let mut cold_times: Vec<Duration> = (0..new_rounds)
         .map(|round| {
             let fresh = support::with_marker(&bytes, 200 + round as u32);

@@ -18,7 +18,9 @@ use sandbar_runtime::feed::{MarketStyle, SyntheticFeed};
 use sandbar_runtime::fleet::{
     DeployRequest, Deployment, Expect, FleetClient, FleetError, FleetSettings, NodeAgent,
 };
-use sandbar_runtime::live::{Event, FeedMode, LiveOptions, Outcome, ReloadEvent, Runtime, Trigger};
+use sandbar_runtime::live::{
+    Event, FeedMode, LiveOptions, Outcome, ReloadEvent, Runtime, StateAction, Trigger,
+};
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, OnceLock};
@@ -593,4 +595,35 @@ fn regression_20_the_heartbeat_ttl_grows_to_the_slowest_node_and_never_shrinks()
     // A faster node after it leaves the slow node's TTL alone.
     assert_eq!(opened(2000), Duration::from_secs(24));
     assert_eq!(opened(9000), Duration::from_secs(27));
+}
+
+/// A stopped agent left its event bridge behind: the thread stayed
+/// subscribed to the runtime, forwarding every event into a closed queue,
+/// and a node that started a new agent on the same runtime gained one such
+/// thread each time. The bridge now ends with its agent.
+#[test]
+fn regression_20_a_stopped_agent_leaves_no_event_bridge_behind() {
+    let store = store();
+    let server = NatsServer::start(store.path());
+    let local = "[[strategy]]\nid = \"audit\"\nwasm = \"audit.wasm\"\n";
+    let mut node = Node::new("n1", &server.url(), local);
+    node.start().unwrap();
+    let handle = node.runtime().handle();
+    // The node's own test subscription and the agent's bridge.
+    let with_agent = handle.event_subscribers();
+    node.agent.take().expect("started").stop();
+    // A hung-up subscriber is dropped when the next event finds it gone.
+    let mut pauses = 0;
+    wait_until("the bridge's subscription is gone", || {
+        let action = if pauses % 2 == 0 {
+            StateAction::Pause
+        } else {
+            StateAction::Resume
+        };
+        pauses += 1;
+        handle.set_state("audit", action, "test").unwrap();
+        handle.event_subscribers() == with_agent - 1
+    });
+    node.feed(5);
+    node.stop();
 }

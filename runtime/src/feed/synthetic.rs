@@ -17,6 +17,12 @@ pub enum MarketStyle {
     Regimes,
 }
 
+// Both styles are pulled back towards each symbol's start price in log
+// terms by `LEVEL_PULL` a bar: too weak to change a regime of a few
+// hundred bars (its drift is still 2.7x stronger at a price e times its
+// start), strong enough that a feed running for days stays within about
+// 10x of its start (2 million bars, three seeds) instead of reaching 1e99.
+
 /// An endless, seeded stream of OHLCV bars, symbols interleaved in order.
 pub struct SyntheticFeed {
     rng: Pcg64Mcg,
@@ -35,12 +41,18 @@ struct SymbolWalk {
     volatility: f64,
     /// Where a ranging market pulls back to.
     anchor: f64,
+    /// The start price: where every walk drifts back to over thousands of bars.
+    base: f64,
     regime_left: u32,
 }
 
 /// 2024-01-01T00:00:00Z: synthetic bars start here so timestamps look real.
 const START_MS: i64 = 1_704_067_200_000;
 const BASE_VOLATILITY: f64 = 0.004;
+/// Per-bar pull of the log price towards the start price. Without it the
+/// regimes' uneven drifts compounded: after 3 million bars (days of a fast
+/// live feed) prices reached 1e99 and every order was refused.
+const LEVEL_PULL: f64 = 3e-4;
 
 impl SyntheticFeed {
     /// `symbols` is the number of symbols (indices 0..n); prices start near
@@ -54,6 +66,7 @@ impl SyntheticFeed {
                     drift: 0.0,
                     volatility: BASE_VOLATILITY,
                     anchor: start,
+                    base: start,
                     regime_left: 0,
                 }
             })
@@ -99,6 +112,7 @@ impl SyntheticFeed {
             // Ranging: pull back towards the anchor.
             ret += 0.05 * (walk.anchor - open) / open;
         }
+        ret += LEVEL_PULL * (walk.base / open).ln();
         let close = (open * (1.0 + ret)).max(0.01);
         let high = open.max(close) * (1.0 + wick_up * walk.volatility);
         let low = open.min(close) * (1.0 - wick_down * walk.volatility);
@@ -183,6 +197,26 @@ mod tests {
             .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    /// The regimes' drifts compounded without bound: after 3 million bars
+    /// the prices were near 1e99, and a live node's every order was refused
+    /// (a refusal event each). Prices now stay near where they started.
+    #[test]
+    fn regression_20_prices_stay_near_their_start_over_millions_of_bars() {
+        for style in [MarketStyle::Regimes, MarketStyle::RandomWalk] {
+            let mut feed = SyntheticFeed::new(1, 7, style, 1000);
+            let (mut lowest, mut highest) = (f64::MAX, 0f64);
+            for _ in 0..2_000_000 {
+                let bar = feed.next_bar();
+                lowest = lowest.min(bar.low);
+                highest = highest.max(bar.high);
+            }
+            assert!(
+                lowest > 100.0 / 50.0 && highest < 100.0 * 50.0,
+                "{style:?}: prices from {lowest} to {highest}, started at 100"
+            );
+        }
     }
 
     #[test]

@@ -40,6 +40,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const RETRY_EVERY: Duration = Duration::from_millis(500);
 /// How often the agent checks whether the client reconnected.
 const RECONNECT_CHECK: Duration = Duration::from_millis(200);
+/// How often an idle event bridge looks whether its agent stopped.
+const BRIDGE_CHECK: Duration = Duration::from_millis(250);
 /// Events queued for NATS while it is unreachable; more are dropped (and counted).
 const EVENT_QUEUE: usize = 10_000;
 
@@ -58,6 +60,8 @@ pub struct NodeAgent {
     shared: Arc<AgentShared>,
     stop: tokio::sync::watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
+    /// The event bridge: it ends once the agent's queue is closed.
+    bridge: Option<JoinHandle<()>>,
 }
 
 struct Agent {
@@ -134,7 +138,7 @@ impl NodeAgent {
         *lock(&shared.fleet_ids) = state.applied.keys().cloned().collect();
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let (events_tx, events_rx) = tokio::sync::mpsc::channel(EVENT_QUEUE);
-        start_event_bridge(&handle, events_tx, Arc::clone(&shared), &settings)?;
+        let bridge = start_event_bridge(&handle, events_tx, Arc::clone(&shared), &settings)?;
         let agent = Agent {
             settings,
             handle,
@@ -165,6 +169,7 @@ impl NodeAgent {
             shared,
             stop,
             thread: Some(thread),
+            bridge: Some(bridge),
         })
     }
 
@@ -193,6 +198,11 @@ impl NodeAgent {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        // The agent's end closed the bridge's queue: the bridge sees it
+        // within `BRIDGE_CHECK` and drops its subscription.
+        if let Some(bridge) = self.bridge.take() {
+            let _ = bridge.join();
+        }
     }
 }
 
@@ -203,13 +213,15 @@ impl Drop for NodeAgent {
 }
 
 /// Runtime events → a bounded queue the agent drains into NATS. A thread,
-/// since a subscription is a blocking channel; it ends with the runtime.
+/// since a subscription is a blocking channel. It ends when the agent's
+/// queue closes (the agent stopped; the runtime may run on, and a node may
+/// start another agent on it) or when the runtime ends.
 fn start_event_bridge(
     handle: &RuntimeHandle,
     events: tokio::sync::mpsc::Sender<(String, Vec<u8>)>,
     shared: Arc<AgentShared>,
     settings: &FleetSettings,
-) -> Result<(), FleetError> {
+) -> Result<JoinHandle<()>, FleetError> {
     let receiver = handle.subscribe();
     let prefix = format!(
         "{}.{}.{}",
@@ -220,18 +232,29 @@ fn start_event_bridge(
     std::thread::Builder::new()
         .name("sandbar-fleet-events".into())
         .spawn(move || {
-            for event in receiver {
+            use std::sync::mpsc::RecvTimeoutError;
+            use tokio::sync::mpsc::error::TrySendError;
+            loop {
+                let event = match receiver.recv_timeout(BRIDGE_CHECK) {
+                    Ok(event) => event,
+                    Err(RecvTimeoutError::Timeout) if events.is_closed() => return,
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                };
                 let Ok(payload) = serde_json::to_vec(&event) else {
                     continue;
                 };
                 let subject = format!("{prefix}.{}", event.strategy());
-                if events.try_send((subject, payload)).is_err() {
-                    shared.events_dropped.fetch_add(1, Ordering::Relaxed);
+                match events.try_send((subject, payload)) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(_)) => {
+                        shared.events_dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(TrySendError::Closed(_)) => return,
                 }
             }
         })
-        .map_err(|e| FleetError::other("cannot start the fleet event bridge", e))?;
-    Ok(())
+        .map_err(|e| FleetError::other("cannot start the fleet event bridge", e))
 }
 
 impl Agent {

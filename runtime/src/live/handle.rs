@@ -147,6 +147,13 @@ impl RuntimeHandle {
             .is_none_or(|sink| sink.journal_barrier(super::journal::BARRIER_WAIT))
     }
 
+    /// Event subscribers attached: SSE and `/ws` clients, a fleet agent's
+    /// bridge, [`subscribe`](Self::subscribe) callers. One that hung up is
+    /// counted until the next event is sent.
+    pub fn event_subscribers(&self) -> usize {
+        lock(&self.shared.subscribers).len()
+    }
+
     /// Every event from now on.
     pub fn subscribe(&self) -> Receiver<Event> {
         let (tx, rx) = std::sync::mpsc::channel();
