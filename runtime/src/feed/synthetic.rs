@@ -17,12 +17,6 @@ pub enum MarketStyle {
     Regimes,
 }
 
-// Both styles are pulled back towards each symbol's start price in log
-// terms by `LEVEL_PULL` a bar: too weak to change a regime of a few
-// hundred bars (its drift is still 2.7x stronger at a price e times its
-// start), strong enough that a feed running for days stays within about
-// 10x of its start (2 million bars, three seeds) instead of reaching 1e99.
-
 /// An endless, seeded stream of OHLCV bars, symbols interleaved in order.
 pub struct SyntheticFeed {
     rng: Pcg64Mcg,
@@ -49,9 +43,12 @@ struct SymbolWalk {
 /// 2024-01-01T00:00:00Z: synthetic bars start here so timestamps look real.
 const START_MS: i64 = 1_704_067_200_000;
 const BASE_VOLATILITY: f64 = 0.004;
-/// Per-bar pull of the log price towards the start price. Without it the
-/// regimes' uneven drifts compounded: after 3 million bars (days of a fast
-/// live feed) prices reached 1e99 and every order was refused.
+/// Per-bar pull of the log price towards the start price, in both styles.
+/// Without it the regimes' uneven drifts compounded: after 3 million bars
+/// (days of a fast live feed) prices reached 1e99 and every order was
+/// refused. Too weak to change a regime of a few hundred bars (its drift is
+/// still 2.7x stronger at a price e times its start); strong enough that a
+/// feed stays within about 10x of its start over 2 million bars.
 const LEVEL_PULL: f64 = 3e-4;
 
 impl SyntheticFeed {
