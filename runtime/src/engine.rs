@@ -218,29 +218,27 @@ fn pooling(keep_resident: bool) -> wasmtime::PoolingAllocationConfig {
 
 fn start_ticker(engine: &Engine) -> anyhow::Result<()> {
     let weak = engine.weak();
-    std::thread::Builder::new()
-        .name("sandbar-epoch".into())
-        .spawn(move || {
-            // Ticks follow the clock, not the number of wake-ups: on a loaded
-            // machine a sleep of 1 ms can last many, and counting wake-ups
-            // let a 20 ms deadline stretch to 119 ms. A late wake-up catches
-            // up on every tick it missed, so a deadline ends at most one
-            // scheduling delay late.
-            let start = std::time::Instant::now();
-            let tick = EPOCH_TICK.as_micros().max(1);
-            let mut ticks: u128 = 0;
-            // Holding only a weak reference: the thread ends with the engine.
-            while let Some(engine) = weak.upgrade() {
-                let due = start.elapsed().as_micros() / tick + 1;
-                while ticks < due {
-                    engine.increment_epoch();
-                    ticks += 1;
-                }
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
+    crate::threads::spawn("sandbar-epoch", move || {
+        // Ticks follow the clock, not the number of wake-ups: on a loaded
+        // machine a sleep of 1 ms can last many, and counting wake-ups
+        // let a 20 ms deadline stretch to 119 ms. A late wake-up catches
+        // up on every tick it missed, so a deadline ends at most one
+        // scheduling delay late.
+        let start = std::time::Instant::now();
+        let tick = EPOCH_TICK.as_micros().max(1);
+        let mut ticks: u128 = 0;
+        // Holding only a weak reference: the thread ends with the engine.
+        while let Some(engine) = weak.upgrade() {
+            let due = start.elapsed().as_micros() / tick + 1;
+            while ticks < due {
+                engine.increment_epoch();
+                ticks += 1;
             }
-        })
-        .map_err(|e| anyhow::anyhow!("cannot start the epoch ticker: {e}"))?;
+            drop(engine);
+            std::thread::sleep(EPOCH_TICK);
+        }
+    })
+    .map_err(|e| anyhow::anyhow!("cannot start the epoch ticker: {e}"))?;
     Ok(())
 }
 

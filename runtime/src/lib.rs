@@ -58,6 +58,7 @@ mod load;
 mod params;
 mod pin;
 mod refusal;
+mod threads;
 mod validate;
 
 pub mod backtest;

@@ -148,23 +148,21 @@ impl NodeAgent {
             shared: Arc::clone(&shared),
             failed: BTreeMap::new(),
         };
-        let thread = std::thread::Builder::new()
-            .name("sandbar-fleet".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(e) => {
-                        tracing::error!("the fleet agent cannot start its runtime: {e}");
-                        return;
-                    }
-                };
-                runtime.block_on(agent.run(stop_rx, events_rx));
-                runtime.shutdown_timeout(Duration::from_secs(1));
-            })
-            .map_err(|e| FleetError::other("cannot start the fleet agent", e))?;
+        let thread = crate::threads::spawn("sandbar-fleet", move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    tracing::error!("the fleet agent cannot start its runtime: {e}");
+                    return;
+                }
+            };
+            runtime.block_on(agent.run(stop_rx, events_rx));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })
+        .map_err(|e| FleetError::other("cannot start the fleet agent", e))?;
         Ok(NodeAgent {
             shared,
             stop,
@@ -229,32 +227,30 @@ fn start_event_bridge(
         settings.fleet,
         settings.node
     );
-    std::thread::Builder::new()
-        .name("sandbar-fleet-events".into())
-        .spawn(move || {
-            use std::sync::mpsc::RecvTimeoutError;
-            use tokio::sync::mpsc::error::TrySendError;
-            loop {
-                let event = match receiver.recv_timeout(BRIDGE_CHECK) {
-                    Ok(event) => event,
-                    Err(RecvTimeoutError::Timeout) if events.is_closed() => return,
-                    Err(RecvTimeoutError::Timeout) => continue,
-                    Err(RecvTimeoutError::Disconnected) => return,
-                };
-                let Ok(payload) = serde_json::to_vec(&event) else {
-                    continue;
-                };
-                let subject = format!("{prefix}.{}", event.strategy());
-                match events.try_send((subject, payload)) {
-                    Ok(()) => {}
-                    Err(TrySendError::Full(_)) => {
-                        shared.events_dropped.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(TrySendError::Closed(_)) => return,
+    crate::threads::spawn("sandbar-fleet-events", move || {
+        use std::sync::mpsc::RecvTimeoutError;
+        use tokio::sync::mpsc::error::TrySendError;
+        loop {
+            let event = match receiver.recv_timeout(BRIDGE_CHECK) {
+                Ok(event) => event,
+                Err(RecvTimeoutError::Timeout) if events.is_closed() => return,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            let Ok(payload) = serde_json::to_vec(&event) else {
+                continue;
+            };
+            let subject = format!("{prefix}.{}", event.strategy());
+            match events.try_send((subject, payload)) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => {
+                    shared.events_dropped.fetch_add(1, Ordering::Relaxed);
                 }
+                Err(TrySendError::Closed(_)) => return,
             }
-        })
-        .map_err(|e| FleetError::other("cannot start the fleet event bridge", e))
+        }
+    })
+    .map_err(|e| FleetError::other("cannot start the fleet event bridge", e))
 }
 
 impl Agent {

@@ -262,9 +262,7 @@ pub fn start(
         }
         None => None,
     };
-    std::thread::Builder::new()
-        .name("sandbar-journal".into())
-        .spawn(move || run(files, &run_id, records))
+    crate::threads::spawn("sandbar-journal", move || run(files, &run_id, records))
         .map_err(|e| anyhow::anyhow!("cannot start the journal thread: {e}"))
 }
 

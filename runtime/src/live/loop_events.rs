@@ -23,9 +23,7 @@ pub(crate) fn start(
     sink: Arc<EventSink>,
     control: Sender<ControlCommand>,
 ) -> anyhow::Result<JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("sandbar-events".into())
-        .spawn(move || run(events, &sink, &control))
+    crate::threads::spawn("sandbar-events", move || run(events, &sink, &control))
         .map_err(|e| anyhow::anyhow!("cannot start the event thread: {e}"))
 }
 

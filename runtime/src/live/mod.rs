@@ -377,10 +377,9 @@ impl Runtime {
             .name("sandbar-bar-loop".into())
             .spawn(move || bar_loop::run(context, bars_rx))
             .map_err(|e| anyhow::anyhow!("cannot start the bar loop: {e}"))?;
-        let control_thread = std::thread::Builder::new()
-            .name("sandbar-control".into())
-            .spawn(move || control.run(commands_rx))
-            .map_err(|e| anyhow::anyhow!("cannot start the control plane: {e}"))?;
+        let control_thread =
+            crate::threads::spawn("sandbar-control", move || control.run(commands_rx))
+                .map_err(|e| anyhow::anyhow!("cannot start the control plane: {e}"))?;
 
         let stop = Arc::new(AtomicBool::new(false));
         let feed_control = feed_thread::FeedControl {

@@ -8,9 +8,7 @@ pub type Retiree = Box<dyn Send>;
 
 pub fn start() -> anyhow::Result<(Sender<Retiree>, JoinHandle<u64>)> {
     let (tx, rx) = std::sync::mpsc::channel::<Retiree>();
-    let handle = std::thread::Builder::new()
-        .name("sandbar-reaper".into())
-        .spawn(move || reap(rx))
+    let handle = crate::threads::spawn("sandbar-reaper", move || reap(rx))
         .map_err(|e| anyhow::anyhow!("cannot start the reaper thread: {e}"))?;
     Ok((tx, handle))
 }

@@ -10,7 +10,8 @@
 //! `SCHED_OTHER` at nice 10 until that job ends (the next one ages on its
 //! own clock). A new build does not
 //! wait for it with `hot_reload.tiering = "auto"`: its baseline code is
-//! compiled on the pipeline's thread, and only the tier-up runs here.
+//! compiled on the baseline pool ([`run_normal_priority`]), and only the
+//! tier-up runs here.
 //!
 //! The compile pool is one rayon pool per process whose threads all run at
 //! idle priority. wasmtime's parallel compile (`Config::parallel_compilation`) fans
@@ -44,6 +45,51 @@ pub(crate) fn run_low_priority<T: Send>(f: impl FnOnce() -> T + Send) -> T {
         Some(pool) => pool.install(f),
         None => f(),
     }
+}
+
+/// Runs `f` on the baseline pool and waits for it: Winch's compile of a
+/// new build, which must not wait for idle CPU (a busy machine has none)
+/// and must not outrank the bar loop either. Its threads run at normal
+/// priority whatever thread first used the pool (a raised host thread
+/// would otherwise lend them the loop's priority: `crate::threads`), and
+/// wasmtime's parallel compile fans out on them, not on rayon's global
+/// pool, whose threads inherit the priority of whoever started them.
+pub(crate) fn run_normal_priority<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        normal_pool(compile_threads())
+            .inspect_err(|error| {
+                tracing::warn!(%error, "cannot start the baseline compile pool; compiling on the reload thread");
+            })
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
+}
+
+/// The baseline pool's time slice. The scheduler's default on two cores
+/// (1.4 ms) cut a Winch compile (15–20 ms of CPU for sma-cross) into a
+/// dozen pieces, each of which held up one bar by up to a slice whenever
+/// the cores were busy — in the latency bench's storm of ten new builds a
+/// second, enough to put the loop's p99.9 at 7–10x quiet. Run in 10 ms
+/// pieces, a compile holds up a bar or two instead: measured (2 cores,
+/// release) 1.43x quiet in that storm, and a reload beside two CPU-bound
+/// processes 2.6x its quiet time (a longer slice waits longer for a core:
+/// 20 ms gave 1.40x and 2.9x, 100 ms 1.15x with the storm's reloads down
+/// by half). BENCHMARKS.md, "Latency under reload".
+const BASELINE_SLICE: Duration = Duration::from_millis(10);
+
+fn normal_pool(threads: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("sandbar-baseline-{i}"))
+        .start_handler(|_| {
+            crate::threads::at_most_normal_priority();
+            crate::threads::run_in_slices_of(BASELINE_SLICE);
+        })
+        .build()
 }
 
 /// A rayon pool at idle priority that ages: when a job has run for
@@ -171,16 +217,14 @@ impl CompilePool {
             })
             .build()?;
         let weak = Arc::downgrade(&aging);
-        let watchdog = std::thread::Builder::new()
-            .name("sandbar-compile-aging".into())
-            .spawn(move || {
-                let step = (starved_after / 4).max(Duration::from_millis(10));
-                while let Some(aging) = weak.upgrade() {
-                    aging.check(starved_after);
-                    drop(aging);
-                    std::thread::sleep(step);
-                }
-            });
+        let watchdog = crate::threads::spawn("sandbar-compile-aging", move || {
+            let step = (starved_after / 4).max(Duration::from_millis(10));
+            while let Some(aging) = weak.upgrade() {
+                aging.check(starved_after);
+                drop(aging);
+                std::thread::sleep(step);
+            }
+        });
         if let Err(error) = watchdog {
             tracing::warn!(%error, "cannot start the compile pool's watchdog; a starved compile stays at idle priority");
         }
@@ -325,6 +369,51 @@ mod tests {
         assert_eq!(job, libc::SCHED_IDLE);
         assert!(parts.iter().all(|&p| p == libc::SCHED_IDLE), "{parts:?}");
         assert_eq!(policy(), caller, "the caller's policy is untouched");
+    }
+
+    /// Started from a thread at the bar loop's priority, the baseline
+    /// pool's threads and the parallel parts of a job still run at normal
+    /// priority, in long time slices where the kernel has them.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn regression_16_the_baseline_pool_runs_at_normal_priority_when_started_from_a_raised_thread() {
+        use rayon::prelude::*;
+        let parts = std::thread::spawn(|| {
+            // Best effort: unprivileged, the thread stays at normal priority.
+            crate::live::raise_feed_priority();
+            let pool = normal_pool(compile_threads()).unwrap();
+            let parts: Vec<(i32, Option<u64>)> = pool.install(|| {
+                (0..64)
+                    .into_par_iter()
+                    .map(|_| {
+                        (
+                            crate::threads::this_threads_nice(),
+                            crate::threads::this_threads_slice_ns(),
+                        )
+                    })
+                    .collect()
+            });
+            parts
+        })
+        .join()
+        .unwrap();
+        assert!(
+            parts
+                .iter()
+                .all(|&(nice, _)| nice >= crate::threads::NORMAL_NICE),
+            "{parts:?}"
+        );
+        // A kernel with custom slices (6.12+) shows them as `se.slice`.
+        let long = BASELINE_SLICE.as_nanos() as u64;
+        if crate::threads::run_in_slices_of(BASELINE_SLICE)
+            && crate::threads::this_threads_slice_ns() == Some(long)
+        {
+            assert!(
+                parts.iter().all(|&(_, slice)| slice == Some(long)),
+                "{parts:?}"
+            );
+        }
+        assert_eq!(run_normal_priority(|| 5), 5);
     }
 
     #[cfg(target_os = "linux")]

@@ -59,9 +59,9 @@ where
         let _ = free_tx.send(vec![0; CHUNK]);
     }
     std::thread::scope(|scope| {
-        let worker = std::thread::Builder::new()
-            .name("sandbar-read".into())
-            .spawn_scoped(scope, move || consume(filled_rx, free_tx, helper))?;
+        let worker = crate::threads::spawn_scoped(scope, "sandbar-read", move || {
+            consume(filled_rx, free_tx, helper)
+        })?;
         let mut total = 0u64;
         let read = (|| {
             loop {

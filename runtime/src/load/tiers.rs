@@ -197,9 +197,10 @@ impl Loader {
     }
 
     /// Stage `compile` for a build not in the cache, by `first`'s compiler.
-    /// Baseline code is compiled on the caller's thread at its priority (a
+    /// Baseline code is compiled on the baseline pool at normal priority (a
     /// few milliseconds of CPU: it must not wait for idle CPU, which a busy
-    /// machine never has) and the bytes are kept for the tier-up. A build
+    /// machine never has, nor outrank the bar loop) and the bytes are kept
+    /// for the tier-up. A build
     /// Winch cannot compile (tail calls, typed function references, relaxed
     /// SIMD, an instruction Winch lacks) is compiled by Cranelift instead.
     pub(super) fn compile_first(
@@ -213,7 +214,7 @@ impl Loader {
         }
         compile::precheck(bytes)?;
         let engine = self.tier_engine(Tier::Baseline);
-        match compile::compile_checked(engine, bytes) {
+        match super::background::run_normal_priority(|| compile::compile_checked(engine, bytes)) {
             Ok(component) => {
                 self.tiers
                     .sources()
@@ -238,7 +239,8 @@ impl Loader {
             Tier::Optimized => self.compile(bytes),
             Tier::Baseline => {
                 compile::precheck(bytes)?;
-                compile::compile_checked(self.tier_engine(Tier::Baseline), bytes)
+                let engine = self.tier_engine(Tier::Baseline);
+                super::background::run_normal_priority(|| compile::compile_checked(engine, bytes))
             }
         }
     }

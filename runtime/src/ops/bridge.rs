@@ -40,24 +40,22 @@ impl Bridge {
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let (sender, metrics, stop) = (sender.clone(), Arc::clone(&metrics), Arc::clone(&stop));
-            std::thread::Builder::new()
-                .name("sandbar-ops-events".into())
-                .spawn(move || {
-                    let mut number = 0u64;
-                    // Wake up now and then to notice `stop`.
-                    while !stop.load(Ordering::Relaxed) {
-                        match events.recv_timeout(Duration::from_millis(100)) {
-                            Ok(event) => {
-                                lock(&metrics).observe(&event);
-                                number += 1;
-                                // No subscriber is not an error.
-                                let _ = sender.send(Arc::new((number, event)));
-                            }
-                            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            crate::threads::spawn("sandbar-ops-events", move || {
+                let mut number = 0u64;
+                // Wake up now and then to notice `stop`.
+                while !stop.load(Ordering::Relaxed) {
+                    match events.recv_timeout(Duration::from_millis(100)) {
+                        Ok(event) => {
+                            lock(&metrics).observe(&event);
+                            number += 1;
+                            // No subscriber is not an error.
+                            let _ = sender.send(Arc::new((number, event)));
                         }
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
                     }
-                })?
+                }
+            })?
         };
         Ok(Bridge {
             sender,

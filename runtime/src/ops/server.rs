@@ -117,10 +117,10 @@ impl OpsServer {
             .thread_name("sandbar-ops")
             .build()
             .map_err(|e| io("cannot start the async runtime", e))?;
-        let thread = std::thread::Builder::new()
-            .name("sandbar-ops".into())
-            .spawn(move || runtime.block_on(serve(listener, state, limits, counters, shutdown_rx)))
-            .map_err(|e| io("cannot start the server thread", e))?;
+        let thread = crate::threads::spawn("sandbar-ops", move || {
+            runtime.block_on(serve(listener, state, limits, counters, shutdown_rx))
+        })
+        .map_err(|e| io("cannot start the server thread", e))?;
         tracing::info!(addr = %addr, "ops API listening: http://{addr}/status, /metrics, /events");
         Ok(OpsServer {
             addr,

@@ -60,9 +60,7 @@ impl PipelineWorkers {
     fn spawn(&self, mut prepared: PreparedLoad) -> std::io::Result<()> {
         let loader = Arc::clone(&self.loader);
         let results = self.results.clone();
-        std::thread::Builder::new()
-            .name(format!("sandbar-load-{}", prepared.id))
-            .spawn(move || {
+        crate::threads::spawn(format!("sandbar-load-{}", prepared.id), move || {
                 // A panic must still come back as an answer, or the load
                 // would stay in flight for good.
                 let run = std::panic::AssertUnwindSafe(|| prepared.run(&loader));

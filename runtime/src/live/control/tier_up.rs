@@ -117,12 +117,13 @@ impl ControlPlane {
         let results = pipeline.results.clone();
         let slot = self.slots.get(&id).map(|state| Arc::clone(&state.slot));
         let (thread_id, thread_sha) = (id.clone(), sha256.clone());
-        let spawned = std::thread::Builder::new()
-            .name(format!("sandbar-tier-up-{id}"))
-            .spawn(move || {
-                let started = Instant::now();
-                let wanted = || slot.as_deref().is_none_or(|slot| slot_has_build(slot, &thread_sha));
-                let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let spawned = crate::threads::spawn(format!("sandbar-tier-up-{id}"), move || {
+            let started = Instant::now();
+            let wanted = || {
+                slot.as_deref()
+                    .is_none_or(|slot| slot_has_build(slot, &thread_sha))
+            };
+            let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     loader.optimize(&thread_sha, &wanted)
                 }))
                 .unwrap_or_else(|_| {
@@ -132,21 +133,21 @@ impl ControlPlane {
                     )
                     .hint("this is a runtime bug: report it with the component; the build keeps running on its baseline code")))
                 });
-                let (result, superseded) = match compiled {
-                    TierUpCompile::Compiled(result) => (Some(result.map(drop)), false),
-                    TierUpCompile::NoBytes => (None, false),
-                    TierUpCompile::Superseded => (None, true),
-                };
-                let done = TierUpDone {
-                    id: thread_id,
-                    sha256: thread_sha,
-                    result,
-                    superseded,
-                    took: started.elapsed(),
-                };
-                // Fails only when the control plane has stopped.
-                let _ = results.send(ControlCommand::TierUpCompiled(Box::new(done)));
-            });
+            let (result, superseded) = match compiled {
+                TierUpCompile::Compiled(result) => (Some(result.map(drop)), false),
+                TierUpCompile::NoBytes => (None, false),
+                TierUpCompile::Superseded => (None, true),
+            };
+            let done = TierUpDone {
+                id: thread_id,
+                sha256: thread_sha,
+                result,
+                superseded,
+                took: started.elapsed(),
+            };
+            // Fails only when the control plane has stopped.
+            let _ = results.send(ControlCommand::TierUpCompiled(Box::new(done)));
+        });
         if let Err(error) = spawned {
             self.tier_ups.running.remove(&(id.clone(), sha256));
             tracing::warn!(strategy = %id, %error, "cannot start the tier-up compile; the build keeps running on its baseline code");

@@ -79,9 +79,7 @@ impl Watcher {
         };
         // The control plane has just loaded every file: nothing to report yet.
         state.resync(&[]);
-        let thread = std::thread::Builder::new()
-            .name("sandbar-watcher".into())
-            .spawn(move || state.run(inbox))
+        let thread = crate::threads::spawn("sandbar-watcher", move || state.run(inbox))
             .map_err(|e| anyhow::anyhow!("cannot start the file watcher thread: {e}"))?;
         Ok(Self {
             requests,
