@@ -1,5 +1,6 @@
 //! The one wasmtime `Engine` configuration for running strategies, and the
-//! epoch ticker that gives every call a wall-clock deadline.
+//! epoch arithmetic of every call's wall-clock deadline (the ticker that
+//! advances the epochs is `crate::ticker`).
 
 use crate::load::Tier;
 use std::time::Duration;
@@ -114,9 +115,9 @@ fn to_engine_features(features: wasmparser::WasmFeatures) -> wasmtime::WasmFeatu
 
 /// An engine for strategy components: component model on, async machinery
 /// off (cheaper sync calls), fuel metering (a deterministic CPU budget per
-/// call) and epoch interruption (a wall-clock deadline per call). A ticker
-/// thread advances the epoch every `EPOCH_TICK` (1 ms) for as long as the engine
-/// lives.
+/// call) and epoch interruption (a wall-clock deadline per call). The
+/// process's one ticker thread (`crate::ticker`) advances the epoch every
+/// `EPOCH_TICK` (1 ms) for as long as the engine lives.
 pub fn new_engine() -> anyhow::Result<Engine> {
     new_engine_with(EngineOptions::default())
 }
@@ -139,7 +140,7 @@ pub fn new_tier_engine(tier: Tier, options: EngineOptions) -> anyhow::Result<Eng
         .wasm_features(to_engine_features(tier_features(tier)), true);
     let engine = Engine::new(&config)
         .map_err(|e| anyhow::anyhow!("cannot configure wasmtime ({tier} tier): {e}"))?;
-    start_ticker(&engine)?;
+    crate::ticker::tick(&engine)?;
     Ok(engine)
 }
 
@@ -227,32 +228,6 @@ fn pooling(keep_resident: bool) -> wasmtime::PoolingAllocationConfig {
             .pagemap_scan(wasmtime::Enabled::Auto);
     }
     pool
-}
-
-fn start_ticker(engine: &Engine) -> anyhow::Result<()> {
-    let weak = engine.weak();
-    crate::threads::spawn("sandbar-epoch", move || {
-        // Ticks follow the clock, not the number of wake-ups: on a loaded
-        // machine a sleep of 1 ms can last many, and counting wake-ups
-        // let a 20 ms deadline stretch to 119 ms. A late wake-up catches
-        // up on every tick it missed, so a deadline ends at most one
-        // scheduling delay late.
-        let start = std::time::Instant::now();
-        let tick = EPOCH_TICK.as_micros().max(1);
-        let mut ticks: u128 = 0;
-        // Holding only a weak reference: the thread ends with the engine.
-        while let Some(engine) = weak.upgrade() {
-            let due = start.elapsed().as_micros() / tick + 1;
-            while ticks < due {
-                engine.increment_epoch();
-                ticks += 1;
-            }
-            drop(engine);
-            std::thread::sleep(EPOCH_TICK);
-        }
-    })
-    .map_err(|e| anyhow::anyhow!("cannot start the epoch ticker: {e}"))?;
-    Ok(())
 }
 
 /// Epoch ticks for a deadline: rounded up, plus one because the current tick

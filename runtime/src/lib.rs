@@ -59,6 +59,7 @@ mod params;
 mod pin;
 mod refusal;
 mod threads;
+mod ticker;
 mod validate;
 
 pub mod backtest;
