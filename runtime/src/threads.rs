@@ -7,9 +7,9 @@
 //! main thread, as the latency bench does — would run its whole control
 //! plane there too: compiles, smoke tests and the epoch ticker competing
 //! with the bar loop as equals, on the very cores the loop needs (issue 16:
-//! a storm of cold reloads took the loop's p99.9 to 7x quiet that way).
-//! Every other thread the runtime starts goes through [`spawn`], which
-//! brings it back to at most normal priority first.
+//! the latency bench ran that way). Every other thread the runtime starts
+//! goes through [`spawn`], which brings it back to at most normal priority
+//! first.
 
 use std::thread::JoinHandle;
 
@@ -132,6 +132,22 @@ pub fn this_threads_slice_ns() -> Option<u64> {
         .trim()
         .parse()
         .ok()
+}
+
+/// This process's threads named `name`: their `/proc/self/task/<tid>`
+/// directories.
+#[cfg(all(test, target_os = "linux"))]
+pub fn tasks_named(name: &str) -> Vec<std::path::PathBuf> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .map(|task| task.path())
+        .filter(|task| {
+            std::fs::read_to_string(task.join("comm")).is_ok_and(|comm| comm.trim_end() == name)
+        })
+        .collect()
 }
 
 /// The calling thread's nice value.

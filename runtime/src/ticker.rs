@@ -106,13 +106,8 @@ pub fn tick(engine: &Engine) -> anyhow::Result<()> {
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
-    /// Threads of this process named `name`.
     fn threads_named(name: &str) -> usize {
-        std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-            .filter(|comm| comm.trim() == name)
-            .count()
+        crate::threads::tasks_named(name).len()
     }
 
     #[test]

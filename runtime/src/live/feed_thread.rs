@@ -390,15 +390,10 @@ mod tests {
     /// The nice value of this process's thread named `name`, from
     /// `/proc/self/task/*/stat` (field 19).
     fn nice_of(name: &str) -> Option<i32> {
-        std::fs::read_dir("/proc/self/task")
-            .ok()?
-            .flatten()
+        crate::threads::tasks_named(name)
+            .into_iter()
             .find_map(|task| {
-                let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
-                if comm.trim_end() != name {
-                    return None;
-                }
-                let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+                let stat = std::fs::read_to_string(task.join("stat")).ok()?;
                 let (_, rest) = stat.rsplit_once(") ")?;
                 rest.split_whitespace().nth(19 - 3)?.parse().ok()
             })

@@ -44,13 +44,12 @@ mod tests {
 
     #[test]
     fn the_loop_thread_runs_above_normal_priority_when_allowed() {
-        // SAFETY (all getpriority calls): no preconditions; `who` 0 is the
-        // calling thread, for which the call cannot fail.
-        let ours = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        use crate::threads::this_threads_nice;
+        let ours = this_threads_nice();
         let thread = std::thread::spawn(|| {
-            let before = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+            let before = this_threads_nice();
             let raised = raise_this_thread();
-            let after = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+            let after = this_threads_nice();
             (before, raised, after)
         });
         let (before, raised, after) = thread.join().unwrap();
@@ -60,6 +59,6 @@ mod tests {
             assert_eq!(after, before, "refused: left as it was");
         }
         // Only that thread: this one is untouched.
-        assert_eq!(unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }, ours);
+        assert_eq!(this_threads_nice(), ours);
     }
 }
