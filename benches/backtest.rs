@@ -198,6 +198,82 @@ fn sweep_options(jobs: usize) -> SweepOptions {
     }
 }
 
+/// One timed sweep of the ratio's rounds.
+struct SweepRun {
+    per_second: f64,
+    wall: Duration,
+    /// CPU time of the whole process (user + system) during the run.
+    cpu: Duration,
+    /// Steal and all CPU time of the machine during the run, in clock ticks
+    /// (`/proc/stat`), when readable.
+    steal: Option<(u64, u64)>,
+}
+
+/// What the rounds of one job count add up to.
+struct SweepSummary {
+    best: f64,
+    median: f64,
+    /// CPU time over wall time: how many cores the sweep kept busy.
+    busy: f64,
+    /// Strategy-bars per second of CPU time: one core's speed.
+    per_cpu_second: f64,
+    /// Steal as a share of all the machine's CPU time.
+    steal: Option<f64>,
+}
+
+impl SweepSummary {
+    fn of(runs: &[SweepRun], strategy_bars: u64) -> Self {
+        let mut rates: Vec<f64> = runs.iter().map(|r| r.per_second).collect();
+        rates.sort_by(f64::total_cmp);
+        let wall: f64 = runs.iter().map(|r| r.wall.as_secs_f64()).sum();
+        let cpu: f64 = runs.iter().map(|r| r.cpu.as_secs_f64()).sum();
+        let steal = runs
+            .iter()
+            .try_fold((0, 0), |sum, r| {
+                r.steal.map(|(stolen, all)| (sum.0 + stolen, sum.1 + all))
+            })
+            .filter(|&(_, all)| all > 0)
+            .map(|(stolen, all)| stolen as f64 / all as f64);
+        Self {
+            best: rates.last().copied().unwrap_or(0.0),
+            median: rates.get(rates.len() / 2).copied().unwrap_or(0.0),
+            busy: cpu / wall.max(1e-9),
+            per_cpu_second: (strategy_bars * runs.len() as u64) as f64 / cpu.max(1e-9),
+            steal,
+        }
+    }
+}
+
+/// User plus system CPU time of this process so far (exited threads
+/// included, so a sweep's pool counts after it is gone).
+fn process_cpu() -> Duration {
+    // SAFETY: getrusage writes the struct it is given and nothing else.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) != 0 {
+            return Duration::ZERO;
+        }
+        usage
+    };
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// The machine's steal ticks and all its CPU ticks so far (`/proc/stat`).
+fn host_steal() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .map(|t| t.parse().unwrap_or(0))
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is
+    // already inside user).
+    Some((*ticks.get(7)?, ticks.iter().take(8).sum()))
+}
+
 /// Peak resident memory since the last [`reset_peak`], in bytes.
 fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -244,31 +320,83 @@ fn sweep(c: &mut Criterion) {
 
     // The ratio: one job and two interleaved, so load from elsewhere on
     // the machine falls on both alike; the best of each (least disturbed).
-    let rounds = if support::quick() { 1 } else { 8 };
+    // Beside each run: the CPU time the process used and the steal the
+    // hypervisor took, so a low ratio says whether the jobs sat idle (our
+    // code) or each core ran slower while both were busy (the host).
+    let rounds = if support::quick() { 1 } else { 12 };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut best = [0f64; 2];
+    let mut runs: [Vec<SweepRun>; 2] = [Vec::new(), Vec::new()];
     let mut memory = [0u64; 2];
     let mut strategy_bars = 0;
     for _ in 0..rounds {
         for (i, jobs) in [1usize, 2].into_iter().enumerate() {
             let reset = reset_peak();
             let before = support::rss_bytes();
+            let (cpu, steal) = (process_cpu(), host_steal());
             let result = run(jobs);
+            runs[i].push(SweepRun {
+                per_second: result.strategy_bars_per_second(),
+                wall: result.elapsed,
+                cpu: process_cpu().saturating_sub(cpu),
+                steal: host_steal()
+                    .zip(steal)
+                    .map(|(after, before)| (after.0 - before.0, after.1 - before.1)),
+            });
             strategy_bars = result.strategy_bars;
-            best[i] = best[i].max(result.strategy_bars_per_second());
             if let (true, Some(peak)) = (reset, peak_rss()) {
                 memory[i] = memory[i].max(peak.saturating_sub(before) / jobs as u64);
             }
         }
     }
+    let [one, two] = [&runs[0], &runs[1]].map(|r| SweepSummary::of(r, strategy_bars));
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!(
-        "sweep: 100 combinations of sma-cross over GOOG ({cores} cores): 1 job {:.2} M strategy-bars/s, 2 jobs {:.2} M/s, ratio {:.2}x (target >= 1.8x); memory added per job: {:.1} MiB with 1 job, {:.1} MiB with 2 (target <= 50 MiB)",
-        best[0] / 1e6,
-        best[1] / 1e6,
-        best[1] / best[0],
+        "sweep: 100 combinations of sma-cross over GOOG ({cores} cores, {rounds} rounds): 1 job {:.2} M strategy-bars/s, 2 jobs {:.2} M/s, ratio {:.2}x of the best runs (target >= 1.8x), {:.2}x of the medians; memory added per job: {:.1} MiB with 1 job, {:.1} MiB with 2 (target <= 50 MiB)",
+        one.best / 1e6,
+        two.best / 1e6,
+        two.best / one.best,
+        two.median / one.median,
         mib(memory[0]),
         mib(memory[1]),
+    );
+    for (jobs, s) in [(1, &one), (2, &two)] {
+        println!(
+            "sweep, {jobs} job(s): median {:.2} M strategy-bars/s; cores busy {:.2} of {jobs} ({:.0}% of the wall time); per CPU-second {:.2} M strategy-bars; host steal {}",
+            s.median / 1e6,
+            s.busy,
+            100.0 * s.busy / jobs as f64,
+            s.per_cpu_second / 1e6,
+            s.steal.map_or("unknown".into(), |st| format!(
+                "{:.1}% of the CPU",
+                100.0 * st
+            )),
+        );
+    }
+    // The round whose two runs the host disturbed least: on a shared VM
+    // the figure closest to what two free cores give.
+    let quietest = runs[0]
+        .iter()
+        .zip(&runs[1])
+        .filter_map(|(one, two)| {
+            let (stolen, all) = one
+                .steal
+                .zip(two.steal)
+                .map(|(a, b)| (a.0 + b.0, a.1 + b.1))?;
+            Some((
+                stolen as f64 / all.max(1) as f64,
+                two.per_second / one.per_second,
+            ))
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    if let Some((steal, ratio)) = quietest {
+        println!(
+            "sweep: the least-stolen round (host steal {:.1}% of the CPU): 2 jobs / 1 job {ratio:.2}x",
+            100.0 * steal
+        );
+    }
+    println!(
+        "sweep: a core's speed with two jobs running is {:.2}x its speed with one (1.00 = the cores do not slow each other; below it the host shares them: hyperthreads, cache, steal)",
+        two.per_cpu_second / one.per_cpu_second
     );
 
     let mut group = c.benchmark_group("sweep");

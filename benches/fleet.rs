@@ -35,7 +35,7 @@ use sandbar_runtime::config::Config;
 use sandbar_runtime::contract::Bar;
 use sandbar_runtime::feed::{MarketStyle, SyntheticFeed};
 use sandbar_runtime::fleet::{
-    DeployRequest, Deployment, Expect, FleetClient, FleetSettings, LocalState, NodeAgent,
+    DeployRequest, Deployment, Expect, FleetClient, FleetSettings, NodeAgent,
 };
 use sandbar_runtime::live::{FeedMode, LiveOptions, Runtime};
 use std::sync::Arc;
@@ -124,19 +124,7 @@ impl Node {
     /// Starts the fleet agent again on the running runtime (a node with
     /// `[fleet]` whose agent was stopped) and waits until it is connected.
     fn start_agent(&mut self) {
-        let settings = FleetSettings::from_config(&self.config)
-            .unwrap()
-            .expect("the node has [fleet]");
-        let state_path = self.config.fleet_state_file().expect("[fleet]");
-        let state = LocalState::load(&state_path).unwrap();
-        let agent = NodeAgent::start(
-            settings,
-            self.runtime.handle(),
-            self.config.strategies_dir(),
-            state_path,
-            state,
-        )
-        .unwrap();
+        let agent = NodeAgent::resume(&self.config, self.runtime.handle()).unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
         while !agent.connected() {
             assert!(Instant::now() < deadline, "the agent did not reconnect");

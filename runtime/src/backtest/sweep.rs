@@ -235,7 +235,7 @@ impl<'a> Grid<'a> {
                 combos.len()
             );
         }
-        let grid = Self {
+        let mut grid = Self {
             config,
             strategy,
             keys: axes.iter().map(|a| a.key.clone()).collect(),
@@ -251,7 +251,6 @@ impl<'a> Grid<'a> {
         // Load once, before any job starts: every combination then starts
         // from the checked component (an instance, init with its params)
         // instead of running the whole pipeline again.
-        let mut grid = grid;
         grid.checked = check(&grid.loader, config, &grid.strategy_with(&grid.combos[0])).ok();
         Ok(grid)
     }

@@ -76,6 +76,18 @@ struct Agent {
     failed: BTreeMap<String, String>,
 }
 
+/// What an agent starts from, read from a config with `[fleet]`: its
+/// settings, where its local state lives, and that state.
+fn starting_point(config: &Config) -> anyhow::Result<(FleetSettings, PathBuf, LocalState)> {
+    let settings = FleetSettings::from_config(config)?
+        .ok_or_else(|| anyhow::anyhow!("the config has no [fleet] section"))?;
+    let state_path = config
+        .fleet_state_file()
+        .unwrap_or_else(|| crate::config::FleetSection::default().state_file);
+    let state = LocalState::load(&state_path)?;
+    Ok((settings, state_path, state))
+}
+
 impl NodeAgent {
     /// Starts a runtime for a config with `[fleet]`: the local
     /// `[[strategy]]` entries beside the fleet deployments last applied
@@ -86,12 +98,7 @@ impl NodeAgent {
         options: LiveOptions,
         loader: Arc<Loader>,
     ) -> anyhow::Result<(Runtime, NodeAgent)> {
-        let settings = FleetSettings::from_config(&config)?
-            .ok_or_else(|| anyhow::anyhow!("the config has no [fleet] section"))?;
-        let state_path = config
-            .fleet_state_file()
-            .unwrap_or_else(|| crate::config::FleetSection::default().state_file);
-        let state = LocalState::load(&state_path)?;
+        let (settings, state_path, state) = starting_point(&config)?;
         let strategies_dir = config.strategies_dir();
         let mut applied = Vec::new();
         for deployment in state.applied.values() {
@@ -121,6 +128,19 @@ impl NodeAgent {
             state,
         )?;
         Ok((runtime, agent))
+    }
+
+    /// Starts the agent again for a runtime already running a config with
+    /// `[fleet]` whose agent was stopped: from the state it last saved.
+    pub fn resume(config: &Config, handle: RuntimeHandle) -> anyhow::Result<NodeAgent> {
+        let (settings, state_path, state) = starting_point(config)?;
+        Ok(Self::start(
+            settings,
+            handle,
+            config.strategies_dir(),
+            state_path,
+            state,
+        )?)
     }
 
     /// Starts the agent for a running runtime that already runs `state.applied`.

@@ -205,68 +205,59 @@ impl RuntimeHandle {
             .iter()
             .map(|(id, history)| (id.clone(), history.entries()))
             .collect();
-        let quarantined = lock(&self.shared.quarantined).clone();
-        let halt_reasons = lock(&self.shared.halt_reasons).clone();
         let disk = lock(&self.shared.disk).clone();
-        let strategies = self
-            .roster
-            .load()
-            .iter()
-            .map(|slot| {
-                let generation = slot.current.load_full();
-                let counters = &slot.counters;
-                let (state, state_reason) = state_of(slot, &quarantined, &halt_reasons);
-                let (disk, disk_differs) = disk
-                    .get(&*slot.id)
-                    .map(|file| file.status(generation.sha256()))
-                    .unwrap_or_default();
-                StrategyStatus {
-                    id: slot.id.to_string(),
-                    state,
-                    state_reason,
-                    version: generation.version,
-                    sha256: generation.sha256().to_owned(),
-                    params_hash: generation.recipe.params_hash.clone(),
-                    loaded_at: humantime::format_rfc3339_seconds(generation.loaded_at).to_string(),
-                    symbols: slot.symbols.iter().map(|s| s.to_string()).collect(),
-                    bars: counters.bars.load(Ordering::Relaxed),
-                    orders: counters.orders.load(Ordering::Relaxed),
-                    fills: counters.fills.load(Ordering::Relaxed),
-                    traps: counters.traps.load(Ordering::Relaxed),
-                    skipped_bars: counters.skipped.load(Ordering::Relaxed),
-                    paused_bars: counters.paused_bars.load(Ordering::Relaxed),
-                    trades: counters.trades.load(Ordering::Relaxed),
-                    equity: counters.equity(),
-                    realised_pnl: counters.realised_pnl(),
-                    unrealised_pnl: counters.unrealised_pnl(),
-                    refused: crate::risk::RiskRule::ALL
-                        .iter()
-                        .map(|rule| (rule.as_str(), counters.refused(*rule)))
-                        .collect(),
-                    risk: crate::risk::RiskRules::clone(&slot.risk.load()),
-                    latency_us: LatencySummary::of(&slot.latency_ns()),
-                    feed_to_decision_us: LatencySummary::of(&slot.decision_ns()),
-                    disk,
-                    disk_differs,
-                    versions: live_versions(
-                        versions.get(&*slot.id).cloned().unwrap_or_default(),
-                        slot.shadow.pending().map(|p| p.generation.version),
-                    ),
-                    reload: metrics.get(&*slot.id).cloned().unwrap_or_default(),
-                    candidate: slot
-                        .shadow
-                        .candidate()
-                        .map(|c| super::CandidateStatus::of(&c)),
-                    pending_swap: slot.shadow.pending().map(|p| p.status()),
-                    tier: generation.recipe.tier,
-                    fuel_per_bar: super::FuelSummary::of(
-                        &slot.fuel.load(),
-                        generation.recipe.limits.fuel_per_call,
-                    ),
-                    activity: super::Activity::clone(&slot.activity.load()),
-                }
-            })
-            .collect();
+        let strategies = self.each_strategy(|slot, generation, (state, state_reason)| {
+            let counters = &slot.counters;
+            let (disk, disk_differs) = disk
+                .get(&*slot.id)
+                .map(|file| file.status(generation.sha256()))
+                .unwrap_or_default();
+            StrategyStatus {
+                id: slot.id.to_string(),
+                state,
+                state_reason,
+                version: generation.version,
+                sha256: generation.sha256().to_owned(),
+                params_hash: generation.recipe.params_hash.clone(),
+                loaded_at: humantime::format_rfc3339_seconds(generation.loaded_at).to_string(),
+                symbols: slot.symbols.iter().map(|s| s.to_string()).collect(),
+                bars: counters.bars.load(Ordering::Relaxed),
+                orders: counters.orders.load(Ordering::Relaxed),
+                fills: counters.fills.load(Ordering::Relaxed),
+                traps: counters.traps.load(Ordering::Relaxed),
+                skipped_bars: counters.skipped.load(Ordering::Relaxed),
+                paused_bars: counters.paused_bars.load(Ordering::Relaxed),
+                trades: counters.trades.load(Ordering::Relaxed),
+                equity: counters.equity(),
+                realised_pnl: counters.realised_pnl(),
+                unrealised_pnl: counters.unrealised_pnl(),
+                refused: crate::risk::RiskRule::ALL
+                    .iter()
+                    .map(|rule| (rule.as_str(), counters.refused(*rule)))
+                    .collect(),
+                risk: crate::risk::RiskRules::clone(&slot.risk.load()),
+                latency_us: LatencySummary::of(&slot.latency_ns()),
+                feed_to_decision_us: LatencySummary::of(&slot.decision_ns()),
+                disk,
+                disk_differs,
+                versions: live_versions(
+                    versions.get(&*slot.id).cloned().unwrap_or_default(),
+                    slot.shadow.pending().map(|p| p.generation.version),
+                ),
+                reload: metrics.get(&*slot.id).cloned().unwrap_or_default(),
+                candidate: slot
+                    .shadow
+                    .candidate()
+                    .map(|c| super::CandidateStatus::of(&c)),
+                pending_swap: slot.shadow.pending().map(|p| p.status()),
+                tier: generation.recipe.tier,
+                fuel_per_bar: super::FuelSummary::of(
+                    &slot.fuel.load(),
+                    generation.recipe.limits.fuel_per_call,
+                ),
+                activity: super::Activity::clone(&slot.activity.load()),
+            }
+        });
         RuntimeStatus {
             run_id: self.run_id.clone(),
             profile: self.profile.clone(),
@@ -285,25 +276,37 @@ impl RuntimeHandle {
     /// histograms, activity, version history: 91 µs for one strategy):
     /// what a fleet heartbeat sends several times a second.
     pub fn briefs(&self) -> (u64, Vec<StrategyBrief>) {
+        let strategies = self.each_strategy(|slot, generation, (state, _)| StrategyBrief {
+            id: slot.id.to_string(),
+            state,
+            version: generation.version,
+            sha256: generation.sha256().to_owned(),
+            loaded_at: generation.loaded_at,
+            bars: slot.counters.bars.load(Ordering::Relaxed),
+        });
+        (self.loop_stats.bars.load(Ordering::Acquire), strategies)
+    }
+
+    /// `describe` of every strategy in roster order, given its slot, its
+    /// current generation and its state (with the reason, if it has one).
+    fn each_strategy<T>(
+        &self,
+        mut describe: impl FnMut(
+            &super::StrategySlot,
+            Arc<super::Generation>,
+            (&'static str, Option<String>),
+        ) -> T,
+    ) -> Vec<T> {
         let quarantined = lock(&self.shared.quarantined).clone();
         let halt_reasons = lock(&self.shared.halt_reasons).clone();
-        let strategies = self
-            .roster
+        self.roster
             .load()
             .iter()
             .map(|slot| {
-                let generation = slot.current.load_full();
-                StrategyBrief {
-                    id: slot.id.to_string(),
-                    state: state_of(slot, &quarantined, &halt_reasons).0,
-                    version: generation.version,
-                    sha256: generation.sha256().to_owned(),
-                    loaded_at: generation.loaded_at,
-                    bars: slot.counters.bars.load(Ordering::Relaxed),
-                }
+                let state = state_of(slot, &quarantined, &halt_reasons);
+                describe(slot, slot.current.load_full(), state)
             })
-            .collect();
-        (self.loop_stats.bars.load(Ordering::Acquire), strategies)
+            .collect()
     }
 }
 
