@@ -201,12 +201,12 @@ fn sweep_options(jobs: usize) -> SweepOptions {
 /// One timed sweep of the ratio's rounds.
 struct SweepRun {
     per_second: f64,
+    strategy_bars: u64,
     wall: Duration,
     /// CPU time of the whole process (user + system) during the run.
     cpu: Duration,
-    /// Steal and all CPU time of the machine during the run, in clock ticks
-    /// (`/proc/stat`), when readable.
-    steal: Option<(u64, u64)>,
+    /// The machine's CPU time during the run, when readable.
+    host: Option<HostTicks>,
 }
 
 /// What the rounds of one job count add up to.
@@ -222,30 +222,25 @@ struct SweepSummary {
 }
 
 impl SweepSummary {
-    fn of(runs: &[SweepRun], strategy_bars: u64) -> Self {
+    fn of(runs: &[SweepRun]) -> Self {
         let mut rates: Vec<f64> = runs.iter().map(|r| r.per_second).collect();
         rates.sort_by(f64::total_cmp);
         let wall: f64 = runs.iter().map(|r| r.wall.as_secs_f64()).sum();
         let cpu: f64 = runs.iter().map(|r| r.cpu.as_secs_f64()).sum();
-        let steal = runs
-            .iter()
-            .try_fold((0, 0), |sum, r| {
-                r.steal.map(|(stolen, all)| (sum.0 + stolen, sum.1 + all))
-            })
-            .filter(|&(_, all)| all > 0)
-            .map(|(stolen, all)| stolen as f64 / all as f64);
+        let strategy_bars: u64 = runs.iter().map(|r| r.strategy_bars).sum();
         Self {
             best: rates.last().copied().unwrap_or(0.0),
             median: rates.get(rates.len() / 2).copied().unwrap_or(0.0),
             busy: cpu / wall.max(1e-9),
-            per_cpu_second: (strategy_bars * runs.len() as u64) as f64 / cpu.max(1e-9),
-            steal,
+            per_cpu_second: strategy_bars as f64 / cpu.max(1e-9),
+            steal: HostTicks::total(runs.iter().map(|r| r.host)).and_then(HostTicks::steal),
         }
     }
 }
 
 /// User plus system CPU time of this process so far (exited threads
-/// included, so a sweep's pool counts after it is gone).
+/// included, so a sweep's pool counts after it is gone; the fleet bench's
+/// per-thread `schedstat` sum would miss it).
 fn process_cpu() -> Duration {
     // SAFETY: getrusage writes the struct it is given and nothing else.
     let usage = unsafe {
@@ -259,19 +254,58 @@ fn process_cpu() -> Duration {
     time(usage.ru_utime) + time(usage.ru_stime)
 }
 
-/// The machine's steal ticks and all its CPU ticks so far (`/proc/stat`).
-fn host_steal() -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let ticks: Vec<u64> = stat
-        .lines()
-        .next()?
-        .strip_prefix("cpu ")?
-        .split_whitespace()
-        .map(|t| t.parse().unwrap_or(0))
-        .collect();
-    // user nice system idle iowait irq softirq steal (guest time is
-    // already inside user).
-    Some((*ticks.get(7)?, ticks.iter().take(8).sum()))
+/// The machine's CPU time in clock ticks (`/proc/stat`): what the
+/// hypervisor stole, and all of it.
+#[derive(Clone, Copy)]
+struct HostTicks {
+    stolen: u64,
+    all: u64,
+}
+
+impl HostTicks {
+    /// The ticks so far.
+    fn now() -> Option<Self> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let ticks: Vec<u64> = stat
+            .lines()
+            .next()?
+            .strip_prefix("cpu ")?
+            .split_whitespace()
+            .map(|t| t.parse().unwrap_or(0))
+            .collect();
+        // user nice system idle iowait irq softirq steal (guest time is
+        // already inside user).
+        Some(Self {
+            stolen: *ticks.get(7)?,
+            all: ticks.iter().take(8).sum(),
+        })
+    }
+
+    /// The ticks from `before` to `self`.
+    fn since(self, before: Self) -> Self {
+        Self {
+            stolen: self.stolen.saturating_sub(before.stolen),
+            all: self.all.saturating_sub(before.all),
+        }
+    }
+
+    /// The sum of `spans`; `None` if any is unknown.
+    fn total(spans: impl IntoIterator<Item = Option<Self>>) -> Option<Self> {
+        spans
+            .into_iter()
+            .try_fold(Self { stolen: 0, all: 0 }, |sum, span| {
+                let span = span?;
+                Some(Self {
+                    stolen: sum.stolen + span.stolen,
+                    all: sum.all + span.all,
+                })
+            })
+    }
+
+    /// Steal as a share of all the CPU time, if any passed.
+    fn steal(self) -> Option<f64> {
+        (self.all > 0).then(|| self.stolen as f64 / self.all as f64)
+    }
 }
 
 /// Peak resident memory since the last [`reset_peak`], in bytes.
@@ -332,15 +366,16 @@ fn sweep(c: &mut Criterion) {
         for (i, jobs) in [1usize, 2].into_iter().enumerate() {
             let reset = reset_peak();
             let before = support::rss_bytes();
-            let (cpu, steal) = (process_cpu(), host_steal());
+            let (cpu, host) = (process_cpu(), HostTicks::now());
             let result = run(jobs);
             runs[i].push(SweepRun {
                 per_second: result.strategy_bars_per_second(),
+                strategy_bars: result.strategy_bars,
                 wall: result.elapsed,
                 cpu: process_cpu().saturating_sub(cpu),
-                steal: host_steal()
-                    .zip(steal)
-                    .map(|(after, before)| (after.0 - before.0, after.1 - before.1)),
+                host: HostTicks::now()
+                    .zip(host)
+                    .map(|(after, before)| after.since(before)),
             });
             strategy_bars = result.strategy_bars;
             if let (true, Some(peak)) = (reset, peak_rss()) {
@@ -348,7 +383,7 @@ fn sweep(c: &mut Criterion) {
             }
         }
     }
-    let [one, two] = [&runs[0], &runs[1]].map(|r| SweepSummary::of(r, strategy_bars));
+    let [one, two] = [&runs[0], &runs[1]].map(|r| SweepSummary::of(r));
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!(
         "sweep: 100 combinations of sma-cross over GOOG ({cores} cores, {rounds} rounds): 1 job {:.2} M strategy-bars/s, 2 jobs {:.2} M/s, ratio {:.2}x of the best runs (target >= 1.8x), {:.2}x of the medians; memory added per job: {:.1} MiB with 1 job, {:.1} MiB with 2 (target <= 50 MiB)",
@@ -378,14 +413,8 @@ fn sweep(c: &mut Criterion) {
         .iter()
         .zip(&runs[1])
         .filter_map(|(one, two)| {
-            let (stolen, all) = one
-                .steal
-                .zip(two.steal)
-                .map(|(a, b)| (a.0 + b.0, a.1 + b.1))?;
-            Some((
-                stolen as f64 / all.max(1) as f64,
-                two.per_second / one.per_second,
-            ))
+            let steal = HostTicks::total([one.host, two.host])?.steal()?;
+            Some((steal, two.per_second / one.per_second))
         })
         .min_by(|a, b| a.0.total_cmp(&b.0));
     if let Some((steal, ratio)) = quietest {
