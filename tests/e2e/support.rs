@@ -4,10 +4,11 @@
 use sandbar_runtime::config::Config;
 use sandbar_runtime::contract::Bar;
 use sandbar_runtime::feed::{MarketStyle, SyntheticFeed};
-use sandbar_runtime::live::{Event, FeedMode, LiveOptions, Outcome, ReloadEvent, Runtime};
+use sandbar_runtime::live::{
+    Event, EventSubscription, FeedMode, LiveOptions, Outcome, ReloadEvent, Runtime,
+};
 use sandbar_test_support::Components;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 pub fn workspace() -> &'static Path {
@@ -63,7 +64,7 @@ pub fn deploy(path: &Path, bytes: &[u8]) {
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
     pub runtime: Option<Runtime>,
-    pub events: Option<Receiver<Event>>,
+    pub events: Option<EventSubscription>,
     feed: SyntheticFeed,
     pub fed: u64,
 }

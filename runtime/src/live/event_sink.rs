@@ -54,7 +54,7 @@ impl EventSink {
         }
         recent.push_back(event.clone());
         self.journal.send(Record::Event(event.clone()));
-        lock(&self.shared.subscribers).retain(|s| s.send(event.clone()).is_ok());
+        lock(&self.shared.subscribers).send(&event);
         drop(recent);
     }
 

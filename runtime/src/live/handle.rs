@@ -12,13 +12,14 @@ use super::generation::{Roster, RunState};
 use super::journal::AuditRecord;
 use super::metrics::ReloadMetrics;
 use super::shared::{Shared, lock};
+use super::subscribers::EventSubscription;
 use super::{LatencySummary, LoopStats, RuntimeStatus, StrategyStatus};
 use crate::action::StateAction;
 use crate::refusal::Refusal;
 use arc_swap::ArcSwap;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::Sender;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
@@ -148,17 +149,15 @@ impl RuntimeHandle {
     }
 
     /// Event subscribers attached: SSE and `/ws` clients, a fleet agent's
-    /// bridge, [`subscribe`](Self::subscribe) callers. One that hung up is
-    /// counted until the next event is sent.
+    /// bridge, [`subscribe`](Self::subscribe) callers: each
+    /// [`EventSubscription`] not dropped yet.
     pub fn event_subscribers(&self) -> usize {
         lock(&self.shared.subscribers).len()
     }
 
     /// Every event from now on.
-    pub fn subscribe(&self) -> Receiver<Event> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        lock(&self.shared.subscribers).push(tx);
-        rx
+    pub fn subscribe(&self) -> EventSubscription {
+        EventSubscription::attach(&self.shared)
     }
 
     /// The recent events (up to 1000, oldest first) and every event after
@@ -166,7 +165,7 @@ impl RuntimeHandle {
     /// sink adds an event to `recent` and then sends it to subscribers, each
     /// under its own lock, so holding `recent` while subscribing draws a
     /// clean line.
-    pub fn subscribe_with_backlog(&self) -> (Vec<Event>, Receiver<Event>) {
+    pub fn subscribe_with_backlog(&self) -> (Vec<Event>, EventSubscription) {
         let recent = lock(&self.shared.recent);
         let backlog = recent.iter().cloned().collect();
         let rx = self.subscribe();

@@ -19,6 +19,7 @@ mod reaper;
 mod recent_bars;
 mod shadow;
 mod shared;
+mod subscribers;
 mod watcher;
 
 pub use crate::action::StateAction;
@@ -37,6 +38,7 @@ pub use generation::{
     Generation, GenerationStats, Recipe, Roster, RunState, SlotCounters, StrategySlot,
 };
 pub use handle::{RuntimeHandle, StrategyBrief};
+pub use subscribers::EventSubscription;
 
 /// Raises the calling thread to the market-data path's priority (nice −5,
 /// what the runtime's feed threads and its bar loop run at), so a compile on
@@ -71,7 +73,7 @@ use shared::{Shared, lock};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -507,7 +509,7 @@ impl Runtime {
     }
 
     /// Every event from now on.
-    pub fn subscribe(&self) -> Receiver<Event> {
+    pub fn subscribe(&self) -> EventSubscription {
         self.handle().subscribe()
     }
 

@@ -4,14 +4,14 @@
 use super::control::{DiskFile, VersionHistory};
 use super::events::Event;
 use super::metrics::ReloadMetrics;
+use super::subscribers::Subscribers;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
-use std::sync::mpsc::Sender;
 
 #[derive(Default)]
 pub(crate) struct Shared {
     pub metrics: Mutex<BTreeMap<String, ReloadMetrics>>,
-    pub subscribers: Mutex<Vec<Sender<Event>>>,
+    pub subscribers: Mutex<Subscribers>,
     pub recent: Mutex<VecDeque<Event>>,
     /// Each running strategy's versions: the one record of them (status reads
     /// it, the control plane writes it).
