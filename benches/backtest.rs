@@ -223,19 +223,30 @@ struct SweepSummary {
 
 impl SweepSummary {
     fn of(runs: &[SweepRun]) -> Self {
-        let mut rates: Vec<f64> = runs.iter().map(|r| r.per_second).collect();
-        rates.sort_by(f64::total_cmp);
+        let rates = ascending(runs.iter().map(|r| r.per_second));
         let wall: f64 = runs.iter().map(|r| r.wall.as_secs_f64()).sum();
         let cpu: f64 = runs.iter().map(|r| r.cpu.as_secs_f64()).sum();
         let strategy_bars: u64 = runs.iter().map(|r| r.strategy_bars).sum();
         Self {
             best: rates.last().copied().unwrap_or(0.0),
-            median: rates.get(rates.len() / 2).copied().unwrap_or(0.0),
+            median: middle(&rates),
             busy: cpu / wall.max(1e-9),
             per_cpu_second: strategy_bars as f64 / cpu.max(1e-9),
             steal: HostTicks::total(runs.iter().map(|r| r.host)).and_then(HostTicks::steal),
         }
     }
+}
+
+/// `values` smallest first.
+fn ascending(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    values
+}
+
+/// The median of `sorted` (0 when empty).
+fn middle(sorted: &[f64]) -> f64 {
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// User plus system CPU time of this process so far (exited threads
@@ -389,15 +400,12 @@ fn sweep(c: &mut Criterion) {
     // so a slow spell of the host falls on both), and the median of those
     // ratios (so one lucky or one disturbed run does not decide it). The
     // ratio of the best runs pairs runs from different moments: one
-    // 1-job run in a fast spell pulled it to 1.62x in a run whose rounds
-    // gave 1.90x.
-    let mut paired: Vec<f64> = runs[0]
-        .iter()
-        .zip(&runs[1])
-        .map(|(one, two)| two.per_second / one.per_second.max(1e-9))
-        .collect();
-    paired.sort_by(f64::total_cmp);
-    let paired_median = paired.get(paired.len() / 2).copied().unwrap_or(0.0);
+    // 1-job run in a fast spell pulled it to 1.50x in a run whose rounds
+    // gave a median of 1.77x.
+    let rounds_run = || runs[0].iter().zip(&runs[1]);
+    let paired =
+        ascending(rounds_run().map(|(one, two)| two.per_second / one.per_second.max(1e-9)));
+    let paired_median = middle(&paired);
     println!(
         "sweep: 100 combinations of sma-cross over GOOG ({cores} cores, {rounds} rounds): 2 jobs / 1 job {paired_median:.2}x, the median of the rounds' ratios (target >= 1.8x; rounds {:.2}x to {:.2}x); 1 job {:.2} M strategy-bars/s, 2 jobs {:.2} M/s at best, {:.2}x of the best runs, {:.2}x of the medians; memory added per job: {:.1} MiB with 1 job, {:.1} MiB with 2 (target <= 50 MiB)",
         paired.first().copied().unwrap_or(0.0),
@@ -426,18 +434,14 @@ fn sweep(c: &mut Criterion) {
     // or a first round apart from the rest shows here.
     println!(
         "sweep: each round, M strategy-bars/s with 1 job -> 2 jobs: {}",
-        runs[0]
-            .iter()
-            .zip(&runs[1])
+        rounds_run()
             .map(|(one, two)| format!("{:.2}->{:.2}", one.per_second / 1e6, two.per_second / 1e6))
             .collect::<Vec<_>>()
             .join(" ")
     );
     // The round whose two runs the host disturbed least: on a shared VM
     // the figure closest to what two free cores give.
-    let quietest = runs[0]
-        .iter()
-        .zip(&runs[1])
+    let quietest = rounds_run()
         .filter_map(|(one, two)| {
             let steal = HostTicks::total([one.host, two.host])?.steal()?;
             Some((steal, two.per_second / one.per_second))

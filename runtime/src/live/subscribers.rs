@@ -30,11 +30,13 @@ impl Subscribers {
         self.senders.retain(|(each, _)| *each != id);
     }
 
-    /// Sends `event` to every subscriber; one whose receiver is gone
-    /// without having been dropped through its subscription (a panic
-    /// unwinding past it still drops it, so: none today) leaves too.
-    pub(crate) fn send(&mut self, event: &Event) {
-        self.senders.retain(|(_, s)| s.send(event.clone()).is_ok());
+    /// Sends `event` to every subscriber. A send cannot fail: a receiver
+    /// lives exactly as long as its subscription, whose `Drop` removes the
+    /// sender before the receiver goes.
+    pub(crate) fn send(&self, event: &Event) {
+        for (_, sender) in &self.senders {
+            let _ = sender.send(event.clone());
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
