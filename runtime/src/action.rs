@@ -139,6 +139,7 @@ impl Action {
 
     /// The ops API path that carries this action out on `strategy`.
     pub fn path(&self, strategy: &str) -> String {
+        let strategy = crate::ops::path_segment(strategy);
         match self {
             Action::Deploy { shadow: true } => return format!("/strategies/{strategy}/candidate"),
             Action::Deploy { shadow: false } => return format!("/strategies/{strategy}/deploy"),
@@ -289,6 +290,33 @@ mod tests {
             far.hint().contains("reload, rollback, pause"),
             "{}",
             far.hint()
+        );
+    }
+
+    /// Regression: the id went into the path as typed, so `runtime resume
+    /// 'x/pause?'` posted `/strategies/x/pause?/resume`: it paused `x` and
+    /// exited 0, and `runtime halt 'x/pause#'` paused instead of halting.
+    #[test]
+    fn regression_33_an_id_cannot_change_the_action_its_path_names() {
+        assert_eq!(
+            Action::Resume.path("x/pause?"),
+            "/strategies/x%2Fpause%3F/resume"
+        );
+        assert_eq!(
+            Action::Halt.path("x/pause#"),
+            "/strategies/x%2Fpause%23/halt"
+        );
+        assert_eq!(
+            Action::Halt.path("../../etc"),
+            "/strategies/%2E%2E%2F%2E%2E%2Fetc/halt"
+        );
+        assert_eq!(
+            Action::Deploy { shadow: true }.path("a b"),
+            "/strategies/a%20b/candidate"
+        );
+        assert_eq!(
+            Action::Halt.path("sma-cross_2"),
+            "/strategies/sma-cross_2/halt"
         );
     }
 

@@ -176,6 +176,80 @@ fn walk_forward_chooses_on_training_bars_and_stitches_the_test_runs() {
     eprintln!("{}", backtest::render_walk_forward(&result));
 }
 
+/// Regression: a walk-forward where no window could choose printed every
+/// window as `-`, wrote "no combination had the ranking metric" and exited
+/// 0, hiding the cause.
+#[test]
+fn regression_33_a_walk_forward_that_chooses_nothing_says_why() {
+    let (_dir, config) = goog_config();
+    let run = |axes: &[&str], spec: &str| {
+        backtest::run_walk_forward(
+            &config,
+            &BacktestOptions::default(),
+            &options(2, axes),
+            backtest::WalkForwardSpec::parse(spec).unwrap(),
+        )
+        .unwrap()
+    };
+    // The strategy refuses fast >= slow: every combination fails alike.
+    let refused = run(&["sma.fast=50,60", "sma.slow=20,30"], "train=500,test=250");
+    assert!(refused.out_of_sample.is_none());
+    let why = refused.windows[0].not_chosen.as_deref().unwrap();
+    assert!(why.starts_with("every combination failed"), "{why}");
+    assert!(why.contains("fast"), "the strategy's own reason: {why}");
+    let text = backtest::render_walk_forward(&refused);
+    assert!(
+        text.contains("window 0: every combination failed"),
+        "{text}"
+    );
+    assert!(text.contains("no window ran out of sample"), "{text}");
+    assert!(backtest::walk_forward_csv(&refused).contains("every combination failed"));
+
+    // Ten training bars are less than the warm-up: nothing trades there.
+    let short = run(
+        &["sma.fast=2,3", "sma.slow=20"],
+        "train=10,test=10,step=1000",
+    );
+    let why = short.windows[0].not_chosen.as_deref().unwrap();
+    assert!(
+        why.contains("no combination had `sharpe` on the 10 training bars")
+            && why.contains("train=N"),
+        "{why}"
+    );
+}
+
+#[test]
+fn regression_33_a_stopped_walk_forward_reports_no_window_from_part_of_its_grid() {
+    let (_dir, config) = goog_config();
+    let sweep = options(1, &["sma.fast=5..15:5", "sma.slow=20,40"]);
+    sweep.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let result = backtest::run_walk_forward(
+        &config,
+        &BacktestOptions::default(),
+        &sweep,
+        backtest::WalkForwardSpec::parse("train=600,test=300").unwrap(),
+    )
+    .unwrap();
+    assert!(result.stopped);
+    assert!(result.windows.is_empty(), "{:?}", result.windows);
+    assert_eq!(result.window_count, 5);
+    let text = backtest::render_walk_forward(&result);
+    assert!(text.contains("(stopped: 0 of 5 windows ran"), "{text}");
+}
+
+#[test]
+fn regression_33_a_parameter_swept_twice_is_refused() {
+    let (_dir, config) = goog_config();
+    let error = run_sweep(
+        &config,
+        &BacktestOptions::default(),
+        &options(1, &["sma.fast=2,3", "sma.fast=4,5"]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("names `sma.fast` twice"), "{error}");
+}
+
 /// The JSON a report embeds for its charts.
 fn report_data(html: &str) -> serde_json::Value {
     let start = html.find("id=\"report-data\">").unwrap() + "id=\"report-data\">".len();

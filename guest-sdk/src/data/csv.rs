@@ -30,9 +30,22 @@ pub struct BadRow {
     pub message: String,
 }
 
+impl BadRow {
+    /// A data row is wrong (not the file, nor its header): the error that
+    /// `[feed] on_bad_row = "skip"` can skip.
+    pub fn is_data_row(&self) -> bool {
+        self.line > 1
+    }
+}
+
 impl fmt::Display for BadRow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
+        // Line 0: the file as a whole (it cannot be opened, the feed has no
+        // symbols), which no line number would locate.
+        match self.line {
+            0 => write!(f, "{}: {}", self.path.display(), self.message),
+            line => write!(f, "{}:{line}: {}", self.path.display(), self.message),
+        }
     }
 }
 
@@ -111,6 +124,12 @@ impl CsvBars {
                 format!("cannot open the CSV file: {e}; check [feed] path or --data"),
             )
         })?;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(bad(
+                0,
+                "is a directory, not a CSV file; check [feed] path or --data".into(),
+            ));
+        }
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
@@ -367,6 +386,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.message.contains("cannot open"), "{error}");
+        assert_eq!(
+            error.to_string(),
+            format!("/nonexistent/x.csv: {}", error.message),
+            "no line number for the file as a whole"
+        );
+        assert!(!error.is_data_row());
+        let dir = std::env::temp_dir();
+        let error = read_all(&dir, &symbols(&["X"]), false, |_| {}).unwrap_err();
+        assert!(error.message.contains("is a directory"), "{error}");
+        let error = read("date,open,high,low,close\n2024-01-01,1,2,x,1\n", &["X"]).unwrap_err();
+        assert!(error.is_data_row(), "{error}");
     }
 
     #[test]

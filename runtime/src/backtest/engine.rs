@@ -154,9 +154,15 @@ pub(super) fn read_bars(
         tracing::warn!("{bad}; row skipped (feed.on_bad_row = \"skip\")");
     })
     .map_err(|bad| {
-        anyhow::anyhow!(
-            "{bad}\n  hint: fix the row, or set [feed] on_bad_row = \"skip\" to skip bad rows"
-        )
+        // Skipping helps only with a data row, and only when it is not on
+        // already; the file's and the header's errors say their own fix.
+        if bad.is_data_row() && !skip {
+            anyhow::anyhow!(
+                "{bad}\n  hint: fix the row, or set [feed] on_bad_row = \"skip\" to skip bad rows"
+            )
+        } else {
+            anyhow::anyhow!("{bad}")
+        }
     })?;
     if bars.is_empty() {
         anyhow::bail!("{} has no bars", data.display());

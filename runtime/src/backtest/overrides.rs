@@ -113,6 +113,7 @@ fn range(raw: &str, from: &str, rest: &str) -> Result<Vec<toml::Value>, String> 
             text.trim()
         )),
     };
+    let (from_text, step_text) = (from, step);
     let (from, to, step) = (number(from)?, number(to)?, number(step)?);
     if step.as_f64() <= 0.0 {
         return Err(format!("the step of `{raw}` must be above 0"));
@@ -131,11 +132,33 @@ fn range(raw: &str, from: &str, rest: &str) -> Result<Vec<toml::Value>, String> 
         (Number::Int(a), Number::Int(s)) if matches!(to, Number::Int(_)) => (0..count)
             .map(|i| toml::Value::Integer(a + i * s))
             .collect(),
-        // Each value from the start, not by adding steps, so no error builds up.
-        _ => (0..count)
-            .map(|i| toml::Value::Float(from.as_f64() + i as f64 * step.as_f64()))
-            .collect(),
+        // Each value from the start, not by adding steps, so no error builds
+        // up; then rounded to the decimals the range was written with, so
+        // 0.1..0.9:0.1 gives 0.3, not 0.30000000000000004.
+        _ => {
+            let decimals = [from_text, step_text].map(written_decimals);
+            let decimals = decimals[0].zip(decimals[1]).map(|(a, b)| a.max(b));
+            (0..count)
+                .map(|i| {
+                    let value = from.as_f64() + i as f64 * step.as_f64();
+                    toml::Value::Float(match decimals {
+                        Some(places) => format!("{value:.places$}").parse().unwrap_or(value),
+                        None => value,
+                    })
+                })
+                .collect()
+        }
     })
+}
+
+/// Digits after the decimal point of a number as written (`None` for an
+/// exponent form, whose decimals are not those digits).
+fn written_decimals(text: &str) -> Option<usize> {
+    let text = text.trim();
+    if text.contains(['e', 'E']) {
+        return None;
+    }
+    Some(text.split_once('.').map_or(0, |(_, digits)| digits.len()))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -218,10 +241,32 @@ mod tests {
             "0.3 is reached despite rounding: {:?}",
             axis.values
         );
-        assert_eq!(axis.values[2], Float(0.1 + 2.0 * 0.1));
+        assert_eq!(axis.values[2], Float(0.3));
         let axis = parse_sweep("sma.short=true,false").unwrap();
         assert_eq!(axis.values, [Boolean(true), Boolean(false)]);
         assert_eq!(parse_sweep("sma.fast=7..7:1").unwrap().values, [Integer(7)]);
+    }
+
+    /// Regression: `0.1..0.9:0.1` swept `size=0.7000000000000001` and
+    /// `0.30000000000000004`, in the table and in sweep.csv.
+    #[test]
+    fn regression_33_range_values_keep_the_decimals_they_were_written_with() {
+        let floats = |text: &str| -> Vec<f64> {
+            parse_sweep(text)
+                .unwrap()
+                .values
+                .iter()
+                .map(|v| v.as_float().unwrap())
+                .collect()
+        };
+        assert_eq!(
+            floats("s.size=0.1..0.9:0.1"),
+            [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+        );
+        assert_eq!(floats("s.x=2.123456789..2.5:0.1")[3], 2.423456789);
+        assert_eq!(floats("s.x=1..2:0.25"), [1.0, 1.25, 1.5, 1.75, 2.0]);
+        // An exponent form is left as computed.
+        assert_eq!(floats("s.x=1e-1..3e-1:1e-1").len(), 3);
     }
 
     #[test]

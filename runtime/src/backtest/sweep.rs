@@ -227,6 +227,15 @@ impl<'a> Grid<'a> {
                 other.strategy
             );
         }
+        for (i, axis) in axes.iter().enumerate() {
+            if axes[..i].iter().any(|a| a.key == axis.key) {
+                anyhow::bail!(
+                    "--sweep names `{id}.{}` twice; give all its values in one --sweep (e.g. {id}.{}=2,3,4,5)",
+                    axis.key,
+                    axis.key
+                );
+            }
+        }
         let strategy = known_strategy(config, id, "--sweep").map_err(anyhow::Error::msg)?;
         let combos = grid(axes);
         if combos.len() > MAX_COMBINATIONS {
@@ -344,12 +353,21 @@ pub(super) fn each_on<T: Sync, R: Send>(
     })
 }
 
-/// A pool of `jobs` threads for sweep combinations.
-pub(super) fn pool(jobs: usize) -> anyhow::Result<rayon::ThreadPool> {
+/// A pool for sweep combinations: `jobs` threads, but never more than
+/// there are `combinations` to run (a thread without one would only be
+/// started and stopped: `--jobs 1000000` on an 8-combination grid started
+/// threads for a minute before the first result).
+pub(super) fn pool(jobs: usize, combinations: usize) -> anyhow::Result<rayon::ThreadPool> {
     Ok(rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
+        .num_threads(threads_for(jobs, combinations))
         .thread_name(|i| format!("sandbar-sweep-{i}"))
         .build()?)
+}
+
+/// The threads [`pool`] starts: `jobs`, at most one per combination, at
+/// least one.
+pub(super) fn threads_for(jobs: usize, combinations: usize) -> usize {
+    jobs.min(combinations).max(1)
 }
 
 /// Runs the grid of `sweep` for its strategy over the data of `options`.
@@ -361,8 +379,8 @@ pub fn run_sweep(
     let grid = Grid::new(config, &sweep.axes)?;
     let data = data_path(config, options)?;
     let (bars, _) = read_bars(config, &data)?;
-    let jobs = sweep.jobs.max(1);
-    let pool = pool(jobs)?;
+    let jobs = threads_for(sweep.jobs, grid.combos.len());
+    let pool = pool(jobs, grid.combos.len())?;
     let started = Instant::now();
     let (mut rows, strategy_bars) =
         grid.run_all(&bars, &pool, &sweep.stop, sweep.progress.as_deref());
@@ -560,6 +578,17 @@ mod tests {
         assert_eq!(combos[3], [Integer(2), Integer(10)]);
     }
 
+    /// Regression: `--jobs 1000000` on an 8-combination grid started a
+    /// thread per job (1,471 of them after 18 s) before running anything.
+    #[test]
+    fn regression_33_a_sweep_starts_no_more_threads_than_combinations() {
+        assert_eq!(threads_for(1_000_000, 8), 8);
+        assert_eq!(threads_for(2, 100), 2);
+        assert_eq!(threads_for(4, 0), 1, "at least one thread");
+        let pool = pool(1_000_000, 3).unwrap();
+        assert_eq!(pool.current_num_threads(), 3);
+    }
+
     /// Regression: rayon ran the combinations in runs of up to a quarter
     /// of the grid, so a thread that finished early could not take any of
     /// the rest and one core did the tail alone. Here the first item waits
@@ -568,7 +597,7 @@ mod tests {
     #[test]
     fn sweep_threads_never_queue_a_combination_behind_a_running_one() {
         use std::sync::{Condvar, Mutex};
-        let pool = pool(2).unwrap();
+        let pool = pool(2, 100).unwrap();
         let items: Vec<usize> = (0..100).collect();
         let others_done = (Mutex::new(0usize), Condvar::new());
         let results = each_on(&pool, &items, |index, item| {

@@ -96,6 +96,10 @@ pub struct Window {
     pub in_sample: Option<Stats>,
     /// Its figures on the test bars (out of sample), or why it did not run.
     pub out_of_sample: Option<Result<Stats, String>>,
+    /// Why no combination was chosen (`chosen` is `None`): every one
+    /// failed on the training bars (the first failure), or none had the
+    /// ranking metric there.
+    pub not_chosen: Option<String>,
 }
 
 /// A finished walk-forward run.
@@ -114,6 +118,11 @@ pub struct WalkForwardResult {
     /// Statistics of the stitched out-of-sample equity (trade figures are
     /// those of every test run's closed trades together).
     pub out_of_sample: Option<Stats>,
+    /// A stop (Ctrl-C) ended the run: `windows` holds those that finished,
+    /// none chosen from part of its grid.
+    pub stopped: bool,
+    /// Windows the data holds, run or not.
+    pub window_count: usize,
 }
 
 /// Runs the walk-forward of `sweep`'s grid over the data of `options`.
@@ -135,7 +144,7 @@ pub fn run_walk_forward(
             bars.len()
         );
     }
-    let pool = pool(sweep.jobs)?;
+    let pool = pool(sweep.jobs, grid.combos.len())?;
     let start_cash = config.broker.starting_cash;
     let mut result = WalkForwardResult {
         strategy: grid.strategy_with(&[]).id,
@@ -144,16 +153,23 @@ pub fn run_walk_forward(
         windows: Vec::new(),
         equity: Vec::new(),
         out_of_sample: None,
+        stopped: false,
+        window_count: windows.len(),
     };
     let mut closed = Vec::new();
     let mut level = start_cash;
     let (mut held_bars, mut run_bars) = (0u64, 0u64);
+    let stopped = || sweep.stop.load(std::sync::atomic::Ordering::Relaxed);
     for (train_start, test_start, test_end) in windows {
-        if sweep.stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let (mut rows, _) = grid.run_all(&bars[train_start..test_start], &pool, &sweep.stop, None);
+        // A choice among part of the grid is no choice: a window the stop
+        // cut short is left out, not reported as if it had run.
+        if stopped() {
+            result.stopped = true;
             break;
         }
-        let (mut rows, _) = grid.run_all(&bars[train_start..test_start], &pool, &sweep.stop, None);
         rank(&mut rows, sweep.rank_by);
+        let not_chosen = why_none_chosen(&rows, sweep.rank_by, test_start - train_start);
         let best = rows.into_iter().find(|row| {
             row.run
                 .as_ref()
@@ -165,6 +181,7 @@ pub fn run_walk_forward(
             chosen: best.as_ref().map(|row| row.values.clone()),
             in_sample: best.and_then(|row| row.run.ok()).map(|f| f.stats),
             out_of_sample: None,
+            not_chosen,
         };
         if let Some(values) = &window.chosen {
             let run = grid.run_one(values, &bars[test_start..test_end]);
@@ -203,6 +220,35 @@ pub fn run_walk_forward(
         }));
     }
     Ok(result)
+}
+
+/// Why none of a window's training `rows` can be chosen, or `None` when
+/// one can: all failed (the first failure, which a broken build or a
+/// refused parameter gives every row alike), or none had the metric.
+fn why_none_chosen(
+    rows: &[super::sweep::SweepRow],
+    rank_by: RankBy,
+    bars: usize,
+) -> Option<String> {
+    let failures: Vec<&String> = rows.iter().filter_map(|r| r.run.as_ref().err()).collect();
+    if rows.iter().any(|r| {
+        r.run
+            .as_ref()
+            .is_ok_and(|f| rank_by.value(&f.stats).is_some())
+    }) {
+        return None;
+    }
+    Some(match failures.first() {
+        Some(first) if failures.len() == rows.len() => {
+            format!("every combination failed on the training bars; the first: {first}")
+        }
+        _ => format!(
+            "no combination had `{}` on the {bars} training bars ({} ran, {} failed): it needs trades or a moving equity; use a longer train=N (longer than the strategy's warm-up) or another --rank-by",
+            rank_by.as_str(),
+            rows.len() - failures.len(),
+            failures.len()
+        ),
+    })
 }
 
 /// `walk_forward.csv`: one row per window: its bars, the chosen values,
@@ -246,7 +292,13 @@ pub fn walk_forward_csv(result: &WalkForwardResult) -> String {
             Some(Err(e)) => {
                 let _ = write!(out, ",,,,,{}", csv_field(e));
             }
-            None => out.push_str(",,,,,no combination had the ranking metric in sample"),
+            None => {
+                let why = w
+                    .not_chosen
+                    .as_deref()
+                    .unwrap_or("no combination was chosen");
+                let _ = write!(out, ",,,,,{}", csv_field(why));
+            }
         }
         out.push('\n');
     }
@@ -291,6 +343,25 @@ pub fn render_walk_forward(result: &WalkForwardResult) -> String {
             format!("{}..{}", w.train.0, w.train.1),
             format!("{}..{}", w.test.0, w.test.1),
         );
+    }
+    for (i, w) in result.windows.iter().enumerate() {
+        let why = match (&w.not_chosen, &w.out_of_sample) {
+            (Some(why), _) => why,
+            (None, Some(Err(error))) => error,
+            _ => continue,
+        };
+        let _ = writeln!(out, "window {i}: {why}");
+    }
+    if result.stopped {
+        let _ = writeln!(
+            out,
+            "(stopped: {} of {} windows ran; the rest did not)",
+            result.windows.len(),
+            result.window_count
+        );
+    }
+    if result.out_of_sample.is_none() {
+        let _ = writeln!(out, "no window ran out of sample: nothing to stitch");
     }
     if let Some(s) = &result.out_of_sample {
         let _ = writeln!(

@@ -88,6 +88,14 @@ fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
             "--walk-forward chooses among --sweep combinations: add at least one --sweep ID.KEY=VALUES"
         );
     }
+    if args.heatmap.is_some() {
+        anyhow::bail!(
+            "--heatmap picks two swept parameters of a sweep's report: add --sweep ID.KEY=VALUES for each, and --report FILE.html"
+        );
+    }
+    if let Some(report) = &args.report {
+        check_report_path(report)?;
+    }
     let bar = (std::io::stderr().is_terminal() && !args.json).then(|| {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(
@@ -144,11 +152,43 @@ fn sweep(config: &Config, args: BacktestArgs) -> anyhow::Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
     let rank_by = RankBy::parse(&args.rank_by).map_err(anyhow::Error::msg)?;
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = args.jobs.unwrap_or(cores);
     if jobs == 0 {
         anyhow::bail!("--jobs 0 runs nothing; give at least 1");
+    }
+    if jobs > MAX_JOBS {
+        anyhow::bail!(
+            "--jobs {jobs}: at most {MAX_JOBS} threads; this machine has {cores} cores, and the default (one per core) is the fastest"
+        );
+    }
+    // Mistakes found now rather than after every combination has run.
+    if let Some(swept) = axes.first().map(|a| a.strategy.as_str())
+        && let Some(other) = args.strategies.iter().find(|s| s.as_str() != swept)
+    {
+        anyhow::bail!(
+            "--strategy {other} with --sweep: a sweep runs the strategy its axes name (`{swept}`); drop --strategy, or sweep {other}.KEY=..."
+        );
+    }
+    if args.json {
+        anyhow::bail!(
+            "--json prints a plain backtest's summary.json; a sweep writes sweep.csv (and walk_forward.csv with --walk-forward): drop --json"
+        );
+    }
+    if args.walk_forward.is_some() && (args.report.is_some() || args.heatmap.is_some()) {
+        anyhow::bail!(
+            "--report draws a backtest or a sweep, not a walk-forward (its results are walk_forward.csv and walk_forward_equity.csv): drop --report, or drop --walk-forward for the sweep's report"
+        );
+    }
+    if args.heatmap.is_some() && args.report.is_none() {
+        anyhow::bail!(
+            "--heatmap chooses the axes of the sweep report's heatmap: add --report FILE.html"
+        );
+    }
+    let keys: Vec<String> = axes.iter().map(|a| a.key.clone()).collect();
+    let heatmap = heatmap_axes(args.heatmap.as_deref(), &keys)?;
+    if let Some(report) = &args.report {
+        check_report_path(report)?;
     }
     // Ctrl-C stops starting combinations; the finished ones are kept and written.
     let stop = Arc::new(AtomicBool::new(false));
@@ -189,7 +229,13 @@ fn sweep(config: &Config, args: BacktestArgs) -> anyhow::Result<ExitCode> {
         print!("{}", backtest::render_walk_forward(&result));
         let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
         println!("wrote {}", names.join(", "));
-        return Ok(ExitCode::SUCCESS);
+        return Ok(if result.stopped {
+            interrupted()
+        } else if result.out_of_sample.is_none() {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
     }
     let result = backtest::run_sweep(config, &options, &sweep)?;
     if let Some(bar) = bar {
@@ -199,15 +245,48 @@ fn sweep(config: &Config, args: BacktestArgs) -> anyhow::Result<ExitCode> {
     print!("{}", backtest::render_sweep(&result, args.top));
     println!("wrote {}", path.display());
     if let Some(report) = &args.report {
-        let heatmap = heatmap_axes(args.heatmap.as_deref(), &result.keys)?;
         write_report(report, &backtest::sweep_report(&result, heatmap)?)?;
         println!("wrote {}", report.display());
     }
-    Ok(if result.rows.iter().all(|r| r.run.is_err()) {
+    Ok(if result.stopped {
+        interrupted()
+    } else if result.rows.iter().all(|r| r.run.is_err()) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Most threads `--jobs` may ask for.
+const MAX_JOBS: usize = 1024;
+
+/// The exit status of a run Ctrl-C stopped (what it has is written): 128
+/// plus SIGINT, as a shell reports a process the signal ended, so a script
+/// does not take the partial results for a finished run.
+fn interrupted() -> ExitCode {
+    ExitCode::from(130)
+}
+
+/// Refuses a `--report` path that cannot be written, before anything runs.
+fn check_report_path(path: &std::path::Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        anyhow::bail!(
+            "--report {}: is a directory; give the file to write, e.g. --report {}",
+            path.display(),
+            path.join("report.html").display()
+        );
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && dir.exists()
+        && !dir.is_dir()
+    {
+        anyhow::bail!(
+            "--report {}: {} is a file, not a directory; give a path in a directory",
+            path.display(),
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// The heatmap's two axes as indices into the swept keys: `X,Y` by name,

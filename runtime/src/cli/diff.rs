@@ -17,10 +17,10 @@ pub struct DiffArgs {
 
 impl DiffArgs {
     pub fn execute(self) -> anyhow::Result<ExitCode> {
-        let strategy = self
-            .ops
-            .client()?
-            .get(&format!("/strategies/{}", self.id))?;
+        let strategy = self.ops.client()?.get(&format!(
+            "/strategies/{}",
+            sandbar_runtime::ops::path_segment(&self.id)
+        ))?;
         if self.ops.json {
             let view = serde_json::json!({
                 "id": strategy["id"],

@@ -25,7 +25,10 @@ fn run(id: Option<&str>, ops: &OpsArgs) -> anyhow::Result<ExitCode> {
         let strategies = status["strategies"].as_array().cloned().unwrap_or_default();
         let Some(one) = strategies.into_iter().find(|s| s["id"] == id) else {
             // The server's 404 names the running strategies.
-            client.get(&format!("/strategies/{id}"))?;
+            client.get(&format!(
+                "/strategies/{}",
+                sandbar_runtime::ops::path_segment(id)
+            ))?;
             anyhow::bail!("no running strategy `{id}`");
         };
         if ops.json {

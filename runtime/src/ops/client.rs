@@ -200,7 +200,7 @@ impl OpsClient {
         strategy: Option<&str>,
     ) -> Result<impl Iterator<Item = std::io::Result<SseMessage>> + use<>, ClientError> {
         let path = match strategy {
-            Some(id) => format!("/events?strategy={id}"),
+            Some(id) => format!("/events?strategy={}", path_segment(id)),
             None => "/events".to_owned(),
         };
         let url = format!("{}{path}", self.base);
@@ -248,6 +248,22 @@ impl OpsClient {
             message: error.to_string(),
         }
     }
+}
+
+/// Bytes of a strategy id written as they are in a path or a query:
+/// letters, digits, `-`, `_` and `~`. Everything else is percent-encoded,
+/// `.` too, so an id of `..` is not a dot segment a URL parser would
+/// resolve away.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `id` as one path segment (or query value): an id with `/`, `?` or `#`
+/// in it names that strategy, and the server answers that it has none,
+/// instead of the path naming another action.
+pub fn path_segment(id: &str) -> String {
+    percent_encoding::utf8_percent_encode(id, SEGMENT).to_string()
 }
 
 fn json(status: u16, text: &str) -> Result<Value, ClientError> {

@@ -46,6 +46,7 @@ mod fd_limit;
 mod listener;
 mod metrics;
 mod metrics_shadow;
+mod origin;
 mod rate_limit;
 mod refusal;
 mod render;
@@ -57,7 +58,7 @@ mod sse;
 mod status;
 
 pub use auth::{Access, Auth, Denied};
-pub use client::{ClientError, OpsClient, SseMessage};
+pub use client::{ClientError, OpsClient, SseMessage, path_segment};
 pub use control::ControlResponse;
 pub use error::OpsError;
 pub use render::{render_control, render_event_line, render_status};

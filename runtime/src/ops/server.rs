@@ -221,6 +221,11 @@ pub fn router(state: AppState) -> Router {
         .merge(super::dashboard::routes())
         .merge(super::candidate::routes())
         .fallback(not_found)
+        // Before any route: a foreign page's request never reaches one.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::origin::guard,
+        ))
         .with_state(state)
 }
 
