@@ -39,6 +39,10 @@ fn run(strategy: Option<&str>, ops: &OpsArgs) -> anyhow::Result<ExitCode> {
         }
         if message.event == "hello" {
             eprintln!("following {}/events (Ctrl-C stops)", client.base_url());
+            let hello = serde_json::from_str::<serde_json::Value>(&message.data).ok();
+            if let Some(note) = hello.as_ref().and_then(|h| h["note"].as_str()) {
+                eprintln!("warning: {note}");
+            }
             continue;
         }
         if ops.json {

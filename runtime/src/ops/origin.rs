@@ -10,8 +10,14 @@
 //!
 //! A page can also make its own host name resolve to 127.0.0.1 (DNS
 //! rebinding), and then it *is* same-origin. So on a loopback listener
-//! every request must name a loopback host in `Host` (`localhost`, a
-//! loopback IP), which a rebound name does not.
+//! without tokens (where whoever reaches it may act) every request must
+//! name a loopback host in `Host` (`localhost`, a loopback IP), which a
+//! rebound name does not. With tokens, the token is the guard, and a
+//! reverse proxy in front of a loopback listener may pass its own name.
+//!
+//! `Origin` is compared with `Host` by authority (host and port), not
+//! scheme: behind a proxy that ends TLS the page is `https://` and the
+//! request reaches this server as plain HTTP.
 
 use super::error::ApiError;
 use super::server::AppState;
@@ -23,7 +29,8 @@ use std::net::{IpAddr, SocketAddr};
 
 /// The middleware: [`check`] on every request before it is routed.
 pub(crate) async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match check(state.listen, request.method(), request.headers()) {
+    let open = !state.auth.enabled();
+    match check(state.listen, open, request.method(), request.headers()) {
         Ok(()) => next.run(request).await,
         Err(error) => {
             tracing::warn!(
@@ -38,17 +45,18 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
 }
 
 /// Refuses a request that a foreign web page made: an `Origin` that is not
-/// this server on anything but a plain read, or, on a loopback listener, a
-/// `Host` that is not a loopback name.
+/// this server on anything but a plain read, or, on a loopback listener
+/// `open` to all (no tokens), a `Host` that is not a loopback name.
 pub(crate) fn check(
     listen: SocketAddr,
+    open: bool,
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
     let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
     let host = text(header::HOST);
-    let own = format!("http://{}", host.unwrap_or_default());
-    if listen.ip().is_loopback()
+    if open
+        && listen.ip().is_loopback()
         && let Some(host) = host
         && !is_loopback_host(host)
     {
@@ -66,20 +74,26 @@ pub(crate) fn check(
         .get(header::UPGRADE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    match text(header::ORIGIN) {
-        Some(origin) if (writes || upgrades) && !origin.eq_ignore_ascii_case(&own) => {
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "cross-origin request refused: the page at `{origin}` is not this server ({own})"
-                ),
-                format!(
-                    "control the runtime from its own dashboard (http://{listen}/), the runtime CLI, or a client that sends no Origin header"
-                ),
-            ))
-        }
-        _ => Ok(()),
+    let Some(origin) = text(header::ORIGIN).filter(|_| writes || upgrades) else {
+        return Ok(());
+    };
+    let same = origin
+        .split_once("://")
+        .zip(host)
+        .is_some_and(|((_, page), host)| page.eq_ignore_ascii_case(host));
+    if same {
+        return Ok(());
     }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        format!(
+            "cross-origin request refused: the page at `{origin}` is not this server (Host `{}`)",
+            host.unwrap_or_default()
+        ),
+        format!(
+            "control the runtime from its own dashboard (http://{listen}/), the runtime CLI, or a client that sends no Origin header; a reverse proxy must pass the Host header through"
+        ),
+    ))
 }
 
 /// `localhost` (any case, with or without a trailing dot), a loopback IPv4
@@ -123,6 +137,7 @@ mod tests {
         let evil = (header::ORIGIN, "http://evil.example");
         let error = check(
             loopback(),
+            true,
             &Method::POST,
             &headers(&[host.clone(), evil.clone()]),
         )
@@ -138,6 +153,7 @@ mod tests {
         assert!(
             check(
                 loopback(),
+                true,
                 &Method::GET,
                 &headers(&[host.clone(), evil.clone(), upgrade.clone()])
             )
@@ -145,13 +161,22 @@ mod tests {
         );
         // `null` (a sandboxed frame, a file:// page) is no origin of ours either.
         let null = (header::ORIGIN, "null");
-        assert!(check(loopback(), &Method::POST, &headers(&[host.clone(), null])).is_err());
+        assert!(
+            check(
+                loopback(),
+                true,
+                &Method::POST,
+                &headers(&[host.clone(), null])
+            )
+            .is_err()
+        );
 
         // The dashboard itself (same origin), and clients without Origin.
         let own = (header::ORIGIN, "http://127.0.0.1:19371");
         assert!(
             check(
                 loopback(),
+                true,
                 &Method::POST,
                 &headers(&[host.clone(), own.clone()])
             )
@@ -160,6 +185,7 @@ mod tests {
         assert!(
             check(
                 loopback(),
+                true,
                 &Method::GET,
                 &headers(&[host.clone(), own, upgrade])
             )
@@ -168,20 +194,35 @@ mod tests {
         assert!(
             check(
                 loopback(),
+                true,
                 &Method::POST,
                 &headers(std::slice::from_ref(&host))
             )
             .is_ok()
         );
+        // Behind a proxy that ends TLS: same authority, another scheme.
+        let proxied = [
+            (header::HOST, "ops.example.com"),
+            (header::ORIGIN, "https://ops.example.com"),
+        ];
+        assert!(check(loopback(), false, &Method::POST, &headers(&proxied)).is_ok());
+        let foreign = [
+            (header::HOST, "ops.example.com"),
+            (header::ORIGIN, "https://evil.example"),
+        ];
+        assert!(
+            check(loopback(), false, &Method::POST, &headers(&foreign)).is_err(),
+            "with tokens too"
+        );
         // A plain read from elsewhere is the browser's to withhold (no CORS
         // headers are sent), not a change of anything.
-        assert!(check(loopback(), &Method::GET, &headers(&[host, evil])).is_ok());
+        assert!(check(loopback(), true, &Method::GET, &headers(&[host, evil])).is_ok());
     }
 
     #[test]
     fn regression_33_a_rebound_host_name_is_refused_on_loopback() {
         let rebound = headers(&[(header::HOST, "evil.example:19371")]);
-        let error = check(loopback(), &Method::GET, &rebound).unwrap_err();
+        let error = check(loopback(), true, &Method::GET, &rebound).unwrap_err();
         assert!(
             error.message.contains("Host `evil.example:19371`"),
             "{}",
@@ -196,14 +237,22 @@ mod tests {
             "127.1.2.3",
         ] {
             assert!(
-                check(loopback(), &Method::GET, &headers(&[(header::HOST, host)])).is_ok(),
+                check(
+                    loopback(),
+                    true,
+                    &Method::GET,
+                    &headers(&[(header::HOST, host)])
+                )
+                .is_ok(),
                 "{host}"
             );
         }
+        // With tokens the token guards, and a proxy may pass its own name.
+        assert!(check(loopback(), false, &Method::GET, &rebound).is_ok());
         // No Host (HTTP/1.0): nothing to check.
-        assert!(check(loopback(), &Method::GET, &HeaderMap::new()).is_ok());
+        assert!(check(loopback(), true, &Method::GET, &HeaderMap::new()).is_ok());
         // A server on a network address is reached by names of its own.
         let public: SocketAddr = "0.0.0.0:8080".parse().unwrap();
-        assert!(check(public, &Method::GET, &rebound).is_ok());
+        assert!(check(public, true, &Method::GET, &rebound).is_ok());
     }
 }

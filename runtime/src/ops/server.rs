@@ -380,6 +380,7 @@ async fn events(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     read_access(&state, &headers)?;
+    let note = sse::filter_note(&state, query.strategy.as_deref())?;
     // Each stream holds a connection for as long as it is open: bounded,
     // so they can never take every connection from status and control.
     let Ok(permit) = Arc::clone(&state.event_streams).try_acquire_owned() else {
@@ -394,7 +395,7 @@ async fn events(
         error.retry_after_s = Some(5);
         return Err(error);
     };
-    Ok(sse::stream(&state, query, permit).into_response())
+    Ok(sse::stream(&state, query, note, permit).into_response())
 }
 
 async fn control_action(

@@ -21,19 +21,55 @@ pub struct EventsQuery {
     pub strategy: Option<String>,
 }
 
+/// What a `?strategy=` filter says before the stream opens: an empty one
+/// is refused (it matched nothing, silently); an id that runs nothing now
+/// is followed all the same (a deploy or a config edit may start it), with
+/// a note for the client to show, "did you mean" included.
+pub(crate) fn filter_note(
+    state: &AppState,
+    strategy: Option<&str>,
+) -> Result<Option<String>, super::error::ApiError> {
+    let Some(id) = strategy else {
+        return Ok(None);
+    };
+    if id.trim().is_empty() {
+        return Err(super::error::ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "?strategy= is empty",
+            "give a strategy id (`runtime status` lists them), or leave ?strategy out for every strategy's events",
+        ));
+    }
+    if state
+        .handle
+        .strategy_ids()
+        .iter()
+        .any(|running| running == id)
+    {
+        return Ok(None);
+    }
+    let refusal = super::control::unknown_strategy(state, id);
+    Ok(Some(format!(
+        "{refusal} ({}); following it: its events start if it is deployed",
+        refusal.hint()
+    )))
+}
+
 /// The stream for one subscriber; `permit` (one of `ops.max_event_streams`)
 /// is given back when the stream is dropped.
 pub fn stream(
     state: &AppState,
     query: EventsQuery,
+    note: Option<String>,
     permit: OwnedSemaphorePermit,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
     // Subscribe before answering, so nothing published after the response
     // headers reach the client is missed.
     let receiver = state.events.subscribe();
-    let hello = SseEvent::default()
-        .event("hello")
-        .data(serde_json::json!({ "subscribed": true, "strategy": query.strategy }).to_string());
+    let mut hello = serde_json::json!({ "subscribed": true, "strategy": query.strategy });
+    if let Some(note) = note {
+        hello["note"] = serde_json::json!(note);
+    }
+    let hello = SseEvent::default().event("hello").data(hello.to_string());
     let mut shutdown = state.shutdown.clone();
     let events = stream::unfold((receiver, query.strategy), next).take_until(async move {
         let _ = shutdown.wait_for(|stopping| *stopping).await;

@@ -237,6 +237,93 @@ fn issue_17_ws_reads_that_need_a_token_wait_for_it_as_a_message_and_a_wrong_one_
     sandbox.stop();
 }
 
+/// Regression: a reader's socket could send wrong tokens without end (2,000
+/// answered in 0.28 s, none limited), where HTTP limits denied requests.
+#[test]
+fn regression_33_wrong_tokens_over_ws_draw_from_the_denied_rate_limit() {
+    let mut sandbox = started();
+    let mut settings = settings(&sandbox, alice());
+    (settings.actions_per_second, settings.action_burst) = (1, 3);
+    let server = start_ops(&sandbox, settings);
+    let mut socket = connect(&server, "", None).unwrap();
+    next_event(&mut socket, "hello", |_| true);
+    let mut answers = Vec::new();
+    let closed = loop {
+        socket
+            .send(Message::Text(r#"{"token": "wrong"}"#.into()))
+            .unwrap();
+        match next(&mut socket) {
+            Next::Json(json) if json["event"] == "denied" => answers.push(json),
+            Next::Json(_) => {}
+            Next::Closed(why) => break why,
+        }
+        assert!(answers.len() <= 20, "still guessing after {answers:#?}");
+    };
+    assert_eq!(closed.map(|(code, _)| code), Some(1008));
+    let last = answers.last().unwrap();
+    assert!(
+        last["data"]["error"].as_str().unwrap().contains("too many"),
+        "{last:#}"
+    );
+    server.stop();
+    sandbox.stop();
+}
+
+/// Regression: `?strategy=nope`, `?strategy=` and ids in any case were all
+/// accepted with `subscribed: true`, and then nothing came, with no word.
+#[test]
+fn regression_33_a_filter_that_names_no_running_strategy_says_so() {
+    let mut sandbox = started();
+    let server = start_ops(&sandbox, settings(&sandbox, alice()));
+    let client = OpsClient::new(&server.local_addr().to_string(), None);
+
+    // SSE: an empty filter is refused; an unknown id is followed, with a note.
+    let error = client
+        .events(Some(""))
+        .err()
+        .expect("an empty filter is refused");
+    assert_eq!(error.status(), Some(400), "{error}");
+    assert!(error.to_string().contains("?strategy= is empty"), "{error}");
+    let hello = client
+        .events(Some("AUDIT"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(hello.event, "hello");
+    let hello: Value = serde_json::from_str(&hello.data).unwrap();
+    let note = hello["note"].as_str().unwrap();
+    assert!(
+        note.contains("no running strategy `AUDIT`") && note.contains("did you mean `audit`"),
+        "{note}"
+    );
+    let hello = client
+        .events(Some("audit"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let hello: Value = serde_json::from_str(&hello.data).unwrap();
+    assert!(hello.get("note").is_none(), "{hello}");
+
+    // WS: the same.
+    match connect(&server, "?strategy=", None) {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 400),
+        other => panic!("expected 400, got {other:?}"),
+    }
+    let mut socket = connect(&server, "?strategy=AUDIT", None).unwrap();
+    let (hello, _) = next_event(&mut socket, "hello", |_| true);
+    assert!(
+        hello["data"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `audit`"),
+        "{hello:#}"
+    );
+    server.stop();
+    sandbox.stop();
+}
+
 /// `GET /status` on a connection of its own (a fresh client: no pooled
 /// connection left holding a slot).
 fn get_status(server: &OpsServer) -> (u16, String) {

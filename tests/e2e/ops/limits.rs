@@ -245,7 +245,7 @@ fn regression_13_16_a_flood_of_control_actions_gets_429_and_no_audit_record_each
 
     // Retry-After is on the wire.
     let mut raw = TcpStream::connect(server.local_addr()).unwrap();
-    raw.write_all(b"POST /strategies/audit/halt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    raw.write_all(b"POST /strategies/audit/halt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         .unwrap();
     let mut answer = String::new();
     raw.read_to_string(&mut answer).unwrap();

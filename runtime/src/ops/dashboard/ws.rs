@@ -153,6 +153,7 @@ pub async fn upgrade(
     // A wrong token in the header is refused before the upgrade; a missing
     // one may still come as the first message.
     let grant = Grant::of(&state, authorization).map_err(control::denied_error)?;
+    let note = crate::ops::sse::filter_note(&state, query.strategy.as_deref())?;
     let Ok(permit) = Arc::clone(&state.event_streams).try_acquire_owned() else {
         let mut error = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -169,7 +170,7 @@ pub async fn upgrade(
         .max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
-        .on_upgrade(move |socket| session(socket, state, query, grant, (held, permit))))
+        .on_upgrade(move |socket| session(socket, state, (query, note), grant, (held, permit))))
 }
 
 fn message(event: &str, id: Option<u64>, data: Value) -> Message {
@@ -190,10 +191,12 @@ fn event_message(id: Option<u64>, event: &Event, backlog: bool) -> Message {
     Message::Text(m.to_string().into())
 }
 
+/// One connection: `query` and the note on its `?strategy=` filter
+/// ([`crate::ops::sse::filter_note`]), sent in `hello`.
 async fn session(
     socket: WebSocket,
     state: AppState,
-    query: WsQuery,
+    (query, note): (WsQuery, Option<String>),
     grant: Grant,
     held: (Held, OwnedSemaphorePermit),
 ) {
@@ -204,6 +207,7 @@ async fn session(
     let mut session = Session {
         state: &state,
         query: &query,
+        note,
         grant,
         out: &out,
         last_heard: Instant::now(),
@@ -245,6 +249,8 @@ async fn session(
 struct Session<'a> {
     state: &'a AppState,
     query: &'a WsQuery,
+    /// Said in `hello`: the filter names no strategy that runs now.
+    note: Option<String>,
     grant: Grant,
     out: &'a Outgoing,
     last_heard: Instant,
@@ -265,6 +271,9 @@ impl Session<'_> {
         }
         let mut hello = self.grant.json(state);
         hello["strategy"] = json!(self.query.strategy);
+        if let Some(note) = self.note.take() {
+            hello["note"] = json!(note);
+        }
         hello["status_every_ms"] = json!(STATUS_EVERY.as_millis() as u64);
         hello["version"] = json!(env!("CARGO_PKG_VERSION"));
         if let Err(reason) = self.out.push(message("hello", None, hello)) {
@@ -419,6 +428,16 @@ impl Session<'_> {
                     .push(message("access", None, self.grant.json(self.state)))
             }
             Err(denied) => {
+                // A wrong token draws from the bucket denied control requests
+                // draw from, so a socket cannot guess faster than HTTP can
+                // (it answered 2,000 guesses in 0.28 s); past it, the
+                // connection ends.
+                if let Err(refusal) = self.state.denied_limit.take("ws token") {
+                    let error = crate::ops::error::ApiError::from(refusal);
+                    let body = json!({ "error": error.message, "hint": error.hint });
+                    self.out.push(message("denied", None, body))?;
+                    return Err(DropReason::Denied);
+                }
                 let error = control::denied_error(denied);
                 let body = json!({ "error": error.message, "hint": error.hint });
                 self.out.push(message("denied", None, body))?;
