@@ -379,8 +379,8 @@ pub fn run_sweep(
     let grid = Grid::new(config, &sweep.axes)?;
     let data = data_path(config, options)?;
     let (bars, _) = read_bars(config, &data)?;
-    let jobs = threads_for(sweep.jobs, grid.combos.len());
-    let pool = pool(jobs, grid.combos.len())?;
+    let pool = pool(sweep.jobs, grid.combos.len())?;
+    let jobs = pool.current_num_threads();
     let started = Instant::now();
     let (mut rows, strategy_bars) =
         grid.run_all(&bars, &pool, &sweep.stop, sweep.progress.as_deref());

@@ -169,12 +169,15 @@ pub fn run_walk_forward(
             break;
         }
         rank(&mut rows, sweep.rank_by);
-        let not_chosen = why_none_chosen(&rows, sweep.rank_by, test_start - train_start);
-        let best = rows.into_iter().find(|row| {
+        let best = rows.iter().position(|row| {
             row.run
                 .as_ref()
                 .is_ok_and(|f| sweep.rank_by.value(&f.stats).is_some())
         });
+        let not_chosen = best
+            .is_none()
+            .then(|| why_none_chosen(&rows, sweep.rank_by, test_start - train_start));
+        let best = best.map(|index| rows.swap_remove(index));
         let mut window = Window {
             train: (train_start, test_start),
             test: (test_start, test_end),
@@ -222,23 +225,12 @@ pub fn run_walk_forward(
     Ok(result)
 }
 
-/// Why none of a window's training `rows` can be chosen, or `None` when
-/// one can: all failed (the first failure, which a broken build or a
-/// refused parameter gives every row alike), or none had the metric.
-fn why_none_chosen(
-    rows: &[super::sweep::SweepRow],
-    rank_by: RankBy,
-    bars: usize,
-) -> Option<String> {
+/// Why none of a window's training `rows` could be chosen: all failed (the
+/// first failure, which a broken build or a refused parameter gives every
+/// row alike), or none had the metric.
+fn why_none_chosen(rows: &[super::sweep::SweepRow], rank_by: RankBy, bars: usize) -> String {
     let failures: Vec<&String> = rows.iter().filter_map(|r| r.run.as_ref().err()).collect();
-    if rows.iter().any(|r| {
-        r.run
-            .as_ref()
-            .is_ok_and(|f| rank_by.value(&f.stats).is_some())
-    }) {
-        return None;
-    }
-    Some(match failures.first() {
+    match failures.first() {
         Some(first) if failures.len() == rows.len() => {
             format!("every combination failed on the training bars; the first: {first}")
         }
@@ -248,7 +240,7 @@ fn why_none_chosen(
             rows.len() - failures.len(),
             failures.len()
         ),
-    })
+    }
 }
 
 /// `walk_forward.csv`: one row per window: its bars, the chosen values,
@@ -360,9 +352,6 @@ pub fn render_walk_forward(result: &WalkForwardResult) -> String {
             result.window_count
         );
     }
-    if result.out_of_sample.is_none() {
-        let _ = writeln!(out, "no window ran out of sample: nothing to stitch");
-    }
     if let Some(s) = &result.out_of_sample {
         let _ = writeln!(
             out,
@@ -372,6 +361,8 @@ pub fn render_walk_forward(result: &WalkForwardResult) -> String {
             s.sharpe_ratio.map_or("-".to_owned(), |v| format!("{v:.2}")),
             s.trades
         );
+    } else {
+        let _ = writeln!(out, "no window ran out of sample: nothing to stitch");
     }
     out
 }

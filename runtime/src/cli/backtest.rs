@@ -176,8 +176,13 @@ fn sweep(config: &Config, args: BacktestArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if args.walk_forward.is_some() && (args.report.is_some() || args.heatmap.is_some()) {
+        let flag = if args.report.is_some() {
+            "--report"
+        } else {
+            "--heatmap"
+        };
         anyhow::bail!(
-            "--report draws a backtest or a sweep, not a walk-forward (its results are walk_forward.csv and walk_forward_equity.csv): drop --report, or drop --walk-forward for the sweep's report"
+            "{flag}: a report draws a backtest or a sweep, not a walk-forward (its results are walk_forward.csv and walk_forward_equity.csv): drop {flag}, or drop --walk-forward for the sweep's report"
         );
     }
     if args.heatmap.is_some() && args.report.is_none() {

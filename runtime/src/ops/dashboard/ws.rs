@@ -432,16 +432,15 @@ impl Session<'_> {
                 // draw from, so a socket cannot guess faster than HTTP can
                 // (it answered 2,000 guesses in 0.28 s); past it, the
                 // connection ends.
-                if let Err(refusal) = self.state.denied_limit.take("ws token") {
-                    let error = crate::ops::error::ApiError::from(refusal);
-                    let body = json!({ "error": error.message, "hint": error.hint });
-                    self.out.push(message("denied", None, body))?;
-                    return Err(DropReason::Denied);
-                }
-                let error = control::denied_error(denied);
+                let limited = self.state.denied_limit.take("ws token").err();
+                let over_limit = limited.is_some();
+                let error = match limited {
+                    Some(refusal) => crate::ops::error::ApiError::from(refusal),
+                    None => control::denied_error(denied),
+                };
                 let body = json!({ "error": error.message, "hint": error.hint });
                 self.out.push(message("denied", None, body))?;
-                if self.grant.read {
+                if self.grant.read && !over_limit {
                     // Still a reader: only the new token was wrong.
                     Ok(())
                 } else {
